@@ -1,0 +1,145 @@
+"""The one interface every probe source implements (serial, BLE, simulated, replay).
+
+As in bleak (one abstract client, one module per backend) and BrainFlow (synthetic and
+playback boards behave like hardware), everything downstream (pipeline, store, GUI,
+headless recorder) sees only :class:`ProbeSource`.
+
+A source runs its own background worker (thread or asyncio loop) and hands over what
+it received through thread-safe queues. Consumers poll: :meth:`ProbeSource.drain` for
+readings, :meth:`ProbeSource.drain_events` for connection-state changes. Polling keeps
+the source ignorant of Qt and of who consumes it (data flows one way).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from monitor.clock import SessionClock
+from monitor.model import ConnectionState, Limb, Reading
+
+
+@dataclass(frozen=True)
+class DeviceIdentity:
+    """What device this is. ``key`` is the stable identity used by the device registry."""
+
+    kind: str  # serial | ble | simulated | replay
+    name: str  # human-readable, e.g. "SympaTherm probe ST-0042 on /dev/ttyACM0"
+    device_id: str = ""  # from the identity frame, BLE address, or file path
+    firmware: str = ""
+    probe_model: str = ""
+    channels: int = 2
+    sample_rate_hz: float | None = None
+    usb_vid: int | None = None
+    usb_pid: int | None = None
+    usb_serial: str = ""
+    simulated: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.device_id or self.name}"
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """A change of connection state, on the session clock, with the reason in plain words."""
+
+    session_s: float
+    wall_time: float
+    state: ConnectionState
+    reason: str
+
+
+@dataclass
+class SourceHealth:
+    readings_per_s: float = 0.0
+    lost_frames: int = 0
+    crc_failures: int = 0
+    malformed_frames: int = 0
+    last_reading_age_s: dict[Limb, float | None] = field(
+        default_factory=lambda: {Limb.LEFT: None, Limb.RIGHT: None})
+
+
+class ProbeSource(ABC):
+    """Abstract probe source. Subclasses implement :meth:`_start` and :meth:`_stop` and call
+    :meth:`_emit` and :meth:`_set_state` from their worker.
+    """
+
+    def __init__(self, clock: SessionClock, *, max_queue: int = 1_000_000) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._readings: collections.deque[Reading] = collections.deque(maxlen=max_queue)
+        self._events: collections.deque[ConnectionEvent] = collections.deque()
+        self._state = ConnectionState.STOPPED
+        self._reason = "not started"
+        self._last_at: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._rate_window: collections.deque[float] = collections.deque(maxlen=512)
+        self.lost_frames = 0
+        self.crc_failures = 0
+        self.malformed_frames = 0
+
+    # ---- public interface ---------------------------------------------------------
+    @property
+    @abstractmethod
+    def identity(self) -> DeviceIdentity: ...
+
+    def start(self) -> None:
+        self._set_state(ConnectionState.CONNECTING, "connecting")
+        self._start()
+
+    def stop(self) -> None:
+        self._stop()
+        self._set_state(ConnectionState.STOPPED, "stopped")
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def reason(self) -> str:
+        """The current state in plain words, e.g. 'cable unplugged (/dev/ttyACM0 vanished)'."""
+        return self._reason
+
+    def drain(self, max_items: int | None = None) -> list[Reading]:
+        """Readings received since the last call, in arrival order."""
+        with self._lock:
+            n = len(self._readings) if max_items is None else min(max_items, len(self._readings))
+            return [self._readings.popleft() for _ in range(n)]
+
+    def drain_events(self) -> list[ConnectionEvent]:
+        with self._lock:
+            out = list(self._events)
+            self._events.clear()
+            return out
+
+    def health(self) -> SourceHealth:
+        now = self.clock.now()
+        with self._lock:
+            window = [t for t in self._rate_window if now - t <= 10.0]
+            span = (now - window[0]) if len(window) > 1 else 0.0
+            rate = (len(window) - 1) / span if span > 0 else 0.0
+            ages = {limb: (None if t is None else max(0.0, now - t)) for limb, t in self._last_at.items()}
+        return SourceHealth(rate, self.lost_frames, self.crc_failures, self.malformed_frames, ages)
+
+    # ---- for subclasses ---------------------------------------------------------------
+    @abstractmethod
+    def _start(self) -> None: ...
+
+    @abstractmethod
+    def _stop(self) -> None: ...
+
+    def _emit(self, reading: Reading) -> None:
+        with self._lock:
+            self._readings.append(reading)
+            self._last_at[reading.limb] = reading.session_s
+            self._rate_window.append(reading.session_s)
+
+    def _set_state(self, state: ConnectionState, reason: str) -> None:
+        with self._lock:
+            if state is self._state and reason == self._reason:
+                return
+            self._state = state
+            self._reason = reason
+            self._events.append(ConnectionEvent(self.clock.now(), self.clock.wall(), state, reason))

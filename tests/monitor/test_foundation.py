@@ -1,0 +1,70 @@
+"""The data model, the session clock and the command line skeleton."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from monitor.clock import SimulatedClock
+from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
+from monitor.physiology import SCENARIOS, PatientModel
+
+
+def test_limb_parse_and_other():
+    assert Limb.parse("L") is Limb.LEFT
+    assert Limb.parse(" Right ") is Limb.RIGHT
+    assert Limb.LEFT.other is Limb.RIGHT
+    with pytest.raises(ValueError, match="left' or 'right"):
+        Limb.parse("middle")
+
+
+def test_reading_turns_non_finite_into_none():
+    r = Reading(Limb.LEFT, float("nan"), ProbeStatus.OPEN_CIRCUIT, 1.0, 0.0)
+    assert r.celsius is None and not r.has_temperature
+
+
+def test_session_info_round_trips_through_a_dict():
+    info = SessionInfo(patient_id="P-1", blocked=Limb.RIGHT, operator="Dr A", core_c=36.9)
+    assert SessionInfo.from_dict(info.to_dict()) == info
+
+
+def test_simulated_clock_runs_at_speed_and_can_be_stepped():
+    clock = SimulatedClock(speed=10.0, manual=True)
+    clock.advance(12.5)
+    assert clock.now() == 12.5
+    with pytest.raises(ValueError):
+        SimulatedClock(speed=0)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_every_scenario_is_physiological(name):
+    m = PatientModel.from_scenario(name, seed=3, blocked="left")
+    t = np.arange(0.0, m.injection_s + 3000.0, 1.0)
+    for limb in Limb:
+        truth = m.truth(limb, t)
+        assert truth.min() >= 22.5 and truth.max() <= 35.5
+        # Skin never warms faster than ~2.5 °C/min once settled.
+        settled = t > 300
+        assert np.max(np.diff(truth[settled])) * 60 < 2.6
+    rise = m.skin(Limb.LEFT, t[-1]) - m.skin(Limb.LEFT, m.injection_s)
+    if SCENARIOS[name].block_succeeds:
+        assert rise > 1.5
+    elif not SCENARIOS[name].systemic_warming:
+        assert rise < 1.0
+
+
+def test_model_is_reproducible_for_a_seed():
+    a = PatientModel.from_scenario("success-fast", seed=5)
+    b = PatientModel.from_scenario("success-fast", seed=5)
+    assert [a.measure(Limb.LEFT, float(t)) for t in range(0, 900, 30)] == \
+        [b.measure(Limb.LEFT, float(t)) for t in range(0, 900, 30)]
+
+
+def test_cli_help_and_version():
+    out = subprocess.run([sys.executable, "-m", "monitor.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "not a certified medical device" in " ".join(out.stdout.split())
+    out = subprocess.run([sys.executable, "-m", "monitor.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("sympatherm ")
