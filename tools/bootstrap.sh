@@ -43,7 +43,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing SympaTherm and its dependencies into .venv (first run takes a minute) ..."
-  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   # pip's own noise (index warnings, setuptools notices) is dropped; errors still show.
   if ! "$VENV/bin/python" -m pip install -q -e "$ROOT[test]" > "$VENV/pip-install.log" 2>&1; then
     grep -v -e "^WARNING: Location" "$VENV/pip-install.log" | tail -30
