@@ -1,0 +1,86 @@
+"""The in-process simulated patient source."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from monitor.clock import SimulatedClock
+from monitor.model import ConnectionState, Limb, ProbeStatus
+from monitor.sources.simulated import SimulatedSource
+
+
+def test_manual_clock_steps_deterministically():
+    clock = SimulatedClock(manual=True)
+    src = SimulatedSource("success-fast", seed=4, clock=clock, rate_hz=2.0)
+    assert src.identity.simulated and src.identity.kind == "simulated"
+    src.start()
+    assert src.state is ConnectionState.STREAMING
+    assert src.step_to(10.0) == 21  # t = 0, 0.5, ..., 10.0
+    assert clock.now() == 10.0
+    readings = src.drain()
+    assert [r.session_s for r in readings if r.limb is Limb.LEFT] == [i / 2 for i in range(21)]
+    assert {r.limb for r in readings} == {Limb.LEFT, Limb.RIGHT}
+    assert all(r.source == src.identity.key for r in readings)
+    # Probes settle from room temperature toward skin: the first value is near 23 °C.
+    assert abs(readings[0].celsius - 23.0) < 0.5
+    # Same seed, same readings.
+    other = SimulatedSource("success-fast", seed=4, clock=SimulatedClock(manual=True), rate_hz=2.0)
+    other.start()
+    other.step_to(10.0)
+    assert [r.celsius for r in other.drain()] == [r.celsius for r in readings]
+    src.stop()
+    assert src.state is ConnectionState.STOPPED
+
+
+def test_block_warms_the_blocked_foot_after_the_suggested_injection():
+    src = SimulatedSource("success-fast", seed=2, clock=SimulatedClock(manual=True), blocked=Limb.RIGHT)
+    inj = src.suggested_injection_s
+    assert 120 < inj < 900
+    src.start()
+    src.step_to(inj + 2400)
+    readings = src.drain()
+    right = [r.celsius for r in readings if r.limb is Limb.RIGHT and r.has_temperature]
+    at_inj = [r.celsius for r in readings if r.limb is Limb.RIGHT and abs(r.session_s - inj) < 1][0]
+    assert max(right) - at_inj > 2.5
+
+
+def test_sensor_fault_scenario_reports_fault_statuses():
+    src = SimulatedSource("sensor-fault", seed=1, clock=SimulatedClock(manual=True))
+    src.start()
+    src.step_to(src.suggested_injection_s + 1600)
+    statuses = {r.status for r in src.drain()}
+    assert ProbeStatus.OPEN_CIRCUIT in statuses and ProbeStatus.SHORT_CIRCUIT in statuses
+
+
+def test_dropouts_show_as_lost_frames_in_health():
+    src = SimulatedSource("dropout", seed=1, clock=SimulatedClock(manual=True))
+    src.start()
+    src.step_to(src.suggested_injection_s + 600)
+    times = [r.session_s for r in src.drain() if r.limb is Limb.LEFT]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False) if b - a > 1.5]
+    assert gaps, "the dropout scenario must leave gaps"
+    health = src.health()
+    assert health.lost_frames >= sum(round(g) - 1 for g in gaps)
+    assert health.last_reading_age_s[Limb.LEFT] is not None
+
+
+def test_threaded_source_runs_at_speed_and_stops():
+    src = SimulatedSource("failed", seed=1, speed=200.0, rate_hz=1.0)
+    src.start()
+    deadline = time.monotonic() + 5.0
+    got = []
+    while time.monotonic() < deadline and len(got) < 60:
+        got.extend(src.drain())
+        time.sleep(0.02)
+    src.stop()
+    assert len(got) >= 60
+    left = [r.session_s for r in got if r.limb is Limb.LEFT]
+    assert left == sorted(left) and len(set(left)) == len(left)
+    assert src.health().readings_per_s > 0
+
+
+def test_unknown_scenario_is_a_plain_error():
+    with pytest.raises(ValueError, match="unknown scenario"):
+        SimulatedSource("nope")
