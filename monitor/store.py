@@ -1,0 +1,735 @@
+"""The session store: one SQLite file per procedure, crash-safe, never silently reset.
+
+Durability: while recording the file is in WAL mode with ``synchronous=FULL``, so every
+commit is fsynced to the write-ahead log before ``commit()`` returns; a ``kill -9`` or a
+power cut loses only what was not yet committed (the recorder commits at least once a
+second). On a clean close the WAL is checkpointed and the file goes back to
+``journal_mode=DELETE``: one self-contained file.
+
+Writes are buffered in memory and written in one transaction by :meth:`SessionStore.commit`.
+If that fails (disk full, folder gone, read-only), the transaction is rolled back, the
+buffer is kept, a :class:`StoreWriteError` in plain words is raised, and the next commit
+retries; :meth:`SessionStore.relocate` saves everything to another file on request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor import __version__, paths
+from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x53545348  # "STSH": marks the file as a SympaTherm session
+SUFFIX = ".sympatherm"
+
+STATUS_RECORDING = "recording"
+STATUS_CLOSED = "closed"
+
+EVENT_KINDS = ("artefact", "alarm", "connection_gap")
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE readings (
+    id INTEGER PRIMARY KEY,
+    limb TEXT NOT NULL CHECK (limb IN ('left', 'right')),
+    celsius REAL,
+    status TEXT NOT NULL,
+    session_s REAL NOT NULL,
+    wall_time REAL NOT NULL,
+    sequence INTEGER,
+    device_time_s REAL,
+    source TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX readings_by_time ON readings (session_s);
+CREATE TABLE markers (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    session_s REAL NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    wall_time REAL,
+    placed_s REAL,
+    placed_wall REAL
+);
+CREATE TABLE marker_moves (
+    id INTEGER PRIMARY KEY,
+    marker_id INTEGER NOT NULL REFERENCES markers (id),
+    from_s REAL NOT NULL,
+    to_s REAL NOT NULL,
+    moved_at_s REAL,
+    moved_wall REAL NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subkind TEXT NOT NULL DEFAULT '',
+    limb TEXT,
+    start_s REAL NOT NULL,
+    end_s REAL,
+    wall_time REAL,
+    priority TEXT NOT NULL DEFAULT '',
+    value REAL,
+    message TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE verdict_changes (
+    id INTEGER PRIMARY KEY,
+    session_s REAL NOT NULL,
+    wall_time REAL,
+    state TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE devices (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    limb TEXT,
+    kind TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    identity TEXT NOT NULL DEFAULT '{}',
+    calibration TEXT NOT NULL DEFAULT '{}',
+    added_s REAL
+);
+"""
+
+
+class StoreError(Exception):
+    """Base class: every message is plain words fit to show the user."""
+
+
+class SessionFileError(StoreError):
+    """The file is not a readable SympaTherm session (damaged, foreign, or too new)."""
+
+
+class StoreWriteError(StoreError):
+    """Writing failed (disk full, folder not writable); nothing held in memory was dropped."""
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    id: int
+    kind: str  # artefact | alarm | connection_gap
+    subkind: str
+    limb: Limb | None
+    start_s: float
+    end_s: float | None
+    wall_time: float | None
+    priority: str = ""
+    value: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class VerdictChange:
+    session_s: float
+    wall_time: float | None
+    state: str
+    message: str
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MarkerMove:
+    marker_id: int
+    from_s: float
+    to_s: float
+    moved_at_s: float | None
+    moved_wall: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    key: str
+    limb: Limb | None
+    kind: str
+    name: str
+    identity: dict
+    calibration: dict
+    added_s: float | None
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of `sympatherm sessions`."""
+
+    path: Path
+    started_wall: float | None
+    patient_id: str
+    blocked: Limb | None
+    duration_s: float
+    verdict: str
+    status: str
+    simulated: bool
+    readings: int
+
+
+# ---------------------------------------------------------------------------------------
+def sanitize_filename_part(text: str, max_len: int = 40) -> str:
+    """Letters, digits, '-' and '_' only, so user input can never leave the folder."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-_.")
+    return cleaned[:max_len] or "anonymous"
+
+
+def default_session_path(info: SessionInfo, started_wall: float | None = None) -> Path:
+    stamp = datetime.fromtimestamp(started_wall or time.time()).strftime("%Y%m%d-%H%M%S")
+    parts = [stamp, sanitize_filename_part(info.patient_id) if info.patient_id else "anonymous"]
+    if info.blocked:
+        parts.append(str(info.blocked))
+    if info.simulated:
+        parts.append("SIMULATED")
+    folder = paths.sessions_dir()
+    path = folder / ("_".join(parts) + SUFFIX)
+    n = 2
+    while path.exists():
+        path = folder / ("_".join(parts) + f"-{n}" + SUFFIX)
+        n += 1
+    return path
+
+
+def _plain_sqlite_error(exc: BaseException, path: Path) -> str:
+    text = str(exc).lower()
+    if "full" in text:
+        return (f"The disk is full: the session file {path} cannot grow. Readings are held in memory and "
+                "will be written when space is freed, or save them to another location.")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return (f"The session file {path} cannot be written (read-only location). Readings are held in "
+                "memory; save them to another location.")
+    if "unable to open" in text or "disk i/o" in text:
+        return (f"The session file {path} cannot be written ({exc}). Readings are held in memory and "
+                "will be written when it is reachable again, or save them to another location.")
+    return f"Writing the session file {path} failed ({exc}). Readings are held in memory."
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty file readable by the user only, refusing to touch an existing one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (NotADirectoryError, FileExistsError) as exc:
+        raise StoreWriteError(f"Cannot create the session file {path}: {path.parent} is not a folder "
+                              f"({exc.strerror or exc}).") from exc
+    except OSError as exc:
+        raise StoreWriteError(f"Cannot create the folder {path.parent} for the session file: "
+                              f"{exc.strerror or exc}.") from exc
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise StoreWriteError(f"{path} already exists; a session file is never overwritten. "
+                              "Choose another name.") from exc
+    except OSError as exc:
+        raise StoreWriteError(f"Cannot create the session file {path}: {exc.strerror or exc}.") from exc
+    os.close(fd)
+    if sys.platform != "win32":
+        os.chmod(path, 0o600)  # in case the umask was stricter than asked, keep exactly 0600
+
+
+def _json(value: Any) -> str:
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+# Paths this process has open for writing: never probe their locks (closing a second file
+# descriptor on a SQLite file drops that process's POSIX locks on it).
+_OPEN_FOR_WRITING: set[Path] = set()
+
+
+# ---------------------------------------------------------------------------------------
+class SessionStore:
+    """One procedure's SQLite file. Use :meth:`create`, :meth:`open` or :meth:`open_read_only`."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, read_only: bool) -> None:
+        self.path = path
+        self.connection = connection
+        self.read_only = read_only
+        self._pending_readings: list[tuple] = []
+        self._pending_ops: list[tuple[str, tuple]] = []
+        self._next_id: dict[str, int] = {}
+        self._lock_fd: int | None = None
+        self.last_commit_monotonic = time.monotonic()
+        self.write_error: StoreWriteError | None = None
+        self.closed = False
+
+    # ---- opening ------------------------------------------------------------------
+    @classmethod
+    def create(cls, info: SessionInfo, path: str | os.PathLike | None = None, *,
+               criteria: dict | None = None, software_version: str | None = None,
+               started_wall: float | None = None, source_description: str = "") -> SessionStore:
+        """Create a new session file (0600) and write its descriptive fields at once."""
+        started_wall = started_wall if started_wall is not None else time.time()
+        target = Path(path) if path is not None else default_session_path(info, started_wall)
+        _create_private_file(target)
+        try:
+            con = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            con.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            con.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+            meta = {
+                "schema_version": str(SCHEMA_VERSION),
+                "software_version": software_version or __version__,
+                "status": STATUS_RECORDING,
+                "started_wall": repr(started_wall),
+                "started_iso": datetime.fromtimestamp(started_wall, UTC).isoformat(),
+                "info": _json(info.to_dict()),
+                "simulated": "1" if info.simulated else "0",
+                "criteria": _json(criteria or {}),
+                "source": source_description,
+                "pid": str(os.getpid()),
+            }
+            con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", list(meta.items()))
+            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreWriteError(_plain_sqlite_error(exc, target)) from exc
+        store = cls(target, con, read_only=False)
+        store._take_lock()
+        return store
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, resume: bool = False) -> SessionStore:
+        """Open an existing session for writing. ``resume=True`` continues an unfinished one."""
+        target = Path(path)
+        _check_is_session_file(target)
+        if _locked_elsewhere(target):
+            raise StoreError(f"{target} is being recorded by another running SympaTherm.")
+        try:
+            con = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            _verify(con, target)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+        except sqlite3.DatabaseError as exc:
+            raise SessionFileError(_plain_damage(target, exc)) from exc
+        store = cls(target, con, read_only=False)
+        store._take_lock()
+        if resume:
+            store._set_meta_now("status", STATUS_RECORDING)
+            store._set_meta_now("pid", str(os.getpid()))
+        return store
+
+    @classmethod
+    def open_read_only(cls, path: str | os.PathLike) -> SessionStore:
+        """Read a session, also one still being recorded by another process. Never writes."""
+        target = Path(path)
+        _check_is_session_file(target)
+        try:
+            con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            _verify(con, target)
+        except sqlite3.DatabaseError as exc:
+            raise SessionFileError(_plain_damage(target, exc)) from exc
+        return cls(target, con, read_only=True)
+
+    def _take_lock(self) -> None:
+        _OPEN_FOR_WRITING.add(self.path.resolve())
+        try:
+            import fcntl
+        except ImportError:  # Windows: the pid in meta is the only liveness hint
+            return
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreError(f"{self.path} is being recorded by another running SympaTherm.") from None
+        self._lock_fd = fd
+
+    # ---- writing (buffered) ---------------------------------------------------------
+    def _new_id(self, table: str) -> int:
+        if table not in self._next_id:
+            row = self.connection.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()  # noqa: S608
+            self._next_id[table] = int(row[0]) + 1
+        value = self._next_id[table]
+        self._next_id[table] = value + 1
+        return value
+
+    def _op(self, sql: str, params: tuple) -> None:
+        self._ensure_writable()
+        self._pending_ops.append((sql, params))
+
+    def _ensure_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only.")
+        if self.closed:
+            raise StoreError(f"{self.path} is already closed.")
+
+    def add_readings(self, readings: Iterable[Reading]) -> None:
+        self._ensure_writable()
+        self._pending_readings.extend(
+            (str(r.limb), r.celsius, str(r.status), r.session_s, r.wall_time, r.sequence, r.device_time_s,
+             r.source) for r in readings)
+
+    @property
+    def pending_count(self) -> int:
+        """Readings and records held in memory, not yet in the file."""
+        return len(self._pending_readings) + len(self._pending_ops)
+
+    def add_marker(self, marker: Marker, *, placed_wall: float | None = None) -> int:
+        """Record a marker; returns its id (use it to move the marker later)."""
+        marker_id = self._new_id("markers")
+        placed_s = marker.placed_s if marker.placed_s is not None else marker.session_s
+        self._op("INSERT INTO markers (id, kind, session_s, text, wall_time, placed_s, placed_wall) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (marker_id, str(marker.kind), marker.session_s, marker.text, marker.wall_time, placed_s,
+                  placed_wall if placed_wall is not None else time.time()))
+        return marker_id
+
+    def move_marker(self, marker_id: int, new_session_s: float, *, moved_at_s: float | None = None,
+                    reason: str = "") -> None:
+        """Move a marker; the old position is kept in ``marker_moves`` (never overwritten silently)."""
+        self._ensure_writable()
+        current = self._marker_position(marker_id)
+        if current is None:
+            raise StoreError(f"There is no marker number {marker_id} in this session.")
+        self._op("INSERT INTO marker_moves (id, marker_id, from_s, to_s, moved_at_s, moved_wall, reason) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (self._new_id("marker_moves"), marker_id, current, new_session_s, moved_at_s, time.time(),
+                  reason))
+        self._op("UPDATE markers SET session_s = ? WHERE id = ?", (new_session_s, marker_id))
+
+    def _marker_position(self, marker_id: int) -> float | None:
+        # The newest pending move wins over the committed row.
+        for sql, params in reversed(self._pending_ops):
+            if sql.startswith("UPDATE markers") and params[1] == marker_id:
+                return params[0]
+            if sql.startswith("INSERT INTO markers") and params[0] == marker_id:
+                return params[2]
+        row = self.connection.execute("SELECT session_s FROM markers WHERE id = ?", (marker_id,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def add_event(self, kind: str, start_s: float, *, end_s: float | None = None, subkind: str = "",
+                  limb: Limb | None = None, message: str = "", priority: str = "", value: float | None = None,
+                  wall_time: float | None = None) -> int:
+        """Record an artefact, alarm or connection gap (``kind``); returns its id for :meth:`end_event`."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"event kind must be one of {', '.join(EVENT_KINDS)}, not {kind!r}")
+        event_id = self._new_id("events")
+        self._op("INSERT INTO events (id, kind, subkind, limb, start_s, end_s, wall_time, priority, value, "
+                 "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (event_id, kind, subkind, str(limb) if limb else None, start_s, end_s, wall_time, priority,
+                  value, message))
+        return event_id
+
+    def end_event(self, event_id: int, end_s: float) -> None:
+        self._op("UPDATE events SET end_s = ? WHERE id = ?", (end_s, event_id))
+
+    def add_verdict_change(self, session_s: float, state: str, message: str = "", *,
+                           wall_time: float | None = None, detail: dict | None = None) -> None:
+        self._op("INSERT INTO verdict_changes (id, session_s, wall_time, state, message, detail) "
+                 "VALUES (?, ?, ?, ?, ?, ?)",
+                 (self._new_id("verdict_changes"), session_s, wall_time, str(state), message,
+                  _json(detail or {})))
+
+    def add_device(self, identity: Any, *, limb: Limb | None = None, calibration: Any = None,
+                   added_s: float | None = None) -> None:
+        """Record a device (a ``DeviceIdentity`` or a dict) and its calibration."""
+        ident = asdict(identity) if is_dataclass(identity) and not isinstance(identity, type) else dict(identity)
+        key = getattr(identity, "key", None) or ident.get("key") or f"{ident.get('kind', '')}:{ident.get('name', '')}"
+        self._op("INSERT INTO devices (id, key, limb, kind, name, identity, calibration, added_s) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 (self._new_id("devices"), key, str(limb) if limb else None, ident.get("kind", ""),
+                  ident.get("name", ""), _json(ident), _json(calibration or {}), added_s))
+
+    def set_info(self, info: SessionInfo) -> None:
+        self._set_meta("info", _json(info.to_dict()))
+        self._set_meta("simulated", "1" if info.simulated else "0")
+
+    def set_criteria(self, criteria: dict) -> None:
+        self._set_meta("criteria", _json(criteria))
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._op("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _set_meta_now(self, key: str, value: str) -> None:
+        self._set_meta(key, value)
+        self.commit()
+
+    # ---- committing -------------------------------------------------------------------
+    def commit(self) -> None:
+        """Write everything held in memory in one transaction.
+
+        On failure nothing is dropped: the transaction is rolled back, the buffer kept, and
+        :class:`StoreWriteError` raised; call again (or :meth:`relocate`) later.
+        """
+        self._ensure_writable()
+        if not self._pending_readings and not self._pending_ops:
+            self.last_commit_monotonic = time.monotonic()
+            return
+        con = self.connection
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            self._write_pending(con)
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
+            self.write_error = StoreWriteError(_plain_sqlite_error(exc, self.path))
+            raise self.write_error from exc
+        self._pending_readings.clear()
+        self._pending_ops.clear()
+        self.write_error = None
+        self.last_commit_monotonic = time.monotonic()
+
+    def _write_pending(self, con: sqlite3.Connection) -> None:
+        if self._pending_readings:
+            con.executemany("INSERT INTO readings (limb, celsius, status, session_s, wall_time, sequence, "
+                            "device_time_s, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._pending_readings)
+        for sql, params in self._pending_ops:
+            con.execute(sql, params)
+
+    def relocate(self, new_path: str | os.PathLike) -> Path:
+        """Save the whole session (file and memory) to ``new_path`` and keep recording there."""
+        self._ensure_writable()
+        target = Path(new_path)
+        _create_private_file(target)
+        try:
+            dest = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            self.connection.backup(dest)
+            dest.execute("PRAGMA journal_mode=WAL")
+            dest.execute("PRAGMA synchronous=FULL")
+            dest.execute("BEGIN IMMEDIATE")
+            self._write_pending(dest)
+            dest.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreWriteError(_plain_sqlite_error(exc, target)) from exc
+        old = self.path
+        with contextlib.suppress(sqlite3.Error):
+            self.connection.close()
+        self._release_lock(old)
+        self.connection = dest
+        self.path = target
+        self._pending_readings.clear()
+        self._pending_ops.clear()
+        self.write_error = None
+        self._take_lock()
+        with contextlib.suppress(StoreError):
+            self._set_meta_now("relocated_from", str(old))
+        return target
+
+    def close(self, *, status: str = STATUS_CLOSED, end_reason: str = "closed normally") -> None:
+        """Commit, mark the session closed, checkpoint and return to a single self-contained file.
+
+        If the final write fails the store stays open (nothing lost) and the error is raised.
+        """
+        if self.closed:
+            return
+        if self.read_only:
+            self.connection.close()
+            self.closed = True
+            return
+        self._set_meta("status", status)
+        self._set_meta("ended_wall", repr(time.time()))
+        self._set_meta("end_reason", end_reason)
+        self.commit()
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.connection.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error:
+            pass  # committed data is safe in the WAL; SQLite folds it in at the next open
+        self.connection.close()
+        self._release_lock(self.path)
+        self.closed = True
+
+    def _release_lock(self, path: Path) -> None:
+        _OPEN_FOR_WRITING.discard(path.resolve())
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- reading --------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        return dict(self.connection.execute("SELECT key, value FROM meta").fetchall())
+
+    @property
+    def status(self) -> str:
+        return self.meta().get("status", "")
+
+    def info(self) -> SessionInfo:
+        return SessionInfo.from_dict(json.loads(self.meta().get("info", "{}")))
+
+    def criteria(self) -> dict:
+        return json.loads(self.meta().get("criteria", "{}"))
+
+    @property
+    def simulated(self) -> bool:
+        return self.meta().get("simulated") == "1"
+
+    def reading_count(self) -> int:
+        return int(self.connection.execute("SELECT COUNT(*) FROM readings").fetchone()[0])
+
+    def iter_readings(self, batch: int = 5000) -> Iterator[Reading]:
+        cur = self.connection.execute(
+            "SELECT limb, celsius, status, session_s, wall_time, sequence, device_time_s, source "
+            "FROM readings ORDER BY id")
+        while rows := cur.fetchmany(batch):
+            for limb, c, status, s, wall, seq, dev, src in rows:
+                yield Reading(Limb(limb), c, ProbeStatus(status), s, wall, seq, dev, src)
+
+    def readings(self) -> list[Reading]:
+        return list(self.iter_readings())
+
+    def markers(self) -> list[Marker]:
+        rows = self.connection.execute(
+            "SELECT id, kind, session_s, text, wall_time, placed_s FROM markers ORDER BY session_s, id")
+        return [Marker(MarkerKind(k), s, t, w, p, i) for i, k, s, t, w, p in rows]
+
+    def marker_moves(self) -> list[MarkerMove]:
+        rows = self.connection.execute(
+            "SELECT marker_id, from_s, to_s, moved_at_s, moved_wall, reason FROM marker_moves ORDER BY id")
+        return [MarkerMove(*row) for row in rows]
+
+    def events(self, kind: str | None = None) -> list[SessionEvent]:
+        sql = ("SELECT id, kind, subkind, limb, start_s, end_s, wall_time, priority, value, message "
+               "FROM events")
+        params: tuple = ()
+        if kind:
+            sql += " WHERE kind = ?"
+            params = (kind,)
+        rows = self.connection.execute(sql + " ORDER BY start_s, id", params)
+        return [SessionEvent(i, k, sk, Limb(lb) if lb else None, s, e, w, p, v, m)
+                for i, k, sk, lb, s, e, w, p, v, m in rows]
+
+    def verdict_changes(self) -> list[VerdictChange]:
+        rows = self.connection.execute(
+            "SELECT session_s, wall_time, state, message, detail FROM verdict_changes ORDER BY session_s, id")
+        return [VerdictChange(s, w, st, m, json.loads(d or "{}")) for s, w, st, m, d in rows]
+
+    def devices(self) -> list[DeviceRecord]:
+        rows = self.connection.execute(
+            "SELECT key, limb, kind, name, identity, calibration, added_s FROM devices ORDER BY id")
+        return [DeviceRecord(k, Limb(lb) if lb else None, kd, n, json.loads(i), json.loads(c), a)
+                for k, lb, kd, n, i, c, a in rows]
+
+    def time_span(self) -> tuple[float, float] | None:
+        row = self.connection.execute("SELECT MIN(session_s), MAX(session_s) FROM readings").fetchone()
+        return None if row[0] is None else (float(row[0]), float(row[1]))
+
+    def summary(self) -> SessionSummary:
+        meta = self.meta()
+        info = SessionInfo.from_dict(json.loads(meta.get("info", "{}")))
+        span = self.time_span()
+        verdicts = self.verdict_changes()
+        started = meta.get("started_wall")
+        return SessionSummary(
+            path=self.path, started_wall=float(started) if started else None, patient_id=info.patient_id,
+            blocked=info.blocked, duration_s=(span[1] if span else 0.0),
+            verdict=verdicts[-1].state if verdicts else "", status=meta.get("status", ""),
+            simulated=meta.get("simulated") == "1", readings=self.reading_count())
+
+
+# ---------------------------------------------------------------------------------------
+def _check_is_session_file(path: Path) -> None:
+    if not path.exists():
+        raise SessionFileError(f"There is no session file at {path}.")
+    if not path.is_file():
+        raise SessionFileError(f"{path} is not a file.")
+
+
+def _plain_damage(path: Path, exc: BaseException) -> str:
+    return (f"{path} cannot be read as a SympaTherm session: the file is damaged or is not a session "
+            f"file ({exc}). It has been left exactly as it was; keep a copy before trying anything else.")
+
+
+def _verify(con: sqlite3.Connection, path: Path) -> None:
+    """Refuse anything that is not an intact session of a schema version we understand."""
+    check = con.execute("PRAGMA quick_check").fetchone()
+    if not check or check[0] != "ok":
+        raise sqlite3.DatabaseError(f"integrity check says: {check[0] if check else 'nothing'}")
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"meta", "readings", "markers", "events"} <= tables:
+        raise SessionFileError(f"{path} is an SQLite file but not a SympaTherm session; it was left untouched.")
+    version = int(con.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise SessionFileError(f"{path} was written by a newer SympaTherm (session format {version}; this "
+                               f"version reads up to {SCHEMA_VERSION}). Update SympaTherm to open it.")
+
+
+def _locked_elsewhere(path: Path) -> bool:
+    if path.resolve() in _OPEN_FOR_WRITING:
+        return True
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also releases our probe lock
+    return False
+
+
+def list_session_files(folder: str | os.PathLike | None = None) -> list[Path]:
+    base = Path(folder) if folder is not None else paths.sessions_dir()
+    return sorted(p for p in base.glob(f"*{SUFFIX}") if p.is_file())
+
+
+def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Sessions left 'recording' by a process that is no longer running (crash, kill, power cut).
+
+    Offer each for :meth:`SessionStore.open` with ``resume=True`` or :func:`close_unfinished`.
+    """
+    found = []
+    for path in list_session_files(folder):
+        if _locked_elsewhere(path):
+            continue  # being recorded right now
+        try:
+            store = SessionStore.open_read_only(path)
+        except StoreError:
+            continue
+        try:
+            if store.status == STATUS_RECORDING:
+                found.append(path)
+        except sqlite3.Error:
+            pass
+        finally:
+            store.close()
+    return found
+
+
+def close_unfinished(path: str | os.PathLike) -> None:
+    """Close a session interrupted by a crash: keep everything, mark it ended, fold in the WAL."""
+    store = SessionStore.open(path)
+    store.close(end_reason="recording was interrupted (crash or power loss); closed on recovery")
+
+
+def session_summaries(folder: str | os.PathLike | None = None) -> list[tuple[Path, SessionSummary | str]]:
+    """Every session file with its summary, or a plain-words reason it cannot be read."""
+    out: list[tuple[Path, SessionSummary | str]] = []
+    for path in list_session_files(folder):
+        try:
+            store = SessionStore.open_read_only(path)
+        except StoreError as exc:
+            out.append((path, str(exc)))
+            continue
+        try:
+            out.append((path, store.summary()))
+        except sqlite3.Error as exc:
+            out.append((path, _plain_damage(path, exc)))
+        finally:
+            store.close()
+    return out
