@@ -1,0 +1,115 @@
+"""The status banner (verdict and Di − Dc), the SIMULATED strip and the alarm bar."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from ui import theme
+
+# Banner colours by verdict kind. Confirmation is information (green), never an alarm colour.
+_KIND_STYLE = {
+    "waiting": ("#2A2E33", theme.TEXT),
+    "baseline": ("#23364A", theme.TEXT),
+    "monitoring": ("#23364A", theme.TEXT),
+    "early": ("#2D4A3A", theme.TEXT),
+    "confirmed": (theme.INFO_COLOUR, "#FFFFFF"),
+    "not_confirmed": ("#4A3A2A", theme.TEXT),
+    "review": ("#2A2E33", theme.TEXT),
+}
+
+
+def _px_font(px: int, bold: bool = False) -> QFont:
+    f = QFont()
+    f.setPixelSize(px)
+    f.setBold(bold)
+    return f
+
+
+class StatusBanner(QFrame):
+    """The verdict in plain words, with Di − Dc beside it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.title = QLabel("Waiting for baseline")
+        self.title.setFont(_px_font(30, bold=True))
+        self.title.setWordWrap(True)
+        self.detail = QLabel("")
+        self.detail.setFont(_px_font(17))
+        self.detail.setWordWrap(True)
+        self.diff = QLabel("Di − Dc  --")
+        self.diff.setFont(_px_font(30, bold=True))
+        self.diff.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.diff.setMinimumWidth(260)
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        left.addWidget(self.title)
+        left.addWidget(self.detail)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(16, 8, 16, 8)
+        lay.addLayout(left, 1)
+        lay.addWidget(self.diff)
+        self.kind = "waiting"
+        self.set_status("waiting", "Waiting for baseline", "", None)
+
+    def set_status(self, kind: str, title: str, detail: str, di_minus_dc: float | None) -> None:
+        self.kind = kind
+        bg, fg = _KIND_STYLE.get(kind, _KIND_STYLE["waiting"])
+        self.setStyleSheet(f"QFrame#banner {{ background-color: {bg}; border-radius: 8px; }}"
+                           f"QLabel {{ color: {fg}; background: transparent; }}")
+        self.title.setText(title)
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        self.diff.setText("Di − Dc  --" if di_minus_dc is None else f"Di − Dc  {di_minus_dc:+.1f} °C")
+
+
+class SimulatedStrip(QLabel):
+    """Shown across the top of the window for every simulated session."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("SIMULATED PATIENT  ·  NOT REAL PATIENT DATA  ·  SIMULATED", parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFont(_px_font(22, bold=True))
+        self.setStyleSheet(f"background-color: {theme.SIMULATED_COLOUR}; color: white; padding: 4px;")
+
+
+class AlarmBar(QFrame):
+    """Active technical alarms. Medium priority: yellow, flashing; low: cyan, steady."""
+
+    acknowledgeRequested = pyqtSignal()  # noqa: N815 (Qt signal naming)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("alarmbar")
+        self.text = QLabel("")
+        self.text.setFont(_px_font(22, bold=True))
+        self.text.setWordWrap(True)
+        self.ack = QPushButton("Acknowledge (A)")
+        self.ack.setFont(_px_font(16, bold=True))
+        self.ack.clicked.connect(self.acknowledgeRequested)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(14, 6, 14, 6)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.ack)
+        self.setVisible(False)
+        self.priority: str | None = None
+
+    def show_alarms(self, priority: str | None, lines: list[str], flash_on: bool, all_acknowledged: bool) -> None:
+        self.priority = priority
+        if priority is None:
+            self.setVisible(False)
+            return
+        self.setVisible(True)
+        silenced = "   (sound silenced)" if all_acknowledged else ""
+        self.text.setText("   ·   ".join(lines) + silenced)
+        self.ack.setEnabled(not all_acknowledged)
+        if priority == "medium":
+            bg = theme.ALARM_MEDIUM if flash_on else "#5A4A00"
+            fg = "#000000" if flash_on else theme.ALARM_MEDIUM
+        else:
+            bg, fg = theme.ALARM_LOW, "#000000"
+        self.setStyleSheet(f"QFrame#alarmbar {{ background-color: {bg}; border-radius: 6px; }}"
+                           f"QLabel {{ color: {fg}; background: transparent; }}"
+                           "QPushButton { color: black; background: #EEEEEE; }")

@@ -1,0 +1,423 @@
+"""The live procedure window: tiles, status banner, alarms, plot, 1-minute table, markers.
+
+A 10 Hz timer pumps the session (source → pipeline → store) and redraws the plot only when
+new readings arrived or the view changed. With a manual simulated clock, :meth:`advance_to`
+steps the session instead (tests, ``--snapshot``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QFont, QKeySequence
+from PyQt6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.model import Limb, MarkerKind
+from ui import theme
+from ui.alarms import MEDIUM_FLASH_HZ, AlarmCondition, AlarmManager, conditions_from_state
+from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
+from ui.live_session import LiveSession
+from ui.plot import SessionPlot
+from ui.screensaver import ScreenAwake
+from ui.sound import SoundPlayer
+from ui.summary import MinuteTable, minute_rows
+from ui.tiles import LimbTile, TileState
+
+REDRAW_INTERVAL_MS = 100  # at most 10 Hz
+MARKER_KEYS = {MarkerKind.BASELINE: "B", MarkerKind.NEEDLE: "N", MarkerKind.INJECTION: "I", MarkerKind.NOTE: "T"}
+
+# Verdict state name (pipeline VerdictState) → banner style.
+_VERDICT_KIND = {
+    "WAITING_FOR_BASELINE": "waiting",
+    "BASELINE_CAPTURED": "baseline",
+    "MONITORING": "monitoring",
+    "EARLY_WARMING": "early",
+    "CONFIRMED": "confirmed",
+    "NOT_CONFIRMED_YET": "not_confirmed",
+}
+
+
+def settings() -> QSettings:
+    return QSettings("SympaTherm", "sympatherm")
+
+
+class MainWindow(QMainWindow):
+    sessionClosed = pyqtSignal()  # noqa: N815 (Qt signal naming)
+
+    def __init__(self, session: LiveSession, *, simulated: bool = False, auto_injection_s: float | None = None,
+                 run_timer: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.simulated = simulated
+        self.auto_injection_s = auto_injection_s
+        self.setWindowTitle(("SIMULATED — " if simulated else "") + "SympaTherm — live session")
+        self.setStyleSheet(theme.STYLESHEET)
+        self.sound = SoundPlayer()
+        self.alarms = AlarmManager(self._log_alarm_start, self._log_alarm_end, self.sound.play)
+        self.screen_awake = ScreenAwake()
+        self._flash_on = True
+        self._last_verdict_state: str | None = None
+        self.confirmed_chimed = False
+        self.frames_drawn = 0
+
+        blocked = session.info.blocked
+        self.tiles = {limb: LimbTile(limb) for limb in Limb}
+        for limb, tile in self.tiles.items():
+            tile.set_blocked(limb is blocked)
+        self.banner = StatusBanner()
+        self.alarm_bar = AlarmBar()
+        self.alarm_bar.acknowledgeRequested.connect(self.acknowledge_alarms)
+        self.plot = SessionPlot()
+        self.plot.set_simulated(simulated)
+        self.plot.markerMoved.connect(self._marker_dragged)
+        self.plot.followChanged.connect(self._follow_changed)
+        self.table = MinuteTable()
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(6)
+        self.sim_strip: SimulatedStrip | None = None
+        if simulated:
+            self.sim_strip = SimulatedStrip()
+            outer.addWidget(self.sim_strip)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.alarm_bar)
+        tiles_row = QHBoxLayout()
+        tiles_row.setSpacing(8)
+        tiles_row.addWidget(self.tiles[Limb.LEFT])
+        tiles_row.addWidget(self.tiles[Limb.RIGHT])
+        tiles_box = QWidget()
+        tiles_box.setLayout(tiles_row)
+        tiles_row.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.plot)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.vsplit = QSplitter(Qt.Orientation.Vertical)
+        self.vsplit.addWidget(tiles_box)
+        self.vsplit.addWidget(self.splitter)
+        self.vsplit.setStretchFactor(0, 2)
+        self.vsplit.setStretchFactor(1, 5)
+        outer.addWidget(self.vsplit, 1)
+        self.setCentralWidget(central)
+
+        self.status_label = QLabel("")
+        f = QFont()
+        f.setPixelSize(14)
+        self.status_label.setFont(f)
+        self.statusBar().addWidget(self.status_label, 1)
+        self._build_actions()
+        self._restore_layout()
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_INTERVAL_MS)
+        self.timer.timeout.connect(self.tick)
+        self.flash_timer = QTimer(self)
+        self.flash_timer.setInterval(int(500 / MEDIUM_FLASH_HZ))  # on/off each half period
+        self.flash_timer.timeout.connect(self._toggle_flash)
+        if run_timer:
+            self.timer.start()
+            self.flash_timer.start()
+        self.screen_awake.inhibit()
+        self.update_display()
+
+    # ---- actions and keys --------------------------------------------------------------
+    def _build_actions(self) -> None:
+        tb = QToolBar("Procedure")
+        tb.setObjectName("procedure_toolbar")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self.toolbar = tb
+        self.actions_by_name: dict[str, QAction] = {}
+
+        def add(name: str, text: str, key: str | QKeySequence.StandardKey, slot, checkable: bool = False,
+                on_toolbar: bool = True) -> QAction:
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(key))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.setCheckable(checkable)
+            act.triggered.connect(slot)
+            act.setToolTip(f"{text.replace('&', '')}  [{QKeySequence(key).toString()}]")
+            self.addAction(act)
+            if on_toolbar:
+                tb.addAction(act)
+            self.actions_by_name[name] = act
+            return act
+
+        add("baseline", "Baseline (B)", "B", lambda: self.mark(MarkerKind.BASELINE))
+        add("needle", "Needle (N)", "N", lambda: self.mark(MarkerKind.NEEDLE))
+        add("injection", "Injection (I)", "I", lambda: self.mark(MarkerKind.INJECTION))
+        add("note", "Note (T)", "T", lambda: self.add_note())
+        tb.addSeparator()
+        follow = add("follow", "Follow latest (F)", "F", lambda on: self.plot.set_follow(bool(on)), checkable=True)
+        follow.setChecked(True)
+        add("whole", "Whole session (W)", "W", self.plot.show_everything)
+        wall = add("wall", "Wall clock (C)", "C", self._toggle_wall_clock, checkable=True)
+        wall.setChecked(False)
+        tb.addSeparator()
+        add("ack", "Acknowledge alarms (A)", "A", self.acknowledge_alarms)
+        add("markers", "Edit markers (M)", "M", self.edit_markers)
+        add("stop", "End session (Ctrl+E)", "Ctrl+E", self.end_session)
+        add("fullscreen", "Full screen", "F11", self._toggle_full_screen, on_toolbar=False)
+
+    def mark(self, kind: MarkerKind, text: str = "") -> None:
+        if self.session.finished:
+            return
+        self.session.add_marker(kind, text=text)
+        self.plot.set_markers(self.session.markers)
+        self.update_display()
+
+    def add_note(self, text: str | None = None) -> None:
+        if text is None:
+            at = self.session.now()  # the note belongs to when the key was pressed, not when typed
+            text, ok = QInputDialog.getText(self, "Note", "Note for the session log:")
+            if not ok:
+                return
+            self.session.add_marker(MarkerKind.NOTE, session_s=at, text=text.strip())
+        else:
+            self.session.add_marker(MarkerKind.NOTE, text=text)
+        self.plot.set_markers(self.session.markers)
+
+    def edit_markers(self) -> None:
+        from ui.marker_dialog import MarkerDialog
+        dlg = MarkerDialog(self.session, self)
+        if dlg.exec():
+            self.plot.set_markers(self.session.markers)
+            self.update_display()
+
+    def _marker_dragged(self, marker_id: int, new_s: float) -> None:
+        self.session.move_marker(marker_id, max(0.0, new_s), reason="dragged on the plot")
+        self.plot.set_markers(self.session.markers)
+        self.update_display()
+
+    def _follow_changed(self, on: bool) -> None:
+        act = self.actions_by_name["follow"]
+        if act.isChecked() != on:
+            act.setChecked(on)
+
+    def _toggle_wall_clock(self, on: bool) -> None:
+        self.plot.set_wall_clock(self.session.clock.wall() - self.session.clock.now(), bool(on))
+        self.plot.mark_dirty()
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def acknowledge_alarms(self) -> None:
+        if self.alarms.acknowledge():
+            self._log_note("alarms acknowledged")
+        self._update_alarm_display()
+
+    # ---- the loop ------------------------------------------------------------------------
+    def tick(self) -> None:
+        """Timer: pump the session, then redraw if anything changed (≤ 10 Hz)."""
+        if self.session.finished:
+            return
+        self.process()
+        self.redraw()
+
+    def advance_to(self, session_s: float, step_s: float = 5.0) -> None:
+        """Manual clock: step the simulated source to ``session_s``, processing as a live run would."""
+        source = self.session.source
+        t = self.session.now()
+        while t < session_s:
+            t = min(session_s, t + step_s)
+            source.step_to(t)
+            self.process()
+        self.redraw()
+
+    def process(self) -> None:
+        points = self.session.pump()
+        for limb, p in points.items():
+            self.plot.append(limb, p.t, p.celsius, p.valid)
+        now = self.session.now()
+        self.plot.note_time(now)
+        if (self.auto_injection_s is not None and now >= self.auto_injection_s
+                and self.session.injection_s() is None):
+            # Demo: the simulated physician injects; mark it unless the user already did.
+            self.session.add_marker(MarkerKind.INJECTION, session_s=self.auto_injection_s,
+                                    text="marked automatically by the demo")
+            self.plot.set_markers(self.session.markers)
+        self._check_alarms()
+        self.update_display()
+
+    def redraw(self) -> bool:
+        drawn = self.plot.refresh()
+        if drawn:
+            self.frames_drawn += 1
+        return drawn
+
+    # ---- display -------------------------------------------------------------------------
+    def update_display(self) -> None:
+        snap = self.session.snapshot()
+        ages = self.session.reading_ages()
+        inj = self.session.injection_s()
+        if inj is not None:
+            self.plot.set_origin(inj)
+        rises = self._rises(snap)
+        for limb, tile in self.tiles.items():
+            live = self.session.state.limbs[limb]
+            status = live.status
+            probe_text = "waiting for the probe" if status is None else status.plain
+            celsius = live.celsius if status is not None and not status.is_fault else None
+            prio = self.alarms.limb_priority(limb)
+            tile.set_state(TileState(celsius, rises.get(limb), ages[limb], probe_text,
+                                     status is not None and not status.is_fault, prio, self._flash_on))
+        self._update_banner(snap, inj)
+        if snap is not None:
+            window = getattr(snap, "baseline_window", None)
+            if window is not None:
+                self.plot.set_baseline_window(window)
+            if self.session.pipeline is not None:
+                self.plot.set_artefacts(getattr(self.session.pipeline, "artefacts", []))
+        self._update_table(snap, inj)
+        self._update_alarm_display()
+        self._update_status_bar()
+
+    def _rises(self, snap) -> dict[Limb, float | None]:
+        if snap is None:
+            return {}
+        rise = getattr(snap, "rise_c", None)
+        if isinstance(rise, dict):
+            return {Limb(k): v for k, v in rise.items()}
+        return {}
+
+    def _baselines(self, snap) -> dict[Limb, float | None]:
+        if snap is None:
+            return {}
+        b = getattr(snap, "baselines", None)
+        if isinstance(b, dict):
+            return {Limb(k): (getattr(v, "celsius", v) if v is not None else None) for k, v in b.items()}
+        return {}
+
+    def _update_banner(self, snap, inj: float | None) -> None:
+        if snap is None:
+            self.banner.set_status("waiting", "Detector not available", "Readings are shown and recorded.", None)
+            return
+        verdict = snap.verdict
+        state = getattr(verdict.state, "name", str(verdict.state))
+        kind = _VERDICT_KIND.get(state, "monitoring")
+        message = getattr(verdict, "message", "") or ""
+        title = message
+        detail = ""
+        if kind == "confirmed" and verdict.confirmed_at_s is not None:
+            rel = verdict.confirmed_at_s - (inj or 0.0)
+            met = ", ".join(str(c) for c in (verdict.criteria_met or ()))
+            title = f"BLOCK CONFIRMED at {theme.format_mmss(rel)}" + (" after injection" if inj is not None else "")
+            detail = f"Criteria met: {met}" if met else message
+        elif kind in ("waiting", "baseline", "monitoring", "early", "not_confirmed"):
+            title = {"waiting": "Waiting for baseline", "baseline": "Baseline captured",
+                     "monitoring": "Monitoring", "early": "Early warming",
+                     "not_confirmed": "Not confirmed yet"}[kind]
+            detail = message
+            if inj is not None and kind != "waiting":
+                title += f"  ·  {theme.format_mmss(self.session.now() - inj)} after injection"
+        self.banner.set_status(kind, title, detail, getattr(snap, "di_minus_dc_c", None))
+        if state != self._last_verdict_state:
+            if kind == "confirmed" and not self.confirmed_chimed:
+                self.confirmed_chimed = True
+                self.sound.play("info")  # information, not an alarm
+            self._last_verdict_state = state
+
+    def _update_table(self, snap, inj: float | None) -> None:
+        origin = inj if inj is not None else 0.0
+        rows = minute_rows(self.plot.buffers, origin, self.plot.latest_s, self._baselines(snap),
+                           self.session.info.blocked)
+        self.table.set_rows(rows)
+
+    def _update_status_bar(self) -> None:
+        src = self.session.source
+        store = self.session.store
+        where = f" · recording to {store.path.name}" if store is not None else " · not recorded"
+        self.status_label.setText(f"session {theme.format_mmss(self.session.now())} · {src.identity.name} · "
+                                  f"{src.reason}{where}")
+
+    # ---- alarms ----------------------------------------------------------------------------
+    def _check_alarms(self) -> None:
+        statuses = {limb: st.status for limb, st in self.session.state.limbs.items()}
+        lost = None
+        from monitor.model import ConnectionState
+        if self.session.source.state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
+            lost = self.session.source.reason
+        conds = conditions_from_state(statuses, self.session.reading_ages(), lost)
+        self.alarms.update(conds, self.session.now(), time.monotonic())
+
+    def _update_alarm_display(self) -> None:
+        self.alarm_bar.show_alarms(self.alarms.priority, self.alarms.lines(), self._flash_on,
+                                   self.alarms.all_acknowledged)
+
+    def _toggle_flash(self) -> None:
+        self._flash_on = not self._flash_on
+        if self.alarms.priority == "medium":
+            self._update_alarm_display()
+            for limb, tile in self.tiles.items():
+                st = tile.state
+                st.alarm_visible = self._flash_on
+                st.alarm = self.alarms.limb_priority(limb)
+                tile.set_state(st)
+
+    def _log_alarm_start(self, cond: AlarmCondition, start_s: float) -> int | None:
+        store = self.session.store
+        if store is None or store.closed:
+            return None
+        return store.add_event("alarm", start_s, subkind=cond.subkind, limb=cond.limb, message=cond.text,
+                               priority=cond.priority, value=cond.value, wall_time=time.time())
+
+    def _log_alarm_end(self, event_id: int, end_s: float) -> None:
+        store = self.session.store
+        if store is not None and not store.closed:
+            store.end_event(event_id, end_s)
+
+    def _log_note(self, text: str) -> None:
+        from ui.live_session import MarkerLogEntry
+        self.session.log.append(MarkerLogEntry(self.session.now(), text))
+
+    # ---- closing ---------------------------------------------------------------------------
+    def end_session(self) -> None:
+        if self.session.finished:
+            return
+        if self.isVisible() and QMessageBox.question(
+                self, "End session", "End the session and close the recording?") != QMessageBox.StandardButton.Yes:
+            return
+        self.finish()
+
+    def finish(self, reason: str = "closed normally") -> None:
+        self.timer.stop()
+        self.flash_timer.stop()
+        self.session.stop(reason)
+        self.screen_awake.release()
+        self.sessionClosed.emit()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._save_layout()
+        if not self.session.finished:
+            self.finish("window closed")
+        super().closeEvent(event)
+
+    def _save_layout(self) -> None:
+        s = settings()
+        s.setValue("main/geometry", self.saveGeometry())
+        s.setValue("main/state", self.saveState())
+        s.setValue("main/splitter", self.splitter.saveState())
+        s.setValue("main/vsplit", self.vsplit.saveState())
+
+    def _restore_layout(self) -> None:
+        s = settings()
+        for key, fn in (("main/geometry", self.restoreGeometry), ("main/state", self.restoreState),
+                        ("main/splitter", self.splitter.restoreState), ("main/vsplit", self.vsplit.restoreState)):
+            value = s.value(key)
+            if value is not None:
+                fn(value)
+        self.sound.set_volume(float(s.value("alarms/volume", 0.7)))

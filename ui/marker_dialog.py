@@ -1,0 +1,58 @@
+"""Correct a marker's time (for example an injection marked late); every move is logged."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLineEdit,
+    QListWidget,
+    QVBoxLayout,
+)
+
+from ui import theme
+from ui.live_session import LiveSession
+
+
+class MarkerDialog(QDialog):
+    def __init__(self, session: LiveSession, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit markers")
+        self.session = session
+        self.list = QListWidget()
+        for m in session.markers:
+            self.list.addItem(f"{m.kind.label} at {theme.format_mmss(m.session_s)}" + (f" — {m.text}" if m.text else ""))
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setDecimals(2)
+        self.minutes.setRange(0.0, 24 * 60.0)
+        self.minutes.setSuffix(" min since start")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("why (e.g. injection marked late)")
+        form = QFormLayout()
+        form.addRow("&New time", self.minutes)
+        form.addRow("&Reason", self.reason)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.list)
+        lay.addLayout(form)
+        lay.addWidget(buttons)
+        self.list.currentRowChanged.connect(self._selected)
+        if session.markers:
+            self.list.setCurrentRow(len(session.markers) - 1)
+
+    def _selected(self, row: int) -> None:
+        if 0 <= row < len(self.session.markers):
+            self.minutes.setValue(self.session.markers[row].session_s / 60.0)
+
+    def accept(self) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.session.markers):
+            m = self.session.markers[row]
+            new_s = self.minutes.value() * 60.0
+            if m.id is not None and abs(new_s - m.session_s) > 0.05:
+                self.session.move_marker(m.id, new_s, reason=self.reason.text().strip() or "corrected by hand")
+        super().accept()

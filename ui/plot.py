@@ -1,0 +1,331 @@
+"""The session plot: both limbs over the whole session, minutes relative to the injection mark.
+
+Built for hours of 10 Hz data: peak downsampling and clip-to-view with an explicit X range
+(auto-range on X would defeat clipping), 1-pixel opaque cosmetic pens, gaps as NaN with
+connect='finite'. The owner calls :meth:`SessionPlot.refresh` from a ≤ 10 Hz timer only
+when new readings arrived or the view changed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
+
+from monitor.model import Limb, Marker, MarkerKind
+from ui import theme
+from ui.plot_buffer import PlotBuffer
+
+
+class SessionTimeAxis(pg.AxisItem):
+    """X axis in session seconds, labelled as minutes from an origin (the injection) or wall clock."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.origin_s = 0.0
+        self.wall0: float | None = None  # POSIX time at session second 0
+        self.show_wall = False
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph override)
+        lo = (minVal - self.origin_s) / 60.0
+        hi = (maxVal - self.origin_s) / 60.0
+        levels = super().tickValues(lo, hi, size)
+        return [(spacing * 60.0, [v * 60.0 + self.origin_s for v in values]) for spacing, values in levels]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        if self.show_wall and self.wall0 is not None:
+            return [time.strftime("%H:%M", time.localtime(self.wall0 + v)) for v in values]
+        out = []
+        for v in values:
+            m = (v - self.origin_s) / 60.0
+            out.append(f"{m:.0f}" if abs(m - round(m)) < 1e-6 else f"{m:.1f}")
+        return out
+
+
+class SessionPlot(QWidget):
+    """Both limbs, markers, baseline window and artefact segments, following the latest data."""
+
+    followChanged = pyqtSignal(bool)  # noqa: N815 (Qt signal naming)
+    markerMoved = pyqtSignal(int, float)  # noqa: N815  (marker id, new session seconds)
+
+    def __init__(self, parent=None, follow_window_s: float = 40 * 60.0) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False)
+        self.follow_window_s = follow_window_s
+        self._follow = True
+        self._dirty = True
+        self._setting_range = False
+        self.buffers: dict[Limb, PlotBuffer] = {Limb.LEFT: PlotBuffer(), Limb.RIGHT: PlotBuffer()}
+        self.latest_s = 0.0
+
+        self.axis = SessionTimeAxis(orientation="bottom")
+        self.widget = pg.PlotWidget(axisItems={"bottom": self.axis}, background=theme.BACKGROUND)
+        self.item = self.widget.getPlotItem()
+        self.item.showGrid(x=True, y=True, alpha=0.18)
+        self.item.setMenuEnabled(False)
+        self.item.hideButtons()
+        self.vb = self.item.getViewBox()
+        self.vb.disableAutoRange()
+        self.vb.setMouseEnabled(x=True, y=True)
+        font = QFont()
+        font.setPixelSize(15)
+        for name in ("bottom", "left"):
+            ax = self.item.getAxis(name)
+            ax.setTickFont(font)
+            ax.setTextPen(pg.mkPen(theme.TEXT))
+            ax.setPen(pg.mkPen("#6A7078"))
+        self.item.setLabel("left", "skin temperature", units="°C", **{"font-size": "14pt", "color": theme.TEXT})
+        self._set_x_label()
+
+        self.legend = self.item.addLegend(offset=(10, 10), labelTextSize="14pt", labelTextColor=theme.TEXT)
+        self.curves: dict[Limb, pg.PlotDataItem] = {}
+        for limb in Limb:
+            pen = pg.mkPen(QColor(theme.LIMB_COLOURS[limb]), width=1, cosmetic=True)
+            curve = self.item.plot([], [], pen=pen, name=f"{limb.letter}  {theme.limb_name(limb).lower()} foot",
+                                   connect="finite")
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            curve.setSkipFiniteCheck(True)  # NaN gaps are intended; connect='finite' handles them
+            self.curves[limb] = curve
+        # The limb letters at the end of each line, so colour is never the only cue.
+        self.end_labels: dict[Limb, pg.TextItem] = {}
+        for limb in Limb:
+            lab = pg.TextItem(limb.letter, color=theme.LIMB_TEXT_COLOURS[limb], anchor=(0, 0.5))
+            f = QFont()
+            f.setPixelSize(20)
+            f.setBold(True)
+            lab.setFont(f)
+            lab.setVisible(False)
+            self.item.addItem(lab, ignoreBounds=True)
+            self.end_labels[limb] = lab
+
+        self.baseline_region = pg.LinearRegionItem(values=(0, 0), movable=False, brush=pg.mkBrush(*theme.BASELINE_FILL),
+                                                   pen=pg.mkPen(None))
+        self.baseline_region.setZValue(-20)
+        self.baseline_region.setVisible(False)
+        self.item.addItem(self.baseline_region, ignoreBounds=True)
+        self._artefact_items: dict[tuple, pg.LinearRegionItem] = {}
+        self._marker_lines: dict[int, pg.InfiniteLine] = {}
+        self._marker_seen: dict[int, Marker] = {}
+        self.watermark: pg.TextItem | None = None
+
+        self.vb.sigRangeChangedManually.connect(self._on_user_range)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.widget)
+        self._y_range: tuple[float, float] | None = None
+
+    # ---- modes ------------------------------------------------------------------------
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    def set_follow(self, on: bool) -> None:
+        if on != self._follow:
+            self._follow = on
+            self._dirty = True
+            self.followChanged.emit(on)
+
+    def _on_user_range(self, *_args) -> None:
+        if not self._setting_range:
+            self.set_follow(False)
+
+    def set_origin(self, origin_s: float) -> None:
+        """Minutes on the X axis count from here (the injection mark)."""
+        if origin_s != self.axis.origin_s:
+            self.axis.origin_s = origin_s
+            self._set_x_label()
+            self.axis.picture = None
+            self.axis.update()
+
+    def set_wall_clock(self, wall0: float | None, show: bool) -> None:
+        self.axis.wall0 = wall0
+        self.axis.show_wall = bool(show and wall0 is not None)
+        self._set_x_label()
+        self.axis.picture = None
+        self.axis.update()
+
+    def _set_x_label(self) -> None:
+        if self.axis.show_wall:
+            text = "wall clock"
+        elif self.axis.origin_s:
+            text = "minutes from injection"
+        else:
+            text = "minutes since start"
+        self.item.setLabel("bottom", text, **{"font-size": "14pt", "color": theme.TEXT})
+
+    def set_simulated(self, on: bool) -> None:
+        if on and self.watermark is None:
+            self.watermark = pg.TextItem("SIMULATED", color=(176, 58, 140, 70), anchor=(0.5, 0.5))
+            f = QFont()
+            f.setPixelSize(90)
+            f.setBold(True)
+            self.watermark.setFont(f)
+            self.watermark.setZValue(-30)
+            self.item.addItem(self.watermark, ignoreBounds=True)
+        if self.watermark is not None:
+            self.watermark.setVisible(on)
+
+    # ---- data ---------------------------------------------------------------------------
+    def append(self, limb: Limb, t, value, valid=None) -> None:
+        buf = self.buffers[limb]
+        before = len(buf)
+        buf.append(t, value, valid)
+        if len(buf) != before:
+            self.latest_s = max(self.latest_s, buf.last_t or 0.0)
+            self._dirty = True
+
+    def note_time(self, session_s: float) -> None:
+        """Keep following the clock even when no reading arrives (a gap must look like a gap)."""
+        if session_s > self.latest_s + 0.5:
+            self.latest_s = session_s
+            self._dirty = True
+
+    def clear_data(self) -> None:
+        for b in self.buffers.values():
+            b.clear()
+        self.latest_s = 0.0
+        self._dirty = True
+
+    def set_baseline_window(self, window: tuple[float, float] | None) -> None:
+        if window is None:
+            self.baseline_region.setVisible(False)
+        else:
+            self.baseline_region.setRegion(window)
+            self.baseline_region.setVisible(True)
+
+    def set_artefacts(self, segments) -> None:
+        """segments: objects with limb, kind, start_s, end_s (the pipeline's ArtefactSegment)."""
+        keep = set()
+        for seg in segments:
+            key = (str(seg.limb), seg.kind, round(seg.start_s, 1))
+            keep.add(key)
+            end = seg.end_s if seg.end_s is not None else self.latest_s
+            item = self._artefact_items.get(key)
+            if item is None:
+                item = pg.LinearRegionItem(values=(seg.start_s, end), movable=False,
+                                           brush=pg.mkBrush(*theme.ARTEFACT_FILL), pen=pg.mkPen(None))
+                item.setZValue(-15)
+                label = pg.InfLineLabel(item.lines[0], text=f"artefact {Limb(seg.limb).letter}: {seg.kind}",
+                                        position=0.06, anchor=(0, 0), color="#F5A36B")
+                item._label = label  # keep a reference alive
+                self.item.addItem(item, ignoreBounds=True)
+                self._artefact_items[key] = item
+            else:
+                item.setRegion((seg.start_s, end))
+        for key in list(self._artefact_items):
+            if key not in keep:
+                self.item.removeItem(self._artefact_items.pop(key))
+
+    def set_markers(self, markers: list[Marker]) -> None:
+        ids = set()
+        for i, m in enumerate(markers):
+            mid = m.id if m.id is not None else -(i + 1)
+            ids.add(mid)
+            line = self._marker_lines.get(mid)
+            if line is None:
+                colour = theme.MARKER_COLOURS.get(str(m.kind), "#CCCCCC")
+                line = pg.InfiniteLine(pos=m.session_s, angle=90, movable=m.id is not None,
+                                       pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
+                                       hoverPen=pg.mkPen("#FFFFFF", width=3),
+                                       label=_marker_text(m), labelOpts={
+                                           "position": 0.93, "color": colour, "anchors": [(0, 1), (0, 1)],
+                                           "fill": (21, 23, 26, 200)})
+                f = QFont()
+                f.setPixelSize(15)
+                f.setBold(True)
+                line.label.textItem.setFont(f)
+                line.setZValue(10)
+                line.sigPositionChangeFinished.connect(lambda ln, mid=mid: self._marker_dragged(mid, ln))
+                self.item.addItem(line, ignoreBounds=True)
+                self._marker_lines[mid] = line
+            elif self._marker_seen.get(mid) != m:
+                line.setValue(m.session_s)
+                line.label.setText(_marker_text(m))
+            self._marker_seen[mid] = m
+        for mid in list(self._marker_lines):
+            if mid not in ids:
+                self.item.removeItem(self._marker_lines.pop(mid))
+                self._marker_seen.pop(mid, None)
+        self._dirty = True
+
+    def _marker_dragged(self, mid: int, line: pg.InfiniteLine) -> None:
+        if mid >= 0:
+            self.markerMoved.emit(mid, float(line.value()))
+
+    # ---- drawing ----------------------------------------------------------------------
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def refresh(self, force: bool = False) -> bool:
+        """Push new data to the curves and move the view. Returns True if anything was redrawn."""
+        if not (self._dirty or force):
+            return False
+        self._dirty = False
+        for limb, curve in self.curves.items():
+            buf = self.buffers[limb]
+            curve.setData(buf.x, buf.y, connect="finite")
+            lab = self.end_labels[limb]
+            if buf.last_value is not None and buf.last_t is not None:
+                lab.setPos(buf.last_t, buf.last_value)
+                lab.setVisible(True)
+        if self._follow:
+            self._apply_follow_range()
+        if self.watermark is not None:
+            (x0, x1), (y0, y1) = self.vb.viewRange()
+            self.watermark.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        return True
+
+    def _apply_follow_range(self) -> None:
+        end = max(self.latest_s, 60.0)
+        start = max(0.0, end - self.follow_window_s)
+        span = end - start
+        x1 = end + span * 0.06  # room for the L/R end labels
+        yr = self._visible_y(start, end)
+        self._setting_range = True
+        try:
+            self.vb.setRange(xRange=(start, x1), yRange=yr, padding=0)
+        finally:
+            self._setting_range = False
+
+    def _visible_y(self, x0: float, x1: float) -> tuple[float, float]:
+        lo, hi = math.inf, -math.inf
+        for buf in self.buffers.values():
+            r = buf.visible_range(x0, x1)
+            if r:
+                lo, hi = min(lo, r[0]), max(hi, r[1])
+        if not math.isfinite(lo):
+            return self._y_range or (20.0, 36.0)
+        # Whole degrees with a margin, at least 4 °C tall; only grow/shrink in 1 °C steps so the
+        # view does not twitch with every reading.
+        lo = math.floor(lo - 0.5)
+        hi = math.ceil(hi + 0.5)
+        if hi - lo < 4:
+            mid = (hi + lo) / 2
+            lo, hi = math.floor(mid - 2), math.ceil(mid + 2)
+        self._y_range = (float(lo), float(hi))
+        return self._y_range
+
+    def show_everything(self) -> None:
+        """Zoom out to the whole session (leaves follow mode)."""
+        self.set_follow(False)
+        end = max(self.latest_s, 60.0)
+        self._setting_range = True
+        try:
+            self.vb.setRange(xRange=(0.0, end * 1.03), yRange=self._visible_y(0.0, end), padding=0)
+        finally:
+            self._setting_range = False
+
+
+def _marker_text(m: Marker) -> str:
+    if m.kind is MarkerKind.NOTE and m.text:
+        return f"Note: {m.text}"[:40]
+    return m.kind.label

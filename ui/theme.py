@@ -1,0 +1,69 @@
+"""Colours, fonts and the dim stylesheet: one place so every widget reads the same from 3 m.
+
+Left/right use the Okabe–Ito colour-blind-safe pair (blue #0072B2 / orange #E69F00),
+always together with an "L"/"R" label, never colour alone. Alarm colours follow
+IEC 60601-1-8: medium priority yellow (flashing 0.4–0.8 Hz), low priority cyan (steady).
+"""
+
+from __future__ import annotations
+
+from monitor.model import Limb
+
+LIMB_COLOURS: dict[Limb, str] = {Limb.LEFT: "#0072B2", Limb.RIGHT: "#E69F00"}
+# Brighter twins for text on the dark background (the plot keeps the canonical pair).
+LIMB_TEXT_COLOURS: dict[Limb, str] = {Limb.LEFT: "#56B4E9", Limb.RIGHT: "#E69F00"}
+DIFFERENCE_COLOUR = "#CC79A7"  # Okabe–Ito reddish purple, for Di − Dc / L − R
+MARKER_COLOURS = {
+    "baseline": "#009E73",
+    "needle": "#BBBBBB",
+    "injection": "#F0E442",
+    "note": "#CCCCCC",
+}
+ARTEFACT_FILL = (213, 94, 0, 60)  # vermillion, translucent
+BASELINE_FILL = (0, 158, 115, 45)
+
+ALARM_MEDIUM = "#FFD400"  # yellow
+ALARM_LOW = "#00C8D7"  # cyan
+INFO_COLOUR = "#2E9E5B"  # block confirmed: information, green, no flashing
+SIMULATED_COLOUR = "#B03A8C"
+
+BACKGROUND = "#15171A"
+PANEL = "#202327"
+TEXT = "#E6E6E6"
+TEXT_DIM = "#9AA0A6"
+
+STYLESHEET = f"""
+QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}
+QFrame#tile {{ background-color: {PANEL}; border-radius: 8px; }}
+QToolBar {{ background-color: {PANEL}; border: none; spacing: 6px; }}
+QToolButton {{ padding: 6px 10px; font-size: 13pt; border: 1px solid #3A3F45; border-radius: 4px; }}
+QToolButton:checked {{ background-color: #34495E; }}
+QToolButton:focus {{ border: 2px solid #56B4E9; }}
+QPushButton {{ padding: 6px 12px; border: 1px solid #3A3F45; border-radius: 4px; background: #2A2E33; }}
+QPushButton:focus {{ border: 2px solid #56B4E9; }}
+QPushButton:default {{ border: 2px solid #009E73; }}
+QLineEdit, QComboBox, QDoubleSpinBox, QSpinBox, QPlainTextEdit {{
+    background: #2A2E33; border: 1px solid #3A3F45; padding: 3px; }}
+QTableView {{ gridline-color: #33383E; background: {PANEL}; alternate-background-color: #262A2F; }}
+QHeaderView::section {{ background: #2A2E33; color: {TEXT}; padding: 3px; border: none; }}
+QStatusBar {{ color: {TEXT_DIM}; }}
+QTabBar::tab {{ padding: 6px 14px; background: #2A2E33; }}
+QTabBar::tab:selected {{ background: #34495E; }}
+"""
+
+
+def limb_name(limb: Limb) -> str:
+    return "LEFT" if limb is Limb.LEFT else "RIGHT"
+
+
+def format_mmss(seconds: float | None) -> str:
+    """Session seconds as m:ss (h:mm:ss past an hour); '--:--' when unknown."""
+    if seconds is None:
+        return "--:--"
+    sign = "-" if seconds < 0 else ""
+    s = int(round(abs(seconds)))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{sign}{h}:{m:02d}:{sec:02d}"
+    return f"{sign}{m}:{sec:02d}"

@@ -1,0 +1,152 @@
+"""One large tile per limb: current °C, rise from baseline, age of last reading, probe state.
+
+Sized to be read from across the room: the temperature uses most of the tile's height.
+The blocked side carries a "BLOCKED SIDE" label and a thick border, not only colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+
+from monitor.model import Limb
+from ui import theme
+
+
+@dataclass
+class TileState:
+    celsius: float | None = None
+    rise_c: float | None = None
+    age_s: float | None = None
+    probe_text: str = "waiting for the probe"
+    probe_ok: bool = False
+    alarm: str | None = None  # None | "low" | "medium"
+    alarm_visible: bool = True  # flashing phase for medium priority
+
+
+# A reading older than this is called stale on the tile (a flat line must not look frozen).
+STALE_AFTER_S = 10.0
+
+
+class LimbTile(QFrame):
+    def __init__(self, limb: Limb, parent=None) -> None:
+        super().__init__(parent)
+        self.limb = limb
+        self.setObjectName("tile")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(280, 170)
+        self._blocked = False
+        self._highlight = False
+        self._state = TileState()
+        colour = theme.LIMB_TEXT_COLOURS[limb]
+
+        self.side_label = QLabel(f"{limb.letter}  {theme.limb_name(limb)} FOOT")
+        self.side_label.setStyleSheet(f"color: {colour}; font-weight: bold; background: transparent;")
+        self.blocked_label = QLabel("")
+        self.blocked_label.setStyleSheet("background: transparent; font-weight: bold;")
+        self.blocked_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top = QHBoxLayout()
+        top.addWidget(self.side_label)
+        top.addStretch(1)
+        top.addWidget(self.blocked_label)
+
+        self.temp_label = QLabel("--.- °C")
+        self.temp_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.temp_label.setStyleSheet(f"color: {colour}; background: transparent; font-weight: bold;")
+        self.rise_label = QLabel("rise: waiting for baseline")
+        self.rise_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.rise_label.setStyleSheet("background: transparent;")
+        self.detail_label = QLabel("")
+        self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail_label.setStyleSheet(f"color: {theme.TEXT_DIM}; background: transparent;")
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(14, 8, 14, 8)
+        lay.addLayout(top)
+        lay.addWidget(self.temp_label, 3)
+        lay.addWidget(self.rise_label, 1)
+        lay.addWidget(self.detail_label, 1)
+        self._apply_frame()
+        self._rescale_fonts()
+
+    # ---- state ----------------------------------------------------------------------
+    def set_blocked(self, blocked: bool) -> None:
+        self._blocked = blocked
+        self.blocked_label.setText("BLOCKED SIDE" if blocked else "other side")
+        self.blocked_label.setStyleSheet(
+            f"background: transparent; font-weight: bold; color: {theme.TEXT if blocked else theme.TEXT_DIM};")
+        self._apply_frame()
+
+    def set_highlight(self, on: bool) -> None:
+        """Side check: the tile whose probe is being warmed lights up."""
+        self._highlight = on
+        self._apply_frame()
+
+    @property
+    def highlighted(self) -> bool:
+        return self._highlight
+
+    def set_state(self, st: TileState) -> None:
+        self._state = st
+        if st.celsius is None:
+            self.temp_label.setText("--.- °C")
+        else:
+            self.temp_label.setText(f"{st.celsius:.1f} °C")
+        if st.rise_c is None:
+            self.rise_label.setText("rise: waiting for baseline")
+        else:
+            self.rise_label.setText(f"rise {st.rise_c:+.1f} °C from baseline")
+        if st.age_s is None:
+            age = "no reading yet"
+        elif st.age_s >= STALE_AFTER_S:
+            age = f"NO DATA for {int(st.age_s)} s"
+        else:
+            age = f"last reading {st.age_s:.0f} s ago"
+        self.detail_label.setText(f"{st.probe_text} · {age}")
+        self._apply_frame()
+
+    @property
+    def state(self) -> TileState:
+        return self._state
+
+    def _apply_frame(self) -> None:
+        border_colour = theme.LIMB_COLOURS[self.limb] if self._blocked else "#3A3F45"
+        width = 6 if self._blocked else 2
+        bg = theme.PANEL
+        st = self._state
+        if st.alarm == "medium" and st.alarm_visible:
+            bg = "#5A4A00"
+            border_colour, width = theme.ALARM_MEDIUM, 6
+        elif st.alarm == "low":
+            bg = "#0B4146"
+            border_colour, width = theme.ALARM_LOW, 6
+        if self._highlight:
+            bg = "#1F5130"
+            border_colour, width = "#7CFC9A", 8
+        self.setStyleSheet(
+            f"QFrame#tile {{ background-color: {bg}; border: {width}px solid {border_colour}; border-radius: 10px; }}")
+
+    # ---- readable from across the room -------------------------------------------------
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._rescale_fonts()
+
+    def _rescale_fonts(self) -> None:
+        h = max(self.height(), 170)
+        w = max(self.width(), 280)
+        big = max(28, min(int(h * 0.36), int(w * 0.17)))
+        self._set_px(self.temp_label, big, bold=True)
+        self._set_px(self.rise_label, max(15, int(big * 0.36)))
+        self._set_px(self.detail_label, max(12, int(big * 0.24)))
+        self._set_px(self.side_label, max(14, int(big * 0.30)), bold=True)
+        self._set_px(self.blocked_label, max(13, int(big * 0.26)), bold=True)
+
+    @staticmethod
+    def _set_px(label: QLabel, px: int, bold: bool = False) -> None:
+        f = QFont(label.font())
+        f.setPixelSize(px)
+        f.setBold(bold)
+        label.setFont(f)
