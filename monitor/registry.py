@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from firmware_protocol.thermistor import Calibration
 from monitor import paths
 from monitor.model import Limb
 from monitor.sources.base import DeviceIdentity
-from monitor.sources.channels import ChannelCalibration
 
 REGISTRY_FILE = "devices.json"
 FORMAT_VERSION = 1
@@ -36,15 +36,19 @@ class RegistryError(ValueError):
 
 @dataclass
 class CalibrationRecord:
-    """A per-channel calibration against a reference thermometer."""
+    """A per-channel calibration against a reference thermometer, and when it was made."""
 
-    offset_c: float = 0.0
-    gain: float = 1.0
-    reference: str = ""  # e.g. "two-point against a reference thermometer, 2026-11-23"
+    calibration: Calibration
     calibrated_at: float | None = None  # POSIX seconds
 
-    def as_calibration(self) -> ChannelCalibration:
-        return ChannelCalibration(self.offset_c, self.gain)
+    def to_json(self) -> dict:
+        return {**self.calibration.to_dict(), "calibrated_at": self.calibrated_at}
+
+    @classmethod
+    def from_json(cls, d: dict) -> CalibrationRecord:
+        at = d.get("calibrated_at") if isinstance(d, dict) else None
+        return cls(Calibration.from_dict({k: v for k, v in d.items() if k != "calibrated_at"}),
+                   float(at) if at is not None else None)
 
 
 @dataclass
@@ -62,17 +66,14 @@ class DeviceRecord:
             "kind": self.kind,
             "name": self.name,
             "sides": dict(self.sides),
-            "calibrations": {ch: vars(c).copy() for ch, c in self.calibrations.items()},
+            "calibrations": {ch: c.to_json() for ch, c in self.calibrations.items()},
             "last_seen": self.last_seen,
         }
 
     @classmethod
     def from_json(cls, key: str, d: dict) -> DeviceRecord:
         sides = {str(ch): str(Limb.parse(side)) for ch, side in dict(d.get("sides", {})).items()}
-        cals = {}
-        for ch, c in dict(d.get("calibrations", {})).items():
-            cals[str(ch)] = CalibrationRecord(float(c.get("offset_c", 0.0)), float(c.get("gain", 1.0)),
-                                              str(c.get("reference", "")), c.get("calibrated_at"))
+        cals = {str(ch): CalibrationRecord.from_json(c) for ch, c in dict(d.get("calibrations", {})).items()}
         last = d.get("last_seen")
         return cls(key, str(d.get("kind", "")), str(d.get("name", "")), sides, cals,
                    float(last) if last is not None else None)
@@ -117,11 +118,11 @@ class DeviceRegistry:
             assigned = tuple(limb if limb is not None else known.other for limb in assigned)
         return assigned
 
-    def calibration(self, key: str, channel: int = 0) -> ChannelCalibration | None:
+    def calibration(self, key: str, channel: int = 0) -> Calibration | None:
         rec = self.get(key)
         if rec is None or str(channel) not in rec.calibrations:
             return None
-        return rec.calibrations[str(channel)].as_calibration()
+        return rec.calibrations[str(channel)].calibration
 
     # ---- changing ----------------------------------------------------------------------
     def remember(self, identity: DeviceIdentity) -> DeviceRecord:
@@ -153,14 +154,13 @@ class DeviceRegistry:
             if key in records:
                 records[key].sides.clear()
 
-    def set_calibration(self, key: str, channel: int, offset_c: float, gain: float = 1.0,
-                        reference: str = "") -> None:
-        if not (abs(offset_c) <= 5.0 and 0.8 <= gain <= 1.2):
-            raise RegistryError(f"a calibration of offset {offset_c:+.2f} °C and gain {gain:.3f} is implausible "
-                                "for a skin probe (expected within ±5 °C and 0.8–1.2); check the reference")
+    def set_calibration(self, key: str, channel: int, calibration: Calibration) -> None:
+        """Remember ``calibration`` for one channel of device ``key`` (validated by Calibration)."""
+        if not isinstance(calibration, Calibration):
+            raise RegistryError("set_calibration needs a firmware_protocol.thermistor.Calibration")
         with self._editing() as records:
             rec = records.setdefault(key, DeviceRecord(key))
-            rec.calibrations[str(channel)] = CalibrationRecord(float(offset_c), float(gain), reference, time.time())
+            rec.calibrations[str(channel)] = CalibrationRecord(calibration, time.time())
 
     def clear_calibration(self, key: str, channel: int) -> None:
         with self._editing() as records:
