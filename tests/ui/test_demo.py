@@ -1,0 +1,84 @@
+"""`sympatherm demo`: the window plots both limbs live; --snapshot renders offscreen; no display → one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from monitor.model import Limb, MarkerKind
+from monitor.store import SessionStore
+from ui.display import display_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_without_display(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["SYMPATHERM_HOME"] = str(home)
+    return env
+
+
+def test_display_problem_rules():
+    assert display_problem({}, "linux") is not None
+    assert "--snapshot" in display_problem({}, "linux")
+    assert display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "win32") is None
+
+
+def test_demo_without_display_says_so_in_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], cwd=ROOT, env=_env_without_display(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "--snapshot" in lines[0] and "display" in lines[0].lower()
+    assert "Aborted" not in proc.stderr and "qt.qpa" not in proc.stderr
+
+
+def test_snapshot_subprocess_writes_the_window_png(tmp_path):
+    out = tmp_path / "shot.png"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo", "--snapshot", str(out), "--after", "900",
+                           "--scenario", "success-fast", "--seed", "2"], cwd=ROOT,
+                          env=_env_without_display(tmp_path), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PyQt6.QtGui import QImage
+
+    img = QImage(str(out))
+    assert (img.width(), img.height()) == (1600, 1000)
+    # The plot drew both limb colours (Okabe–Ito blue and orange), i.e. both lines are there.
+    ptr = img.convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(ptr.constBits().asstring(ptr.sizeInBytes()), np.uint8).reshape(
+        ptr.height(), ptr.bytesPerLine())[:, : ptr.width() * 3].reshape(ptr.height(), ptr.width(), 3)
+    for colour in ((0x00, 0x72, 0xB2), (0xE6, 0x9F, 0x00)):
+        assert (np.abs(arr.astype(int) - colour).sum(axis=2) < 30).sum() > 200
+
+
+def test_demo_window_plots_both_limbs_and_marks_injection(qtbot, tmp_path):
+    from ui.demo import build_demo_window
+
+    path = tmp_path / "demo.sympatherm"
+    window = build_demo_window("success-fast", 3, 1.0, Limb.LEFT, manual=True, session_path=path)
+    qtbot.addWidget(window)
+    window.show()
+    inj = window.session.source.suggested_injection_s
+    window.advance_to(inj + 300)
+    for limb in Limb:
+        buf = window.plot.buffers[limb]
+        assert len(buf) >= inj + 300  # 1 Hz, both limbs
+        assert np.isfinite(buf.y).sum() > 0.9 * len(buf)
+        assert window.tiles[limb].temp_label.text().endswith("°C") and "--" not in window.tiles[limb].temp_label.text()
+    injections = [m for m in window.session.markers if m.kind is MarkerKind.INJECTION]
+    assert len(injections) == 1 and abs(injections[0].session_s - inj) < 1e-6
+    assert window.plot.axis.origin_s == injections[0].session_s
+    window.finish()
+    with SessionStore.open_read_only(path) as store:
+        assert store.reading_count() == sum(len(window.plot.buffers[limb]) for limb in Limb)
+        assert store.simulated
+        assert [m.kind for m in store.markers()] == [MarkerKind.INJECTION]
