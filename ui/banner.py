@@ -86,7 +86,7 @@ class AlarmBar(QFrame):
         self.text = QLabel("")
         self.text.setFont(_px_font(22, bold=True))
         self.text.setWordWrap(True)
-        self.ack = QPushButton("Acknowledge (A)")
+        self.ack = QPushButton("Silence (A)")
         self.ack.setFont(_px_font(16, bold=True))
         self.ack.clicked.connect(self.acknowledgeRequested)
         lay = QHBoxLayout(self)

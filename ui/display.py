@@ -10,7 +10,11 @@ from collections.abc import Mapping
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc")
 
 
-def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+DEMO_HINT = "use `sympatherm demo --snapshot demo.png --after 1200` to render the window to a PNG instead."
+
+
+def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None,
+                    hint: str = DEMO_HINT) -> str | None:
     """One plain line saying why no window can open here, or None when one can."""
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
@@ -21,5 +25,4 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
         return None
     if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
         return None
-    return ("No display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so no window can open here; "
-            "use `sympatherm demo --snapshot demo.png --after 1200` to render the window to a PNG instead.")
+    return f"No display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so no window can open here; {hint}"

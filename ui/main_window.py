@@ -109,8 +109,8 @@ class MainWindow(QMainWindow):
         self.vsplit = QSplitter(Qt.Orientation.Vertical)
         self.vsplit.addWidget(tiles_box)
         self.vsplit.addWidget(self.splitter)
-        self.vsplit.setStretchFactor(0, 2)
-        self.vsplit.setStretchFactor(1, 5)
+        self.vsplit.setStretchFactor(0, 1)
+        self.vsplit.setStretchFactor(1, 2)
         outer.addWidget(self.vsplit, 1)
         self.setCentralWidget(central)
 
@@ -157,20 +157,20 @@ class MainWindow(QMainWindow):
             self.actions_by_name[name] = act
             return act
 
-        add("baseline", "Baseline (B)", "B", lambda: self.mark(MarkerKind.BASELINE))
-        add("needle", "Needle (N)", "N", lambda: self.mark(MarkerKind.NEEDLE))
-        add("injection", "Injection (I)", "I", lambda: self.mark(MarkerKind.INJECTION))
-        add("note", "Note (T)", "T", lambda: self.add_note())
+        add("baseline", "Baseline  B", "B", lambda: self.mark(MarkerKind.BASELINE))
+        add("needle", "Needle  N", "N", lambda: self.mark(MarkerKind.NEEDLE))
+        add("injection", "Injection  I", "I", lambda: self.mark(MarkerKind.INJECTION))
+        add("note", "Note  T", "T", lambda: self.add_note())
         tb.addSeparator()
-        follow = add("follow", "Follow latest (F)", "F", lambda on: self.plot.set_follow(bool(on)), checkable=True)
+        follow = add("follow", "Follow  F", "F", lambda on: self.plot.set_follow(bool(on)), checkable=True)
         follow.setChecked(True)
-        add("whole", "Whole session (W)", "W", self.plot.show_everything)
-        wall = add("wall", "Wall clock (C)", "C", self._toggle_wall_clock, checkable=True)
+        add("whole", "All  W", "W", self.plot.show_everything)
+        wall = add("wall", "Clock  C", "C", self._toggle_wall_clock, checkable=True)
         wall.setChecked(False)
         tb.addSeparator()
-        add("ack", "Acknowledge alarms (A)", "A", self.acknowledge_alarms)
-        add("markers", "Edit markers (M)", "M", self.edit_markers)
-        add("stop", "End session (Ctrl+E)", "Ctrl+E", self.end_session)
+        add("ack", "Silence  A", "A", self.acknowledge_alarms)
+        add("markers", "Markers  M", "M", self.edit_markers)
+        add("stop", "End  Ctrl+E", "Ctrl+E", self.end_session)
         add("fullscreen", "Full screen", "F11", self._toggle_full_screen, on_toolbar=False)
 
     def mark(self, kind: MarkerKind, text: str = "") -> None:

@@ -114,11 +114,11 @@ class MinuteTable(QTableView):
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         f = QFont()
-        f.setPixelSize(16)
+        f.setPixelSize(15)
         self.setFont(f)
         self.verticalHeader().setDefaultSectionSize(24)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(430)
 
     def set_rows(self, rows) -> None:
         at_bottom = self.verticalScrollBar().value() >= self.verticalScrollBar().maximum() - 2

@@ -37,7 +37,7 @@ class LimbTile(QFrame):
         self.limb = limb
         self.setObjectName("tile")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(280, 170)
+        self.setMinimumSize(280, 210)
         self._blocked = False
         self._highlight = False
         self._state = TileState()

@@ -1,0 +1,148 @@
+"""Plain `sympatherm`: recovery offer, set-up flow, then the live window; repeat or quit.
+
+Probes come from the core's discovery; the simulated patient is always offered and is
+picked when no probe is attached.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtWidgets import QMessageBox, QWidget
+
+from monitor.clock import SimulatedClock
+from monitor.model import Limb
+from monitor.sources.simulated import SimulatedSource
+from monitor.store import SessionStore
+from ui.setup_dialog import ProbeCandidate, SetupDialog, SetupResult
+
+
+def simulated_candidate(seed: int = 1) -> ProbeCandidate:
+    def make(swap: bool = False, scenario: str = "success-fast", speed: float = 10.0,
+             blocked: Limb = Limb.LEFT, clock=None) -> SimulatedSource:
+        return SimulatedSource(scenario, seed=seed, speed=speed, blocked=blocked,
+                               clock=clock or SimulatedClock(speed))
+
+    return ProbeCandidate("Simulated patient", "always available (not a real patient)", "simulated",
+                          key="simulated", make_source=make)
+
+
+def discover_candidates() -> list[ProbeCandidate]:
+    """Real probes found by the core's discovery, then the simulated patient."""
+    found: list[ProbeCandidate] = []
+    try:
+        from monitor.sources import discovery
+    except ImportError:
+        discovery = None
+    if discovery is not None:
+        try:
+            for probe in discovery.discover():  # type: ignore[attr-defined]
+                found.append(_candidate_from_discovery(probe))
+        except Exception as exc:  # discovery trouble must not stop the simulated patient being offered
+            found.append(ProbeCandidate("Probe search failed", str(exc), "error", usable=False))
+    found.append(simulated_candidate())
+    return found
+
+
+def _candidate_from_discovery(probe) -> ProbeCandidate:
+    make = getattr(probe, "make_source", None) or getattr(probe, "open", None)
+
+    def factory(swap: bool = False, scenario: str = "", speed: float = 1.0, blocked: Limb = Limb.LEFT,
+                clock=None):
+        return make(swap_sides=swap) if make is not None else None
+
+    return ProbeCandidate(getattr(probe, "name", str(probe)), getattr(probe, "state", "found"),
+                          getattr(probe, "kind", "serial"), key=getattr(probe, "key", ""),
+                          usable=bool(getattr(probe, "usable", True)), make_source=factory)
+
+
+def source_for(result: SetupResult):
+    c = result.candidate
+    if c.simulated:
+        return c.make_source(False, result.scenario, result.speed, result.info.blocked)
+    return c.make_source(result.swap_sides)
+
+
+def offer_recovery(parent: QWidget | None = None) -> list[Path]:
+    """Unfinished sessions found at start-up: review them, or mark them finished. Returns reviewed paths."""
+    from monitor import store as store_mod
+
+    reviewed: list[Path] = []
+    for path in store_mod.find_unfinished_sessions():
+        box = QMessageBox(parent)
+        box.setWindowTitle("Unfinished session found")
+        box.setText(f"The session {path.name} was not closed (the program or computer stopped while it was "
+                    "recording). Everything written until then is in the file.")
+        review = box.addButton("Review and export", QMessageBox.ButtonRole.AcceptRole)
+        close = box.addButton("Mark as finished", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is review:
+            store_mod.close_unfinished(path)
+            reviewed.append(path)
+        elif box.clickedButton() is close:
+            store_mod.close_unfinished(path)
+    return reviewed
+
+
+class AppController:
+    """Keeps the windows of the real application alive."""
+
+    def __init__(self) -> None:
+        self.windows: list[QWidget] = []
+        self.registry = _registry()
+
+    def start(self) -> bool:
+        for path in offer_recovery():
+            self.open_review(path)
+        return self.new_session()
+
+    def new_session(self) -> bool:
+        dlg = SetupDialog(discover_candidates(), self.registry, rescan=discover_candidates)
+        if not dlg.exec() or dlg.result_value is None:
+            return bool(self.windows)
+        self.start_session(dlg.result_value)
+        return True
+
+    def start_session(self, result: SetupResult):
+        from ui.live_session import LiveSession
+        from ui.main_window import MainWindow
+
+        source = source_for(result)
+        store = SessionStore.create(result.info, source_description=source.identity.name)
+        session = LiveSession(source, result.info, store=store)
+        auto = source.suggested_injection_s if result.candidate.simulated else None
+        window = MainWindow(session, simulated=result.info.simulated, auto_injection_s=auto)
+        session.start()
+        window.resize(1400, 900)
+        window.show()
+        self.windows.append(window)
+        return window
+
+    def open_review(self, path: Path):
+        from ui.review import open_review_window
+
+        window = open_review_window(path)
+        if window is not None:
+            window.show()
+            self.windows.append(window)
+        return window
+
+
+def _registry():
+    try:
+        from monitor.registry import DeviceRegistry
+        return DeviceRegistry()
+    except Exception:  # a damaged registry is reported by the registry itself; keep going
+        return None
+
+
+def run_application() -> int:
+    from ui.application import get_application
+
+    app = get_application()
+    controller = AppController()
+    if not controller.start():
+        return 0
+    app.setProperty("sympatherm_controller", id(controller))
+    return app.exec()

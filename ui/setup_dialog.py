@@ -1,0 +1,335 @@
+"""The set-up flow a nurse finishes in under a minute: probes, sides, session fields, Start.
+
+Probes found automatically are listed with their state; the simulated patient is always
+offered (and selected when no probe is attached). Left/right can be swapped and checked
+("warm the left probe in your hand": the tile that responds lights up); the choice is kept
+in the device registry. Start returns at once and the caller begins recording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from monitor.model import Limb, SessionInfo
+from monitor.physiology import SCENARIOS
+from monitor.sources.base import ProbeSource
+from ui import theme
+from ui.tiles import LimbTile, TileState
+
+# How much warmer than at the start of the side check a probe must get to count as "warmed".
+SIDE_CHECK_RISE_C = 0.5
+
+
+@dataclass
+class ProbeCandidate:
+    """One probe (or the simulated patient) the user can choose."""
+
+    name: str
+    state: str  # in plain words: "ready", "in use by another program", ...
+    kind: str  # serial | ble | simulated
+    key: str = ""  # device registry key, once known
+    usable: bool = True
+    # make_source(swap_sides: bool, scenario: str, speed: float) -> ProbeSource
+    make_source: Callable[..., ProbeSource] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def simulated(self) -> bool:
+        return self.kind == "simulated"
+
+
+@dataclass
+class SetupResult:
+    candidate: ProbeCandidate
+    info: SessionInfo
+    swap_sides: bool
+    scenario: str
+    speed: float
+
+
+class SetupDialog(QDialog):
+    def __init__(self, candidates: list[ProbeCandidate], registry=None, parent=None,
+                 rescan: Callable[[], list[ProbeCandidate]] | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("SympaTherm — new session")
+        self.setStyleSheet(theme.STYLESHEET)
+        self.registry = registry
+        self._rescan = rescan
+        self.candidates: list[ProbeCandidate] = []
+        self.result_value: SetupResult | None = None
+        self._check_source: ProbeSource | None = None
+        self._check_start: dict[Limb, float | None] = {}
+        self._check_last: dict[Limb, float | None] = {}
+
+        big = QFont()
+        big.setPixelSize(16)
+        self.setFont(big)
+
+        # 1. probes
+        self.probe_list = QListWidget()
+        self.probe_list.setMinimumHeight(110)
+        rescan_btn = QPushButton("&Search again")
+        rescan_btn.clicked.connect(self.rescan)
+        rescan_btn.setEnabled(rescan is not None)
+        self.scenario = QComboBox()
+        for name, sc in sorted(SCENARIOS.items()):
+            self.scenario.addItem(f"{name} — {sc.description}", name)
+        self.speed = QDoubleSpinBox()
+        self.speed.setRange(1.0, 600.0)
+        self.speed.setValue(10.0)
+        self.speed.setSuffix(" × real time")
+        self.sim_box = QGroupBox("Simulated patient")
+        sim_form = QFormLayout(self.sim_box)
+        sim_form.addRow("S&cenario", self.scenario)
+        sim_form.addRow("S&peed", self.speed)
+        probes_box = QGroupBox("1. Probes")
+        pl = QVBoxLayout(probes_box)
+        pl.addWidget(self.probe_list)
+        row = QHBoxLayout()
+        row.addWidget(rescan_btn)
+        row.addStretch(1)
+        pl.addLayout(row)
+        pl.addWidget(self.sim_box)
+
+        # 2. sides
+        self.swap = False
+        self.sides_label = QLabel()
+        swap_btn = QPushButton("S&wap left and right")
+        swap_btn.clicked.connect(self.toggle_swap)
+        self.check_btn = QPushButton("Check &sides")
+        self.check_btn.setCheckable(True)
+        self.check_btn.toggled.connect(self._side_check_toggled)
+        self.check_hint = QLabel("Check sides, then warm the LEFT probe in your hand: the LEFT tile must light up.")
+        self.check_hint.setWordWrap(True)
+        self.check_tiles = {limb: LimbTile(limb) for limb in Limb}
+        for t in self.check_tiles.values():
+            t.setMinimumSize(200, 150)
+        sides_box = QGroupBox("2. Left and right")
+        sl = QVBoxLayout(sides_box)
+        r1 = QHBoxLayout()
+        r1.addWidget(self.sides_label, 1)
+        r1.addWidget(swap_btn)
+        r1.addWidget(self.check_btn)
+        sl.addLayout(r1)
+        sl.addWidget(self.check_hint)
+        r2 = QHBoxLayout()
+        r2.addWidget(self.check_tiles[Limb.LEFT])
+        r2.addWidget(self.check_tiles[Limb.RIGHT])
+        sl.addLayout(r2)
+        self.check_timer = QTimer(self)
+        self.check_timer.setInterval(200)
+        self.check_timer.timeout.connect(self._side_check_tick)
+
+        # 3. session fields
+        self.patient = QLineEdit()
+        self.patient.setPlaceholderText("e.g. hospital number")
+        self.blocked_left = QRadioButton("&Left")
+        self.blocked_right = QRadioButton("&Right")
+        self.blocked_group = QButtonGroup(self)
+        self.blocked_group.addButton(self.blocked_left)
+        self.blocked_group.addButton(self.blocked_right)
+        bl = QHBoxLayout()
+        bl.addWidget(self.blocked_left)
+        bl.addWidget(self.blocked_right)
+        bl.addStretch(1)
+        self.operator = QLineEdit()
+        self.nurse = QLineEdit()
+        self.procedure = QLineEdit("Lumbar sympathetic block")
+        self.levels = QLineEdit()
+        self.levels.setPlaceholderText("e.g. L2–L3")
+        self.drug = QLineEdit()
+        self.drug.setPlaceholderText("e.g. 7 mL ropivacaine 0.5 %")
+        self.room = _optional_temp(10.0, 40.0)
+        self.core = _optional_temp(30.0, 42.0)
+        fields = QGroupBox("3. Session")
+        form = QFormLayout(fields)
+        form.addRow("&Patient ID", self.patient)
+        form.addRow("&Blocked side", bl)
+        form.addRow("&Operator", self.operator)
+        form.addRow("&Nurse", self.nurse)
+        form.addRow("Pr&ocedure", self.procedure)
+        form.addRow("Le&vels", self.levels)
+        form.addRow("&Drug", self.drug)
+        form.addRow("Roo&m °C", self.room)
+        form.addRow("Cor&e °C", self.core)
+
+        self.error = QLabel("")
+        self.error.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.start_btn = self.buttons.addButton("S&tart recording", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_btn.setDefault(True)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        left = QVBoxLayout()
+        left.addWidget(probes_box)
+        left.addWidget(sides_box)
+        cols = QHBoxLayout()
+        cols.addLayout(left, 3)
+        cols.addWidget(fields, 2)
+        lay = QVBoxLayout(self)
+        lay.addLayout(cols)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+        self.probe_list.currentRowChanged.connect(self._probe_changed)
+        self.set_candidates(candidates)
+        self._update_sides_label()
+
+    # ---- probes --------------------------------------------------------------------------
+    def set_candidates(self, candidates: list[ProbeCandidate]) -> None:
+        self.candidates = list(candidates)
+        self.probe_list.clear()
+        for c in self.candidates:
+            item = QListWidgetItem(f"{c.name}  —  {c.state}")
+            if not c.usable:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            self.probe_list.addItem(item)
+        # A real probe that is ready comes first; the simulated patient only when none is.
+        real = [i for i, c in enumerate(self.candidates) if c.usable and not c.simulated]
+        sim = [i for i, c in enumerate(self.candidates) if c.simulated]
+        pick = real[0] if real else (sim[0] if sim else -1)
+        self.probe_list.setCurrentRow(pick)
+        self._probe_changed(pick)
+
+    def rescan(self) -> None:
+        if self._rescan is not None:
+            self.set_candidates(self._rescan())
+
+    @property
+    def candidate(self) -> ProbeCandidate | None:
+        row = self.probe_list.currentRow()
+        return self.candidates[row] if 0 <= row < len(self.candidates) else None
+
+    def _probe_changed(self, _row: int) -> None:
+        c = self.candidate
+        self.sim_box.setVisible(bool(c and c.simulated))
+        self.check_btn.setChecked(False)
+        if c is not None and self.registry is not None and c.key:
+            limbs = self.registry.channel_limbs(c.key, 2)
+            self.swap = limbs[0] is Limb.RIGHT
+        self._update_sides_label()
+
+    # ---- sides ---------------------------------------------------------------------------
+    def toggle_swap(self) -> None:
+        self.swap = not self.swap
+        self._update_sides_label()
+        if self._check_source is not None:  # restart the check with the new mapping
+            self.check_btn.setChecked(False)
+            self.check_btn.setChecked(True)
+
+    def _update_sides_label(self) -> None:
+        first, second = (Limb.RIGHT, Limb.LEFT) if self.swap else (Limb.LEFT, Limb.RIGHT)
+        self.sides_label.setText(f"probe 1 → {theme.limb_name(first)} foot,  probe 2 → {theme.limb_name(second)} foot")
+
+    def _side_check_toggled(self, on: bool) -> None:
+        self._stop_check_source()
+        if not on:
+            for t in self.check_tiles.values():
+                t.set_highlight(False)
+            return
+        c = self.candidate
+        if c is None or c.make_source is None:
+            self.check_btn.setChecked(False)
+            return
+        self._check_source = c.make_source(self.swap, self.scenario.currentData(), self.speed.value())
+        self._check_start = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._check_last = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._check_source.start()
+        self.check_timer.start()
+
+    def _side_check_tick(self) -> None:
+        src = self._check_source
+        if src is None:
+            return
+        for r in src.drain():
+            if r.has_temperature:
+                if self._check_start[r.limb] is None:
+                    self._check_start[r.limb] = r.celsius
+                self._check_last[r.limb] = r.celsius
+        self.apply_side_check(self._check_start, self._check_last)
+
+    def apply_side_check(self, start: dict[Limb, float | None], last: dict[Limb, float | None]) -> Limb | None:
+        """Light up the tile whose probe warmed; returns that limb (or None)."""
+        rises = {}
+        for limb, tile in self.check_tiles.items():
+            s, v = start.get(limb), last.get(limb)
+            rise = None if s is None or v is None else v - s
+            rises[limb] = rise
+            tile.set_state(TileState(v, rise, 0.0 if v is not None else None, "side check", v is not None))
+        warmed = [limb for limb, r in rises.items() if r is not None and r >= SIDE_CHECK_RISE_C]
+        responding = max(warmed, key=lambda limb: rises[limb]) if warmed else None
+        for limb, tile in self.check_tiles.items():
+            tile.set_highlight(limb is responding)
+        return responding
+
+    def _stop_check_source(self) -> None:
+        self.check_timer.stop()
+        if self._check_source is not None:
+            self._check_source.stop()
+            self._check_source = None
+
+    # ---- finishing ---------------------------------------------------------------------
+    def session_info(self) -> SessionInfo:
+        blocked = Limb.LEFT if self.blocked_left.isChecked() else Limb.RIGHT if self.blocked_right.isChecked() else None
+        c = self.candidate
+        return SessionInfo(patient_id=self.patient.text().strip(), blocked=blocked,
+                           operator=self.operator.text().strip(), nurse=self.nurse.text().strip(),
+                           procedure=self.procedure.text().strip(), levels=self.levels.text().strip(),
+                           drug=self.drug.text().strip(), room_c=_value_or_none(self.room),
+                           core_c=_value_or_none(self.core), simulated=bool(c and c.simulated))
+
+    def accept(self) -> None:
+        c = self.candidate
+        info = self.session_info()
+        if c is None or not c.usable:
+            self.error.setText("Choose a probe (or the simulated patient) first.")
+            return
+        if info.blocked is None:
+            self.error.setText("Choose the blocked side: the detector needs it.")
+            self.blocked_left.setFocus()
+            return
+        self._stop_check_source()
+        if self.registry is not None and c.key and not c.simulated:
+            self.registry.assign_side(c.key, Limb.RIGHT if self.swap else Limb.LEFT, channel=0)
+        self.result_value = SetupResult(c, info, self.swap, self.scenario.currentData(), self.speed.value())
+        super().accept()
+
+    def reject(self) -> None:
+        self._stop_check_source()
+        super().reject()
+
+
+def _optional_temp(lo: float, hi: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo - 0.1, hi)
+    box.setDecimals(1)
+    box.setSpecialValueText("not known")  # the minimum means "not entered"
+    box.setValue(box.minimum())
+    box.setSuffix(" °C")
+    return box
+
+
+def _value_or_none(box: QDoubleSpinBox) -> float | None:
+    return None if box.value() <= box.minimum() else round(box.value(), 1)
