@@ -70,6 +70,7 @@ class ProbeSource(ABC):
     def __init__(self, clock: SessionClock, *, max_queue: int = 1_000_000) -> None:
         self.clock = clock
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._readings: collections.deque[Reading] = collections.deque(maxlen=max_queue)
         self._events: collections.deque[ConnectionEvent] = collections.deque()
         self._state = ConnectionState.STOPPED
@@ -108,6 +109,14 @@ class ProbeSource(ABC):
             n = len(self._readings) if max_items is None else min(max_items, len(self._readings))
             return [self._readings.popleft() for _ in range(n)]
 
+    def wait_for_readings(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds until at least one reading is waiting; True if so.
+
+        Lets a consumer thread sleep instead of polling (the latency benchmark, a recorder).
+        """
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self._readings) > 0, timeout=timeout)
+
     def drain_events(self) -> list[ConnectionEvent]:
         with self._lock:
             out = list(self._events)
@@ -135,6 +144,7 @@ class ProbeSource(ABC):
             self._readings.append(reading)
             self._last_at[reading.limb] = reading.session_s
             self._rate_window.append(reading.session_s)
+            self._arrived.notify_all()
 
     def _set_state(self, state: ConnectionState, reason: str) -> None:
         with self._lock:

@@ -1,0 +1,572 @@
+"""USB serial probes (pyserial): binary frames or text lines, told apart by listening.
+
+Rules from ``shared/devices.md`` this module keeps:
+
+* **Listen first.** A port is opened read-only in spirit: the host writes an identity
+  request only to a port the user chose or whose USB VID/PID is a known SympaTherm probe,
+  and only once the device has proven it speaks the binary protocol. Text devices are
+  never written to.
+* **The same device, never "the first port".** Once a probe is identified the source is
+  locked to it: on unplug it waits for a port with the same USB serial number (or the
+  same VID/PID and the same identity frame, or the same path when nothing else is known)
+  and reconnects, possibly under a new name. A different device is left alone.
+* **Unplug is seen at once** (pyserial raises on read; the device node vanishes) and is
+  reported in plain words; the gap is recorded as connection events.
+* **Boot noise is tolerated**: bytes before the first good frame after opening do not
+  count as line errors. Replayed frames (a device resending its last samples after a
+  reconnect) are dropped by device time, so nothing is delivered twice.
+
+Session time is taken when the bytes arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import serial
+
+from firmware_protocol.frames import FrameDecoder, HelloFrame, IdentityRequest, SampleFrame, encode_frame
+from firmware_protocol.sniff import detect_protocol
+from firmware_protocol.textlines import TextLineDecoder
+from monitor.clock import MonotonicClock, SessionClock
+from monitor.model import ConnectionState, Limb, ProbeStatus
+from monitor.sources.base import DeviceIdentity, ProbeSource
+from monitor.sources.channels import make_reading
+from monitor.sources.ports import PortDiscovery, PortInfo, system_ports
+
+DEFAULT_BAUD = 115200
+SNIFF_LIMIT = 8192  # bytes kept while deciding the protocol
+IDENTIFY_WAIT_S = 1.0  # how long binary samples wait for the hello frame that names the device
+SILENCE_S = 5.0  # no bytes for this long on an open port: say so (the link may be dead)
+REFUSE_SILENT_S = 30.0  # a port that sent nothing we understand is listened to again after this
+
+ProtocolChoice = Literal["auto", "binary", "text"]
+
+
+class _PortGone(Exception):
+    """The open port stopped working (unplugged, switched off, taken by someone else)."""
+
+
+@dataclass
+class _Target:
+    """What we know about the device this source is locked to."""
+
+    path: str = ""
+    usb_serial: str = ""
+    vid: int | None = None
+    pid: int | None = None
+    device_id: str = ""
+
+    def describe(self) -> str:
+        if self.device_id:
+            return f"probe {self.device_id}"
+        if self.usb_serial:
+            return f"USB device with serial number {self.usb_serial}"
+        return f"the device on {self.path}"
+
+
+@dataclass
+class _Connection:
+    port: serial.Serial
+    info: PortInfo
+    may_write: bool
+    opened_at: float
+    protocol: str | None = None
+    sniffed: bytearray = field(default_factory=bytearray)
+    good_since_open: bool = False
+    verified: bool = False
+    identity_requested: bool = False
+    pending: list[tuple[SampleFrame, float, float]] = field(default_factory=list)
+    last_bytes_at: float = 0.0
+    counters_at_open: tuple[int, int] = (0, 0)
+
+
+class SerialSource(ProbeSource):
+    """A SympaTherm (or compatible text) probe on a serial port.
+
+    ``port``: a device path the user chose, or None to find a probe by itself among
+    ``discovery()`` (default: pyserial's ``comports()``). ``registry``: the device registry
+    for side assignments and calibrations (default: the user's; pass one explicitly in tests).
+    """
+
+    def __init__(self, port: str | None = None, baud: int = DEFAULT_BAUD, *, clock: SessionClock | None = None,
+                 discovery: PortDiscovery | None = None, registry=None, protocol: ProtocolChoice = "auto",
+                 listen_s: float = 3.0, poll_s: float = 0.2, silence_s: float = SILENCE_S,
+                 open_port: Callable[[str, int], serial.Serial] | None = None) -> None:
+        super().__init__(clock if clock is not None else MonotonicClock())
+        if protocol not in ("auto", "binary", "text"):
+            raise ValueError(f"protocol must be auto, binary or text, not {protocol!r}")
+        if not isinstance(baud, int) or baud <= 0:
+            raise ValueError(f"baud rate must be a positive whole number, not {baud!r}")
+        self.port_name = port
+        self.baud = baud
+        self.protocol_choice = protocol
+        self.listen_s = listen_s
+        self.poll_s = poll_s
+        self.silence_s = silence_s
+        self._discovery = discovery if discovery is not None else system_ports
+        self._registry = registry
+        self._open_port = open_port if open_port is not None else _open_serial
+        self._target: _Target | None = None
+        # Paths not to open again: a different device (until the path vanishes) or a port that
+        # sent nothing we understand (for REFUSE_SILENT_S).
+        self._refused: dict[str, float] = {}
+        self._conn: _Connection | None = None
+        self._binary = FrameDecoder()
+        self._text = TextLineDecoder()
+        self._ignored = [0, 0]  # (crc, malformed) counted during boot noise, not held against the link
+        self._last_seq: int | None = None
+        self._last_device_ms: int | None = None
+        self.duplicates_dropped = 0
+        self.reconnections = 0
+        self.protocol: str | None = None
+        self._hello: HelloFrame | None = None
+        self._identity = DeviceIdentity("serial", f"serial probe on {port}" if port else "serial probe (searching)",
+                                        device_id=port or "")
+        self._limbs: tuple[Limb | None, ...] = (Limb.LEFT, Limb.RIGHT)
+        self._calibrations: dict[int, object] = {}
+        self._stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- ProbeSource -------------------------------------------------------------------
+    @property
+    def identity(self) -> DeviceIdentity:
+        return self._identity
+
+    def _start(self) -> None:
+        self._stop_event.clear()
+        self._thread = threading.Thread(target=self._run, name="serial-source", daemon=True)
+        self._thread.start()
+
+    def _stop(self) -> None:
+        self._stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3.0)
+            self._thread = None
+        self._close()
+
+    # ---- worker ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop_event.is_set():
+            if self._conn is None:
+                self._conn = self._find_and_open()
+                if self._conn is None:
+                    self._stop_event.wait(self.poll_s)
+                    continue
+            try:
+                self._pump(self._conn)
+            except _Refused:
+                self._conn = None  # already closed, state already says why
+            except _PortGone as exc:
+                self._lost(str(exc))
+
+    def _pump(self, conn: _Connection) -> None:
+        port = conn.port
+        try:
+            data = port.read(1)
+            if data:
+                waiting = port.in_waiting
+                if waiting:
+                    data += port.read(waiting)
+        except (serial.SerialException, OSError) as exc:
+            raise _PortGone(self._gone_reason(conn.info.device, exc)) from None
+        now = self.clock.now()
+        if data:
+            conn.last_bytes_at = now
+            self._handle_bytes(conn, data, now, self.clock.wall())
+        elif not os.path.exists(conn.info.device):
+            raise _PortGone(f"cable unplugged: {conn.info.device} disappeared")
+        if conn.protocol == "binary" and not conn.verified and now - conn.opened_at > IDENTIFY_WAIT_S:
+            self._identify_timeout(conn)
+        if not data and now - max(conn.last_bytes_at, conn.opened_at) > self.silence_s and self.state is ConnectionState.STREAMING:
+                self._set_state(ConnectionState.LOST,
+                                f"no data from {self._target_name()} for {self.silence_s:g} s "
+                                f"(still connected on {conn.info.device})")
+
+    # ---- finding and opening a port ----------------------------------------------------------
+    def _find_and_open(self) -> _Connection | None:
+        if self._target is None and self.port_name is None:
+            return self._auto_detect()
+        try:
+            ports = self._discovery()
+        except Exception as exc:  # noqa: BLE001 - discovery is pluggable; a failure must not kill the worker
+            ports = []
+            self._set_state(self._waiting_state(), f"cannot list serial ports ({exc})")
+        self._prune_refused(ports)
+        for info in self._candidates(ports):
+            if info.device in self._refused:
+                continue
+            conn = self._try_open(info, may_write=info.is_known_probe or info.device == self.port_name)
+            if conn is not None:
+                return conn
+        return None
+
+    def _refuse(self, path: str, *, forever: bool) -> None:
+        self._refused[path] = float("inf") if forever else time.monotonic() + REFUSE_SILENT_S
+
+    def _prune_refused(self, ports: list[PortInfo]) -> None:
+        now = time.monotonic()
+        listed = {p.device for p in ports}
+        self._refused = {path: until for path, until in self._refused.items()
+                         if until > now and (path in listed or os.path.exists(path))}
+
+    def _waiting_state(self) -> ConnectionState:
+        return ConnectionState.RECONNECTING if self._target is not None else ConnectionState.CONNECTING
+
+    def _candidates(self, ports: list[PortInfo]) -> list[PortInfo]:
+        """Ports that may hold the device we are locked to (or the port the user named)."""
+        t = self._target
+        if t is None:  # first connection to a named port
+            info = next((p for p in ports if p.device == self.port_name), None)
+            if info is None and os.path.exists(self.port_name or ""):
+                info = PortInfo(self.port_name or "")
+            if info is None:
+                self._set_state(ConnectionState.CONNECTING, f"waiting for {self.port_name}: no such port")
+                return []
+            return [info]
+        out: list[PortInfo] = []
+        if t.usb_serial:
+            out = [p for p in ports if p.serial_number == t.usb_serial and (t.vid is None or p.usb_id == (t.vid, t.pid))]
+        elif t.vid is not None and t.device_id:
+            # Same kind of USB device without a serial number: only its identity frame can tell.
+            out = [p for p in ports if p.usb_id == (t.vid, t.pid) and p.is_known_probe]
+        if not out and t.path and os.path.exists(t.path) and not any(
+                p.device == t.path and p.serial_number and p.serial_number != t.usb_serial for p in ports):
+            out = [next((p for p in ports if p.device == t.path), PortInfo(t.path, t.vid, t.pid, t.usb_serial))]
+        return out
+
+    def _auto_detect(self) -> _Connection | None:
+        """Find a probe: known SympaTherm USB IDs first, then listen (only) to other ports."""
+        try:
+            ports = self._discovery()
+        except Exception as exc:  # noqa: BLE001
+            self._set_state(ConnectionState.CONNECTING, f"cannot list serial ports ({exc})")
+            return None
+        if not ports:
+            self._set_state(ConnectionState.CONNECTING, "looking for a probe: no serial ports found")
+            return None
+        self._prune_refused(ports)
+        ordered = sorted(ports, key=lambda p: (not p.is_known_probe, p.device))
+        for info in ordered:
+            if self._stop_event.is_set():
+                return None
+            if info.device in self._refused:
+                continue
+            self._set_state(ConnectionState.CONNECTING, f"listening on {info.describe()}")
+            conn = self._try_open(info, may_write=info.is_known_probe)
+            if conn is None:
+                continue
+            if self._listen_for_protocol(conn):
+                return conn
+            self._close_conn(conn)
+            self._refuse(info.device, forever=False)  # nothing we understand: not again for a while
+        self._set_state(ConnectionState.CONNECTING, "looking for a probe: none of the serial ports sent probe data")
+        return None
+
+    def _listen_for_protocol(self, conn: _Connection) -> bool:
+        deadline = time.monotonic() + self.listen_s
+        while time.monotonic() < deadline and not self._stop_event.is_set():
+            try:
+                data = conn.port.read(max(1, conn.port.in_waiting))
+            except (serial.SerialException, OSError):
+                return False
+            if data:
+                conn.last_bytes_at = self.clock.now()
+                self._handle_bytes(conn, data, self.clock.now(), self.clock.wall())
+                if conn.protocol is not None:
+                    return True
+        return False
+
+    def _try_open(self, info: PortInfo, *, may_write: bool) -> _Connection | None:
+        try:
+            port = self._open_port(info.device, self.baud)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            self._set_state(self._waiting_state(), self._open_failure(info.device, exc))
+            return None
+        now = self.clock.now()
+        conn = _Connection(port, info, may_write, now, last_bytes_at=now,
+                           counters_at_open=self._line_error_counts())
+        if self.protocol_choice != "auto":
+            self._choose_protocol(conn, self.protocol_choice)
+        verb = "reconnecting to" if self._target is not None else "opened"
+        self._set_state(self._waiting_state(), f"{verb} {info.describe()}; listening")
+        return conn
+
+    # ---- bytes to readings ------------------------------------------------------------------
+    def _handle_bytes(self, conn: _Connection, data: bytes, now: float, wall: float) -> None:
+        if conn.protocol is None:
+            conn.sniffed += data
+            if len(conn.sniffed) > SNIFF_LIMIT:
+                del conn.sniffed[: len(conn.sniffed) - SNIFF_LIMIT]
+            found = detect_protocol(bytes(conn.sniffed))
+            if found is None:
+                return
+            self._choose_protocol(conn, found)
+            data, conn.sniffed = bytes(conn.sniffed), bytearray()
+        if conn.protocol == "binary":
+            self._handle_frames(conn, self._binary.feed(data), now, wall)
+        else:
+            self._handle_text(conn, data, now, wall)
+        self._update_counters(conn)
+
+    def _choose_protocol(self, conn: _Connection, protocol: str) -> None:
+        conn.protocol = protocol
+        self.protocol = protocol
+        if protocol == "binary":
+            self._binary.reset()
+            self._target_from_port(conn)
+            t = self._target
+            if t is not None and t.device_id:
+                # Locked to a known probe: a matching USB serial number proves it, else its hello must.
+                conn.verified = bool(t.usb_serial and conn.info.serial_number == t.usb_serial)
+            else:
+                # First contact: wait briefly for the hello that names the device (asked for if
+                # allowed), so every reading carries the device's lasting identity.
+                conn.verified = not conn.may_write
+            # Allowed to write: ask who it is (also after a reconnect: it may be another unit).
+            self._request_identity(conn)
+        else:
+            self._text.reset()
+            self._target_from_port(conn)
+            conn.verified = True
+
+    def _request_identity(self, conn: _Connection) -> None:
+        if conn.identity_requested or not conn.may_write:
+            return
+        conn.identity_requested = True
+        try:
+            conn.port.write(encode_frame(IdentityRequest(0)))
+        except (serial.SerialException, OSError):
+            pass  # a dead port shows up on the next read
+
+    def _handle_frames(self, conn: _Connection, frames: list, now: float, wall: float) -> None:
+        for frame in frames:
+            if not conn.good_since_open:
+                conn.good_since_open = True
+                self._forgive_boot_noise(conn)
+            if isinstance(frame, HelloFrame):
+                if not self._accept_hello(conn, frame):
+                    return
+            elif isinstance(frame, SampleFrame):
+                if conn.verified:
+                    self._deliver(frame, now, wall)
+                else:
+                    conn.pending.append((frame, now, wall))
+
+    def _accept_hello(self, conn: _Connection, hello: HelloFrame) -> bool:
+        t = self._target
+        if t is not None and t.device_id and hello.device_id != t.device_id:
+            why = (f"a different probe ({hello.device_id}) is on {conn.info.device}; "
+                   f"still waiting for {t.describe()}")
+            self._refuse(conn.info.device, forever=True)
+            self._close_conn(conn)
+            self._conn = None
+            self._set_state(self._waiting_state(), why)
+            raise _Refused(why)
+        if hello.sequence == 0 and self._hello is not None:
+            self._last_device_ms = None  # the device restarted: its clock and sequence start over
+            self._last_seq = None
+        self._hello = hello
+        if self._target is not None:
+            self._target.device_id = hello.device_id
+        self._update_identity(conn)
+        conn.verified = True
+        for frame, at, wall in conn.pending:  # samples that arrived before the hello come first
+            self._deliver(frame, at, wall)
+        conn.pending.clear()
+        self._count_gap(hello.sequence)
+        return True
+
+    def _identify_timeout(self, conn: _Connection) -> None:
+        t = self._target
+        if t is not None and t.device_id:
+            # It would not say who it is, and nothing else proves it is our probe.
+            self._refuse(conn.info.device, forever=True)
+            raise _PortGone(f"the device on {conn.info.device} did not identify itself; "
+                            f"still waiting for {t.describe()}")
+        conn.verified = True
+        self._update_identity(conn)
+        for frame, at, wall in conn.pending:
+            self._deliver(frame, at, wall)
+        conn.pending.clear()
+
+    def _deliver(self, frame: SampleFrame, now: float, wall: float) -> None:
+        if self._last_device_ms is not None and frame.device_time_ms <= self._last_device_ms:
+            self.duplicates_dropped += 1  # already delivered (replayed after a reconnect)
+            return
+        self._count_gap(frame.sequence)
+        self._last_device_ms = frame.device_time_ms
+        key = self._identity.key
+        model = self._hello.probe_model if self._hello else ""
+        for index, channel in enumerate(frame.channels):
+            limb = self._limbs[index] if index < len(self._limbs) else None
+            if limb is None:
+                continue
+            self._emit(make_reading(limb, channel.celsius, channel.status, now, wall,
+                                    resistance_ohm=channel.resistance_ohm, probe_model=model,
+                                    sequence=frame.sequence, device_time_s=frame.device_time_ms / 1000.0,
+                                    source=key, calibration=self._calibrations.get(index)))
+        self._streaming()
+
+    def _count_gap(self, sequence: int) -> None:
+        """Frames missing between the last one delivered and this one (hellos take numbers too)."""
+        if self._last_seq is not None:
+            gap = (sequence - self._last_seq - 1) & 0xFFFF
+            if gap < 0x8000:
+                self.lost_frames += gap
+        self._last_seq = sequence
+
+    def _handle_text(self, conn: _Connection, data: bytes, now: float, wall: float) -> None:
+        samples = self._text.feed(data)
+        if samples and not conn.good_since_open:
+            conn.good_since_open = True
+            self._forgive_boot_noise(conn)
+        key = self._identity.key
+        for sample in samples:
+            for index, value in enumerate((sample.left_c, sample.right_c)):
+                limb = self._limbs[index]
+                if limb is None:
+                    continue
+                self._emit(make_reading(limb, value, ProbeStatus.OK, now, wall, source=key,
+                                        calibration=self._calibrations.get(index), plausibility_check=True))
+        if samples:
+            self._streaming()
+
+    def _streaming(self) -> None:
+        if self.state is not ConnectionState.STREAMING:
+            conn = self._conn
+            where = conn.info.device if conn else "?"
+            verb = "reconnected to" if self.reconnections else "streaming from"
+            self._set_state(ConnectionState.STREAMING, f"{verb} {self._target_name()} on {where} "
+                                                        f"({self.protocol} protocol)")
+
+    # ---- identity ------------------------------------------------------------------------------
+    def _target_from_port(self, conn: _Connection) -> None:
+        info = conn.info
+        if self._target is None:
+            self._target = _Target(info.device, info.serial_number, info.vid, info.pid)
+            self._update_identity(conn)
+        else:
+            self._target.path = info.device
+
+    def _update_identity(self, conn: _Connection) -> None:
+        info, hello = conn.info, self._hello
+        if hello is not None:
+            device_id = hello.device_id
+            name = f"{hello.probe_model or 'SympaTherm probe'} {hello.device_id} on {info.device}"
+        elif info.serial_number:
+            device_id = f"usb-{info.vid or 0:04x}:{info.pid or 0:04x}-{info.serial_number}"
+            name = f"{info.description or 'serial probe'} (serial {info.serial_number}) on {info.device}"
+        else:
+            device_id = info.device
+            name = f"serial probe on {info.device}"
+        self._identity = DeviceIdentity(
+            kind="serial", name=name, device_id=device_id,
+            firmware=hello.firmware_version if hello else "",
+            probe_model=hello.probe_model if hello else "",
+            channels=hello.channel_count if hello else 2,
+            sample_rate_hz=(hello.sample_rate_hz or None) if hello else None,
+            usb_vid=info.vid, usb_pid=info.pid, usb_serial=info.serial_number,
+        )
+        self._load_assignments()
+
+    def _load_assignments(self) -> None:
+        """Channel-to-foot mapping and calibrations for this device, from the registry."""
+        registry = self._registry
+        if registry is None:
+            from monitor.registry import DeviceRegistry
+
+            registry = self._registry = DeviceRegistry()
+        key, channels = self._identity.key, self._identity.channels
+        try:
+            registry.remember(self._identity)
+            limbs = registry.channel_limbs(key, channels)
+            self._calibrations = {i: c for i in range(channels) if (c := registry.calibration(key, i)) is not None}
+        except (OSError, ValueError) as exc:
+            limbs = (Limb.LEFT, Limb.RIGHT)
+            self._calibrations = {}
+            self._set_state(self.state, f"{self.reason} (device registry unavailable: {exc})")
+        self._limbs = limbs if len(limbs) >= 2 or channels == 1 else (Limb.LEFT, Limb.RIGHT)
+
+    def _target_name(self) -> str:
+        if self._hello is not None:
+            return f"probe {self._hello.device_id}"
+        return self._target.describe() if self._target else "the probe"
+
+    # ---- counters and loss -------------------------------------------------------------------
+    def _line_error_counts(self) -> tuple[int, int]:
+        return (self._binary.crc_failures + self._text.crc_failures,
+                self._binary.malformed_frames + self._text.malformed_lines)
+
+    def _forgive_boot_noise(self, conn: _Connection) -> None:
+        crc, bad = self._line_error_counts()
+        self._ignored[0] += crc - conn.counters_at_open[0]
+        self._ignored[1] += bad - conn.counters_at_open[1]
+
+    def _update_counters(self, conn: _Connection) -> None:
+        if not conn.good_since_open:
+            return
+        crc, bad = self._line_error_counts()
+        self.crc_failures = crc - self._ignored[0]
+        self.malformed_frames = bad - self._ignored[1]
+
+    def _lost(self, reason: str) -> None:
+        had_data = self.state is ConnectionState.STREAMING or (
+            self.state is ConnectionState.LOST and self._target is not None)
+        self._close()
+        if self._target is None:
+            self._set_state(ConnectionState.CONNECTING, reason)
+            return
+        if had_data:
+            self._set_state(ConnectionState.LOST, reason)
+            self.reconnections += 1
+        target = self._target.describe() if self._target else self.port_name
+        self._set_state(ConnectionState.RECONNECTING, f"{reason}; waiting for {target} to come back")
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._close_conn(conn)
+
+    @staticmethod
+    def _close_conn(conn: _Connection) -> None:
+        with contextlib.suppress(Exception):
+            conn.port.close()
+
+    @staticmethod
+    def _gone_reason(device: str, exc: BaseException) -> str:
+        if not os.path.exists(device):
+            return f"cable unplugged: {device} disappeared"
+        text = str(exc)
+        if "returned no data" in text:
+            return (f"lost the connection to {device}: the device stopped answering "
+                    "(unplugged, switched off, or another program is reading the same port)")
+        return f"lost the connection to {device} ({text})"
+
+    @staticmethod
+    def _open_failure(device: str, exc: BaseException) -> str:
+        err = getattr(exc, "errno", None)
+        if err == errno.EACCES or "Permission denied" in str(exc):
+            return (f"permission denied opening {device}: add your user to the 'dialout' group "
+                    "(then log out and in again)")
+        if err == errno.EBUSY or "busy" in str(exc).lower():
+            return f"{device} is in use by another program"
+        if err == errno.ENOENT or not os.path.exists(device):
+            return f"waiting for {device}: no such port"
+        return f"cannot open {device} ({exc})"
+
+
+class _Refused(_PortGone):
+    """The port holds a different device than the one we are locked to."""
+
+
+def _open_serial(path: str, baud: int) -> serial.Serial:
+    # exclusive=True: two programs reading one probe would each see half the bytes.
+    return serial.Serial(path, baud, timeout=0.1, write_timeout=0.5, exclusive=True)

@@ -1,0 +1,261 @@
+"""The simulated patient served as a probe on a pseudo-terminal: a virtual serial device.
+
+The serial source opens the pseudo-terminal's path exactly as it opens ``/dev/ttyACM0``.
+What goes on the wire comes from the real ``firmware_protocol`` encoders, binary frames
+or text lines, so the serial path that runs in production is the one under test.
+
+The device behaves like a battery-powered two-channel probe on a USB cable:
+
+* on start it prints a short boot banner and some line noise, then (binary) a hello frame;
+* it samples the patient model at ``rate_hz`` on a simulated clock running ``speed`` times
+  real time; samples due while nobody listens (unplugged) are lost, and the sequence
+  number moves on, so the host sees the gap;
+* it answers an identity request with a hello frame and then resends its last few
+  samples (store and forward), which the host must not count twice;
+* :meth:`unplug` closes the pseudo-terminal (its path vanishes, as a USB device node does)
+  and :meth:`replug` serves again under a *new* path with the same identity.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import pty
+import select
+import threading
+import time
+import tty
+from typing import Literal
+
+from firmware_protocol.frames import FrameDecoder, HelloFrame, IdentityRequest, encode_frame
+from firmware_protocol.textlines import encode_text_line
+from monitor.clock import SimulatedClock
+from monitor.model import Limb, ProbeStatus
+from monitor.physiology import PatientModel
+from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
+from monitor.sources.wire import SimulatedProbeWire
+
+BOOT_BANNER = b"\r\nSympaTherm sim probe bootloader v0.3\r\nbooting...\r\n"
+# What a naive text firmware prints for an open (absurdly cold) or shorted (absurdly hot) thermistor.
+TEXT_OPEN_C = -40.0
+TEXT_SHORT_C = 150.0
+
+
+class VirtualSerialProbe:
+    """A simulated two-channel probe on a pseudo-terminal. Use as a context manager or call
+    :meth:`start` / :meth:`stop`."""
+
+    def __init__(self, scenario: str = "success-fast", seed: int = 1, speed: float = 1.0,
+                 protocol: Literal["binary", "text"] = "binary", rate_hz: float = 1.0,
+                 blocked: Limb = Limb.LEFT, *, device_id: str = "SIM-0001", usb_serial: str | None = None,
+                 vid: int | None = SYMPATHERM_VID, pid: int | None = SYMPATHERM_PID,
+                 firmware: str = "sim-1.0", probe_model: str = "simulated YSI 400",
+                 boot_noise: bool = True, backlog: int = 5, text_crc: bool = False,
+                 injection_s: float | None = None, clock: SimulatedClock | None = None) -> None:
+        if protocol not in ("binary", "text"):
+            raise ValueError(f"protocol must be 'binary' or 'text', not {protocol!r}")
+        self.model = PatientModel.from_scenario(scenario, seed=seed, blocked=blocked, injection_s=injection_s)
+        self.protocol = protocol
+        self.rate_hz = float(rate_hz)
+        self.device_id = device_id
+        self.usb_serial = usb_serial if usb_serial is not None else device_id
+        self.vid, self.pid = vid, pid
+        self.firmware, self.probe_model = firmware, probe_model
+        self.boot_noise = boot_noise
+        self.text_crc = text_crc
+        self._speed = speed
+        self._clock = clock
+        self._wire = SimulatedProbeWire(self.model, device_id=device_id)
+        self._backlog: collections.deque[bytes] = collections.deque(maxlen=max(0, backlog))
+        self._lock = threading.RLock()
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._path = ""
+        self._seq = 0
+        self._next_index = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._requests = FrameDecoder()
+        #: Samples written to the pseudo-terminal, and samples lost while unplugged.
+        self.samples_sent = 0
+        self.samples_unplugged = 0
+        self.identity_requests = 0
+        #: Optional hook called as ``on_write(sequence, perf_counter_s)`` right after a sample is written.
+        self.on_write = None
+
+    # ---- public ------------------------------------------------------------------------
+    @property
+    def path(self) -> str:
+        """The device path to open, e.g. /dev/pts/7 ("" while unplugged)."""
+        return self._path
+
+    @property
+    def injection_s(self) -> float:
+        """When the simulated physician injects, in simulated seconds after serving started."""
+        return self.model.injection_s
+
+    @property
+    def clock(self) -> SimulatedClock:
+        if self._clock is None:
+            raise RuntimeError("the virtual probe has not been started")
+        return self._clock
+
+    def port_info(self) -> PortInfo:
+        """How ``comports()`` would list this device if it were a real USB probe."""
+        return PortInfo(self._path, self.vid, self.pid, self.usb_serial, "SympaTherm probe (simulated)",
+                        "SympaTherm")
+
+    def start(self) -> str:
+        if self._clock is None:
+            self._clock = SimulatedClock(self._speed)
+        self._open_pty()
+        if self.protocol == "binary":
+            self._write(self._hello(boot=True))
+        self._thread = threading.Thread(target=self._serve, name="virtual-serial-probe", daemon=True)
+        self._thread.start()
+        return self._path
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        self._close_pty()
+
+    def unplug(self) -> None:
+        """Pull the cable: the path vanishes and readers get an error at once."""
+        self._close_pty()
+
+    def replug(self) -> str:
+        """Plug the same probe back in; it comes back under a new path. Returns the path."""
+        with self._lock:
+            if self._master is not None:
+                return self._path
+            self._open_pty()
+            return self._path
+
+    def inject(self, data: bytes) -> None:
+        """Write raw bytes (garbage, a half frame, a foreign banner) into the stream."""
+        self._write(data)
+
+    def __enter__(self) -> VirtualSerialProbe:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- pseudo-terminal ---------------------------------------------------------------------
+    def _open_pty(self) -> None:
+        with self._lock:
+            master, slave = pty.openpty()
+            tty.setraw(slave)  # no echo, no line editing: a byte pipe like a USB CDC port
+            os.set_blocking(master, False)
+            self._master, self._slave = master, slave
+            self._path = os.ttyname(slave)
+            self._requests.reset()
+            if self.boot_noise:
+                self._write_locked(BOOT_BANNER + bytes([0x7E, 0x13, 0xF0, 0x00, 0x55, 0xAA]))
+
+    def _close_pty(self) -> None:
+        with self._lock:
+            for fd in (self._master, self._slave):
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            self._master = self._slave = None
+            self._path = ""
+
+    def _write(self, data: bytes) -> bool:
+        with self._lock:
+            return self._write_locked(data)
+
+    def _write_locked(self, data: bytes) -> bool:
+        if self._master is None:
+            return False
+        try:
+            os.write(self._master, data)
+            return True
+        except BlockingIOError:
+            return False  # nobody reading and the buffer is full: the bytes go nowhere, as on a UART
+        except OSError:
+            return False
+
+    # ---- serving -----------------------------------------------------------------------------
+    def _hello(self, boot: bool = False) -> bytes:
+        seq = 0 if boot else self._take_seq()
+        if boot:
+            self._seq = 1
+        return encode_frame(HelloFrame(seq, int(self.clock.now() * 1000) & 0xFFFFFFFF, self.device_id,
+                                       self.firmware, self.probe_model, 2, self.rate_hz))
+
+    def _take_seq(self) -> int:
+        seq = self._seq & 0xFFFF
+        self._seq += 1
+        return seq
+
+    def _sample_bytes(self, t: float) -> tuple[int, bytes | None]:
+        if self.protocol == "binary":
+            seq = self._take_seq()
+            frame = self._wire.frame(seq, t)
+            return seq, None if frame is None else encode_frame(frame)
+        values = self._wire.measure(t)
+        if values is None:
+            return 0, None
+        numbers = []
+        for limb in (Limb.LEFT, Limb.RIGHT):
+            celsius, status = values[limb]
+            if status is ProbeStatus.OPEN_CIRCUIT:
+                celsius = TEXT_OPEN_C
+            elif status is not ProbeStatus.OK or celsius is None:
+                celsius = TEXT_SHORT_C
+            numbers.append(celsius)
+        return 0, encode_text_line(numbers[0], numbers[1], with_crc=self.text_crc)
+
+    def _serve(self) -> None:
+        clock = self.clock
+        while not self._stop.is_set():
+            now = clock.now()
+            with self._lock:
+                self._answer_requests()
+                while self._next_index / self.rate_hz <= now:
+                    t = self._next_index / self.rate_hz
+                    self._next_index += 1
+                    seq, data = self._sample_bytes(t)
+                    if data is None:
+                        continue  # dropout: the frame is lost on a flaky link
+                    if self._write_locked(data):
+                        self.samples_sent += 1
+                        if self.on_write is not None:
+                            self.on_write(seq, time.perf_counter())
+                    else:
+                        self.samples_unplugged += 1
+                    self._backlog.append(data)
+                master = self._master
+            wait = max(0.0, (self._next_index / self.rate_hz - clock.now()) / clock.speed)
+            wait = min(wait, 0.05)
+            if master is None:
+                self._stop.wait(wait)
+                continue
+            try:
+                select.select([master], [], [], wait)
+            except (OSError, ValueError):
+                self._stop.wait(wait)  # closed under us by unplug(): go round again
+
+    def _answer_requests(self) -> None:
+        if self._master is None or self.protocol != "binary":
+            return
+        try:
+            data = os.read(self._master, 4096)
+        except (BlockingIOError, OSError):
+            return
+        for frame in self._requests.feed(data):
+            if isinstance(frame, IdentityRequest):
+                self.identity_requests += 1
+                self._write_locked(self._hello())
+                for old in self._backlog:  # store and forward: the host must drop what it already has
+                    self._write_locked(old)
+
+
+__all__ = ["VirtualSerialProbe"]

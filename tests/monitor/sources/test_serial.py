@@ -1,0 +1,186 @@
+"""The serial source end to end over real pseudo-terminals, against the virtual probe."""
+
+from __future__ import annotations
+
+import os
+import select
+
+import pytest
+
+from monitor.model import ConnectionState, Limb, ProbeStatus
+from monitor.physiology import PatientModel
+from monitor.sources.ports import PortInfo
+from monitor.sources.serial import SerialSource
+
+SPEED = 30.0  # simulated seconds per real second; 1 sample per simulated second
+
+
+def lefts(readings):
+    return [r for r in readings if r.limb is Limb.LEFT]
+
+
+def assert_no_duplicates(readings):
+    for limb in Limb:
+        times = [r.device_time_s for r in readings if r.limb is limb]
+        assert times == sorted(times) and len(set(times)) == len(times), "a reading was delivered twice"
+
+
+@pytest.mark.parametrize("protocol", ["binary", "text"])
+def test_reads_the_virtual_probe_like_hardware(protocol, make_probe, start_source, registry):
+    probe = make_probe(scenario="success-fast", seed=3, speed=SPEED, protocol=protocol)
+    src = SerialSource(probe.path, discovery=lambda: [probe.port_info()], registry=registry)
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 25, what="25 readings")
+    assert src.state is ConnectionState.STREAMING and src.protocol == protocol
+    assert {r.limb for r in c.readings} == {Limb.LEFT, Limb.RIGHT}
+    if protocol == "binary":
+        # The hello frame named the device; what arrived is exactly what the model produced.
+        assert src.identity.device_id == "SIM-0001" and src.identity.probe_model == "simulated YSI 400"
+        assert_no_duplicates(c.readings)
+        twin = PatientModel.from_scenario("success-fast", seed=3, blocked=Limb.LEFT)
+        last = max(r.device_time_s for r in c.readings)
+        expected = {}
+        for n in range(int(round(last)) + 1):
+            for limb in Limb:
+                expected[(limb, float(n))] = twin.measure(limb, float(n))
+        for r in c.readings:
+            assert expected[(r.limb, r.device_time_s)] == (r.celsius, r.status)
+        assert src.health().lost_frames == 0
+    else:
+        assert src.identity.usb_serial == "SIM-0001" and src.identity.device_id.startswith("usb-1209:5354")
+        assert all(20.0 < r.celsius < 36.0 for r in c.readings)
+    health = src.health()
+    assert health.readings_per_s > 0 and health.last_reading_age_s[Limb.RIGHT] is not None
+    # Boot banner and line noise before the first frame are not held against the link.
+    assert health.crc_failures == 0 and health.malformed_frames == 0
+
+
+@pytest.mark.parametrize("protocol", ["binary", "text"])
+def test_garbage_mid_stream_is_counted_and_survived(protocol, make_probe, start_source, registry):
+    probe = make_probe(speed=SPEED, protocol=protocol)
+    src = SerialSource(probe.path, registry=registry, discovery=lambda: [probe.port_info()])
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 5, what="first readings")
+    before = len(c.readings)
+    if protocol == "binary":
+        probe.inject(b"\x13\x37\x00\x05\xff\xee\xdd\xcc\x00" + bytes(range(1, 200)) + b"\x00")
+    else:
+        probe.inject(b"\xff\xfe\x00garbage\n12.3.4,,5\n31.0;\n")
+    c.wait(lambda: len(c.readings) >= before + 20, what="readings after the garbage")
+    health = src.health()
+    assert health.crc_failures + health.malformed_frames >= 1
+    assert src.state is ConnectionState.STREAMING
+    if protocol == "binary":
+        assert_no_duplicates(c.readings)
+
+
+def test_text_sensor_faults_become_fault_statuses(make_probe, start_source, registry):
+    probe = make_probe(scenario="sensor-fault", seed=1, speed=1000.0, protocol="text", injection_s=20.0)
+    src = SerialSource(probe.path, registry=registry, discovery=lambda: [probe.port_info()])
+    c = start_source(src)
+    c.wait(lambda: {ProbeStatus.OPEN_CIRCUIT, ProbeStatus.SHORT_CIRCUIT} <= {r.status for r in c.readings},
+           timeout=15.0, what="open and short circuit readings")
+    assert all(r.celsius is None for r in c.readings if r.status.is_fault and r.status is not ProbeStatus.OUT_OF_RANGE)
+
+
+def test_unplug_and_replug_under_a_new_name(make_probe, start_source, registry):
+    probe = make_probe(speed=SPEED, usb_serial="USB-42")
+    stranger = None
+    listed = [probe]
+    src = SerialSource(None, registry=registry, discovery=lambda: [p.port_info() for p in listed if p.path])
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 10, what="readings before the unplug")
+    assert src.identity.device_id == "SIM-0001"
+    first_path = probe.path
+    probe.unplug()
+    c.wait(lambda: src.state in (ConnectionState.LOST, ConnectionState.RECONNECTING), what="the loss")
+    lost = [e for e in c.events if e.state is ConnectionState.LOST]
+    assert lost and "unplugged" in lost[0].reason and first_path in lost[0].reason
+    # A different probe appears meanwhile: it must be left alone.
+    stranger = make_probe(speed=SPEED, device_id="SIM-0002", usb_serial="USB-99")
+    listed.append(stranger)
+    count_at_unplug = len(c.readings)
+    c.wait(lambda: probe.samples_unplugged >= 5, what="time passing while unplugged")
+    c.pump()
+    assert src.state is ConnectionState.RECONNECTING
+    assert len(c.readings) == count_at_unplug
+    assert stranger.identity_requests == 0
+    new_path = probe.replug()
+    assert new_path != first_path or not os.path.exists(first_path)
+    c.wait(lambda: src.state is ConnectionState.STREAMING and len(c.readings) >= count_at_unplug + 20,
+           what="the stream to continue")
+    states = [e.state for e in c.events]
+    i_lost = states.index(ConnectionState.LOST)
+    assert ConnectionState.RECONNECTING in states[i_lost:] and states[-1] is ConnectionState.STREAMING
+    assert new_path in c.events[-1].reason
+    # The gap: readings stop before the loss and resume after the reconnection.
+    t_lost = c.events[i_lost].session_s
+    t_reopened = [e for e in c.events if e.state is ConnectionState.RECONNECTING][-1].session_s
+    assert not [r for r in c.readings if t_lost < r.session_s < t_reopened]
+    assert_no_duplicates(c.readings)
+    assert all(r.source == "serial:SIM-0001" for r in c.readings)
+    assert src.duplicates_dropped >= 1  # the probe resent its backlog after the identity request
+    assert src.health().lost_frames >= probe.samples_unplugged
+    assert probe.identity_requests >= 2 and stranger.identity_requests == 0
+
+
+def test_same_model_without_serial_number_is_told_apart_by_its_identity_frame(make_probe, start_source, registry):
+    probe = make_probe(speed=SPEED, usb_serial="")
+    listed = [probe]
+    src = SerialSource(None, registry=registry, discovery=lambda: [p.port_info() for p in listed if p.path])
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 5, what="first readings")
+    probe.unplug()
+    c.wait(lambda: src.state is ConnectionState.RECONNECTING, what="reconnecting")
+    other = make_probe(speed=SPEED, device_id="SIM-0777", usb_serial="")
+    listed.append(other)
+    c.wait(lambda: any("different probe (SIM-0777)" in e.reason for e in c.events), what="the stranger refused")
+    probe.replug()
+    c.wait(lambda: src.state is ConnectionState.STREAMING, what="reconnection to SIM-0001")
+    c.wait(lambda: len(lefts(c.readings)) >= 15, what="more readings")
+    assert all(r.source == "serial:SIM-0001" for r in c.readings)
+    assert_no_duplicates(c.readings)
+
+
+def test_auto_detect_listens_and_never_writes_to_unknown_ports(make_probe, start_source, registry):
+    import pty
+    import tty
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    try:
+        unknown = PortInfo(os.ttyname(slave), 0x0403, 0x6001, "FT-OTHER", "another device")
+        # A probe behind a generic USB adapter (unknown IDs): found by listening to its boot hello.
+        probe = make_probe(speed=SPEED, vid=0x10C4, pid=0xEA60, usb_serial="CP-1")
+        src = SerialSource(None, registry=registry, listen_s=1.0,
+                           discovery=lambda: [unknown, probe.port_info()])
+        c = start_source(src)
+        c.wait(lambda: len(lefts(c.readings)) >= 5, what="readings from the auto-detected probe")
+        assert src.identity.usb_serial == "CP-1"
+        assert probe.identity_requests == 0  # unknown USB IDs: never written to
+        ready, _, _ = select.select([master], [], [], 0.0)
+        assert not ready, "something was written to a device we do not know"
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_named_port_that_does_not_exist_says_so(start_source, registry, tmp_path):
+    src = SerialSource(str(tmp_path / "ttyNOPE"), registry=registry, discovery=lambda: [])
+    c = start_source(src)
+    c.wait(lambda: "no such port" in src.reason, what="a plain reason")
+    assert src.state is ConnectionState.CONNECTING
+
+
+def test_side_assignment_from_the_registry_swaps_channels(make_probe, start_source, registry):
+    probe = make_probe(speed=SPEED)
+    registry.assign_side("serial:SIM-0001", Limb.LEFT, channel=1)
+    src = SerialSource(probe.path, registry=registry, discovery=lambda: [probe.port_info()])
+    c = start_source(src)
+    c.wait(lambda: len(c.readings) >= 10, what="readings")
+    twin = PatientModel.from_scenario("success-fast", seed=1)
+    # Channel 1 carries the model's right foot; the registry put channel 1 on the left.
+    values = {float(n): twin.measure(Limb.RIGHT, float(n)) for n in range(int(max(r.device_time_s for r in c.readings)) + 1)
+              if twin.measure(Limb.LEFT, float(n))}
+    r = lefts(c.readings)[0]
+    assert (r.celsius, r.status) == values[r.device_time_s]
