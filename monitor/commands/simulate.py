@@ -1,0 +1,67 @@
+"""`sympatherm simulate --pty`: the simulated patient as a virtual serial probe.
+
+Prints the device path on the first line and the scenario's injection time (simulated
+seconds after serving started) on the second, then serves until Ctrl-C or SIGTERM.
+Any serial program, including `sympatherm record --port PATH`, can read it as hardware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from monitor.commands._common import add_blocked_flag, add_simulation_flags, positive_float
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "simulate", help="serve the simulated patient as a virtual serial probe",
+        description="Serve the simulated patient on a pseudo-terminal, through the real probe protocol. "
+                    "The first output line is the device path to open, the second the injection time in "
+                    "simulated seconds after serving started. Runs until Ctrl-C or SIGTERM.")
+    p.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal (the only way, for now)")
+    p.add_argument("--protocol", choices=["binary", "text"], default="binary",
+                   help="framed binary protocol or plain text lines (default: binary)")
+    add_simulation_flags(p)
+    add_blocked_flag(p)
+    p.add_argument("--rate", type=positive_float, default=1.0, metavar="HZ",
+                   help="samples per simulated second (default: 1)")
+    p.add_argument("--device-id", default="SIM-0001", help="the identity the probe reports (default: SIM-0001)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.pty:
+        print("sympatherm simulate: say where to serve the probe: add --pty", file=sys.stderr)
+        return 2
+    from monitor.model import Limb
+    from monitor.virtual_device import VirtualSerialProbe
+
+    blocked = Limb.parse(args.blocked) if args.blocked else Limb.LEFT
+    try:
+        probe = VirtualSerialProbe(args.scenario, seed=args.seed, speed=args.speed, protocol=args.protocol,
+                                   rate_hz=args.rate, blocked=blocked, device_id=args.device_id)
+    except ValueError as exc:
+        print(f"sympatherm simulate: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        path = probe.start()
+        print(path, flush=True)
+        print(f"{probe.injection_s:.1f}", flush=True)
+        print(f"serving {probe.model.describe()} as {args.protocol} probe {args.device_id} at {args.speed:g}x "
+              f"on {path}; stop with Ctrl-C", file=sys.stderr, flush=True)
+        while not stop.wait(0.2):
+            pass
+    finally:
+        probe.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
