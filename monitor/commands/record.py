@@ -1,0 +1,230 @@
+"""`sympatherm record`: headless recording from a serial probe, BLE thermometers or the simulator.
+
+Markers can be typed while it runs, one per line on standard input: ``injection``,
+``baseline``, ``needle`` or ``note TEXT``. SIGINT (Ctrl-C) and SIGTERM end the session
+cleanly: the file is checkpointed into one self-contained file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import signal
+import sys
+import threading
+import time
+
+from monitor.commands._common import add_blocked_flag, add_out_flag, add_simulation_flags, positive_float
+
+STATUS_EVERY_S = 5.0
+MARKER_WORDS = ("injection", "baseline", "needle", "note")
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "record", help="record a session without the GUI",
+        description="Record a session headless to one crash-safe file. Type markers on standard input while "
+                    "it runs: 'injection', 'baseline', 'needle' or 'note TEXT'. Ctrl-C ends the session cleanly.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--port", metavar="PATH|auto", help="a serial probe on this port, or 'auto' to find it")
+    src.add_argument("--ble", metavar="LEFT[,RIGHT]", help="BLE thermometer address(es), left foot first")
+    src.add_argument("--demo", action="store_true", help="record the simulated patient (marked SIMULATED)")
+    p.add_argument("--baud", type=int, default=None, help="serial baud rate (default: the probe's)")
+    add_simulation_flags(p)
+    add_out_flag(p, "the session file to write (default: a new file in the user's data folder)")
+    p.add_argument("--duration", type=positive_float, metavar="SECONDS",
+                   help="stop after this much session time (default: until Ctrl-C or SIGTERM)")
+    add_blocked_flag(p)
+    p.add_argument("--patient-id", default="", metavar="ID", help="patient identifier, as written in the chart")
+    p.add_argument("--operator", default="", help="the physician")
+    p.add_argument("--nurse", default="", help="the nurse")
+    p.add_argument("--levels", default="", help="vertebral levels, e.g. L2-L3")
+    p.add_argument("--drug", default="", help="drug and volume, e.g. 7 mL ropivacaine 0.5 %%")
+    p.add_argument("--criteria", default="default", help="named criteria preset (default: default)")
+    p.add_argument("--injection-at", type=float, metavar="SECONDS",
+                   help="place the injection mark at this session time (with --demo the default is the "
+                        "simulated physician's injection time)")
+    p.add_argument("--status-every", type=positive_float, default=STATUS_EVERY_S, metavar="SECONDS",
+                   help=f"print a status line this often, in real seconds (default: {STATUS_EVERY_S:g})")
+    p.set_defaults(func=run)
+
+
+def _error(text: str) -> None:
+    print(f"sympatherm record: {text}", file=sys.stderr, flush=True)
+
+
+def build_source(args: argparse.Namespace, blocked):
+    """The ProbeSource the flags ask for."""
+    if args.demo:
+        from monitor.sources.simulated import SimulatedSource
+
+        return SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked)
+    if args.port:
+        from monitor.sources.serial import SerialSource
+
+        port = None if args.port == "auto" else args.port
+        return SerialSource(port, args.baud) if args.baud else SerialSource(port)
+    from monitor.sources.ble import BleSource
+
+    addresses = [a.strip() for a in args.ble.split(",") if a.strip()]
+    if not 1 <= len(addresses) <= 2:
+        raise ValueError("--ble takes one or two addresses: LEFT[,RIGHT]")
+    return BleSource(*addresses)
+
+
+def parse_marker_line(line: str) -> tuple[str, str] | None:
+    """('injection'|'baseline'|'needle'|'note', text) or None for an empty line; ValueError otherwise."""
+    text = line.strip()
+    if not text:
+        return None
+    word, _, rest = text.partition(" ")
+    word = word.lower()
+    if word not in MARKER_WORDS:
+        raise ValueError(f"unknown marker {word!r}: type one of injection, baseline, needle, or note TEXT")
+    if word == "note" and not rest.strip():
+        raise ValueError("a note needs text: note TEXT")
+    return word, rest.strip()
+
+
+def _read_stdin(lines: queue.Queue) -> None:
+    try:
+        for line in sys.stdin:
+            lines.put(line)
+    except (OSError, ValueError):
+        pass
+
+
+def status_line(recorder, snapshot) -> str:
+    """Both temperatures, rises, Di − Dc and the verdict, in one line."""
+    now = recorder.source.clock.now()
+    parts = [f"[{int(now // 60):3d}:{int(now % 60):02d}]"]
+    for limb in ("left", "right"):
+        temps = getattr(snapshot, "smooth_c", None) or getattr(snapshot, "raw_c", None) or {}
+        rises = getattr(snapshot, "rise_c", None) or {}
+        temp = _lookup(temps, limb)
+        rise = _lookup(rises, limb)
+        text = f"{limb[0].upper()} " + ("  --.- °C" if temp is None else f"{temp:6.2f} °C")
+        if rise is not None:
+            text += f" ({rise:+.2f})"
+        parts.append(text)
+    di = getattr(snapshot, "di_minus_dc_c", None)
+    if di is not None:
+        parts.append(f"Di−Dc {di:+.2f}")
+    verdict = getattr(snapshot, "verdict", None)
+    if verdict is not None:
+        parts.append(f"{verdict.state}: {verdict.message}")
+    parts.append(f"stored {recorder.readings_received}")
+    if recorder.write_error is not None:
+        parts.append(f"NOT SAVED: {recorder.store.pending_count} held in memory")
+    return "  ".join(parts)
+
+
+def _lookup(mapping, limb: str):
+    for key, value in dict(mapping).items():
+        if str(key) == limb:
+            return None if value is None else float(value)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from monitor.model import Limb, MarkerKind, SessionInfo
+    from monitor.pipeline import BlockPipeline
+    from monitor.recorder import SessionRecorder
+    from monitor.store import SessionStore, StoreError, StoreWriteError
+
+    blocked = Limb.parse(args.blocked) if args.blocked else None
+    if blocked is None:
+        if not args.demo:
+            _error("say which side was blocked: --blocked left or --blocked right")
+            return 2
+        blocked = Limb.LEFT
+    info = SessionInfo(patient_id=args.patient_id, blocked=blocked, operator=args.operator, nurse=args.nurse,
+                       levels=args.levels, drug=args.drug, simulated=bool(args.demo))
+    try:
+        source = build_source(args, blocked)
+        pipeline = BlockPipeline(blocked, criteria=args.criteria)
+    except (ValueError, ImportError) as exc:
+        _error(str(exc))
+        return 2
+    try:
+        store = SessionStore.create(info, args.out, source_description=source.identity.name)
+    except StoreError as exc:
+        _error(str(exc))
+        return 1
+
+    def on_write_error(exc: StoreWriteError | None) -> None:
+        if exc is None:
+            print("Writing works again: everything held in memory is now saved.", flush=True)
+        else:
+            _error(str(exc))
+
+    recorder = SessionRecorder(source, store, pipeline, on_write_error=on_write_error)
+    injection_at = args.injection_at
+    if injection_at is None and args.demo:
+        injection_at = source.suggested_injection_s
+    if injection_at is not None:
+        recorder.schedule_marker(MarkerKind.INJECTION, injection_at)
+
+    stop = threading.Event()
+    signals_seen = []
+
+    def on_signal(signum, _frame) -> None:
+        signals_seen.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_read_stdin, args=(lines,), name="record-stdin", daemon=True).start()
+
+    sim = " (SIMULATED)" if args.demo else ""
+    print(f"Recording{sim} to {store.path}", flush=True)
+    if injection_at is not None:
+        print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
+    source.start()
+    next_status = time.monotonic() + min(args.status_every, 1.0)
+    try:
+        while not stop.is_set():
+            recorder.pump()
+            while not lines.empty():
+                try:
+                    parsed = parse_marker_line(lines.get_nowait())
+                except ValueError as exc:
+                    _error(str(exc))
+                    continue
+                if parsed:
+                    kind, text = parsed
+                    recorder.add_marker(MarkerKind(kind), text=text)
+                    print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
+            if time.monotonic() >= next_status:
+                print(status_line(recorder, pipeline.snapshot()), flush=True)
+                next_status = time.monotonic() + args.status_every
+            if args.duration is not None and source.clock.now() >= args.duration:
+                break
+            stop.wait(0.1)
+    finally:
+        reason = "stopped by a signal" if signals_seen else "recording finished"
+        code = _finish(recorder, store, reason, stop, signals_seen)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
+
+
+def _finish(recorder, store, reason: str, stop: threading.Event, signals_seen: list) -> int:
+    from monitor.store import StoreWriteError
+
+    seen = len(signals_seen)
+    while True:
+        try:
+            recorder.finish(end_reason=reason)
+            break
+        except StoreWriteError as exc:
+            if len(signals_seen) > seen + 0:
+                _error(f"{exc} Stopping as asked; unsaved readings: {store.pending_count}.")
+                return 1
+            _error(f"{exc} Retrying every 2 s; free some space, or press Ctrl-C again to give up.")
+            seen = len(signals_seen)
+            stop.clear()
+            stop.wait(2.0)
+    print(status_line(recorder, recorder.pipeline.snapshot()), flush=True)
+    print(f"Session saved: {store.path} ({recorder.readings_received} readings)", flush=True)
+    return 0

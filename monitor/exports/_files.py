@@ -1,0 +1,19 @@
+"""Export files hold patient data: create them readable by the user only (0600)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO
+
+
+def open_private(path: str | os.PathLike, mode: str = "w", **kwargs) -> IO:
+    """Open for writing (truncating), creating the file 0600 if it does not exist."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, mode, **kwargs)
+
+
+def precreate_private(path: str | os.PathLike) -> Path:
+    """Create (or empty) the file 0600 so a library that opens it by name keeps that mode."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    return Path(path)

@@ -1,0 +1,137 @@
+"""EDF+ export (pyedflib): both limbs at a fixed rate, markers and events as annotations.
+
+Readings arrive at irregular moments; EDF needs a fixed rate, so each limb is resampled
+by linear interpolation between neighbouring valid readings no further apart than
+``max_bridge_s``. Wherever there is no valid reading close enough (a dropped link, a
+sensor fault, a probe off) the sample is set to :data:`GAP_VALUE_C`, far outside skin
+temperature, and the gap is annotated: never silently interpolated.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyedflib
+
+from monitor.exports._files import precreate_private
+from monitor.exports.session_data import Progress, SessionData
+from monitor.model import Limb
+
+GAP_VALUE_C = -20.0  # out-of-range marker for "no valid reading here" (physical minimum)
+PHYSICAL_RANGE_C = (-20.0, 60.0)
+ANNOTATION_CHARS = 40  # edflib writes at most 40 characters per annotation
+
+
+def resample_limb(t_s: np.ndarray, celsius: np.ndarray, valid: np.ndarray, grid_s: np.ndarray,
+                  max_bridge_s: float) -> np.ndarray:
+    """Values on ``grid_s``; GAP_VALUE_C wherever valid readings are more than ``max_bridge_s`` apart."""
+    tv, cv = t_s[valid & np.isfinite(celsius)], celsius[valid & np.isfinite(celsius)]
+    out = np.full(grid_s.shape, GAP_VALUE_C)
+    if tv.size == 0:
+        return out
+    idx = np.searchsorted(tv, grid_s, side="right")  # tv[idx-1] <= g < tv[idx]
+    left = np.clip(idx - 1, 0, tv.size - 1)
+    right = np.clip(idx, 0, tv.size - 1)
+    t_l, t_r = tv[left], tv[right]
+    exact = np.abs(grid_s - t_l) <= 1e-9
+    inside = (idx > 0) & (idx < tv.size) & ((t_r - t_l) <= max_bridge_s)
+    span = np.where(t_r > t_l, t_r - t_l, 1.0)
+    frac = np.clip((grid_s - t_l) / span, 0.0, 1.0)
+    interp = cv[left] + (cv[right] - cv[left]) * frac
+    # The last reading itself (no right neighbour) is kept if the grid point is on it.
+    ok = inside | ((idx > 0) & exact)
+    out[ok] = np.where(exact[ok], cv[left][ok], interp[ok])
+    return out
+
+
+def gap_runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """(start index, length) of each run of GAP_VALUE_C."""
+    is_gap = np.concatenate(([False], values == GAP_VALUE_C, [False]))
+    edges = np.flatnonzero(np.diff(is_gap.astype(np.int8)))
+    return [(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _edf_text(text: str, limit: int = 80) -> str:
+    """Printable ASCII only (the EDF header rule)."""
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit]
+
+
+def _edf_field(text: str, limit: int) -> str:
+    # EDF+ header subfields are separated by spaces, so a subfield itself has none.
+    return _edf_text(text, limit).replace(" ", "_") or "X"
+
+
+def write_edf(data: SessionData, out: str | os.PathLike, *, rate_hz: float = 1.0,
+              progress: Progress | None = None) -> Path:
+    out = Path(out)
+    if rate_hz < 1 or int(rate_hz) != rate_hz:
+        raise ValueError("the EDF+ rate must be a whole number of samples per second (1, 2, 4, ...)")
+    rate = int(rate_hz)
+    n_records = int(np.floor(data.duration_s)) + 1  # one-second data records
+    grid = np.arange(n_records * rate) / rate
+    bridge = max(2.5 / rate_hz, 2.5)
+    signals, headers, runs = [], [], {}
+    blocked = data.info.blocked
+    for i, limb in enumerate(Limb):
+        arr = data.limb(limb)
+        values = resample_limb(arr.t_s, arr.celsius, arr.valid, grid, bridge)
+        signals.append(values)
+        runs[limb] = gap_runs(values)
+        label = f"{limb.letter} foot skin" + (" BLK" if limb is blocked else "")
+        headers.append({"label": label, "dimension": "degC", "sample_frequency": rate_hz,
+                        "physical_min": PHYSICAL_RANGE_C[0], "physical_max": PHYSICAL_RANGE_C[1],
+                        "digital_min": -32768, "digital_max": 32767,
+                        "transducer": _edf_text(_transducer(data, limb)), "prefilter": "resampled, linear"})
+        if progress:
+            progress(i + 1, 3)
+
+    precreate_private(out)
+    writer = pyedflib.EdfWriter(str(out), len(signals), file_type=pyedflib.FILETYPE_EDFPLUS)
+    try:
+        writer.setSignalHeaders(headers)
+        writer.setStartdatetime(datetime.fromtimestamp(int(data.started_wall)))
+        writer.setPatientCode(_edf_field(data.info.patient_id, 40))
+        # Equipment + technician + recording-additional share 80 characters in EDF+.
+        writer.setEquipment(_edf_field(f"SympaTherm-{data.software_version}", 24))
+        writer.setTechnician(_edf_field(data.info.operator, 16))
+        recording = ("SIMULATED_" if data.simulated else "") + (f"blocked_{blocked}" if blocked else "side_not_set")
+        writer.setRecordingAdditional(_edf_field(recording, 30))
+        writer.writeSamples(signals)
+        for onset, duration, text in annotations(data, runs, rate_hz):
+            writer.writeAnnotation(max(onset, 0.0), max(duration, -1), _edf_text(text, ANNOTATION_CHARS))
+    finally:
+        writer.close()
+    if progress:
+        progress(3, 3)
+    return out
+
+
+def _transducer(data: SessionData, limb: Limb) -> str:
+    site = data.info.probe_sites.get(str(limb), "")
+    device = next((d.name for d in data.devices if d.limb in (None, limb)), "")
+    return f"{site} {device}".strip()
+
+
+def annotations(data: SessionData, runs: dict[Limb, list[tuple[int, int]]],
+                rate_hz: float) -> list[tuple[float, float, str]]:
+    """(onset s, duration s or -1, text) for markers, events, verdict changes and gaps."""
+    out: list[tuple[float, float, str]] = []
+    if data.simulated:
+        out.append((0.0, -1, "SIMULATED session, not patient data"))
+    for m in data.markers:
+        text = m.kind.label + (f": {m.text}" if m.text else "")
+        out.append((m.session_s, -1, text))
+    for e in data.events:
+        limb = f"{e.limb} " if e.limb else ""
+        dur = (e.end_s - e.start_s) if e.end_s is not None else -1
+        kind = {"connection_gap": "Connection gap", "artefact": "Artefact", "alarm": "Alarm"}.get(e.kind, e.kind)
+        out.append((e.start_s, dur, f"{kind} {limb}{e.subkind.replace('_', ' ')}".strip()))
+    for v in data.verdicts:
+        out.append((v.session_s, -1, f"Verdict: {v.state}"))
+    for limb, limb_runs in runs.items():
+        for start, length in limb_runs:
+            out.append((start / rate_hz, length / rate_hz, f"No data {limb} (set to {GAP_VALUE_C:g} degC)"))
+    return sorted(out, key=lambda a: a[0])

@@ -1,0 +1,448 @@
+"""The PDF chart report (reportlab, no Qt): one or two A4 pages for the medical record.
+
+Readable in greyscale: the blocked foot is a solid black line, the other foot a dashed
+grey line, markers are labelled vertical lines, artefacts are hatched bands labelled in
+words. Every text typed by a user is escaped before it reaches reportlab's markup. A
+simulated session carries a SIMULATED band and watermark on every page.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import numpy as np
+from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from monitor.exports._files import open_private
+from monitor.exports.figures import REPORT_MINUTES, ReportFigures
+from monitor.exports.session_data import Progress, SessionData
+from monitor.model import Limb
+
+DISCLAIMER = "SympaTherm supports clinical judgement. It is not a certified medical device."
+FONT, FONT_BOLD = "SympaThermSans", "SympaThermSans-Bold"
+MARGIN = 14 * mm
+PLOT_W, PLOT_H = A4[0] - 2 * MARGIN, 78 * mm
+GREY = colors.Color(0.45, 0.45, 0.45)
+LIGHT = colors.Color(0.88, 0.88, 0.88)
+
+
+def _register_fonts() -> None:
+    # Vera ships with reportlab (always present) and has °, ±, ≥ and −, unlike Helvetica.
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    import reportlab
+
+    folder = Path(reportlab.__file__).parent / "fonts"
+    pdfmetrics.registerFont(TTFont(FONT, str(folder / "Vera.ttf")))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(folder / "VeraBd.ttf")))
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=FONT, fontSize=8.5, leading=10.5)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=7.8, leading=9.4),
+        "h1": ParagraphStyle("h1", parent=base, fontName=FONT_BOLD, fontSize=14, leading=17),
+        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13, spaceBefore=5,
+                             spaceAfter=2),
+        "verdict": ParagraphStyle("verdict", parent=base, fontName=FONT_BOLD, fontSize=12, leading=15),
+        "sim": ParagraphStyle("sim", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14,
+                              alignment=TA_CENTER, spaceAfter=3),
+        "head": ParagraphStyle("head", parent=base, fontName=FONT_BOLD, fontSize=7.5, leading=9),
+    }
+
+
+def _t(text: object) -> str:
+    """User or stored text, escaped for reportlab's paragraph markup."""
+    return escape("" if text is None else str(text))
+
+
+def _c(value: float | None, digits: int = 1, unit: str = " °C") -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:.{digits}f}{unit}"
+
+
+def _signed(value: float | None, unit: str = " °C") -> str:
+    return "—" if value is None or not math.isfinite(value) else f"{value:+.1f}{unit}"
+
+
+def _min(seconds: float | None, ref: float | None = 0.0) -> str:
+    if seconds is None:
+        return "—"
+    return f"{(seconds - (ref or 0.0)) / 60.0:.1f} min"
+
+
+def _clock(data: SessionData, session_s: float | None) -> str:
+    if session_s is None:
+        return "—"
+    return datetime.fromtimestamp(data.started_wall + session_s).strftime("%H:%M:%S")
+
+
+def _when(data: SessionData, figures: ReportFigures, session_s: float | None) -> str:
+    """A moment as wall-clock time plus minutes after injection (or session minutes)."""
+    if session_s is None:
+        return "—"
+    if figures.injection_s is not None:
+        return f"{_clock(data, session_s)} ({(session_s - figures.injection_s) / 60.0:+.1f} min)"
+    return f"{_clock(data, session_s)} (session {session_s / 60.0:.1f} min)"
+
+
+def _table(rows: list[list], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    style = [("FONT", (0, 0), (-1, -1), FONT, 7.8), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
+    if header:
+        style.append(("FONT", (0, 0), (-1, 0), FONT_BOLD, 7.8))
+    if zebra:
+        for i in range(2 if header else 1, len(rows), 2):
+            style.append(("BACKGROUND", (0, i), (-1, i), colors.Color(0.95, 0.95, 0.95)))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+# ---- the plot -----------------------------------------------------------------------------
+def _segments(t: np.ndarray, c: np.ndarray, ok: np.ndarray, max_gap_s: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    t, c = t[ok & np.isfinite(c)], c[ok & np.isfinite(c)]
+    if t.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(t) > max_gap_s) + 1
+    return [(ts, cs) for ts, cs in zip(np.split(t, breaks), np.split(c, breaks), strict=True) if ts.size]
+
+
+def _thin(t: np.ndarray, c: np.ndarray, max_points: int = 900) -> tuple[np.ndarray, np.ndarray]:
+    if t.size <= max_points:
+        return t, c
+    step = int(math.ceil(t.size / max_points))
+    return t[::step], c[::step]
+
+
+def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
+               height: float = PLOT_H) -> Drawing:
+    """Both limbs against minutes from injection, with markers, artefacts and the confirmation."""
+    d = Drawing(width, height)
+    left, right, bottom, top = 34.0, 8.0, 26.0, 22.0
+    pw, ph = width - left - right, height - bottom - top
+    ref = figures.injection_s or 0.0
+    arrays = {limb: data.limb(limb) for limb in Limb}
+    t_end = max(data.duration_s, 60.0)
+    x0, x1 = (0.0 - ref) / 60.0, (t_end - ref) / 60.0
+    values = np.concatenate([a.celsius[a.valid & np.isfinite(a.celsius)] for a in arrays.values()])
+    lo, hi = (float(np.min(values)), float(np.max(values))) if values.size else (20.0, 36.0)
+    if hi - lo < 4.0:
+        mid = (hi + lo) / 2
+        lo, hi = mid - 2.0, mid + 2.0
+    lo, hi = math.floor(lo - 0.5), math.ceil(hi + 0.5)
+
+    def sx(minutes: float) -> float:
+        return left + (minutes - x0) / (x1 - x0) * pw if x1 > x0 else left
+
+    def sy(celsius: float) -> float:
+        return bottom + (celsius - lo) / (hi - lo) * ph
+
+    d.add(Rect(left, bottom, pw, ph, strokeColor=colors.black, fillColor=None, strokeWidth=0.6))
+    # Artefact bands (hatched, labelled) under the curves.
+    for e in data.events:
+        if e.kind not in ("artefact", "connection_gap"):
+            continue
+        a = sx((e.start_s - ref) / 60.0)
+        b = sx(((e.end_s if e.end_s is not None else t_end) - ref) / 60.0)
+        b = max(b, a + 1.5)
+        d.add(Rect(a, bottom, b - a, ph, fillColor=LIGHT, strokeColor=None))
+        for k in range(int(ph // 6)):
+            y = bottom + 6 * k
+            d.add(Line(a, y, min(b, a + 6), y + 6, strokeColor=GREY, strokeWidth=0.3))
+        label = "gap" if e.kind == "connection_gap" else str(e.subkind).replace("_", " ")
+        d.add(String(a + 1, bottom + 2, label, fontName=FONT, fontSize=5.5, fillColor=colors.black))
+    # Grid and ticks.
+    step_c = 1.0 if hi - lo <= 8 else 2.0
+    c = lo
+    while c <= hi + 1e-9:
+        d.add(Line(left, sy(c), left + pw, sy(c), strokeColor=LIGHT, strokeWidth=0.3))
+        d.add(String(left - 3, sy(c) - 2.5, f"{c:g}", fontName=FONT, fontSize=6.5, textAnchor="end"))
+        c += step_c
+    span = x1 - x0
+    step_m = next(s for s in (1, 2, 5, 10, 15, 20, 30, 60, 120) if span / s <= 12)
+    m = math.ceil(x0 / step_m) * step_m
+    while m <= x1 + 1e-9:
+        d.add(Line(sx(m), bottom, sx(m), bottom - 3, strokeColor=colors.black, strokeWidth=0.5))
+        d.add(String(sx(m), bottom - 10, f"{m:g}", fontName=FONT, fontSize=6.5, textAnchor="middle"))
+        m += step_m
+    xlabel = "minutes after injection" if figures.injection_s is not None else "minutes of session"
+    d.add(String(left + pw / 2, bottom - 20, xlabel, fontName=FONT, fontSize=7, textAnchor="middle"))
+    d.add(String(8, bottom + ph / 2, "°C", fontName=FONT, fontSize=7, textAnchor="middle"))
+    # Baselines (dotted) and the curves.
+    blocked = data.info.blocked
+    for limb, arr in arrays.items():
+        is_blocked = limb is blocked
+        stroke = colors.black if is_blocked or blocked is None and limb is Limb.LEFT else GREY
+        dash = None if stroke is colors.black else [4, 2]
+        width_pt = 1.3 if is_blocked else 1.0
+        fig = figures.limbs.get(limb)
+        if fig and fig.baseline_c is not None and figures.injection_s is not None:
+            y = sy(fig.baseline_c)
+            d.add(Line(sx(max(x0, -5.0)), y, sx(0.0), y, strokeColor=stroke, strokeWidth=0.6,
+                       strokeDashArray=[1, 1.5]))
+        for ts, cs in _segments(arr.t_s, arr.celsius, arr.valid, max_gap_s=5.0):
+            ts, cs = _thin(ts, cs)
+            points: list[float] = []
+            for tt, cc in zip(ts, cs, strict=True):
+                points += [sx((tt - ref) / 60.0), sy(float(np.clip(cc, lo, hi)))]
+            if len(points) == 2:
+                points += [points[0] + 0.8, points[1]]
+            d.add(PolyLine(points, strokeColor=stroke, strokeWidth=width_pt, strokeDashArray=dash))
+    # Markers and the confirmation moment.
+    label_row = 0
+    for marker in data.markers:
+        x = sx((marker.session_s - ref) / 60.0)
+        heavy = marker.kind.value == "injection"
+        d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.0 if heavy else 0.5,
+                   strokeDashArray=None if heavy else [2, 2]))
+        text = marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text[:24]}"
+        d.add(String(x + 1.5, bottom + ph + 3 + 7 * (label_row % 2), text, fontName=FONT, fontSize=6))
+        label_row += 1
+    if figures.confirmed_at_s is not None:
+        x = sx((figures.confirmed_at_s - ref) / 60.0)
+        d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.6))
+        label = "Block confirmed"
+        lw = pdfmetrics.stringWidth(label, FONT_BOLD, 7)
+        d.add(Rect(x - 2.5 - lw, bottom + ph - 11, lw + 2, 9, fillColor=colors.white, strokeColor=None))
+        d.add(String(x - 1.5, bottom + ph - 9, label, fontName=FONT_BOLD, fontSize=7, textAnchor="end"))
+    # Legend, below the plot beside the axis label, so it never hides a curve.
+    lx = left
+    for limb in Limb:
+        is_blocked = limb is blocked
+        stroke = colors.black if is_blocked or blocked is None and limb is Limb.LEFT else GREY
+        dash = None if stroke is colors.black else [4, 2]
+        ly = bottom - 20 - (0 if limb is Limb.LEFT else 0)
+        if limb is Limb.RIGHT:
+            lx += 80
+        d.add(Line(lx, ly + 2, lx + 16, ly + 2, strokeColor=stroke, strokeWidth=1.3 if is_blocked else 1.0,
+                   strokeDashArray=dash))
+        d.add(String(lx + 19, ly, f"{limb.capitalize()} foot" + (" (blocked)" if is_blocked else ""),
+                     fontName=FONT, fontSize=6.5))
+    return d
+
+
+# ---- the document -------------------------------------------------------------------------
+def _verdict_words(figures: ReportFigures) -> str:
+    state = (figures.verdict_state or "").replace("_", " ")
+    if figures.confirmed_at_s is not None:
+        head = f"Block CONFIRMED at {_min(figures.confirmed_at_s, figures.injection_s)} after injection"
+    elif state:
+        head = f"Verdict: {state}"
+    else:
+        head = "No verdict recorded"
+    return head
+
+
+def _details(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+    info = data.info
+    started = datetime.fromtimestamp(data.started_wall)
+    status = {"closed": "complete", "recording": "still being recorded or interrupted"}.get(data.status,
+                                                                                            data.status)
+    pairs = [
+        ("Patient ID", info.patient_id or "(not given)"), ("Date", started.strftime("%Y-%m-%d %H:%M")),
+        ("Procedure", info.procedure), ("Side blocked", str(info.blocked or "not set").upper()),
+        ("Operator", info.operator or "—"), ("Nurse", info.nurse or "—"),
+        ("Levels", info.levels or "—"), ("Drug", info.drug or "—"),
+        ("Probe sites", ", ".join(f"{k}: {v}" for k, v in info.probe_sites.items()) or "—"),
+        ("Room / core temperature", f"{_c(info.room_c)} / {_c(info.core_c)}"),
+        ("Injection", _when(data, figures, figures.injection_s)),
+        ("Recording", f"{data.duration_s / 60.0:.1f} min, {status}"),
+    ]
+    rows = []
+    for i in range(0, len(pairs), 2):
+        row = []
+        for key, value in pairs[i:i + 2]:
+            row += [Paragraph(f"<b>{_t(key)}</b>", s["cell"]), Paragraph(_t(value), s["cell"])]
+        rows.append(row)
+    return _table(rows, [28 * mm, 63 * mm, 28 * mm, 63 * mm], header=False, zebra=False)
+
+
+def _temperature_table(figures: ReportFigures, s: dict) -> Table:
+    head = ["Foot", "Baseline"] + [f"{m} min" for m in REPORT_MINUTES] + ["Peak", "Peak rise", "Time to peak",
+                                                                          "Max slope", "Rise at end"]
+    rows: list[list] = [[Paragraph(_t(h), s["head"]) for h in head]]
+    ordered = sorted(figures.limbs.values(), key=lambda f: not f.blocked)
+    for f in ordered:
+        rows.append([f"{f.limb.capitalize()}" + (" (blocked)" if f.blocked else ""), _c(f.baseline_c)]
+                    + [_c(f.at_minutes.get(m), unit="") for m in REPORT_MINUTES]
+                    + [_c(f.peak_c), _signed(f.peak_rise_c), _min(f.time_to_peak_s),
+                       _c(f.max_slope_c_per_min, 2, " °C/min"), _signed(f.rise_c)])
+    widths = [24 * mm, 17 * mm] + [11 * mm] * len(REPORT_MINUTES) + [14 * mm, 15 * mm, 16 * mm, 20 * mm,
+                                                                      17 * mm]
+    return _table(rows, widths)
+
+
+def _summary_line(figures: ReportFigures) -> str:
+    b, c = figures.blocked, figures.contralateral
+    # Vera has no Greek letters: "Tb"/"Tc" spelt out instead of ΔTb/ΔTc.
+    parts = [f"Rise from baseline, blocked side (Tb): {_signed(b.rise_c if b else None)}",
+             f"other side (Tc): {_signed(c.rise_c if c else None)}",
+             f"blocked minus other-side change (Di − Dc): {_signed(figures.di_minus_dc_c)}"]
+    kin = [f"{name}: {_min(v)}" for name, v in figures.kinetics.items()]
+    if kin:
+        parts.append("time to " + ", ".join(kin))
+    return "; ".join(parts) + "."
+
+
+def _criteria_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+    rows: list[list] = [["Criterion", "Threshold", "Source", "Met"]]
+    for crit in figures.criteria:
+        rows.append([Paragraph(_t(crit.name), s["cell"]), Paragraph(_t(crit.threshold), s["cell"]),
+                     Paragraph(_t(crit.source), s["cell"]),
+                     Paragraph(_t(_when(data, figures, crit.met_at_s) if crit.met_at_s is not None
+                                  else "not met"), s["cell"])])
+    if len(rows) == 1:
+        rows.append(["(no criteria recorded)", "", "", ""])
+    return _table(rows, [50 * mm, 40 * mm, 58 * mm, 34 * mm])
+
+
+def _events_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+    rows: list[list] = [["Start", "End", "Foot", "Event", "Details"]]
+    words = {"artefact": "Artefact", "alarm": "Alarm", "connection_gap": "Connection gap"}
+    for e in data.events:
+        kind = words.get(e.kind, e.kind) + (f" ({e.priority})" if e.priority else "")
+        rows.append([Paragraph(_when(data, figures, e.start_s), s["cell"]),
+                     Paragraph(_when(data, figures, e.end_s) if e.end_s is not None else "open", s["cell"]),
+                     str(e.limb or "both"),
+                     Paragraph(_t(f"{kind}: {e.subkind.replace('_', ' ')}"), s["cell"]),
+                     Paragraph(_t(e.message), s["cell"])])
+    for v in data.verdicts:
+        rows.append([Paragraph(_when(data, figures, v.session_s), s["cell"]), "", "", Paragraph(
+            _t(f"Verdict: {v.state.replace('_', ' ')}"), s["cell"]), Paragraph(_t(v.message), s["cell"])])
+    if len(rows) == 1:
+        rows.append(["—", "", "", "no artefacts, alarms or gaps recorded", ""])
+    return _table(rows, [36 * mm, 36 * mm, 12 * mm, 40 * mm, 58 * mm])
+
+
+def _markers_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+    rows: list[list] = [["Time", "Marker", "Text", "Placed at"]]
+    moves: dict[int, list] = {}
+    for mv in data.marker_moves:
+        moves.setdefault(mv.marker_id, []).append(mv)
+    for m in data.markers:
+        text = m.text
+        for mv in moves.get(m.id or -1, []):
+            text += f" [moved from {_when(data, figures, mv.from_s)}" + (f": {mv.reason}" if mv.reason else "") + "]"
+        rows.append([Paragraph(_when(data, figures, m.session_s), s["cell"]), m.kind.label, Paragraph(_t(text.strip()), s["cell"]),
+                     _clock(data, m.placed_s)])
+    if len(rows) == 1:
+        rows.append(["—", "no markers", "", ""])
+    return _table(rows, [36 * mm, 26 * mm, 98 * mm, 22 * mm])
+
+
+def _devices_table(data: SessionData, s: dict) -> Table:
+    rows: list[list] = [["Device", "Foot", "Identity", "Calibration"]]
+    for dev in data.devices:
+        ident = ", ".join(f"{k} {v}" for k, v in dev.identity.items()
+                          if k in ("device_id", "firmware", "probe_model", "usb_serial") and v)
+        cal = ", ".join(f"{k} {v}" for k, v in dev.calibration.items()) or "none recorded"
+        rows.append([Paragraph(_t(dev.name), s["cell"]), str(dev.limb or "both"), Paragraph(_t(ident), s["cell"]),
+                     Paragraph(_t(cal), s["cell"])])
+    if len(rows) == 1:
+        rows.append(["(no device recorded)", "", "", ""])
+    return _table(rows, [60 * mm, 14 * mm, 64 * mm, 44 * mm])
+
+
+def _page_decorations(data: SessionData, generated: str):
+    patient = data.info.patient_id or "(no patient ID)"
+    side = str(data.info.blocked or "side not set")
+
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        w, h = A4
+        if data.simulated:
+            canvas.setFillColor(colors.Color(0.92, 0.92, 0.92))
+            canvas.setFont(FONT_BOLD, 70)
+            canvas.translate(w / 2, h / 2)
+            canvas.rotate(50)
+            canvas.drawCentredString(0, -20, "SIMULATED")
+            canvas.rotate(-50)
+            canvas.translate(-w / 2, -h / 2)
+            canvas.setFillColor(colors.black)
+            canvas.rect(MARGIN, h - 11 * mm, w - 2 * MARGIN, 6.5 * mm, stroke=0, fill=1)
+            canvas.setFillColor(colors.white)
+            canvas.setFont(FONT_BOLD, 10)
+            canvas.drawCentredString(w / 2, h - 9 * mm, "SIMULATED SESSION — NOT PATIENT DATA")
+        canvas.setFillColor(colors.black)
+        canvas.setFont(FONT, 7)
+        canvas.drawString(MARGIN, h - 14 * mm, "SympaTherm block temperature report")
+        canvas.drawRightString(w - MARGIN, h - 14 * mm, f"Patient ID: {patient} · blocked side: {side}")
+        canvas.drawString(MARGIN, 8 * mm, f"Generated {generated} by SympaTherm {data.software_version}. "
+                                          + DISCLAIMER)
+        canvas.drawRightString(w - MARGIN, 8 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
+              progress: Progress | None = None) -> Path:
+    _register_fonts()
+    s = _styles()
+    out = Path(out)
+    generated = datetime.fromtimestamp(time.time()).strftime("%Y-%m-%d %H:%M")
+    story: list = []
+    if data.simulated:
+        story.append(Paragraph("SIMULATED session from the SympaTherm simulator: not patient data.", s["sim"]))
+    story += [Paragraph("Lumbar sympathetic block: foot skin temperature", s["h1"]), Spacer(1, 2 * mm)]
+    verdict = Table([[Paragraph(_t(_verdict_words(figures)), s["verdict"])],
+                     [Paragraph(_t(figures.verdict_message or "—"), s["body"])]],
+                    colWidths=[A4[0] - 2 * MARGIN])
+    verdict.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.black),
+                                 ("BACKGROUND", (0, 0), (-1, -1), colors.Color(0.96, 0.96, 0.96))]))
+    story += [verdict, Spacer(1, 2 * mm), _details(data, figures, s)]
+    if progress:
+        progress(1, 4)
+    story += [Paragraph("Both feet", s["h2"]), build_plot(data, figures)]
+    if progress:
+        progress(2, 4)
+    story += [Paragraph("Temperatures (°C) after injection", s["h2"]), _temperature_table(figures, s),
+              Spacer(1, 1 * mm), Paragraph(_t(_summary_line(figures)), s["small"])]
+    if figures.warnings:
+        story.append(Paragraph(_t("Notices: " + "; ".join(figures.warnings)), s["small"]))
+    crit_title = "Criteria applied" + (f": {figures.criteria_label}" if figures.criteria_label else "")
+    story += [KeepTogether([Paragraph(_t(crit_title), s["h2"]), _criteria_table(data, figures, s)]),
+              KeepTogether([Paragraph("Artefacts, alarms, connection gaps and verdict changes", s["h2"]),
+                            _events_table(data, figures, s)]),
+              KeepTogether([Paragraph("Markers and notes", s["h2"]), _markers_table(data, figures, s)])]
+    if data.info.notes:
+        story.append(Paragraph(_t("Session notes: " + data.info.notes), s["body"]))
+    story += [KeepTogether([Paragraph("Devices and calibration", s["h2"]), _devices_table(data, s)]),
+              Spacer(1, 2 * mm),
+              Paragraph(_t(f"Software: SympaTherm {data.software_version}. Report generated {generated}. "
+                           f"Session file: {data.path.name}. {DISCLAIMER}"), s["small"])]
+    if progress:
+        progress(3, 4)
+    with open_private(out, "wb") as f:
+        doc = SimpleDocTemplate(f, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=17 * mm,
+                                bottomMargin=13 * mm, title="SympaTherm block temperature report",
+                                author="SympaTherm", subject="SIMULATED" if data.simulated else "")
+        deco = _page_decorations(data, generated)
+        doc.build(story, onFirstPage=deco, onLaterPages=deco)
+    if progress:
+        progress(4, 4)
+    return out
+

@@ -1,0 +1,260 @@
+"""The session recorder: source → pipeline and store, one pump at a time.
+
+Used by ``sympatherm record`` and by the GUI (call :meth:`SessionRecorder.pump` from a
+timer). Each pump drains the source's readings and connection events, feeds the pipeline,
+buffers everything in the store, records what the pipeline found (artefacts, verdict
+changes) and the technical alarms, and commits at least every ``commit_interval_s``
+seconds of real time, so a crash loses at most about a second of readings.
+
+A failed commit (disk full, folder gone) never stops the recording: readings stay in the
+store's memory buffer, :attr:`SessionRecorder.write_error` says what is wrong in plain
+words, and every later pump retries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, is_dataclass
+
+from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading
+from monitor.sources.base import ConnectionEvent, ProbeSource
+from monitor.store import SessionStore, StoreWriteError
+
+# A limb with no reading for this long (session seconds) raises a "no data" alarm.
+NO_DATA_AFTER_S = 10.0
+
+_GAP_STATES = (ConnectionState.LOST, ConnectionState.RECONNECTING)
+
+
+@dataclass
+class _OpenAlarm:
+    event_id: int
+    subkind: str
+
+
+class SessionRecorder:
+    """Drain a :class:`ProbeSource` into a pipeline and a :class:`SessionStore`."""
+
+    def __init__(self, source: ProbeSource, store: SessionStore, pipeline, *,
+                 commit_interval_s: float = 0.5,
+                 on_write_error: Callable[[StoreWriteError | None], None] | None = None) -> None:
+        self.source = source
+        self.store = store
+        self.pipeline = pipeline
+        self.commit_interval_s = commit_interval_s
+        self.on_write_error = on_write_error
+        self.write_error: StoreWriteError | None = None
+        self.readings_received = 0
+        self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._open_gap: int | None = None
+        self._fault_alarm: dict[Limb, _OpenAlarm | None] = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._nodata_alarm: dict[Limb, int | None] = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._artefact_ids: dict[tuple, tuple[int, float | None]] = {}
+        self._verdicts_recorded = 0
+        self._scheduled: list[Marker] = []
+        self.finished = False
+        self._identity = None
+        self._record_setup()
+
+    # ---- setup ---------------------------------------------------------------------------
+    def _record_setup(self) -> None:
+        self._record_identity()
+        criteria = getattr(self.pipeline, "criteria", None)
+        if criteria is not None:
+            self.store.set_criteria(_plain(criteria))
+
+    def _record_identity(self) -> None:
+        # A serial probe's identity becomes known (or changes) once it has said hello.
+        identity = self.source.identity
+        if identity == self._identity:
+            return
+        self._identity = identity
+        calibrations = getattr(self.source, "calibrations", None)
+        self.store.add_device(identity, calibration=_plain(calibrations) if calibrations else None,
+                              added_s=self.source.clock.now())
+
+    # ---- markers -------------------------------------------------------------------------
+    def add_marker(self, kind: MarkerKind | str, session_s: float | None = None, text: str = "") -> int:
+        """Place a marker now (or at ``session_s``, placed now); returns its id in the store."""
+        now = self.source.clock.now()
+        at = now if session_s is None else float(session_s)
+        marker = Marker(MarkerKind(kind), at, text, wall_time=self.source.clock.wall() - now + at, placed_s=now)
+        self.pipeline.add_marker(marker)
+        return self.store.add_marker(marker)
+
+    def schedule_marker(self, kind: MarkerKind | str, session_s: float, text: str = "") -> None:
+        """Place a marker at ``session_s`` as soon as the readings reach that time (``--injection-at``)."""
+        self._scheduled.append(Marker(MarkerKind(kind), float(session_s), text))
+        self._scheduled.sort(key=lambda m: m.session_s)
+
+    def move_marker(self, marker_id: int, new_session_s: float, reason: str = "") -> None:
+        self.store.move_marker(marker_id, new_session_s, moved_at_s=self.source.clock.now(), reason=reason)
+        mover = getattr(self.pipeline, "move_marker", None)
+        if mover is not None:
+            mover(marker_id, new_session_s)
+
+    # ---- the pump ------------------------------------------------------------------------
+    def pump(self) -> int:
+        """Move everything available from the source on; returns the number of readings."""
+        for event in self.source.drain_events():
+            self._connection_event(event)
+        readings = self.source.drain()
+        if readings:
+            self._feed(readings)
+        self._check_no_data()
+        self._sync_pipeline()
+        self._record_identity()
+        if time.monotonic() - self.store.last_commit_monotonic >= self.commit_interval_s:
+            self.commit()
+        return len(readings)
+
+    def _feed(self, readings: list[Reading]) -> None:
+        # Scheduled markers go in between the readings before and after their time, so the
+        # pipeline sees them exactly where a person pressing the button would have.
+        while self._scheduled and readings and readings[-1].session_s >= self._scheduled[0].session_s:
+            marker = self._scheduled.pop(0)
+            head = [r for r in readings if r.session_s <= marker.session_s]
+            readings = [r for r in readings if r.session_s > marker.session_s]
+            self._push(head)
+            now = self.source.clock.now()
+            placed = Marker(marker.kind, marker.session_s, marker.text,
+                            wall_time=self.source.clock.wall() - now + marker.session_s,
+                            placed_s=marker.session_s)
+            self.pipeline.add_marker(placed)
+            self.store.add_marker(placed)
+        self._push(readings)
+
+    def _push(self, readings: list[Reading]) -> None:
+        if not readings:
+            return
+        self.pipeline.push_many(readings)
+        self.store.add_readings(readings)
+        self.readings_received += len(readings)
+        for r in readings:
+            self.last_reading_s[r.limb] = r.session_s
+            self._status_alarm(r)
+            nodata = self._nodata_alarm[r.limb]
+            if nodata is not None:
+                self.store.end_event(nodata, r.session_s)
+                self._nodata_alarm[r.limb] = None
+
+    def _status_alarm(self, r: Reading) -> None:
+        open_alarm = self._fault_alarm[r.limb]
+        if r.status is ProbeStatus.OK:
+            if open_alarm is not None:
+                self.store.end_event(open_alarm.event_id, r.session_s)
+                self._fault_alarm[r.limb] = None
+            return
+        subkind = "probe_off" if r.status is ProbeStatus.NOT_ATTACHED else "sensor_fault"
+        if open_alarm is not None and open_alarm.subkind == subkind:
+            return
+        if open_alarm is not None:
+            self.store.end_event(open_alarm.event_id, r.session_s)
+        event_id = self.store.add_event("alarm", r.session_s, subkind=subkind, limb=r.limb, priority="medium",
+                                        message=f"{r.limb} foot: {r.status.plain}", wall_time=r.wall_time)
+        self._fault_alarm[r.limb] = _OpenAlarm(event_id, subkind)
+
+    def _check_no_data(self) -> None:
+        now = self.source.clock.now()
+        for limb, last in self.last_reading_s.items():
+            if last is None or self._nodata_alarm[limb] is not None:
+                continue
+            if now - last > NO_DATA_AFTER_S:
+                self._nodata_alarm[limb] = self.store.add_event(
+                    "alarm", last, subkind="no_data", limb=limb, priority="medium",
+                    message=f"{limb} foot: no data for more than {NO_DATA_AFTER_S:g} s",
+                    wall_time=self.source.clock.wall() - now + last)
+
+    def _connection_event(self, event: ConnectionEvent) -> None:
+        if event.state in _GAP_STATES:
+            if self._open_gap is None:
+                self._open_gap = self.store.add_event("connection_gap", event.session_s, subkind=str(event.state),
+                                                      message=event.reason, wall_time=event.wall_time)
+        elif event.state in (ConnectionState.STREAMING, ConnectionState.STOPPED) and self._open_gap is not None:
+            self.store.end_event(self._open_gap, event.session_s)
+            self._open_gap = None
+
+    def _sync_pipeline(self) -> None:
+        for seg in list(getattr(self.pipeline, "artefacts", ())):
+            key = (str(seg.limb), str(seg.kind), round(float(seg.start_s), 3))
+            end = None if seg.end_s is None else float(seg.end_s)
+            known = self._artefact_ids.get(key)
+            if known is None:
+                event_id = self.store.add_event("artefact", float(seg.start_s), end_s=end, subkind=str(seg.kind),
+                                                limb=Limb(str(seg.limb)), message=_artefact_words(seg))
+                self._artefact_ids[key] = (event_id, end)
+            elif known[1] != end and end is not None:
+                self.store.end_event(known[0], end)
+                self._artefact_ids[key] = (known[0], end)
+        changes = list(getattr(self.pipeline, "verdict_changes", ()))
+        for session_s, verdict in changes[self._verdicts_recorded:]:
+            state = getattr(verdict, "state", verdict)
+            detail = {"criteria_met": _plain(getattr(verdict, "criteria_met", None)),
+                      "confirmed_at_s": getattr(verdict, "confirmed_at_s", None)}
+            self.store.add_verdict_change(float(session_s), str(getattr(state, "value", state)),
+                                          str(getattr(verdict, "message", "")), detail=detail)
+        self._verdicts_recorded = len(changes)
+
+    # ---- committing and finishing ---------------------------------------------------------
+    def commit(self) -> bool:
+        """Commit now; returns False (and sets :attr:`write_error`) if the store cannot write."""
+        try:
+            self.store.commit()
+        except StoreWriteError as exc:
+            first = self.write_error is None
+            self.write_error = exc
+            if first and self.on_write_error:
+                self.on_write_error(exc)
+            return False
+        if self.write_error is not None:
+            self.write_error = None
+            if self.on_write_error:
+                self.on_write_error(None)
+        return True
+
+    def finish(self, end_reason: str = "closed normally") -> None:
+        """Stop the source, record what is left, and close the store cleanly.
+
+        Raises :class:`StoreWriteError` if the last write fails; the store then stays open
+        with everything in memory (call :meth:`SessionStore.relocate`, then finish again).
+        """
+        if not self.finished:
+            self.source.stop()
+            self.finished = True
+        self.pump()
+        finish = getattr(self.pipeline, "finish", None)
+        if finish is not None:
+            finish()  # judge the last seconds too, as the offline analysis does
+            self._sync_pipeline()
+        now = self.source.clock.now()
+        for limb in Limb:
+            alarm = self._fault_alarm[limb]
+            if alarm is not None:
+                self.store.end_event(alarm.event_id, now)
+                self._fault_alarm[limb] = None
+            if self._nodata_alarm[limb] is not None:
+                self.store.end_event(self._nodata_alarm[limb], now)
+                self._nodata_alarm[limb] = None
+        if self._open_gap is not None:
+            self.store.end_event(self._open_gap, now)
+            self._open_gap = None
+        self.store.close(end_reason=end_reason)
+
+
+def _artefact_words(seg) -> str:
+    what = getattr(seg, "reason", "") or str(seg.kind).replace("_", " ")
+    return f"{seg.limb} foot: {what} (excluded from baseline and criteria)"
+
+
+def _plain(value):
+    """Dataclasses, enums and mappings as JSON-friendly plain values."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and not isinstance(value, int | float | str | bool):
+        return value.value
+    return value

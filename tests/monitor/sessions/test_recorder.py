@@ -1,0 +1,59 @@
+"""The recorder: source → pipeline and store, with gaps, artefacts, alarms and verdicts recorded."""
+
+from __future__ import annotations
+
+from monitor.clock import SimulatedClock
+from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
+from monitor.pipeline import BlockPipeline
+from monitor.recorder import SessionRecorder
+from monitor.sources.simulated import SimulatedSource
+from monitor.store import SessionStore
+
+from .conftest import record_simulated
+
+
+def test_every_reading_and_the_pipelines_findings_reach_the_file(tmp_path):
+    path = record_simulated(tmp_path / "s.sympatherm", "sensor-fault", until_s=2400.0)
+    store = SessionStore.open_read_only(path)
+    readings = store.readings()
+    # 1 Hz per limb from t = 0 to 2400 inclusive, minus the samples the fault had no reading for.
+    assert {r.limb for r in readings} == {Limb.LEFT, Limb.RIGHT}
+    assert len(readings) >= 2 * 2401 - 10
+    assert [r.session_s for r in readings if r.limb is Limb.LEFT] == sorted(
+        r.session_s for r in readings if r.limb is Limb.LEFT)
+    kinds = {(e.kind, e.subkind) for e in store.events()}
+    assert ("alarm", "sensor_fault") in kinds
+    assert any(k == "artefact" for k, _ in kinds)
+    assert all(e.end_s is not None for e in store.events()), "every event is closed at the end"
+    verdicts = [v.state for v in store.verdict_changes()]
+    assert verdicts and verdicts[0] in ("waiting_for_baseline", "baseline_captured", "monitoring")
+    injection = [m for m in store.markers() if m.kind is MarkerKind.INJECTION]
+    assert len(injection) == 1
+    assert store.devices()[0].identity["simulated"] is True
+    assert store.criteria()["id"] == "default"
+    assert store.status == "closed"
+    store.close()
+
+
+def test_committed_readings_are_visible_to_a_reader_after_each_pump_and_gaps_are_logged(tmp_path):
+    clock = SimulatedClock(manual=True)
+    source = SimulatedSource("success-fast", seed=1, clock=clock)
+    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "g.sympatherm")
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    source.start()
+    source.step_to(30)
+    recorder.pump()
+    reader = SessionStore.open_read_only(store.path)
+    assert reader.reading_count() == 62
+    source._set_state(ConnectionState.LOST, "cable unplugged")  # what a real source does on unplug
+    clock.advance(20)
+    recorder.pump()
+    source._set_state(ConnectionState.STREAMING, "reconnected")
+    source.step_to(60)
+    recorder.pump()
+    gaps = reader.events("connection_gap")
+    assert [(g.start_s, g.end_s, g.message) for g in gaps] == [(30.0, 50.0, "cable unplugged")]
+    nodata = reader.events("alarm")
+    assert {e.subkind for e in nodata} == {"no_data"} and all(e.start_s == 30.0 for e in nodata)
+    reader.close()
+    recorder.finish()
