@@ -1,0 +1,32 @@
+"""The numpy pipeline and block detector (Qt-free).
+
+``BlockPipeline`` turns readings and markers into smoothed series, artefact segments and a
+verdict; ``analyze`` is the offline batch path with identical results.
+"""
+
+from monitor.pipeline.artefacts import ArtefactKind, ArtefactSegment
+from monitor.pipeline.block import (
+    BaselineInfo,
+    BlockPipeline,
+    Kinetics,
+    LimbSeries,
+    PipelineSnapshot,
+)
+from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
+from monitor.pipeline.verdict import BlockVerdict, VerdictState
+
+__all__ = [
+    "CRITERIA_PRESETS",
+    "ArtefactKind",
+    "ArtefactSegment",
+    "BaselineInfo",
+    "BlockPipeline",
+    "BlockVerdict",
+    "Criteria",
+    "Kinetics",
+    "LimbSeries",
+    "PipelineConfig",
+    "PipelineSnapshot",
+    "VerdictState",
+    "resolve_criteria",
+]

@@ -1,0 +1,588 @@
+"""BlockPipeline: readings in, block verdict out. Qt-free, numpy throughout.
+
+Readings are appended to per-limb growable buffers (cheap) and processed lazily, in one
+vectorised chunk, whenever a result is asked for. Criteria are judged on a 1 s grid of
+"ticks"; a tick is judged once data has arrived ``finalise_lag_s`` beyond it, so that a
+touch or lift recognised a few seconds late has already been dated back over it. Every
+result is therefore a function of the readings alone, whatever their chunking: the live
+path and the offline batch path agree exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor.model import Limb, Marker, MarkerKind, Reading
+from monitor.pipeline.artefacts import (
+    FLAG_SETTLING,
+    ArtefactKind,
+    ArtefactSegment,
+    OpenSegment,
+)
+from monitor.pipeline.buffers import GrowableArray
+from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
+from monitor.pipeline.limb import STATUS_CODE, LimbTrack, _run_starts
+from monitor.pipeline.verdict import BlockVerdict, VerdictState
+
+# Artefacts whose readings are smoothed: the smoothing window after them is tainted too.
+_SMOOTHED_KINDS = (ArtefactKind.PROBE_LIFTED, ArtefactKind.TOUCH, ArtefactKind.SETTLING, ArtefactKind.FROZEN)
+
+
+@dataclass(frozen=True)
+class LimbSeries:
+    """Views of one limb's whole history (valid until more readings arrive)."""
+
+    limb: Limb
+    t_s: np.ndarray
+    raw_c: np.ndarray  # NaN where the probe gave no temperature
+    smooth_c: np.ndarray  # NaN for invalid readings
+    valid: np.ndarray  # a temperature in range from a working, fresh probe
+    flags: np.ndarray  # bit set of monitor.pipeline.artefacts.FLAG_*
+
+
+@dataclass(frozen=True)
+class BaselineInfo:
+    celsius: float | None
+    window_start_s: float
+    window_end_s: float
+    readings_used: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Kinetics:
+    """Course after the injection (times in seconds after the first injection mark)."""
+
+    time_to_plus_1c_s: float | None = None
+    time_to_50pct_peak_s: float | None = None
+    time_to_95pct_peak_s: float | None = None
+    peak_rise_c: float | None = None
+    time_to_peak_s: float | None = None
+    max_slope_c_per_min: float | None = None
+    peak_rise_contralateral_c: float | None = None
+    max_di_minus_dc_c: float | None = None
+
+
+@dataclass(frozen=True)
+class PipelineSnapshot:
+    now_s: float | None
+    blocked: Limb
+    criteria_id: str
+    raw_c: dict[Limb, float | None]
+    smooth_c: dict[Limb, float | None]
+    reading_age_s: dict[Limb, float | None]
+    limb_status: dict[Limb, str]
+    baseline_c: dict[Limb, float | None]
+    rise_c: dict[Limb, float | None]
+    di_minus_dc_c: float | None
+    slope_c_per_min: float | None
+    verdict: BlockVerdict
+    warnings: tuple[str, ...]
+    early_warming_at_s: float | None
+    warm_start: bool
+    injection_s: float | None
+    criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
+    kinetics: Kinetics = field(default_factory=Kinetics)
+
+
+class _Ticks:
+    """Per-tick limb values on the 1 s grid (independent of markers)."""
+
+    def __init__(self) -> None:
+        self.t = GrowableArray(np.float64)
+        self.val = {limb: GrowableArray(np.float64, fill=np.nan) for limb in Limb}
+        self.ok = {limb: GrowableArray(np.bool_) for limb in Limb}
+        self.bad_cum = {limb: GrowableArray(np.int64) for limb in Limb}  # not-ok ticks up to and incl.
+        self.first_index: int | None = None  # tick index of t[0]
+        self.pending: dict[Limb, list[OpenSegment]] = {limb: [] for limb in Limb}
+        self.seen: dict[Limb, int] = {limb: 0 for limb in Limb}
+
+
+class BlockPipeline:
+    """Detects a sympathetic block from both feet's readings.
+
+    ``blocked`` is the side that was injected; ``criteria`` a preset id from
+    :data:`CRITERIA_PRESETS` or a :class:`Criteria`; ``core_c`` is needed by ``core-3``.
+    """
+
+    def __init__(self, blocked: Limb, criteria: str | Criteria = "default", config: PipelineConfig | None = None,
+                 core_c: float | None = None) -> None:
+        self.blocked = Limb.parse(blocked) if isinstance(blocked, str) else blocked
+        self.criteria = resolve_criteria(criteria)
+        self.config = config or PipelineConfig()
+        self.core_c = core_c
+        if self.criteria.needs_core and core_c is None:
+            raise ValueError(f"criteria {self.criteria.id!r} needs a core temperature (core_c)")
+        self._tracks = {limb: LimbTrack(limb, self.config) for limb in Limb}
+        self._now: float | None = None
+        self._markers: list[Marker] = []
+        self._ticks = _Ticks()
+        self._finished = False
+        # Every preset is judged alongside (for the report); the chosen one drives the verdict.
+        self._judged: dict[str, Criteria] = {
+            cid: c for cid, c in CRITERIA_PRESETS.items() if not c.needs_core or core_c is not None
+        }
+        self._judged[self.criteria.id] = self.criteria
+        self._dirty = False
+        self._reset_evaluation()
+
+    # ---- input ---------------------------------------------------------------------------
+    def push(self, reading: Reading) -> None:
+        if self._tracks[reading.limb].append(reading.session_s, reading.celsius, STATUS_CODE[reading.status],
+                                             reading.sequence, reading.device_time_s):
+            if self._now is None or reading.session_s > self._now:
+                self._now = reading.session_s
+            self._dirty = True
+
+    def push_many(self, readings: Iterable[Reading]) -> None:
+        for r in readings:
+            self.push(r)
+
+    def push_arrays(self, limb: Limb, t_s: np.ndarray, celsius: np.ndarray, status: np.ndarray | None = None,
+                    sequence: np.ndarray | None = None) -> None:
+        """Append many readings of one limb at once (time-ordered; status as PROBE_STATUS_CODES indices)."""
+        t_s = np.asarray(t_s, dtype=np.float64)
+        if t_s.size == 0:
+            return
+        self._tracks[limb].append_arrays(t_s, np.asarray(celsius, dtype=np.float64), status, sequence)
+        last = self._tracks[limb].last_t
+        if last is not None and (self._now is None or last > self._now):
+            self._now = last
+        self._dirty = True
+
+    def add_marker(self, marker: Marker) -> None:
+        self._markers.append(marker)
+        if marker.kind in (MarkerKind.INJECTION, MarkerKind.BASELINE):
+            self._reset_evaluation()
+            self._dirty = True
+
+    def set_markers(self, markers: Sequence[Marker]) -> None:
+        """Replace all markers (after one was moved or deleted); the verdict is re-derived."""
+        self._markers = list(markers)
+        self._reset_evaluation()
+        self._dirty = True
+
+    def finish(self) -> None:
+        """The recording has ended: judge the last ticks too (no more data can date back over them)."""
+        self._finished = True
+        self._dirty = True
+        self._update()
+
+    @property
+    def markers(self) -> list[Marker]:
+        return list(self._markers)
+
+    # ---- processing ----------------------------------------------------------------------
+    def _update(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        for track in self._tracks.values():
+            track.process()
+        if self._now is None:
+            return
+        lag = 0.0 if self._finished else self.config.finalise_lag_s
+        self._extend_ticks(math.floor((self._now - lag) / self.config.tick_s + 1e-9))
+        self._evaluate()
+
+    def _extend_ticks(self, last_index: int) -> None:
+        cfg = self.config
+        tk = self._ticks
+        if tk.first_index is None:
+            firsts = [float(tr.t.view[0]) for tr in self._tracks.values() if len(tr.t)]
+            tk.first_index = math.ceil(min(firsts) / cfg.tick_s - 1e-9)
+        i0 = tk.first_index + len(tk.t)
+        if last_index < i0:
+            return
+        T = np.arange(i0, last_index + 1, dtype=np.float64) * cfg.tick_s
+        tk.t.extend(T)
+        for limb, track in self._tracks.items():
+            t = track.t.view
+            if t.shape[0] == 0:
+                t = np.array([-np.inf])
+            idx = np.searchsorted(t, T, side="right") - 1
+            has = idx >= 0
+            idx = np.maximum(idx, 0)
+            ok = has & track.valid.view[idx] & (T - t[idx] <= cfg.gap_s)
+            # Artefact segments break the hold; pull in the newly detected ones.
+            pending = tk.pending[limb]
+            pending.extend(track.segments[tk.seen[limb]:])
+            tk.seen[limb] = len(track.segments)
+            keep = []
+            for seg in pending:
+                extra = cfg.smoothing_window_s if seg.kind in _SMOOTHED_KINDS else 0.0
+                end = np.inf if seg.end_s is None else seg.end_s + extra
+                lo = np.searchsorted(T, seg.excluded_from_s, side="left")
+                hi = np.searchsorted(T, end, side="right")
+                if hi > lo:
+                    ok[lo:hi] = False
+                if seg.end_s is None or end >= T[-1]:
+                    keep.append(seg)
+            tk.pending[limb] = keep
+            val = np.where(ok, track.smooth.view[idx], np.nan)
+            tk.val[limb].extend(val)
+            tk.ok[limb].extend(ok)
+            prev = tk.bad_cum[limb].last() if len(tk.bad_cum[limb]) else 0
+            tk.bad_cum[limb].extend(prev + np.cumsum(~ok))
+
+    # ---- criteria and verdict (depends on markers; recomputed from scratch when they change) ----
+    def _reset_evaluation(self) -> None:
+        self._eval_done = 0  # ticks judged so far
+        self._state = VerdictState.WAITING_FOR_BASELINE
+        self._verdict = BlockVerdict(VerdictState.WAITING_FOR_BASELINE,
+                                     "Waiting for settled readings on both feet to take a baseline.",
+                                     criteria_id=self.criteria.id)
+        self._changes: list[tuple[float, BlockVerdict]] = []
+        self._baselines: dict[Limb, BaselineInfo] | None = None
+        self._hold_since: dict[str, float | None] = {cid: None for cid in self._judged}
+        self._met_at: dict[str, float | None] = {cid: None for cid in self._judged}
+        self._early_at: float | None = None
+        self._monitoring_at: float | None = None
+        self._not_confirmed_at: float | None = None
+        self._kinetics_cache: tuple[int, Kinetics] | None = None
+
+    def _injections(self) -> list[float]:
+        return sorted(m.session_s for m in self._markers if m.kind is MarkerKind.INJECTION)
+
+    def _baseline_end(self) -> tuple[float, float] | None:
+        """(baseline window end, criteria start) or None without an injection mark."""
+        inj = self._injections()
+        if not inj:
+            return None
+        captures = [m.session_s for m in self._markers if m.kind is MarkerKind.BASELINE]
+        if captures:
+            b = max(captures)
+            return b, max(b, inj[0])
+        return inj[0], inj[0]
+
+    def _set_state(self, at: float, verdict: BlockVerdict) -> None:
+        self._state = verdict.state
+        self._verdict = verdict
+        self._changes.append((at, verdict))
+
+    def _evaluate(self) -> None:
+        tk = self._ticks
+        n = len(tk.t)
+        i0 = self._eval_done
+        if n <= i0:
+            return
+        self._eval_done = n
+        T = tk.t.view[i0:n]
+        ends = self._baseline_end()
+        a = n if ends is None else i0 + int(np.searchsorted(T, ends[1], side="right"))
+        if a > i0:
+            self._check_captured(T[: a - i0], i0, a)
+        if ends is None or a == n:
+            return
+        b_end, start = ends
+        T = tk.t.view[a:n]
+        if self._baselines is None:
+            self._baselines = {limb: self._baseline(limb, b_end) for limb in Limb}
+        base_b = self._baselines[self.blocked].celsius
+        base_c = self._baselines[self.blocked.other].celsius
+        if base_b is None or base_c is None:
+            if not self._changes or self._changes[-1][1].message != _NO_BASELINE:
+                self._set_state(float(T[0]), BlockVerdict(VerdictState.WAITING_FOR_BASELINE, _NO_BASELINE,
+                                                          criteria_id=self.criteria.id))
+            return
+        if self._monitoring_at is None:
+            self._monitoring_at = float(T[0])
+            self._set_state(float(T[0]), BlockVerdict(
+                VerdictState.MONITORING, "Monitoring: baseline taken, watching for the blocked foot to warm.",
+                criteria_id=self.criteria.id))
+        vb = tk.val[self.blocked].view[a:n]
+        vc = tk.val[self.blocked.other].view[a:n]
+        okb = tk.ok[self.blocked].view[a:n]
+        both = okb & tk.ok[self.blocked.other].view[a:n]
+        with np.errstate(invalid="ignore"):
+            rise_b = vb - base_b
+            didc = rise_b - (vc - base_c)
+            events: list[tuple[float, int, str]] = []
+            for cid, crit in self._judged.items():
+                if self._met_at[cid] is not None:
+                    continue
+                cond = both.copy()
+                if crit.min_rise_c is not None:
+                    cond &= rise_b >= crit.min_rise_c
+                if crit.min_di_minus_dc_c is not None:
+                    cond &= didc >= crit.min_di_minus_dc_c
+                if crit.core_within_c is not None:
+                    cond &= (self.core_c - vb) <= crit.core_within_c
+                starts = _run_starts(cond, T, self._hold_since[cid])
+                done = np.flatnonzero(cond & (T - starts >= crit.hold_s - 1e-9))
+                if done.size:
+                    self._met_at[cid] = float(T[done[0]])
+                else:
+                    self._hold_since[cid] = float(starts[-1]) if cond[-1] else None
+            confirm = self._met_at[self.criteria.id]
+            if confirm is not None and self._state is not VerdictState.CONFIRMED:
+                events.append((confirm, 2, "confirmed"))
+            if self._early_at is None:
+                slope = self._slopes(a, n)
+                near = np.zeros(T.shape[0], dtype=bool)
+                for inj in self._injections():
+                    near |= (T > inj) & (T <= inj + self.config.early_window_s)
+                hit = np.flatnonzero(near & (slope >= self.config.early_slope_c_per_min))
+                if hit.size:
+                    self._early_at = float(T[hit[0]])
+                    events.append((self._early_at, 0, "early"))
+        if self._state is not VerdictState.CONFIRMED:
+            last_inj = self._injections()[-1]
+            nc_at = last_inj + self.config.not_confirmed_after_min * 60.0
+            if T[-1] >= nc_at and (self._not_confirmed_at is None or self._not_confirmed_at < last_inj):
+                idx = int(np.searchsorted(T, nc_at, side="left"))
+                self._not_confirmed_at = float(T[idx])
+                events.append((self._not_confirmed_at, 1, "not_confirmed"))
+        for at, _, what in sorted(events):
+            if self._state is VerdictState.CONFIRMED:
+                break
+            if what == "early" and self._state is VerdictState.MONITORING:
+                self._set_state(at, BlockVerdict(
+                    VerdictState.EARLY_WARMING,
+                    f"Early warming: the blocked foot is rising ≥ {self.config.early_slope_c_per_min:g} °C/min "
+                    "(an early sign, not a confirmation).", criteria_id=self.criteria.id))
+            elif what == "not_confirmed":
+                minutes = self.config.not_confirmed_after_min
+                self._set_state(at, BlockVerdict(
+                    VerdictState.NOT_CONFIRMED_YET,
+                    f"Not confirmed yet, {minutes:g} min after injection (information only: a block can "
+                    "still develop).", criteria_id=self.criteria.id))
+            elif what == "confirmed":
+                crit = self.criteria
+                self._set_state(at, BlockVerdict(
+                    VerdictState.CONFIRMED,
+                    f"Block confirmed at {_fmt_clock(at - self._injections()[0])} after injection: "
+                    f"{crit.describe()} ({crit.id}).",
+                    confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))
+
+    def _check_captured(self, T: np.ndarray, i0: int, n: int) -> None:
+        if self._state is not VerdictState.WAITING_FOR_BASELINE:
+            return
+        settled = [tr.settled_at_s for tr in self._tracks.values()]
+        if any(s is None for s in settled):
+            return
+        tk = self._ticks
+        ready = tk.ok[Limb.LEFT].view[i0:n] & tk.ok[Limb.RIGHT].view[i0:n]
+        ready &= T >= max(settled) + self.config.baseline_window_s  # type: ignore[type-var]
+        hit = np.flatnonzero(ready)
+        if hit.size:
+            self._set_state(float(T[hit[0]]), BlockVerdict(
+                VerdictState.BASELINE_CAPTURED,
+                "Baseline captured: both probes settled. Mark the injection when it is given.",
+                criteria_id=self.criteria.id))
+
+    def _slopes(self, a: int, n: int) -> np.ndarray:
+        """2-minute slope of the blocked side (°C/min) at ticks a..n, NaN where not clean."""
+        tk = self._ticks
+        span = int(round(self.config.slope_window_s / self.config.tick_s))
+        idx = np.arange(a, n)
+        back = idx - span
+        out = np.full(n - a, np.nan)
+        good = back >= 0
+        if not good.any():
+            return out
+        val = tk.val[self.blocked].view
+        bad = tk.bad_cum[self.blocked].view
+        ok = tk.ok[self.blocked].view
+        i, j = idx[good], back[good]
+        clean = ok[i] & ok[j] & (bad[i] - bad[j] == 0)
+        minutes = self.config.slope_window_s / 60.0
+        out[good] = np.where(clean, (val[i] - val[j]) / minutes, np.nan)
+        return out
+
+    def _baseline(self, limb: Limb, end_s: float) -> BaselineInfo:
+        cfg = self.config
+        track = self._tracks[limb]
+        start_s = end_s - cfg.baseline_window_s
+        t = track.t.view
+        lo, hi = np.searchsorted(t, start_s, side="left"), np.searchsorted(t, end_s, side="right")
+        valid = track.valid.view[lo:hi]
+        flags = track.flags.view[lo:hi]
+        raw = track.raw.view[lo:hi]
+        tw = t[lo:hi]
+        eligible = valid & (flags == 0)
+        warnings = []
+        name = f"{limb} foot"
+        use = eligible
+        if not eligible.any():
+            # Nothing settled: fall back on readings that are only settling, and say so.
+            use = valid & ((flags & ~np.uint16(FLAG_SETTLING)) == 0)
+        # Coverage: share of 5 s slots in the window holding an eligible reading.
+        slots = max(1, int(round(cfg.baseline_window_s / cfg.gap_s)))
+        filled = np.unique(np.clip(((tw[eligible] - start_s) // cfg.gap_s).astype(np.int64), 0, slots - 1)).size
+        if filled < cfg.baseline_mostly_invalid_fraction * slots:
+            warnings.append(f"{name}: the baseline window is mostly invalid ({100 * filled // slots} % usable)")
+        first = track.first_valid_s
+        if first is not None and end_s - first < cfg.attached_warning_s:
+            warnings.append(f"{name}: the probe was attached less than "
+                            f"{cfg.attached_warning_s / 60:g} minutes before the baseline")
+        if not use.any():
+            warnings.append(f"{name}: no valid reading in the baseline window")
+            return BaselineInfo(None, start_s, end_s, 0, tuple(warnings))
+        x, y = tw[use], raw[use]
+        if x.size >= 3 and x[-1] - x[0] >= 30.0:
+            slope = np.polyfit(x - x[0], y, 1)[0] * 60.0
+            if abs(slope) > cfg.drift_warning_c_per_min:
+                warnings.append(f"{name}: still drifting ({slope:+.2f} °C/min) during the baseline")
+        return BaselineInfo(float(y.mean()), start_s, end_s, int(x.size), tuple(warnings))
+
+    # ---- results -------------------------------------------------------------------------
+    @property
+    def verdict(self) -> BlockVerdict:
+        self._update()
+        return self._verdict
+
+    @property
+    def verdict_changes(self) -> list[tuple[float, BlockVerdict]]:
+        self._update()
+        return list(self._changes)
+
+    @property
+    def baselines(self) -> dict[Limb, BaselineInfo] | None:
+        self._update()
+        return self._baselines
+
+    @property
+    def criteria_met_at(self) -> dict[str, float | None]:
+        self._update()
+        return dict(self._met_at)
+
+    @property
+    def early_warming_at_s(self) -> float | None:
+        self._update()
+        return self._early_at
+
+    @property
+    def warm_start(self) -> bool:
+        self._update()
+        if not self._baselines:
+            return False
+        b = self._baselines[self.blocked].celsius
+        return b is not None and b >= self.config.warm_start_c
+
+    def series(self, limb: Limb) -> LimbSeries:
+        self._update()
+        tr = self._tracks[limb]
+        return LimbSeries(limb, tr.t.view, tr.raw.view, tr.smooth.view, tr.valid.view, tr.flags.view)
+
+    @property
+    def artefacts(self) -> list[ArtefactSegment]:
+        self._update()
+        out: list[ArtefactSegment] = []
+        for limb, tr in self._tracks.items():
+            out.extend(seg.freeze(limb) for seg in tr.segments)
+            last = tr.last_t
+            if last is not None and self._now is not None and self._now - last > self.config.gap_s:
+                end = self._now if self._finished else None
+                out.append(ArtefactSegment(limb, ArtefactKind.NO_DATA, last, end, ArtefactKind.NO_DATA.plain))
+        out.sort(key=lambda s: (s.start_s, str(s.limb)))
+        return out
+
+    def kinetics(self) -> Kinetics:
+        self._update()
+        ends = self._baseline_end()
+        if ends is None or not self._baselines:
+            return Kinetics()
+        base_b = self._baselines[self.blocked].celsius
+        base_c = self._baselines[self.blocked.other].celsius
+        if base_b is None or base_c is None:
+            return Kinetics()
+        tk = self._ticks
+        n = len(tk.t)
+        if self._kinetics_cache and self._kinetics_cache[0] == n:
+            return self._kinetics_cache[1]
+        inj0 = self._injections()[0]
+        a = int(np.searchsorted(tk.t.view[:n], ends[1], side="right"))
+        T = tk.t.view[a:n]
+        okb, okc = tk.ok[self.blocked].view[a:n], tk.ok[self.blocked.other].view[a:n]
+        rise_b = tk.val[self.blocked].view[a:n] - base_b
+        rise_c = tk.val[self.blocked.other].view[a:n] - base_c
+        result = Kinetics()
+        if okb.any():
+            rb = np.where(okb, rise_b, -np.inf)
+            ipeak = int(np.argmax(rb))
+            peak = float(rb[ipeak])
+
+            def first_at(level: float) -> float | None:
+                hit = np.flatnonzero(rb >= level)
+                return float(T[hit[0]] - inj0) if hit.size else None
+
+            slope = self._slopes(a, n)
+            result = Kinetics(
+                time_to_plus_1c_s=first_at(1.0),
+                time_to_50pct_peak_s=first_at(0.5 * peak) if peak > 0 else None,
+                time_to_95pct_peak_s=first_at(0.95 * peak) if peak > 0 else None,
+                peak_rise_c=peak,
+                time_to_peak_s=float(T[ipeak] - inj0),
+                max_slope_c_per_min=float(np.nanmax(slope)) if np.isfinite(slope).any() else None,
+            )
+        both = okb & okc
+        result = Kinetics(**{**result.__dict__,
+                             "peak_rise_contralateral_c": float(rise_c[okc].max()) if okc.any() else None,
+                             "max_di_minus_dc_c": float((rise_b - rise_c)[both].max()) if both.any() else None})
+        self._kinetics_cache = (n, result)
+        return result
+
+    def snapshot(self) -> PipelineSnapshot:
+        self._update()
+        cfg = self.config
+        raw, smooth, age, status = {}, {}, {}, {}
+        for limb, tr in self._tracks.items():
+            n = len(tr.t)
+            raw[limb] = smooth[limb] = age[limb] = None
+            if n:
+                r = float(tr.raw.view[n - 1])
+                raw[limb] = r if tr.valid.view[n - 1] else None
+                age[limb] = (self._now or 0.0) - float(tr.t.view[n - 1])
+            if len(tr.vt):
+                smooth[limb] = float(tr.vsmooth.view[-1])
+            kind = tr.current_kind()
+            if age[limb] is not None and age[limb] > cfg.gap_s:
+                status[limb] = f"no data for {age[limb]:.0f} s"
+            elif n == 0:
+                status[limb] = "no data yet"
+            else:
+                status[limb] = kind.plain if kind else "OK"
+        base = {limb: (self._baselines[limb].celsius if self._baselines else None) for limb in Limb}
+        rise = {limb: (smooth[limb] - base[limb] if smooth[limb] is not None and base[limb] is not None else None)
+                for limb in Limb}
+        b, c = self.blocked, self.blocked.other
+        didc = rise[b] - rise[c] if rise[b] is not None and rise[c] is not None else None
+        warnings: list[str] = []
+        if self._baselines:
+            for info in self._baselines.values():
+                warnings.extend(info.warnings)
+        if self.warm_start:
+            warnings.append("Warm start, limited headroom: the blocked foot started at "
+                            f"{base[b]:.1f} °C, so a complete block may warm it only a little.")
+        return PipelineSnapshot(
+            now_s=self._now, blocked=b, criteria_id=self.criteria.id, raw_c=raw, smooth_c=smooth,
+            reading_age_s=age, limb_status=status, baseline_c=base, rise_c=rise, di_minus_dc_c=didc,
+            slope_c_per_min=self._current_slope(), verdict=self._verdict, warnings=tuple(warnings),
+            early_warming_at_s=self._early_at, warm_start=self.warm_start,
+            injection_s=(self._injections() or [None])[0], criteria_met_at_s=dict(self._met_at),
+            kinetics=self.kinetics(),
+        )
+
+    def _current_slope(self) -> float | None:
+        tr = self._tracks[self.blocked]
+        if not len(tr.vt) or tr.current_kind() is not None:
+            return None
+        vt = tr.vt.view
+        j = int(np.searchsorted(vt, vt[-1] - self.config.slope_window_s, side="left"))
+        if vt[-1] - vt[j] < 0.9 * self.config.slope_window_s:
+            return None
+        vs = tr.vsmooth.view
+        return float((vs[-1] - vs[j]) / ((vt[-1] - vt[j]) / 60.0))
+
+
+_NO_BASELINE = "No valid baseline: no usable reading on both feet in the window before the injection mark."
+
+
+def _fmt_clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s:02d} s"

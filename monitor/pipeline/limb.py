@@ -1,0 +1,392 @@
+"""One limb's history and its per-reading processing: validity, smoothing, artefacts.
+
+Every derived value of a reading depends only on that limb's readings up to it (or, for a
+touch or lift, dates back at most ``finalise_lag_s``), so processing the history in one
+vectorised chunk (offline) or one reading at a time (live) gives identical results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from monitor.model import PROBE_STATUS_CODES, Limb, ProbeStatus
+from monitor.pipeline.artefacts import (
+    FLAG_FROZEN,
+    FLAG_LIFT,
+    FLAG_OUT_OF_RANGE,
+    FLAG_SENSOR_FAULT,
+    FLAG_SETTLING,
+    FLAG_TOUCH,
+    KIND_OF_FLAG,
+    ArtefactKind,
+    OpenSegment,
+)
+from monitor.pipeline.buffers import GrowableArray
+from monitor.pipeline.config import PipelineConfig
+
+STATUS_CODE = {s: i for i, s in enumerate(PROBE_STATUS_CODES)}
+_OUT_OF_RANGE_CODE = STATUS_CODE[ProbeStatus.OUT_OF_RANGE]
+_NO_SEQ = -1
+
+# Detector modes
+_SETTLING, _NORMAL, _TOUCH, _LIFT = 0, 1, 2, 3
+
+
+def _run_starts(cond: np.ndarray, times: np.ndarray, carried: float | None) -> np.ndarray:
+    """For each position, when the current run of True began (NaN where cond is False).
+
+    ``carried`` is the start of a run still open at the end of the previous chunk.
+    """
+    n = cond.shape[0]
+    ar = np.arange(n)
+    last_false = np.maximum.accumulate(np.where(cond, -1, ar))
+    nxt = np.minimum(last_false + 1, n - 1)
+    first = carried if carried is not None else (times[0] if n else np.nan)
+    starts = np.where(last_false < 0, first, times[nxt])
+    return np.where(cond, starts, np.nan)
+
+
+class LimbTrack:
+    def __init__(self, limb: Limb, cfg: PipelineConfig) -> None:
+        self.limb = limb
+        self.cfg = cfg
+        # Every reading
+        self.t = GrowableArray(np.float64)
+        self.raw = GrowableArray(np.float64, fill=np.nan)
+        self.status = GrowableArray(np.int8)
+        self.seq = GrowableArray(np.int64, fill=_NO_SEQ)
+        self.devt = GrowableArray(np.float64, fill=np.nan)
+        self.valid = GrowableArray(np.bool_)
+        self.flags = GrowableArray(np.uint16)
+        self.smooth = GrowableArray(np.float64, fill=np.nan)
+        # Valid readings only (the stream the filters run on)
+        self.vidx = GrowableArray(np.int64)
+        self.vt = GrowableArray(np.float64)
+        self.vraw = GrowableArray(np.float64)
+        self.vmed = GrowableArray(np.float64)
+        self.vcum = GrowableArray(np.float64)  # vcum[k] = sum(vmed[:k])
+        self.vcum.append(0.0)
+        self.vfast = GrowableArray(np.float64)
+        self.vsmooth = GrowableArray(np.float64)
+        self.n_done = 0
+        self.v_done = 0
+        self.out_of_order = 0
+        self.segments: list[OpenSegment] = []
+        # Detector state
+        self._mode = _SETTLING
+        self._event: OpenSegment | None = None
+        self._level0 = 0.0
+        self._peak = 0.0
+        self._released = False
+        self._ok_since: float | None = None
+        self._fault_seg: OpenSegment | None = None
+        self._fault_flag = 0
+        self._frozen_seg: OpenSegment | None = None
+        self._same_since_idx = 0
+        self._resolution = np.inf
+        self.first_valid_s: float | None = None
+        self.settled_at_s: float | None = None
+
+    # ---- input ---------------------------------------------------------------------------
+    @property
+    def last_t(self) -> float | None:
+        return self.t.last() if len(self.t) else None
+
+    def append(self, t: float, celsius: float | None, status: int, seq: int | None,
+               devt: float | None) -> bool:
+        n = len(self.t)
+        if n and t < self.t._data[n - 1]:
+            self.out_of_order += 1
+            return False
+        self.t.append(t)
+        self.raw.append(np.nan if celsius is None else celsius)
+        self.status.append(status)
+        self.seq.append(_NO_SEQ if seq is None else seq)
+        self.devt.append(np.nan if devt is None else devt)
+        self.valid.append(False)
+        self.flags.append(0)
+        self.smooth.append(np.nan)
+        return True
+
+    def append_arrays(self, t: np.ndarray, celsius: np.ndarray, status: np.ndarray | None = None,
+                      seq: np.ndarray | None = None, devt: np.ndarray | None = None) -> None:
+        t = np.asarray(t, dtype=np.float64)
+        n = t.shape[0]
+        if n == 0:
+            return
+        # Keep time order: drop readings older than the newest one already kept.
+        floor = self.t.last() if len(self.t) else -np.inf
+        keep = t >= np.maximum.accumulate(np.concatenate(([floor], t)))[:-1]
+        keep &= t >= floor
+        self.out_of_order += int(n - keep.sum())
+
+        def pick(a: np.ndarray | None, fill: float | int, dtype: type) -> np.ndarray:
+            if a is None:
+                return np.full(int(keep.sum()), fill, dtype=dtype)
+            return np.asarray(a, dtype=dtype)[keep]
+
+        tk = t[keep]
+        self.t.extend(tk)
+        self.raw.extend(pick(celsius, np.nan, np.float64))
+        self.status.extend(pick(status, 0, np.int8))
+        self.seq.extend(pick(seq, _NO_SEQ, np.int64))
+        self.devt.extend(pick(devt, np.nan, np.float64))
+        self.valid.extend(np.zeros(tk.shape[0], dtype=np.bool_))
+        self.flags.extend(np.zeros(tk.shape[0], dtype=np.uint16))
+        self.smooth.extend(np.full(tk.shape[0], np.nan))
+
+    # ---- processing ----------------------------------------------------------------------
+    def process(self) -> None:
+        a, b = self.n_done, len(self.t)
+        if a == b:
+            return
+        cfg = self.cfg
+        t = self.t.view
+        raw = self.raw.view[a:b]
+        status = self.status.view[a:b]
+        lo, hi = cfg.valid_range_c
+        has_value = ~np.isnan(raw)
+        with np.errstate(invalid="ignore"):
+            in_range = (raw >= lo) & (raw <= hi)
+        ok_status = status == 0
+        flag = np.zeros(b - a, dtype=np.uint16)
+        flag[~ok_status] = FLAG_SENSOR_FAULT
+        flag[status == _OUT_OF_RANGE_CODE] = FLAG_OUT_OF_RANGE
+        flag[ok_status & ~has_value] = FLAG_SENSOR_FAULT
+        flag[ok_status & has_value & ~in_range] = FLAG_OUT_OF_RANGE
+        # Frozen device: the sequence number or the device clock did not advance.
+        seq = self.seq.view[max(a - 1, 0):b]
+        devt = self.devt.view[max(a - 1, 0):b]
+        if a == 0:
+            seq = np.concatenate(([_NO_SEQ], seq))
+            devt = np.concatenate(([np.nan], devt))
+        stale = ((seq[1:] != _NO_SEQ) & (seq[1:] == seq[:-1])) | (devt[1:] == devt[:-1])
+        flag[(flag == 0) & stale] = FLAG_FROZEN
+        valid = flag == 0
+        self.flags.set_range(a, b, flag)
+        self.valid.set_range(a, b, valid)
+        self._fault_runs(t[a:b], flag)
+        self._gaps(a, b)
+        vi = a + np.flatnonzero(valid)
+        self.n_done = b
+        if vi.size == 0:
+            return
+        if self.first_valid_s is None:
+            self.first_valid_s = float(t[vi[0]])
+            self.segments.append(OpenSegment(ArtefactKind.SETTLING, self.first_valid_s))
+        self.vidx.extend(vi)
+        self.vt.extend(t[vi])
+        self.vraw.extend(self.raw.view[vi])
+        self._filters()
+        self._frozen_values()
+        self._detect()
+        self.v_done = len(self.vt)
+
+    def _fault_runs(self, tc: np.ndarray, flag: np.ndarray) -> None:
+        prev = np.concatenate(([self._fault_flag], flag[:-1]))
+        for i in np.flatnonzero(flag != prev):
+            if self._fault_seg is not None:
+                self._fault_seg.end_s = float(tc[i])
+                self._fault_seg = None
+            if flag[i]:
+                self._fault_seg = OpenSegment(KIND_OF_FLAG[int(flag[i])], float(tc[i]))
+                self.segments.append(self._fault_seg)
+        self._fault_flag = int(flag[-1])
+
+    def _gaps(self, a: int, b: int) -> None:
+        t = self.t.view[max(a - 1, 0):b]
+        for i in np.flatnonzero(np.diff(t) > self.cfg.gap_s):
+            seg = OpenSegment(ArtefactKind.NO_DATA, float(t[i]))
+            seg.end_s = float(t[i + 1])
+            self.segments.append(seg)
+
+    def _window_mean(self, va: int, vb: int, width: float) -> np.ndarray:
+        vt = self.vt.view
+        j = np.searchsorted(vt, vt[va:vb] - width, side="right")
+        cum = self.vcum.view
+        k1 = np.arange(va + 1, vb + 1)
+        return (cum[k1] - cum[j]) / (k1 - j)
+
+    def _filters(self) -> None:
+        cfg = self.cfg
+        va, vb = self.v_done, len(self.vt)
+        vr = self.vraw.view
+        m = cfg.median_points
+        med = np.empty(vb - va)
+        head = min(vb, m - 1)
+        for k in range(va, head):  # the first few readings have a shorter window
+            med[k - va] = np.median(vr[: k + 1])
+        if vb > max(va, head):
+            s = max(va, head)
+            windows = sliding_window_view(vr[s - m + 1 : vb], m)
+            med[s - va :] = np.sort(windows, axis=1)[:, m // 2]
+        self.vmed.extend(med)
+        cum0 = self.vcum.last()
+        self.vcum.extend(np.cumsum(np.concatenate(([cum0], med)))[1:])
+        self.vfast.extend(self._window_mean(va, vb, cfg.fast_mean_s))
+        smooth = self._window_mean(va, vb, cfg.smoothing_window_s)
+        self.vsmooth.extend(smooth)
+        self.smooth.view[self.vidx.view[va:vb]] = smooth
+
+    def _change_over(self, va: int, vb: int, width: float) -> tuple[np.ndarray, np.ndarray]:
+        """Change of the fast signal over the last ``width`` seconds, and the index it is taken from."""
+        vt = self.vt.view
+        j = np.searchsorted(vt, vt[va:vb] - width, side="left")
+        fast = self.vfast.view
+        return fast[va:vb] - fast[j], j
+
+    def _flag_valid(self, k1: int, k2: int, bit: int) -> None:
+        if k2 > k1:
+            self.flags.view[self.vidx.view[k1:k2]] |= np.uint16(bit)
+
+    def _frozen_values(self) -> None:
+        """The identical value repeated for a long time on a probe that normally varies."""
+        cfg = self.cfg
+        va, vb = self.v_done, len(self.vt)
+        vr, vt = self.vraw.view, self.vt.view
+        lo = max(va - 1, 0)
+        d = np.abs(np.diff(vr[lo:vb]))
+        if va == 0:
+            d = np.concatenate(([np.inf], d))
+        pos = np.where(d > 0, d, np.inf)
+        resolution = np.minimum.accumulate(np.concatenate(([self._resolution], pos)))[1:]
+        self._resolution = float(resolution[-1])
+        same = d == 0
+        ar = np.arange(va, vb)
+        run_from = np.maximum.accumulate(np.where(same, self._same_since_idx, ar))
+        frozen = same & (resolution < cfg.frozen_resolution_c) & (vt[va:vb] - vt[run_from] >= cfg.frozen_identical_s)
+        prev = np.concatenate(([self._frozen_seg is not None], frozen[:-1]))
+        for i in np.flatnonzero(frozen != prev):
+            k = va + int(i)
+            if frozen[i]:
+                self._frozen_seg = OpenSegment(ArtefactKind.FROZEN, float(vt[run_from[i]]),
+                                               excluded_from_s=float(vt[k]))
+                self.segments.append(self._frozen_seg)
+            elif self._frozen_seg is not None:
+                self._frozen_seg.end_s = float(vt[k])
+                self._frozen_seg = None
+        fk = np.flatnonzero(frozen)
+        if fk.size:
+            self.flags.view[self.vidx.view[va + fk]] |= np.uint16(FLAG_FROZEN)
+        self._same_since_idx = int(run_from[-1])
+
+    def _detect(self) -> None:
+        """Settling, touch and lift, as a small state machine stepping from event to event."""
+        cfg = self.cfg
+        va, vb = self.v_done, len(self.vt)
+        vt, vmed = self.vt.view, self.vmed.view
+        step, j_step = self._change_over(va, vb, cfg.step_window_s)
+        d30, j30 = self._change_over(va, vb, 30.0)
+        d60, j60 = self._change_over(va, vb, 60.0)
+        k = va
+        while k < vb:
+            s = slice(k - va, vb - va)
+            if self._mode == _SETTLING:
+                since = vt[k:vb] - self.first_valid_s
+                span = vt[k:vb] - vt[j60[s]]
+                rate_ok = np.abs(d60[s]) <= cfg.settle_rate_c_per_min * (span / 60.0)
+                done = ((since >= cfg.settle_min_s) & (span >= 45.0) & rate_ok) | (since >= cfg.settle_max_s)
+                hit = np.flatnonzero(done)
+                end = k + int(hit[0]) if hit.size else vb
+                self._flag_valid(k, end, FLAG_SETTLING)
+                if not hit.size:
+                    return
+                self.settled_at_s = float(vt[end])
+                self.segments[self._settling_index()].end_s = self.settled_at_s
+                self._mode = _NORMAL
+                k = end
+            elif self._mode == _NORMAL:
+                fast_fall = step[s] <= -cfg.lift_step_c
+                cand = (step[s] >= cfg.touch_step_c) | fast_fall | (d30[s] <= -cfg.lift_slow_step_c)
+                hit = np.flatnonzero(cand)
+                if not hit.size:
+                    return
+                i = k + int(hit[0])
+                touch = bool(step[i - va] >= cfg.touch_step_c)
+                j = j_step[i - va] if touch or fast_fall[i - k] else j30[i - va]
+                self._start_event(i, int(j), touch=touch)
+                k = i + 1
+            else:
+                touch = self._mode == _TOUCH
+                tk = vt[k:vb]
+                elapsed = tk - self._event.start_s
+                level = vmed[k:vb]
+                slowed = (d30[s] >= -cfg.slowed_fall_c_per_30s) & (d30[s] <= cfg.slowed_rise_c_per_30s)
+                if touch:
+                    peak = np.maximum.accumulate(np.concatenate(([self._peak], level)))[1:]
+                    released = level <= peak - 0.5 * (peak - self._level0)
+                    released = np.logical_or.accumulate(np.concatenate(([self._released], released)))[1:]
+                    plausible = level <= (self._level0 + cfg.recovery_tolerance_c
+                                          + cfg.recovery_rise_c_per_min * elapsed / 60.0)
+                    cond = plausible & slowed & (released | (elapsed >= cfg.max_touch_s))
+                else:
+                    # Back near the level before the lift (allowing a little real cooling), or, long
+                    # after, clearly re-applied (well above the lowest point) on a foot that cooled.
+                    allowance = np.minimum(cfg.recovery_cool_c_per_min * elapsed / 60.0, cfg.recovery_cool_max_c)
+                    trough = np.minimum.accumulate(np.concatenate(([self._peak], level)))[1:]
+                    recovered = level >= self._level0 - cfg.recovery_tolerance_c - allowance
+                    reapplied = (elapsed >= cfg.max_lift_s) & (level >= trough + cfg.reapplied_rise_c)
+                    cond = slowed & (recovered | reapplied)
+                starts = _run_starts(cond, tk, self._ok_since)
+                done = cond & (tk - starts >= cfg.recovery_hold_s)
+                hit = np.flatnonzero(done)
+                bit = FLAG_TOUCH if touch else FLAG_LIFT
+                if not hit.size:
+                    self._flag_valid(k, vb, bit)
+                    if touch:
+                        self._peak = float(peak[-1])
+                        self._released = bool(released[-1])
+                    else:
+                        self._peak = float(trough[-1])
+                    self._ok_since = None if not cond[-1] else float(starts[-1])
+                    return
+                end = k + int(hit[0])
+                self._flag_valid(k, end, bit)
+                self._event.end_s = float(vt[end])
+                self._event = None
+                self._ok_since = None
+                self._mode = _NORMAL
+                k = end + 1
+
+    def _settling_index(self) -> int:
+        for i in range(len(self.segments) - 1, -1, -1):
+            if self.segments[i].kind is ArtefactKind.SETTLING:
+                return i
+        raise RuntimeError("no settling segment")  # pragma: no cover
+
+    def _start_event(self, i: int, j: int, *, touch: bool) -> None:
+        cfg = self.cfg
+        vt, fast = self.vt.view, self.vfast.view
+        # Date the event back to where the excursion began, but never further than the
+        # finalisation lag (so a tick already judged final is never contradicted).
+        earliest = max(float(vt[j]) - cfg.fast_mean_s, float(vt[i]) - (cfg.finalise_lag_s - 1.0))
+        start = int(np.searchsorted(vt, earliest, side="left"))
+        start = min(start, i)
+        before = fast[start : j + 1] if j >= start else fast[j : j + 1]
+        self._level0 = float(before.min() if touch else before.max())
+        kind = ArtefactKind.TOUCH if touch else ArtefactKind.PROBE_LIFTED
+        self._event = OpenSegment(kind, float(vt[start]))
+        self.segments.append(self._event)
+        self._mode = _TOUCH if touch else _LIFT
+        # For a touch: the highest point so far; for a lift: the lowest.
+        seg = self.vmed.view[start : i + 1]
+        self._peak = float(seg.max() if touch else seg.min())
+        self._released = False
+        self._ok_since = None
+        self._flag_valid(start, i + 1, FLAG_TOUCH if touch else FLAG_LIFT)
+
+    # ---- queries -------------------------------------------------------------------------
+    def current_kind(self) -> ArtefactKind | None:
+        """The artefact going on now (the latest reading), if any."""
+        if self._fault_seg is not None:
+            return self._fault_seg.kind
+        if self._frozen_seg is not None:
+            return ArtefactKind.FROZEN
+        if self._mode == _TOUCH:
+            return ArtefactKind.TOUCH
+        if self._mode == _LIFT:
+            return ArtefactKind.PROBE_LIFTED
+        if self._mode == _SETTLING and self.first_valid_s is not None:
+            return ArtefactKind.SETTLING
+        return None
