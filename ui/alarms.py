@@ -40,8 +40,10 @@ class ActiveAlarm:
 
 
 def conditions_from_state(statuses: dict[Limb, ProbeStatus | None], ages: dict[Limb, float | None],
-                          connection_lost: str | None = None) -> list[AlarmCondition]:
-    """The alarm conditions present now, from per-limb probe status and age of last reading."""
+                          connection_lost: str | None = None,
+                          ongoing_artefacts: dict[Limb, str] | None = None) -> list[AlarmCondition]:
+    """The alarm conditions present now, from per-limb probe status and age of last reading, and
+    the artefacts the pipeline sees going on (a lifted or handled probe: low priority)."""
     out: list[AlarmCondition] = []
     if connection_lost:
         out.append(AlarmCondition("connection", "medium", f"NO DATA: {connection_lost}", None, "no_data"))
@@ -57,6 +59,11 @@ def conditions_from_state(statuses: dict[Limb, ProbeStatus | None], ages: dict[L
         elif status is not None and status.is_fault:
             out.append(AlarmCondition(f"fault:{limb}", "medium", f"{name}: {status.plain.upper()}", limb,
                                       "sensor_fault"))
+        elif (ongoing_artefacts or {}).get(limb) == "probe_lifted":
+            out.append(AlarmCondition(f"lifted:{limb}", "low", f"{name}: check the tape, probe may have lifted",
+                                      limb, "probe_lifted"))
+        elif (ongoing_artefacts or {}).get(limb) == "touch":
+            out.append(AlarmCondition(f"touch:{limb}", "low", f"{name}: being touched or handled", limb, "touch"))
     return out
 
 

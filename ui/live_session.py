@@ -1,23 +1,23 @@
-"""The GUI's handle on one running session: source → pipeline → store, pumped from a Qt timer.
+"""The GUI's handle on one running session: source → pipeline and store, pumped from a Qt timer.
 
-The display only reads what the core computed (pipeline snapshot and series, markers);
-it timestamps nothing: every time here is session time from the source's clock.
+The core does the work: :class:`monitor.recorder.SessionRecorder` drains the source into the
+:class:`monitor.pipeline.BlockPipeline` and the :class:`monitor.store.SessionStore`
+(committing at least once a second, so closing or killing the window loses nothing
+committed). The display only reads what the core computed: the pipeline snapshot and
+artefact segments, and the readings themselves (observed on their way to the recorder) to
+plot. Nothing here timestamps: every time is session time from the source's clock.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
+from monitor.pipeline import BlockPipeline
+from monitor.recorder import SessionRecorder
 from monitor.sources.base import ProbeSource
-
-try:  # the pipeline package (issue 5); the display still plots raw readings without it
-    from monitor.pipeline import BlockPipeline
-except ImportError:  # pragma: no cover - only while the pipeline is being built
-    BlockPipeline = None  # type: ignore[assignment,misc]
 
 
 @dataclass
@@ -37,7 +37,7 @@ class LimbLive:
 
 
 @dataclass
-class MarkerLogEntry:
+class LogEntry:
     session_s: float
     text: str
 
@@ -47,36 +47,51 @@ class LiveSessionState:
     limbs: dict[Limb, LimbLive] = field(default_factory=lambda: {Limb.LEFT: LimbLive(), Limb.RIGHT: LimbLive()})
 
 
-class LiveSession:
-    """Owns a running source, the pipeline and (optionally) the session store.
+class ObservedSource:
+    """The real source, seen through: the recorder drains it as usual and the display gets a
+    copy of each batch (to plot and to know each probe's latest status)."""
 
-    Call :meth:`pump` from a timer; it returns the new points per limb for the plot.
-    """
+    def __init__(self, inner: ProbeSource) -> None:
+        self._inner = inner
+        self.seen: list[Reading] = []
+
+    def drain(self, max_items: int | None = None) -> list[Reading]:
+        readings = self._inner.drain(max_items)
+        self.seen.extend(readings)
+        return readings
+
+    def take_seen(self) -> list[Reading]:
+        out, self.seen = self.seen, []
+        return out
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+class LiveSession:
+    """Owns a running source, the pipeline and (usually) the recorder writing the session file."""
 
     def __init__(self, source: ProbeSource, info: SessionInfo, *, store=None, criteria: str = "default") -> None:
         if info.blocked is None:
             raise ValueError("the blocked side must be chosen before the session starts")
         self.source = source
+        self.observed = ObservedSource(source)
         self.info = info
         self.store = store
         self.clock = source.clock
         self.criteria = criteria
-        self.pipeline = (BlockPipeline(info.blocked, criteria, core_c=info.core_c)
-                         if BlockPipeline is not None else None)
+        self.pipeline = BlockPipeline(info.blocked, criteria, core_c=info.core_c)
+        self.recorder = SessionRecorder(self.observed, store, self.pipeline) if store is not None else None
         self.state = LiveSessionState()
         self.markers: list[Marker] = []
-        self.log: list[MarkerLogEntry] = []
+        self.log: list[LogEntry] = []
         self._next_local_marker_id = 1
-        self._last_commit = time.monotonic()
         self.started = False
         self.finished = False
         self.total_readings = 0
 
     # ---- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
-        if self.store is not None:
-            self.store.add_device(self.source.identity)
-            self.store.commit()
         self.source.start()
         self.started = True
 
@@ -85,37 +100,30 @@ class LiveSession:
         if self.finished:
             return
         self.finished = True
-        try:
+        if self.recorder is not None:
+            self.recorder.finish(reason)
+            self._take_seen()
+        else:
             self.source.stop()
-        finally:
             self.pump()
-            if self.store is not None:
-                self.store.close(end_reason=reason)
+        self.pipeline.finish()
 
     def now(self) -> float:
         return self.clock.now()
 
     # ---- data -----------------------------------------------------------------------------
     def pump(self) -> dict[Limb, NewPoints]:
-        """Move what the source received into the pipeline and the store."""
-        readings = self.source.drain()
-        if readings:
-            self.total_readings += len(readings)
-            if self.pipeline is not None:
-                self.pipeline.push_many(readings)
-            if self.store is not None and not self.store.closed:
-                self.store.add_readings(readings)
-        self._commit_if_due()
-        return self._split(readings)
+        """Move what the source received into the pipeline and the store; return it for the plot."""
+        if self.recorder is not None:
+            if not self.recorder.finished:
+                self.recorder.pump()
+        else:
+            self.pipeline.push_many(self.observed.drain())
+        return self._take_seen()
 
-    def _commit_if_due(self, force: bool = False) -> None:
-        if self.store is None or self.store.closed:
-            return
-        if force or time.monotonic() - self._last_commit >= 1.0:
-            self.store.commit()
-            self._last_commit = time.monotonic()
-
-    def _split(self, readings: list[Reading]) -> dict[Limb, NewPoints]:
+    def _take_seen(self) -> dict[Limb, NewPoints]:
+        readings = self.observed.take_seen()
+        self.total_readings += len(readings)
         out: dict[Limb, NewPoints] = {}
         for limb in Limb:
             rs = [r for r in readings if r.limb is limb]
@@ -125,8 +133,7 @@ class LiveSession:
             live = self.state.limbs[limb]
             live.status = last.status
             live.last_s = last.session_s
-            if last.has_temperature:
-                live.celsius = last.celsius
+            live.celsius = last.celsius if last.has_temperature else None
             t = np.fromiter((r.session_s for r in rs), float, len(rs))
             c = np.fromiter((r.celsius if r.celsius is not None else np.nan for r in rs), float, len(rs))
             ok = np.fromiter((r.has_temperature for r in rs), bool, len(rs))
@@ -134,29 +141,33 @@ class LiveSession:
         return out
 
     def snapshot(self):
-        return self.pipeline.snapshot() if self.pipeline is not None else None
+        return self.pipeline.snapshot()
 
     def reading_ages(self) -> dict[Limb, float | None]:
         now = self.now()
         return {limb: (None if st.last_s is None else max(0.0, now - st.last_s))
                 for limb, st in self.state.limbs.items()}
 
+    @property
+    def write_error(self) -> str | None:
+        err = self.recorder.write_error if self.recorder is not None else None
+        return None if err is None else str(err)
+
     # ---- markers ----------------------------------------------------------------------------
     def add_marker(self, kind: MarkerKind, session_s: float | None = None, text: str = "") -> Marker:
         placed = self.now()
-        at = placed if session_s is None else session_s
-        marker = Marker(kind, at, text, wall_time=self._wall_at(at), placed_s=placed)
-        if self.store is not None and not self.store.closed:
-            mid = self.store.add_marker(marker)
+        at = placed if session_s is None else float(session_s)
+        if self.recorder is not None and not self.recorder.finished:
+            mid = self.recorder.add_marker(kind, at, text)
+            self.recorder.commit()  # a marker is precious: write it at once
         else:
             mid = self._next_local_marker_id
             self._next_local_marker_id += 1
-        marker = Marker(kind, at, text, marker.wall_time, placed, mid)
-        self.markers.append(marker)
-        if self.pipeline is not None:
+        marker = Marker(kind, at, text, self._wall_at(at), placed, mid)
+        if self.recorder is None:
             self.pipeline.add_marker(marker)
-        self.log.append(MarkerLogEntry(placed, f"{kind.label} marked at {at:.1f} s"))
-        self._commit_if_due(force=True)
+        self.markers.append(marker)
+        self.log.append(LogEntry(placed, f"{kind.label} marked at {at:.1f} s"))
         return marker
 
     def move_marker(self, marker_id: int, new_s: float, reason: str = "moved on the plot") -> Marker:
@@ -164,13 +175,13 @@ class LiveSession:
         old = self.markers[idx]
         new = Marker(old.kind, new_s, old.text, self._wall_at(new_s), old.placed_s, old.id)
         self.markers[idx] = new
-        if self.store is not None and not self.store.closed:
+        if self.recorder is not None and not self.recorder.finished:
             self.store.move_marker(marker_id, new_s, moved_at_s=self.now(), reason=reason)
-        if self.pipeline is not None and hasattr(self.pipeline, "move_marker"):
-            self.pipeline.move_marker(marker_id, new_s)
-        self.log.append(MarkerLogEntry(self.now(), f"{old.kind.label} moved from {old.session_s:.1f} s "
-                                                   f"to {new_s:.1f} s ({reason})"))
-        self._commit_if_due(force=True)
+            self.recorder.commit()
+        # The pipeline re-derives its verdict from the corrected markers.
+        self.pipeline.set_markers(self.markers)
+        self.log.append(LogEntry(self.now(), f"{old.kind.label} moved from {old.session_s:.1f} s "
+                                             f"to {new_s:.1f} s ({reason})"))
         return new
 
     def injection_s(self) -> float | None:

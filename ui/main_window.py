@@ -25,9 +25,9 @@ from PyQt6.QtWidgets import (
 
 from monitor.model import Limb, MarkerKind
 from ui import theme
-from ui.alarms import MEDIUM_FLASH_HZ, AlarmCondition, AlarmManager, conditions_from_state
+from ui.alarms import MEDIUM_FLASH_HZ, AlarmManager, conditions_from_state
 from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
-from ui.live_session import LiveSession
+from ui.live_session import LiveSession, LogEntry
 from ui.plot import SessionPlot
 from ui.screensaver import ScreenAwake
 from ui.sound import SoundPlayer
@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(("SIMULATED — " if simulated else "") + "SympaTherm — live session")
         self.setStyleSheet(theme.STYLESHEET)
         self.sound = SoundPlayer()
-        self.alarms = AlarmManager(self._log_alarm_start, self._log_alarm_end, self.sound.play)
+        # The recorder writes every alarm condition to the session log; the window shows and sounds them.
+        self.alarms = AlarmManager(sound=self.sound.play)
         self.screen_awake = ScreenAwake()
         self._flash_on = True
         self._last_verdict_state: str | None = None
@@ -266,46 +267,32 @@ class MainWindow(QMainWindow):
         inj = self.session.injection_s()
         if inj is not None:
             self.plot.set_origin(inj)
-        rises = self._rises(snap)
         for limb, tile in self.tiles.items():
             live = self.session.state.limbs[limb]
             status = live.status
-            probe_text = "waiting for the probe" if status is None else status.plain
-            celsius = live.celsius if status is not None and not status.is_fault else None
+            if status is None:
+                probe_text = "waiting for the probe"
+            elif status.is_fault:
+                probe_text = status.plain
+            else:
+                words = snap.limb_status.get(limb, "OK")
+                probe_text = "probe OK" if words == "OK" else words
             prio = self.alarms.limb_priority(limb)
-            tile.set_state(TileState(celsius, rises.get(limb), ages[limb], probe_text,
+            tile.set_state(TileState(live.celsius, snap.rise_c.get(limb), ages[limb], probe_text,
                                      status is not None and not status.is_fault, prio, self._flash_on))
         self._update_banner(snap, inj)
-        if snap is not None:
-            window = getattr(snap, "baseline_window", None)
-            if window is not None:
-                self.plot.set_baseline_window(window)
-            if self.session.pipeline is not None:
-                self.plot.set_artefacts(getattr(self.session.pipeline, "artefacts", []))
+        baselines = self.session.pipeline.baselines
+        if baselines:
+            info = baselines[self.session.info.blocked]
+            self.plot.set_baseline_window((info.window_start_s, info.window_end_s))
+        else:
+            self.plot.set_baseline_window(None)
+        self.plot.set_artefacts(self.session.pipeline.artefacts)
         self._update_table(snap, inj)
         self._update_alarm_display()
         self._update_status_bar()
 
-    def _rises(self, snap) -> dict[Limb, float | None]:
-        if snap is None:
-            return {}
-        rise = getattr(snap, "rise_c", None)
-        if isinstance(rise, dict):
-            return {Limb(k): v for k, v in rise.items()}
-        return {}
-
-    def _baselines(self, snap) -> dict[Limb, float | None]:
-        if snap is None:
-            return {}
-        b = getattr(snap, "baselines", None)
-        if isinstance(b, dict):
-            return {Limb(k): (getattr(v, "celsius", v) if v is not None else None) for k, v in b.items()}
-        return {}
-
     def _update_banner(self, snap, inj: float | None) -> None:
-        if snap is None:
-            self.banner.set_status("waiting", "Detector not available", "Readings are shown and recorded.", None)
-            return
         verdict = snap.verdict
         state = getattr(verdict.state, "name", str(verdict.state))
         kind = _VERDICT_KIND.get(state, "monitoring")
@@ -324,7 +311,9 @@ class MainWindow(QMainWindow):
             detail = message
             if inj is not None and kind != "waiting":
                 title += f"  ·  {theme.format_mmss(self.session.now() - inj)} after injection"
-        self.banner.set_status(kind, title, detail, getattr(snap, "di_minus_dc_c", None))
+        if snap.warnings and kind != "confirmed":
+            detail = (detail + "  ·  " if detail else "") + snap.warnings[-1]
+        self.banner.set_status(kind, title, detail, snap.di_minus_dc_c)
         if state != self._last_verdict_state:
             if kind == "confirmed" and not self.confirmed_chimed:
                 self.confirmed_chimed = True
@@ -333,7 +322,7 @@ class MainWindow(QMainWindow):
 
     def _update_table(self, snap, inj: float | None) -> None:
         origin = inj if inj is not None else 0.0
-        rows = minute_rows(self.plot.buffers, origin, self.plot.latest_s, self._baselines(snap),
+        rows = minute_rows(self.plot.buffers, origin, self.plot.latest_s, snap.baseline_c,
                            self.session.info.blocked)
         self.table.set_rows(rows)
 
@@ -351,7 +340,9 @@ class MainWindow(QMainWindow):
         from monitor.model import ConnectionState
         if self.session.source.state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
             lost = self.session.source.reason
-        conds = conditions_from_state(statuses, self.session.reading_ages(), lost)
+        ongoing = {seg.limb: seg.kind for seg in self.session.pipeline.artefacts
+                   if seg.end_s is None and str(seg.kind) in ("probe_lifted", "touch")}
+        conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing)
         self.alarms.update(conds, self.session.now(), time.monotonic())
 
     def _update_alarm_display(self) -> None:
@@ -368,21 +359,8 @@ class MainWindow(QMainWindow):
                 st.alarm = self.alarms.limb_priority(limb)
                 tile.set_state(st)
 
-    def _log_alarm_start(self, cond: AlarmCondition, start_s: float) -> int | None:
-        store = self.session.store
-        if store is None or store.closed:
-            return None
-        return store.add_event("alarm", start_s, subkind=cond.subkind, limb=cond.limb, message=cond.text,
-                               priority=cond.priority, value=cond.value, wall_time=time.time())
-
-    def _log_alarm_end(self, event_id: int, end_s: float) -> None:
-        store = self.session.store
-        if store is not None and not store.closed:
-            store.end_event(event_id, end_s)
-
     def _log_note(self, text: str) -> None:
-        from ui.live_session import MarkerLogEntry
-        self.session.log.append(MarkerLogEntry(self.session.now(), text))
+        self.session.log.append(LogEntry(self.session.now(), text))
 
     # ---- closing ---------------------------------------------------------------------------
     def end_session(self) -> None:

@@ -207,11 +207,21 @@ class SessionPlot(QWidget):
             end = seg.end_s if seg.end_s is not None else self.latest_s
             item = self._artefact_items.get(key)
             if item is None:
+                kind = str(seg.kind)
+                # Settling is expected after taping a probe on: a quiet grey, not the artefact colour.
+                fill = theme.SETTLING_FILL if kind == "settling" else theme.ARTEFACT_FILL
                 item = pg.LinearRegionItem(values=(seg.start_s, end), movable=False,
-                                           brush=pg.mkBrush(*theme.ARTEFACT_FILL), pen=pg.mkPen(None))
+                                           brush=pg.mkBrush(*fill), pen=pg.mkPen(None))
                 item.setZValue(-15)
-                label = pg.InfLineLabel(item.lines[0], text=f"artefact {Limb(seg.limb).letter}: {seg.kind}",
-                                        position=0.06, anchor=(0, 0), color="#F5A36B")
+                limb = Limb(seg.limb)
+                # L labels near the bottom, R labels above them, so both sides can be read.
+                label = pg.InfLineLabel(item.lines[0], text=f"{limb.letter} {kind.replace('_', ' ')}",
+                                        position=0.04 if limb is Limb.LEFT else 0.10, anchor=(0, 1),
+                                        color=theme.LIMB_TEXT_COLOURS[limb])
+                f = QFont()
+                f.setPixelSize(14)
+                f.setBold(True)
+                label.textItem.setFont(f)
                 item._label = label  # keep a reference alive
                 self.item.addItem(item, ignoreBounds=True)
                 self._artefact_items[key] = item

@@ -21,6 +21,7 @@ MARKER_COLOURS = {
 }
 ARTEFACT_FILL = (213, 94, 0, 60)  # vermillion, translucent
 BASELINE_FILL = (0, 158, 115, 45)
+SETTLING_FILL = (150, 150, 150, 28)
 
 ALARM_MEDIUM = "#FFD400"  # yellow
 ALARM_LOW = "#00C8D7"  # cyan
