@@ -46,15 +46,34 @@ GREY = colors.Color(0.45, 0.45, 0.45)
 LIGHT = colors.Color(0.88, 0.88, 0.88)
 
 
+_DEJAVU = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
+           Path("/usr/local/share/fonts"), Path("C:/Windows/Fonts"))
+_GLYPHS_MISSING_FROM_VERA = {"Δ": "d"}
+_substitutes: dict[str, str] = {}
+
+
 def _register_fonts() -> None:
-    # Vera ships with reportlab (always present) and has °, ±, ≥ and −, unlike Helvetica.
+    """DejaVu Sans where the system has it (it has Δ); otherwise Vera, which ships with reportlab."""
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
+    for folder in _DEJAVU:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            pdfmetrics.registerFont(TTFont(FONT, str(regular)))
+            pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold)))
+            return
     import reportlab
 
     folder = Path(reportlab.__file__).parent / "fonts"
     pdfmetrics.registerFont(TTFont(FONT, str(folder / "Vera.ttf")))
     pdfmetrics.registerFont(TTFont(FONT_BOLD, str(folder / "VeraBd.ttf")))
+    _substitutes.update(_GLYPHS_MISSING_FROM_VERA)
+
+
+def _glyphs(text: str) -> str:
+    for missing, replacement in _substitutes.items():
+        text = text.replace(missing, replacement)
+    return text
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -75,7 +94,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _t(text: object) -> str:
     """User or stored text, escaped for reportlab's paragraph markup."""
-    return escape("" if text is None else str(text))
+    return escape(_glyphs("" if text is None else str(text)))
 
 
 def _c(value: float | None, digits: int = 1, unit: str = " °C") -> str:
@@ -212,15 +231,17 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
                 points += [points[0] + 0.8, points[1]]
             d.add(PolyLine(points, strokeColor=stroke, strokeWidth=width_pt, strokeDashArray=dash))
     # Markers and the confirmation moment.
-    label_row = 0
+    row_ends = [-1e9, -1e9]  # where the last label in each row above the plot ends
     for marker in data.markers:
         x = sx((marker.session_s - ref) / 60.0)
         heavy = marker.kind.value == "injection"
         d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.0 if heavy else 0.5,
                    strokeDashArray=None if heavy else [2, 2]))
-        text = marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text[:24]}"
-        d.add(String(x + 1.5, bottom + ph + 3 + 7 * (label_row % 2), text, fontName=FONT, fontSize=6))
-        label_row += 1
+        text = _glyphs(marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text[:30]}")
+        text_w = pdfmetrics.stringWidth(text, FONT, 6)
+        row = min(range(len(row_ends)), key=lambda i: (row_ends[i] > x, row_ends[i]))
+        d.add(String(x + 1.5, bottom + ph + 3 + 8 * row, text, fontName=FONT, fontSize=6))
+        row_ends[row] = x + text_w + 4
     if figures.confirmed_at_s is not None:
         x = sx((figures.confirmed_at_s - ref) / 60.0)
         d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.6))
@@ -281,25 +302,33 @@ def _details(data: SessionData, figures: ReportFigures, s: dict) -> Table:
 
 
 def _temperature_table(figures: ReportFigures, s: dict) -> Table:
-    head = ["Foot", "Baseline"] + [f"{m} min" for m in REPORT_MINUTES] + ["Peak", "Peak rise", "Time to peak",
-                                                                          "Max slope", "Rise at end"]
-    rows: list[list] = [[Paragraph(_t(h), s["head"]) for h in head]]
+    n = len(REPORT_MINUTES)
+    tail = ["Peak", "Peak rise", "Time to peak", "Max slope", "Rise at end"]
+    top = ["Foot", "Baseline", "Minutes after injection"] + [""] * (n - 1) + tail
+    second = ["", ""] + [str(m) for m in REPORT_MINUTES] + [""] * len(tail)
+    rows: list[list] = [[Paragraph(_t(h), s["head"]) for h in top], [Paragraph(_t(h), s["head"]) for h in second]]
     ordered = sorted(figures.limbs.values(), key=lambda f: not f.blocked)
     for f in ordered:
         rows.append([f"{f.limb.capitalize()}" + (" (blocked)" if f.blocked else ""), _c(f.baseline_c)]
                     + [_c(f.at_minutes.get(m), unit="") for m in REPORT_MINUTES]
                     + [_c(f.peak_c), _signed(f.peak_rise_c), _min(f.time_to_peak_s),
                        _c(f.max_slope_c_per_min, 2, " °C/min"), _signed(f.rise_c)])
-    widths = [24 * mm, 17 * mm] + [11 * mm] * len(REPORT_MINUTES) + [14 * mm, 15 * mm, 16 * mm, 20 * mm,
-                                                                      17 * mm]
-    return _table(rows, widths)
+    widths = [24 * mm, 17 * mm] + [11 * mm] * n + [14 * mm, 15 * mm, 16 * mm, 20 * mm, 17 * mm]
+    table = Table(rows, colWidths=widths, repeatRows=2)
+    style = [("FONT", (0, 0), (-1, -1), FONT, 7.8), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+             ("SPAN", (2, 0), (1 + n, 0)), ("LINEBELOW", (2, 0), (1 + n, 0), 0.3, colors.black),
+             ("LINEBELOW", (0, 1), (-1, 1), 0.6, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("BACKGROUND", (0, 3), (-1, 3), colors.Color(0.95, 0.95, 0.95))]
+    for col in list(range(2)) + list(range(2 + n, 2 + n + len(tail))):
+        style.append(("SPAN", (col, 0), (col, 1)))
+    table.setStyle(TableStyle(style))
+    return table
 
 
 def _summary_line(figures: ReportFigures) -> str:
     b, c = figures.blocked, figures.contralateral
-    # Vera has no Greek letters: "Tb"/"Tc" spelt out instead of ΔTb/ΔTc.
-    parts = [f"Rise from baseline, blocked side (Tb): {_signed(b.rise_c if b else None)}",
-             f"other side (Tc): {_signed(c.rise_c if c else None)}",
+    parts = [f"Rise from baseline, blocked side (ΔTb): {_signed(b.rise_c if b else None)}",
+             f"other side (ΔTc): {_signed(c.rise_c if c else None)}",
              f"blocked minus other-side change (Di − Dc): {_signed(figures.di_minus_dc_c)}"]
     kin = [f"{name}: {_min(v)}" for name, v in figures.kinetics.items()]
     if kin:

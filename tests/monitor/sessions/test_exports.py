@@ -1,0 +1,130 @@
+"""Every export read back by an independent reader (pypdf, pypdfium2, pyedflib, fhir.resources)."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import numpy as np
+import pyedflib
+import pypdfium2
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
+from pypdf import PdfReader
+
+from monitor.cli import main
+from monitor.exports import ExportError, export_session
+from monitor.exports.edf import GAP_VALUE_C
+from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
+from monitor.store import SessionStore
+
+from .conftest import record_simulated
+
+
+def _pdf_text(path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def test_the_pdf_report_holds_the_chart_fields_and_renders(success_session, tmp_path):
+    out = export_session(success_session, "pdf", tmp_path / "report.pdf")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    pages = _pdf_text(out)
+    assert 1 <= len(pages) <= 2
+    text = "\n".join(pages)
+    for needle in ("PT-0042", "Side blocked", "RIGHT", "Block CONFIRMED", "Dr Operator", "L2-L3",
+                   "ropivacaine", "Baseline", "Minutes after injection", "Park/Nahm", "Stevens", "Injection",
+                   "Software: SympaTherm", "not a certified medical device"):
+        assert needle in text, needle
+    assert all("SIMULATED" in page for page in pages)
+    # The note was typed with markup characters: shown literally, never interpreted.
+    assert '=HYPERLINK("http://x") <b>not bold</b> & co' in text
+    document = pypdfium2.PdfDocument(str(out))
+    image = np.asarray(document[0].render(scale=1.0).to_pil().convert("L"))
+    assert image.shape[0] > image.shape[1]  # A4 portrait
+    assert (image < 80).mean() > 0.01 and (image > 240).mean() > 0.5  # ink on a white page
+    document.close()
+
+
+def test_the_edf_file_reopens_with_both_limbs_gaps_and_annotations(tmp_path):
+    path = record_simulated(tmp_path / "dropout.sympatherm", "dropout", seed=4, until_s=1500.0)
+    out = export_session(path, "edf", tmp_path / "x.edf")
+    store = SessionStore.open_read_only(path)
+    readings = store.readings()
+    store.close()
+    reader = pyedflib.EdfReader(str(out))
+    try:
+        assert reader.getSignalLabels() == ["L foot skin", "R foot skin BLK"]
+        assert reader.getSampleFrequency(0) == 1 and reader.getPhysicalDimension(0) == "degC"
+        assert reader.getFileDuration() == 1501
+        onsets, durations, texts = reader.readAnnotations()
+        assert "SIMULATED session, not patient data" in texts
+        assert "Injection" in texts
+        gap_notes = [i for i, t in enumerate(texts) if t.startswith("No data")]
+        assert gap_notes, "the dropouts are annotated"
+        for limb_index, limb in enumerate(Limb):
+            signal = reader.readSignal(limb_index)
+            # On the 1 s grid each valid reading comes back (within the EDF's 16-bit resolution).
+            for r in readings[::97]:
+                if r.limb is limb and r.has_temperature:
+                    assert signal[int(round(r.session_s))] == pytest.approx(r.celsius, abs=0.01)
+        for i in gap_notes:
+            limb_index = 0 if "left" in texts[i] else 1
+            start = int(round(onsets[i]))
+            assert np.all(reader.readSignal(limb_index)[start:start + int(durations[i])]
+                          == pytest.approx(GAP_VALUE_C, abs=0.01))
+    finally:
+        reader.close()
+
+
+def test_the_fhir_bundle_validates_and_carries_series_baseline_peak_and_verdict(success_session, tmp_path):
+    out = export_session(success_session, "fhir", tmp_path)
+    assert out.parent == tmp_path and out.name.endswith(".fhir.json")
+    raw = json.loads(out.read_text())
+    bundle = Bundle.model_validate(raw)
+    resources = [e.resource for e in bundle.entry]
+    kinds = [r.__resource_type__ for r in resources]
+    assert kinds.count("Patient") == 1 and kinds.count("Device") == 1
+    patient = next(r for r in resources if r.__resource_type__ == "Patient")
+    assert patient.identifier[0].value == "PT-0042"
+    observations = [r for r in resources if isinstance(r, Observation)]
+    series = [o for o in observations if o.valueSampledData is not None]
+    assert len(series) == 2
+    for o in series:
+        tokens = o.valueSampledData.data.split()
+        assert len(tokens) == 2701 and float(tokens[-1]) > 15.0
+    texts = [o.code.text for o in observations]
+    assert sum("baseline skin temperature" in t for t in texts) == 2 and sum("peak rise" in t for t in texts) == 2
+    verdict = next(o for o in observations if "assessment" in o.code.text)
+    assert verdict.valueString.startswith("confirmed")
+    assert all(r.meta.tag[0].code == "HTEST" for r in resources)  # SIMULATED, machine-readable
+    assert "SIMULATED" in json.dumps(raw)
+
+
+def test_an_export_works_on_a_session_still_being_recorded(tmp_path):
+    store = SessionStore.create(SessionInfo(patient_id="LIVE-1", blocked=Limb.LEFT), tmp_path / "live.sympatherm")
+    store.add_readings(Reading(limb, 28.0 + i * 0.001, ProbeStatus.OK, float(i), 1.7e9 + i)
+                       for i in range(600) for limb in Limb)
+    store.commit()
+    out = export_session(store.path, "pdf", tmp_path / "live.pdf")
+    assert "LIVE-1" in _pdf_text(out)[0]
+    store.add_readings([Reading(Limb.LEFT, 28.0, ProbeStatus.OK, 601.0, 1.7e9)])
+    store.close()  # the export did not disturb the recording
+    assert SessionStore.open_read_only(store.path).reading_count() == 1201
+
+
+def test_export_errors_are_plain(tmp_path, success_session, capsys):
+    with pytest.raises(ExportError, match="does not exist"):
+        export_session(success_session, "pdf", tmp_path / "missing" / "x.pdf")
+    assert main(["export", str(tmp_path / "nope.sympatherm"), "--format", "pdf"]) == 1
+    assert "no session file" in capsys.readouterr().err
+    assert main(["export", str(success_session), "--format", "edf", "--out", str(tmp_path)]) == 0
+    assert "Wrote" in capsys.readouterr().out
+
+
+def test_sessions_lists_date_patient_side_duration_and_verdict(success_session, capsys):
+    assert main(["sessions", "--dir", str(success_session.parent)]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if success_session.name in ln)
+    assert "PT-0042" in line and "right" in line and "45.0m" in line and "confirmed" in line
+    assert "SIMULATED" in line
