@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import stat
+from datetime import datetime
 
 import numpy as np
 import pyedflib
@@ -128,3 +130,32 @@ def test_sessions_lists_date_patient_side_duration_and_verdict(success_session, 
     line = next(ln for ln in out.splitlines() if success_session.name in ln)
     assert "PT-0042" in line and "right" in line and "45.0m" in line and "confirmed" in line
     assert "SIMULATED" in line
+
+
+def test_the_csv_round_trips_through_analyze_to_the_live_verdict(success_session, tmp_path, capsys):
+    out = export_session(success_session, "csv", tmp_path / "s.csv")
+    store = SessionStore.open_read_only(success_session)
+    live = store.verdict_changes()[-1]
+    n_readings = store.reading_count()
+    store.close()
+    assert live.state == "confirmed"
+    assert main(["analyze", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["verdict"] == "confirmed"
+    assert result["confirmed_at_s"] == pytest.approx(live.detail["confirmed_at_s"])
+    assert result["blocked"] == "right"
+
+    text = out.read_text()
+    assert "# warning: SIMULATED" in text
+    rows = list(csv.reader(line for line in text.splitlines() if not line.startswith("#")))
+    assert rows[0][-1] == "wall_clock" and len(rows) - 1 <= n_readings
+    wall_col = rows[0].index("wall_time")
+    assert datetime.fromisoformat(rows[1][-1]).timestamp() == pytest.approx(float(rows[1][wall_col]), abs=0.001)
+    # A typed note that looks like a formula is neutralised in every cell a spreadsheet would see.
+    all_cells = list(csv.reader(text.splitlines()))
+    all_cells += list(csv.reader(out.with_name("s.events.csv").read_text().splitlines()))
+    assert not any(c.startswith(("=", "+", "@")) for row in all_cells for c in row)
+    assert "'=HYPERLINK" in text
+    events = list(csv.DictReader(ln for ln in out.with_name("s.events.csv").read_text().splitlines()
+                                 if not ln.startswith("#")))
+    assert {"verdict", "artefact"} <= {e["kind"] for e in events}

@@ -1,0 +1,128 @@
+"""CSV export: the interchange format of :mod:`monitor.csvio` (so ``sympatherm analyze``
+reads it back and reaches the live verdict) plus a ``wall_clock`` column, the session's
+fields and markers as ``#`` metadata lines, and a sidecar ``.events.csv`` with artefacts,
+alarms, connection gaps, verdict changes and marker moves.
+
+Text a person typed can reach a spreadsheet: every text cell that starts with ``=``, ``+``,
+``-``, ``@`` (or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+
+from monitor.csvio import write_interchange_csv
+from monitor.exports._files import open_private
+from monitor.exports.figures import ReportFigures
+from monitor.exports.session_data import Progress, SessionData
+from monitor.model import Marker
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """A text cell a spreadsheet will show, never evaluate."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def neutralise_fragments(text: str) -> str:
+    """For text written raw into a ``#`` line: each comma-separated piece becomes its own cell."""
+    return ",".join(neutralise_cell(part) if part.lstrip().startswith(_FORMULA_START) else part
+                    for part in text.replace("\n", " ").replace("\r", " ").split(","))
+
+
+def _iso(wall: float | None) -> str:
+    if wall is None or not math.isfinite(wall) or wall <= 0:
+        return ""
+    return datetime.fromtimestamp(wall).astimezone().isoformat(timespec="milliseconds")
+
+
+def events_path(csv_path: Path) -> Path:
+    name = csv_path.name[:-4] if csv_path.name.lower().endswith(".csv") else csv_path.name
+    return csv_path.with_name(name + ".events.csv")
+
+
+def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
+              progress: Progress | None = None) -> Path:
+    out = Path(out)
+    sidecar = events_path(out)
+    info = data.info
+    metadata: dict[str, object] = {}
+    if data.simulated:
+        metadata["warning"] = "SIMULATED session from the SympaTherm simulator, not patient data"
+    metadata.update({
+        "blocked": str(info.blocked) if info.blocked else None,
+        "injection_s": repr(data.injection_s) if data.injection_s is not None else None,
+        "core_c": info.core_c, "room_c": info.room_c,
+        "criteria": figures.analysis.get("criteria_id") or data.criteria.get("id"),
+        "verdict": figures.verdict_state or None,
+        "confirmed_at_s": figures.confirmed_at_s,
+        "patient_id": neutralise_fragments(info.patient_id) if info.patient_id else None,
+        "operator": neutralise_fragments(info.operator) or None, "nurse": neutralise_fragments(info.nurse) or None,
+        "procedure": neutralise_fragments(info.procedure) or None, "levels": neutralise_fragments(info.levels) or None,
+        "drug": neutralise_fragments(info.drug) or None,
+        "probe_sites": "; ".join(f"{k} {v}" for k, v in info.probe_sites.items()),
+        "simulated": "yes" if data.simulated else "no",
+        "session_started": _iso(data.started_wall),
+        "session_status": data.status,
+        "software_version": data.software_version,
+        "events_file": sidecar.name,
+    })
+    markers = [Marker(m.kind, m.session_s, neutralise_fragments(m.text), m.wall_time, m.placed_s, m.id)
+               for m in data.markers]
+    buffer = io.StringIO()
+    readings = sorted(data.readings, key=lambda r: (r.session_s, str(r.limb)))
+    write_interchange_csv(buffer, readings, metadata, markers=markers)
+    total = len(readings)
+    with open_private(out, "w", encoding="utf-8", newline="") as fh:
+        wall_index = None
+        done = 0
+        for line in buffer.getvalue().splitlines():
+            if line.startswith("#") or not line:
+                fh.write(line + "\n")
+                continue
+            cells = next(csv.reader([line]))
+            if wall_index is None:
+                wall_index = cells.index("wall_time")
+                fh.write(line + ",wall_clock\n")
+                continue
+            wall = cells[wall_index]
+            fh.write(line + "," + _iso(float(wall) if wall else None) + "\n")
+            done += 1
+            if progress and done % 5000 == 0:
+                progress(done, total)
+    _write_events(data, sidecar)
+    if progress:
+        progress(total, total)
+    return out
+
+
+def _write_events(data: SessionData, path: Path) -> None:
+    start = data.started_wall
+
+    def wall(session_s: float | None) -> str:
+        return "" if session_s is None else _iso(start + session_s)
+
+    rows: list[list[object]] = []
+    for e in data.events:
+        rows.append([e.kind, e.subkind, str(e.limb or ""), e.start_s, "" if e.end_s is None else e.end_s,
+                     wall(e.start_s), wall(e.end_s), e.priority, e.message])
+    for v in data.verdicts:
+        rows.append(["verdict", v.state, "", v.session_s, "", wall(v.session_s), "", "", v.message])
+    for mv in data.marker_moves:
+        rows.append(["marker_moved", f"marker {mv.marker_id}", "", mv.to_s, "", wall(mv.to_s), "", "",
+                     f"moved from {mv.from_s:g} s to {mv.to_s:g} s" + (f": {mv.reason}" if mv.reason else "")])
+    rows.sort(key=lambda r: float(r[3]))
+    with open_private(path, "w", encoding="utf-8", newline="") as fh:
+        if data.simulated:
+            fh.write("# SIMULATED session from the SympaTherm simulator, not patient data\n")
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["kind", "subkind", "limb", "start_s", "end_s", "start_wall_clock", "end_wall_clock",
+                         "priority", "message"])
+        for row in rows:
+            writer.writerow([neutralise_cell(c) if isinstance(c, str) else repr(float(c)) for c in row])
