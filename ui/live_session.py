@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
-from monitor.pipeline import BlockPipeline
+from monitor.pipeline import BlockPipeline, Criteria
 from monitor.recorder import SessionRecorder
 from monitor.sources.base import ProbeSource
+from monitor.store import SessionStore
 
 
 @dataclass
@@ -71,7 +72,8 @@ class ObservedSource:
 class LiveSession:
     """Owns a running source, the pipeline and (usually) the recorder writing the session file."""
 
-    def __init__(self, source: ProbeSource, info: SessionInfo, *, store=None, criteria: str = "default") -> None:
+    def __init__(self, source: ProbeSource, info: SessionInfo, *, store=None,
+                 criteria: str | Criteria = "default") -> None:
         if info.blocked is None:
             raise ValueError("the blocked side must be chosen before the session starts")
         self.source = source
@@ -184,9 +186,37 @@ class LiveSession:
                                              f"to {new_s:.1f} s ({reason})"))
         return new
 
+    # ---- criteria ------------------------------------------------------------------------
+    def set_criteria(self, criteria: Criteria) -> None:
+        """Judge the whole session with other criteria: a new pipeline is fed every reading so far
+        (read back from the session file) and the markers; the change is written to the session."""
+        old = self.pipeline.criteria
+        if criteria == old:
+            return
+        new = BlockPipeline(self.info.blocked, criteria, core_c=self.info.core_c)
+        if self.recorder is not None and self.store is not None:
+            self.recorder.pump()
+            if not self.recorder.commit():
+                raise RuntimeError(f"the session file cannot be written: {self.recorder.write_error}")
+            with SessionStore.open_read_only(self.store.path) as ro:
+                new.push_many(ro.iter_readings())
+        else:
+            raise RuntimeError("criteria can only be changed on a recorded session")
+        new.set_markers(self.markers)
+        self.pipeline = new
+        self.recorder.pipeline = new
+        self.store.set_criteria(_criteria_dict(criteria))
+        text = f"Criteria changed from {old.id} ({old.describe()}) to {criteria.id} ({criteria.describe()})"
+        self.add_marker(MarkerKind.NOTE, text=text)
+
     def injection_s(self) -> float | None:
         inj = [m.session_s for m in self.markers if m.kind is MarkerKind.INJECTION]
         return min(inj) if inj else None
 
     def _wall_at(self, session_s: float) -> float:
         return self.clock.wall() - self.clock.now() + session_s
+
+
+def _criteria_dict(c: Criteria) -> dict:
+    return {"id": c.id, "label": c.label, "source": c.source, "min_rise_c": c.min_rise_c,
+            "min_di_minus_dc_c": c.min_di_minus_dc_c, "core_within_c": c.core_within_c, "hold_s": c.hold_s}

@@ -143,36 +143,92 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
         self.actions_by_name: dict[str, QAction] = {}
+        bar = self.menuBar()
+        menus = {name: bar.addMenu(title) for name, title in (
+            ("session", "&Session"), ("markers", "&Markers"), ("view", "&View"), ("settings", "Se&ttings"),
+            ("help", "&Help"))}
 
-        def add(name: str, text: str, key: str | QKeySequence.StandardKey, slot, checkable: bool = False,
+        def add(name: str, text: str, key: str, slot, menu: str, checkable: bool = False,
                 on_toolbar: bool = True) -> QAction:
             act = QAction(text, self)
             act.setShortcut(QKeySequence(key))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.setCheckable(checkable)
             act.triggered.connect(slot)
-            act.setToolTip(f"{text.replace('&', '')}  [{QKeySequence(key).toString()}]")
+            act.setToolTip(f"{text}  [{QKeySequence(key).toString()}]")
             self.addAction(act)
+            menus[menu].addAction(act)
             if on_toolbar:
                 tb.addAction(act)
             self.actions_by_name[name] = act
             return act
 
-        add("baseline", "Baseline  B", "B", lambda: self.mark(MarkerKind.BASELINE))
-        add("needle", "Needle  N", "N", lambda: self.mark(MarkerKind.NEEDLE))
-        add("injection", "Injection  I", "I", lambda: self.mark(MarkerKind.INJECTION))
-        add("note", "Note  T", "T", lambda: self.add_note())
+        add("baseline", "Baseline  B", "B", lambda: self.mark(MarkerKind.BASELINE), "markers")
+        add("needle", "Needle  N", "N", lambda: self.mark(MarkerKind.NEEDLE), "markers")
+        add("injection", "Injection  I", "I", lambda: self.mark(MarkerKind.INJECTION), "markers")
+        add("note", "Note  T", "T", lambda: self.add_note(), "markers")
+        add("markers", "Markers  M", "M", self.edit_markers, "markers")
         tb.addSeparator()
-        follow = add("follow", "Follow  F", "F", lambda on: self.plot.set_follow(bool(on)), checkable=True)
+        follow = add("follow", "Follow  F", "F", lambda on: self.plot.set_follow(bool(on)), "view", checkable=True)
         follow.setChecked(True)
-        add("whole", "All  W", "W", self.plot.show_everything)
-        wall = add("wall", "Clock  C", "C", self._toggle_wall_clock, checkable=True)
+        add("whole", "All  W", "W", self.plot.show_everything, "view")
+        wall = add("wall", "Clock  C", "C", self._toggle_wall_clock, "view", checkable=True)
         wall.setChecked(False)
+        add("fullscreen", "Full screen", "F11", self._toggle_full_screen, "view", on_toolbar=False)
         tb.addSeparator()
-        add("ack", "Silence  A", "A", self.acknowledge_alarms)
-        add("markers", "Markers  M", "M", self.edit_markers)
-        add("stop", "End  Ctrl+E", "Ctrl+E", self.end_session)
-        add("fullscreen", "Full screen", "F11", self._toggle_full_screen, on_toolbar=False)
+        add("ack", "Silence  A", "A", self.acknowledge_alarms, "session")
+        add("export", "Export…  X", "X", self.export, "session")
+        add("stop", "End  Ctrl+E", "Ctrl+E", self.end_session, "session")
+        add("criteria", "Criteria…  K", "K", self.edit_criteria, "settings", on_toolbar=False)
+        add("calibration", "Probe calibration…", "Ctrl+K", self.calibrate, "settings", on_toolbar=False)
+        add("settings", "Settings…", "Ctrl+,", self.edit_settings, "settings", on_toolbar=False)
+        add("keys", "Keys and about", "F1", self.show_keys, "help", on_toolbar=False)
+
+    # ---- dialogs -------------------------------------------------------------------------
+    def export(self) -> None:
+        from ui.export_dialog import ExportDialog
+
+        if self.session.store is None:
+            return
+        if self.session.recorder is not None and not self.session.recorder.finished:
+            self.session.recorder.commit()  # export what is recorded up to now
+        ExportDialog(self.session.store.path, self).exec()
+
+    def edit_criteria(self) -> None:
+        from ui.criteria_dialog import CriteriaDialog
+
+        dlg = CriteriaDialog(self.session.pipeline.criteria, self.session.info.core_c, self)
+        if dlg.exec():
+            try:
+                self.session.set_criteria(dlg.chosen())
+            except RuntimeError as exc:
+                QMessageBox.warning(self, "Criteria not changed", str(exc))
+            self.plot.set_markers(self.session.markers)
+            self.update_display()
+
+    def calibrate(self) -> None:
+        from ui.calibration_dialog import CalibrationDialog
+
+        registry = _registry()
+        if registry is None:
+            return
+        ident = self.session.source.identity
+        devices = [(ident.key, ident.name)] + [(r.key, r.name or r.key) for r in registry.devices()
+                                                if r.key != ident.key]
+        CalibrationDialog(registry, devices, self).exec()
+
+    def edit_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog, alarm_volume, follow_minutes
+
+        if SettingsDialog(self).exec():
+            self.sound.set_volume(alarm_volume())
+            self.plot.follow_window_s = follow_minutes() * 60.0
+            self.plot.mark_dirty()
+
+    def show_keys(self) -> None:
+        lines = [f"{a.shortcut().toString():>8}   {a.text()}" for a in self.actions_by_name.values()]
+        QMessageBox.information(self, "Keys", "SympaTherm supports clinical judgement and is not a certified "
+                                "medical device.\n\n" + "\n".join(lines))
 
     def mark(self, kind: MarkerKind, text: str = "") -> None:
         if self.session.finished:
@@ -398,4 +454,19 @@ class MainWindow(QMainWindow):
             value = s.value(key)
             if value is not None:
                 fn(value)
-        self.sound.set_volume(float(s.value("alarms/volume", 0.7)))
+        from ui.settings_dialog import alarm_volume, follow_minutes, wall_clock_default
+
+        self.sound.set_volume(alarm_volume())
+        self.plot.follow_window_s = follow_minutes() * 60.0
+        if wall_clock_default():
+            self.actions_by_name["wall"].setChecked(True)
+            self._toggle_wall_clock(True)
+
+
+def _registry():
+    from monitor.registry import DeviceRegistry
+
+    try:
+        return DeviceRegistry()
+    except (OSError, ValueError):
+        return None

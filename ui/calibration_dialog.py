@@ -1,0 +1,101 @@
+"""Probe calibration for biomedical engineers: one or two points against a reference thermometer.
+
+The correction (offset and gain) is computed by the core's ``Calibration`` and stored per
+probe identity and channel in the device registry; sources apply it and every session
+that uses the probe records it.
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from firmware_protocol.thermistor import Calibration
+from ui import theme
+
+
+class CalibrationDialog(QDialog):
+    def __init__(self, registry, devices: list[tuple[str, str]], parent=None,
+                 live_reading=None) -> None:
+        """``devices``: (registry key, name); ``live_reading(key, channel) -> °C | None`` fills "probe reads"."""
+        super().__init__(parent)
+        self.setWindowTitle("Probe calibration")
+        self.setStyleSheet(theme.STYLESHEET)
+        self.registry = registry
+        self.live_reading = live_reading
+        self.saved: Calibration | None = None
+        self.device = QComboBox()
+        for key, name in devices:
+            self.device.addItem(name, key)
+        self.channel = QComboBox()
+        self.channel.addItem("probe 1 (channel 0)", 0)
+        self.channel.addItem("probe 2 (channel 1)", 1)
+        self.one = QRadioButton("&One point (offset only)")
+        self.two = QRadioButton("&Two points (offset and gain)")
+        self.one.setChecked(True)
+        self.raw1, self.ref1, self.raw2, self.ref2 = (_temp() for _ in range(4))
+        form = QFormLayout()
+        form.addRow("&Device", self.device)
+        form.addRow("&Channel", self.channel)
+        form.addRow(self.one)
+        form.addRow(self.two)
+        form.addRow("Point 1: probe &reads", self.raw1)
+        form.addRow("Point 1: r&eference", self.ref1)
+        form.addRow("Point 2: probe r&eads", self.raw2)
+        form.addRow("Point 2: re&ference", self.ref2)
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Put the probe and a reference thermometer in the same stable bath; enter both readings."))
+        lay.addLayout(form)
+        lay.addWidget(self.result)
+        lay.addWidget(buttons)
+        self.two.toggled.connect(self._mode)
+        self._mode(False)
+
+    def _mode(self, two: bool) -> None:
+        for w in (self.raw2, self.ref2):
+            w.setEnabled(two)
+
+    def calibration(self) -> Calibration:
+        note = "2-point" if self.two.isChecked() else "1-point"
+        note += " against a reference thermometer (SympaTherm calibration dialog)"
+        if self.two.isChecked():
+            return Calibration.two_point((self.raw1.value(), self.ref1.value()),
+                                         (self.raw2.value(), self.ref2.value()), note)
+        return Calibration.one_point(self.raw1.value(), self.ref1.value(), note)
+
+    def accept(self) -> None:
+        key = self.device.currentData()
+        if not key:
+            self.result.setText("No probe to calibrate.")
+            return
+        try:
+            cal = self.calibration()
+            self.registry.set_calibration(key, int(self.channel.currentData()), cal)
+        except ValueError as exc:  # implausible gain/offset, points too close: say so, save nothing
+            self.result.setText(f"Not saved: {exc}")
+            return
+        self.saved = cal
+        super().accept()
+
+
+def _temp() -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 60.0)
+    box.setDecimals(2)
+    box.setSingleStep(0.05)
+    box.setValue(35.0)
+    box.setSuffix(" °C")
+    return box

@@ -1,0 +1,131 @@
+"""Criteria settings: every preset with its thresholds and its published source.
+
+Choosing another preset (or adjusting a threshold) re-judges the whole session with it;
+the change is written to the session (criteria in the file's metadata and a note marker).
+"""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QVBoxLayout,
+)
+
+from monitor.pipeline import CRITERIA_PRESETS, Criteria
+from ui import theme
+
+
+class CriteriaDialog(QDialog):
+    def __init__(self, current: Criteria, core_c: float | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Block confirmation criteria")
+        self.setStyleSheet(theme.STYLESHEET)
+        self.setMinimumWidth(760)
+        self.core_c = core_c
+        self.presets = list(CRITERIA_PRESETS.values())
+        self.list = QListWidget()
+        for c in self.presets:
+            self.list.addItem(f"{c.label}   [{c.id}]")
+        self.source = QLabel()
+        self.source.setWordWrap(True)
+        self.source.setStyleSheet(f"color: {theme.TEXT_DIM};")
+        self.conditions = QLabel()
+        self.conditions.setWordWrap(True)
+        self.rise = _threshold(0.1, 10.0)
+        self.didc = _threshold(0.1, 10.0)
+        self.core = _threshold(0.5, 10.0)
+        self.hold = QDoubleSpinBox()
+        self.hold.setRange(0.0, 600.0)
+        self.hold.setDecimals(0)
+        self.hold.setSuffix(" s")
+        self.use = {name: QCheckBox() for name in ("rise", "didc", "core")}
+        form = QFormLayout()
+        for name, label, box in (("rise", "Rise ΔTb ≥", self.rise), ("didc", "Di − Dc ≥", self.didc),
+                                 ("core", "Within core by", self.core)):
+            row = QHBoxLayout()
+            row.addWidget(self.use[name])
+            row.addWidget(box, 1)
+            form.addRow(label, row)
+        form.addRow("Held for", self.hold)
+        self.warning = QLabel("")
+        self.warning.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
+        self.warning.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        right = QVBoxLayout()
+        right.addWidget(self.conditions)
+        right.addWidget(QLabel("Source:"))
+        right.addWidget(self.source)
+        right.addLayout(form)
+        right.addWidget(self.warning)
+        right.addStretch(1)
+        cols = QHBoxLayout()
+        cols.addWidget(self.list, 1)
+        cols.addLayout(right, 1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Each criterion is a configurable default from the literature, not a diagnosis."))
+        lay.addLayout(cols)
+        lay.addWidget(buttons)
+        self.list.currentRowChanged.connect(self._show)
+        ids = [c.id for c in self.presets]
+        base_id = current.id if current.id in ids else current.id.removesuffix("-adjusted")
+        self.list.setCurrentRow(ids.index(base_id) if base_id in ids else 0)
+        self._load(current)
+
+    def _show(self, row: int) -> None:
+        if 0 <= row < len(self.presets):
+            self._load(self.presets[row])
+
+    def _load(self, c: Criteria) -> None:
+        self.conditions.setText(f"<b>{c.label}</b><br>{c.describe()}")
+        self.source.setText(c.source)
+        for name, box, value, default in (("rise", self.rise, c.min_rise_c, 2.0),
+                                          ("didc", self.didc, c.min_di_minus_dc_c, 1.5),
+                                          ("core", self.core, c.core_within_c, 3.0)):
+            self.use[name].setChecked(value is not None)
+            box.setValue(value if value is not None else default)
+        self.hold.setValue(c.hold_s)
+        self.warning.setText("This criterion needs a core temperature (enter it in the session fields)."
+                             if c.needs_core and self.core_c is None else "")
+
+    def chosen(self) -> Criteria:
+        """The selected preset, or an adjusted copy (id suffixed '-adjusted') if a threshold changed."""
+        base = self.presets[max(0, self.list.currentRow())]
+        values = {
+            "min_rise_c": self.rise.value() if self.use["rise"].isChecked() else None,
+            "min_di_minus_dc_c": self.didc.value() if self.use["didc"].isChecked() else None,
+            "core_within_c": self.core.value() if self.use["core"].isChecked() else None,
+            "hold_s": self.hold.value(),
+        }
+        same = all(getattr(base, k) == (round(v, 2) if isinstance(v, float) else v) for k, v in values.items())
+        if same:
+            return base
+        return base.adjusted(id=f"{base.id}-adjusted", label=f"{base.label} (adjusted)", **values)
+
+    def accept(self) -> None:
+        try:
+            c = self.chosen()
+        except ValueError as exc:
+            self.warning.setText(str(exc))
+            return
+        if c.needs_core and self.core_c is None:
+            self.warning.setText("This criterion needs a core temperature; none was entered for this session.")
+            return
+        super().accept()
+
+
+def _threshold(lo: float, hi: float) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setDecimals(1)
+    box.setSingleStep(0.1)
+    box.setSuffix(" °C")
+    return box
