@@ -316,7 +316,7 @@ def _format_row(row: dict[str, object]) -> list[str]:
         if value is None:
             out.append("")
         elif isinstance(value, float):
-            out.append(repr(value))
+            out.append(repr(float(value)))
         else:
             out.append(str(value))
     return out

@@ -5,6 +5,7 @@ verdict; ``analyze`` is the offline batch path with identical results.
 """
 
 from monitor.pipeline.artefacts import ArtefactKind, ArtefactSegment
+from monitor.pipeline.batch import AnalysisResult, analyze, analyze_arrays
 from monitor.pipeline.block import (
     BaselineInfo,
     BlockPipeline,
@@ -16,6 +17,9 @@ from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, 
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
 __all__ = [
+    "AnalysisResult",
+    "analyze",
+    "analyze_arrays",
     "CRITERIA_PRESETS",
     "ArtefactKind",
     "ArtefactSegment",

@@ -482,6 +482,18 @@ class BlockPipeline:
         out.sort(key=lambda s: (s.start_s, str(s.limb)))
         return out
 
+    def judged_enough(self) -> bool:
+        """True if, after the injection, both feet had valid data for at least one hold period."""
+        self._update()
+        ends = self._baseline_end()
+        if ends is None:
+            return False
+        tk = self._ticks
+        n = len(tk.t)
+        a = int(np.searchsorted(tk.t.view[:n], ends[1], side="right"))
+        both = tk.ok[Limb.LEFT].view[a:n] & tk.ok[Limb.RIGHT].view[a:n]
+        return int(both.sum()) * self.config.tick_s >= self.criteria.hold_s
+
     def kinetics(self) -> Kinetics:
         self._update()
         ends = self._baseline_end()

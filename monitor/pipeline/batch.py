@@ -1,0 +1,163 @@
+"""The offline path: a whole recording analysed at once, with the live pipeline's results.
+
+It feeds the same :class:`BlockPipeline` whole arrays instead of single readings; every
+stage is vectorised over the chunk it is given, so this is fast and gives exactly what
+live processing of the same readings gives (tests/monitor/pipeline checks this).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from monitor.csvio import InterchangeRecording
+from monitor.model import Limb, Marker, MarkerKind, Reading
+from monitor.pipeline.artefacts import ArtefactSegment
+from monitor.pipeline.block import BaselineInfo, BlockPipeline, Kinetics
+from monitor.pipeline.config import Criteria, PipelineConfig
+from monitor.pipeline.verdict import BlockVerdict, VerdictState
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    blocked: Limb
+    injection_s: float
+    criteria: Criteria
+    core_c: float | None
+    verdict: BlockVerdict
+    outcome: str  # confirmed | not_confirmed | insufficient_data
+    baselines: dict[Limb, BaselineInfo]
+    kinetics: Kinetics
+    early_warming_at_s: float | None
+    warm_start: bool
+    artefacts: list[ArtefactSegment]
+    criteria_met_at_s: dict[str, float | None]
+    verdict_changes: list[tuple[float, BlockVerdict]] = field(default_factory=list)
+    end_s: float | None = None
+
+    @property
+    def confirmed_at_s(self) -> float | None:
+        return self.verdict.confirmed_at_s if self.outcome == "confirmed" else None
+
+    def to_json_dict(self) -> dict:
+        """The `sympatherm analyze --json` object (schema in README, "Detector")."""
+        k = self.kinetics
+        return {
+            "verdict": self.outcome,
+            "confirmed_at_s": _num(self.confirmed_at_s),
+            "criteria": self.criteria.id,
+            "baseline_c": {str(limb): _num(self.baselines[limb].celsius) for limb in Limb},
+            "peak_rise_c": {"blocked": _num(k.peak_rise_c), "contralateral": _num(k.peak_rise_contralateral_c)},
+            "max_di_minus_dc_c": _num(k.max_di_minus_dc_c),
+            "early_warming_at_s": _num(self.early_warming_at_s),
+            "warm_start": self.warm_start,
+            "artifacts": [a.to_json_dict() for a in self.artefacts],
+            # Extras beyond the contract:
+            "blocked": str(self.blocked),
+            "injection_s": _num(self.injection_s),
+            "core_c": _num(self.core_c),
+            "criteria_label": self.criteria.label,
+            "criteria_source": self.criteria.source,
+            "criteria_met": list(self.verdict.criteria_met) if self.outcome == "confirmed" else [],
+            "criteria_met_at_s": {cid: _num(v) for cid, v in self.criteria_met_at_s.items()},
+            "message": self.verdict.message,
+            "baseline_warnings": [w for b in self.baselines.values() for w in b.warnings],
+            "kinetics": {
+                "time_to_plus_1c_s": _num(k.time_to_plus_1c_s),
+                "time_to_50pct_peak_s": _num(k.time_to_50pct_peak_s),
+                "time_to_95pct_peak_s": _num(k.time_to_95pct_peak_s),
+                "time_to_peak_s": _num(k.time_to_peak_s),
+                "max_slope_c_per_min": _num(k.max_slope_c_per_min),
+            },
+            "verdict_changes": [{"at_s": _num(at), "state": str(v.state)} for at, v in self.verdict_changes],
+        }
+
+    def summary(self) -> str:
+        """A short human summary (what `sympatherm analyze` prints without --json)."""
+        b = self.baselines
+        lines = [
+            f"Blocked side: {self.blocked}; injection at {self.injection_s:g} s; criteria {self.criteria.id} "
+            f"({self.criteria.describe()}).",
+            f"Verdict: {self.verdict.message}",
+            "Baseline: " + ", ".join(f"{limb} {_fmt(b[limb].celsius, '°C')}" for limb in Limb),
+            f"Peak rise: blocked {_fmt(self.kinetics.peak_rise_c, '°C')}, contralateral "
+            f"{_fmt(self.kinetics.peak_rise_contralateral_c, '°C')}; max Di − Dc "
+            f"{_fmt(self.kinetics.max_di_minus_dc_c, '°C')}.",
+        ]
+        if self.early_warming_at_s is not None:
+            lines.append(f"Early warming seen at {self.early_warming_at_s:g} s.")
+        if self.warm_start:
+            lines.append("Warm start, limited headroom: a complete block may warm this foot only a little.")
+        for w in (w for info in b.values() for w in info.warnings):
+            lines.append(f"Warning: {w}")
+        if self.artefacts:
+            lines.append(f"Artefacts: {len(self.artefacts)} flagged segment(s), excluded from baseline and criteria.")
+        lines.append("SympaTherm supports clinical judgement; it is not a certified medical device.")
+        return "\n".join(lines)
+
+
+def _num(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), 4)
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value:.2f} {unit}"
+
+
+def analyze_arrays(limbs: dict[Limb, tuple], blocked: Limb, injection_s: float, criteria: str | Criteria = "default",
+                   core_c: float | None = None, markers: Sequence[Marker] = (),
+                   config: PipelineConfig | None = None) -> AnalysisResult:
+    """Analyse arrays per limb: ``{limb: (t_s, celsius, status[, sequence])}`` (NaN celsius: no temperature)."""
+    pipe = BlockPipeline(blocked, criteria, config, core_c)
+    for limb, arrays in limbs.items():
+        pipe.push_arrays(limb, *arrays)
+    return _finish(pipe, list(markers), injection_s)
+
+
+def analyze(data: InterchangeRecording | Iterable[Reading], blocked: Limb, injection_s: float | None = None,
+            criteria: str | Criteria = "default", core_c: float | None = None, markers: Sequence[Marker] = (),
+            config: PipelineConfig | None = None) -> AnalysisResult:
+    """Analyse a whole recording. ``injection_s`` overrides the recording's injection marks."""
+    pipe = BlockPipeline(blocked, criteria, config, core_c)
+    all_markers = list(markers)
+    if isinstance(data, InterchangeRecording):
+        for limb, arr in data.limbs.items():
+            pipe.push_arrays(limb, arr.t_s, arr.celsius, arr.status, arr.sequence)
+        all_markers += data.markers
+        if injection_s is None:
+            injection_s = data.injection_s
+    else:
+        pipe.push_many(data)
+    return _finish(pipe, all_markers, injection_s)
+
+
+def _finish(pipe: BlockPipeline, all_markers: list[Marker], injection_s: float | None) -> AnalysisResult:
+    core_c = pipe.core_c
+    if injection_s is not None:
+        all_markers = [m for m in all_markers if m.kind is not MarkerKind.INJECTION]
+        all_markers.append(Marker(MarkerKind.INJECTION, float(injection_s), "injection"))
+    injections = sorted(m.session_s for m in all_markers if m.kind is MarkerKind.INJECTION)
+    if not injections:
+        raise ValueError("no injection time: give one (--injection-at) or put 'injection_s' in the file")
+    pipe.set_markers(all_markers)
+    pipe.finish()
+    verdict = pipe.verdict
+    baselines = pipe.baselines or {}
+    if not baselines:
+        baselines = {limb: BaselineInfo(None, injections[0], injections[0], 0,
+                                        ("no readings",)) for limb in Limb}
+    if verdict.state is VerdictState.CONFIRMED:
+        outcome = "confirmed"
+    elif any(b.celsius is None for b in baselines.values()) or not pipe.judged_enough():
+        outcome = "insufficient_data"
+    else:
+        outcome = "not_confirmed"
+    return AnalysisResult(
+        blocked=pipe.blocked, injection_s=injections[0], criteria=pipe.criteria, core_c=core_c, verdict=verdict,
+        outcome=outcome, baselines=baselines, kinetics=pipe.kinetics(), early_warming_at_s=pipe.early_warming_at_s,
+        warm_start=pipe.warm_start, artefacts=pipe.artefacts, criteria_met_at_s=pipe.criteria_met_at,
+        verdict_changes=pipe.verdict_changes, end_s=pipe.snapshot().now_s,
+    )
