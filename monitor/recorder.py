@@ -34,16 +34,23 @@ class _OpenAlarm:
 
 
 class SessionRecorder:
-    """Drain a :class:`ProbeSource` into a pipeline and a :class:`SessionStore`."""
+    """Drain a :class:`ProbeSource` into a pipeline and a :class:`SessionStore`.
+
+    ``commit_interval_s``: real seconds between commits (a crash loses at most about this
+    much); ``on_write_error(error or None)`` is called when writing fails and when it works
+    again; ``stop_at_s``: session time after which readings are not recorded.
+    """
 
     def __init__(self, source: ProbeSource, store: SessionStore, pipeline, *,
                  commit_interval_s: float = 0.5,
-                 on_write_error: Callable[[StoreWriteError | None], None] | None = None) -> None:
+                 on_write_error: Callable[[StoreWriteError | None], None] | None = None,
+                 stop_at_s: float | None = None) -> None:
         self.source = source
         self.store = store
         self.pipeline = pipeline
         self.commit_interval_s = commit_interval_s
         self.on_write_error = on_write_error
+        self.stop_at_s = stop_at_s  # readings after this session time are not recorded (--duration)
         self.write_error: StoreWriteError | None = None
         self.readings_received = 0
         self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
@@ -100,6 +107,8 @@ class SessionRecorder:
         for event in self.source.drain_events():
             self._connection_event(event)
         readings = self.source.drain()
+        if self.stop_at_s is not None:
+            readings = [r for r in readings if r.session_s <= self.stop_at_s]
         if readings:
             self._feed(readings)
         self._check_no_data()

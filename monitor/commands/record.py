@@ -112,7 +112,7 @@ def status_line(recorder, snapshot) -> str:
         parts.append(f"Di−Dc {di:+.2f}")
     verdict = getattr(snapshot, "verdict", None)
     if verdict is not None:
-        parts.append(f"{verdict.state}: {verdict.message}")
+        parts.append(verdict.message)
     parts.append(f"stored {recorder.readings_received}")
     if recorder.write_error is not None:
         parts.append(f"NOT SAVED: {recorder.store.pending_count} held in memory")
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             _error(str(exc))
 
-    recorder = SessionRecorder(source, store, pipeline, on_write_error=on_write_error)
+    recorder = SessionRecorder(source, store, pipeline, on_write_error=on_write_error, stop_at_s=args.duration)
     injection_at = args.injection_at
     if injection_at is None and args.demo:
         injection_at = source.suggested_injection_s

@@ -57,3 +57,31 @@ def test_committed_readings_are_visible_to_a_reader_after_each_pump_and_gaps_are
     assert {e.subkind for e in nodata} == {"no_data"} and all(e.start_s == 30.0 for e in nodata)
     reader.close()
     recorder.finish()
+
+
+def test_a_full_disk_mid_session_is_reported_at_once_and_nothing_is_lost(tmp_path):
+    clock = SimulatedClock(manual=True)
+    source = SimulatedSource("success-fast", seed=1, clock=clock)
+    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "f.sympatherm")
+    reports = []
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0,
+                               on_write_error=reports.append)
+    source.start()
+    source.step_to(10)
+    recorder.pump()
+    pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
+    store.connection.execute(f"PRAGMA max_page_count={pages}")  # the disk fills up
+    for t in range(20, 2000, 10):
+        source.step_to(t)
+        recorder.pump()
+    assert recorder.write_error is not None and "disk is full" in str(recorder.write_error)
+    assert len(reports) == 1, "reported once, at the first failure"
+    assert store.pending_count >= 2 * (1990 - 10)
+    store.connection.execute("PRAGMA max_page_count=1073741823")  # space returns
+    source.step_to(2000)
+    recorder.pump()
+    assert recorder.write_error is None and reports[-1] is None
+    recorder.finish()
+    reader = SessionStore.open_read_only(store.path)
+    assert reader.reading_count() == 2 * 2001
+    reader.close()

@@ -1,0 +1,137 @@
+"""`sympatherm record` as a real subprocess: SIGKILL loses at most about a second, SIGTERM closes cleanly."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.exports import export_session
+from monitor.model import Limb, MarkerKind
+from monitor.store import SessionStore, close_unfinished, find_unfinished_sessions
+
+REPO = Path(__file__).resolve().parents[3]
+STORED = re.compile(r"stored (\d+)")
+
+
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "monitor.cli", "record", *args], cwd=REPO, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _lines_until(proc: subprocess.Popen, pattern: str, *, timeout_s: float = 30.0) -> list[str]:
+    """stdout lines up to the first matching one (read on a thread so a hang cannot block the test)."""
+    seen: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            seen.append(line)
+            if re.search(pattern, line):
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(timeout_s):
+        proc.kill()
+        raise AssertionError(f"no line matching {pattern!r}; got {seen!r}; stderr: {proc.stderr.read()}")
+    return seen
+
+
+def test_a_session_killed_with_sigkill_keeps_all_but_the_last_second_and_is_offered_for_recovery(tmp_path):
+    folder = tmp_path / "sessions"
+    path = folder / "killed.sympatherm"
+    proc = _start("--demo", "--speed", "10", "--blocked", "left", "--patient-id", "KILL-1", "--out", str(path),
+                  "--status-every", "0.3")
+    lines = _lines_until(proc, r"stored ([6-9]\d|\d{3,})")
+    received = int(STORED.search(lines[-1]).group(1))
+    time.sleep(1.5)  # everything received this long ago must be committed (commits every 0.5 s)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+
+    assert Path(str(path) + "-wal").exists(), "it was killed mid-recording, in WAL mode"
+    store = SessionStore.open_read_only(path)  # opens cleanly: integrity check passes
+    readings = store.readings()
+    assert store.status == "recording" and store.info().patient_id == "KILL-1"
+    store.close()
+    assert len(readings) >= received
+    for limb in Limb:
+        times = [r.session_s for r in readings if r.limb is limb]
+        assert times == [float(i) for i in range(len(times))], "no hole, no duplicate"
+    assert find_unfinished_sessions(folder) == [path]
+
+    close_unfinished(path)
+    assert find_unfinished_sessions(folder) == []
+    assert not Path(str(path) + "-wal").exists()
+    assert SessionStore.open_read_only(path).reading_count() == len(readings)
+    assert export_session(path, "pdf", tmp_path / "after-crash.pdf").stat().st_size > 0
+
+
+def test_sigterm_ends_cleanly_and_markers_typed_on_stdin_are_recorded(tmp_path):
+    path = tmp_path / "term.sympatherm"
+    proc = _start("--demo", "--speed", "20", "--blocked", "right", "--out", str(path), "--status-every", "0.3")
+    proc.stdin.write("needle\nbogus\nnote left foot =cold, tape checked\n")
+    proc.stdin.flush()
+    lines = _lines_until(proc, r"Marker placed: note")
+    assert any("Marker placed: needle" in ln for ln in lines)
+    _lines_until(proc, r"stored \d+")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "unknown marker 'bogus'" in err
+    assert "Session saved" in out
+    assert not Path(str(path) + "-wal").exists()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    con.close()
+    store = SessionStore.open_read_only(path)
+    markers = {m.kind: m for m in store.markers()}
+    assert markers[MarkerKind.NOTE].text == "left foot =cold, tape checked"
+    assert MarkerKind.NEEDLE in markers
+    assert store.status == "closed" and store.meta()["end_reason"] == "stopped by a signal"
+    assert store.simulated
+    store.close()
+
+
+def test_duration_and_injection_at_are_session_time(tmp_path):
+    path = tmp_path / "timed.sympatherm"
+    proc = _start("--demo", "--speed", "400", "--duration", "700", "--injection-at", "400", "--out", str(path),
+                  "--scenario", "success-fast")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    store = SessionStore.open_read_only(path)
+    injection = [m for m in store.markers() if m.kind is MarkerKind.INJECTION]
+    assert [(m.session_s, m.placed_s) for m in injection] == [(400.0, 400.0)]
+    assert store.time_span() == (0.0, 700.0)
+    store.close()
+
+
+def test_demo_without_injection_at_uses_the_scenarios_injection_time(tmp_path):
+    from monitor.sources.simulated import SimulatedSource
+
+    path = tmp_path / "suggested.sympatherm"
+    assert main(["record", "--demo", "--speed", "2000", "--duration", "600", "--seed", "5", "--out", str(path)]) == 0
+    store = SessionStore.open_read_only(path)
+    injection = [m.session_s for m in store.markers() if m.kind is MarkerKind.INJECTION]
+    store.close()
+    assert injection == [pytest.approx(SimulatedSource("success-fast", seed=5).suggested_injection_s)]
+
+
+def test_bad_record_flags_get_plain_errors(tmp_path, capsys):
+    assert main(["record", "--port", "/dev/null-probe"]) == 2
+    assert "--blocked left or --blocked right" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["record", "--demo", "--out", str(blocker / "s.sympatherm")]) == 1
+    assert "not a folder" in capsys.readouterr().err
