@@ -56,10 +56,11 @@ def _candidate_from_discovery(probe) -> ProbeCandidate:
                           usable=bool(getattr(probe, "usable", True)), make_source=factory)
 
 
-def source_for(result: SetupResult):
+def source_for(result: SetupResult, clock=None):
+    """The source the user chose; ``clock`` (simulated patient only) lets tests step time by hand."""
     c = result.candidate
     if c.simulated:
-        return c.make_source(False, result.scenario, result.speed, result.info.blocked)
+        return c.make_source(False, result.scenario, result.speed, result.info.blocked, clock)
     return c.make_source(result.swap_sides)
 
 
@@ -88,9 +89,11 @@ def offer_recovery(parent: QWidget | None = None) -> list[Path]:
 class AppController:
     """Keeps the windows of the real application alive."""
 
-    def __init__(self) -> None:
+    def __init__(self, simulated_clock_factory=None) -> None:
         self.windows: list[QWidget] = []
         self.registry = _registry()
+        # Tests pass a factory of manual SimulatedClocks; the app runs the simulator in real time × speed.
+        self.simulated_clock_factory = simulated_clock_factory
 
     def start(self) -> bool:
         for path in offer_recovery():
@@ -108,11 +111,15 @@ class AppController:
         from ui.live_session import LiveSession
         from ui.main_window import MainWindow
 
-        source = source_for(result)
+        clock = None
+        if result.candidate.simulated and self.simulated_clock_factory is not None:
+            clock = self.simulated_clock_factory()
+        source = source_for(result, clock)
         store = SessionStore.create(result.info, source_description=source.identity.name)
-        session = LiveSession(source, result.info, store=store)
-        auto = source.suggested_injection_s if result.candidate.simulated else None
-        window = MainWindow(session, simulated=result.info.simulated, auto_injection_s=auto)
+        session = LiveSession(source, result.info, store=store, criteria=result.criteria)
+        # In the application the user marks the injection (only `sympatherm demo` marks it by itself).
+        manual = bool(getattr(source.clock, "manual", False))
+        window = MainWindow(session, simulated=result.info.simulated, run_timer=not manual)
         session.start()
         window.resize(1400, 900)
         window.show()

@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (
 
 from monitor.model import Limb, MarkerKind
 from ui import theme
-from ui.alarms import MEDIUM_FLASH_HZ, AlarmManager, conditions_from_state
+from ui.alarms import MEDIUM_FLASH_HZ, AlarmCondition, AlarmManager, conditions_from_state
 from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
 from ui.live_session import LiveSession, LogEntry
 from ui.plot import SessionPlot
@@ -386,8 +386,15 @@ class MainWindow(QMainWindow):
         src = self.session.source
         store = self.session.store
         where = f" · recording to {store.path.name}" if store is not None else " · not recorded"
-        self.status_label.setText(f"session {theme.format_mmss(self.session.now())} · {src.identity.name} · "
-                                  f"{src.reason}{where}")
+        hint = ""
+        planned = getattr(src, "suggested_injection_s", None)
+        if planned is not None and self.session.injection_s() is None:
+            hint = f" · the simulated physician injects at {theme.format_mmss(planned)}"
+        error = self.session.write_error
+        if error:
+            where = f" · NOT SAVED: {error}"
+        self.status_label.setText(f"session {theme.format_mmss(self.session.now())} · {src.identity.name}"
+                                  f"{hint}{where}")
 
     # ---- alarms ----------------------------------------------------------------------------
     def _check_alarms(self) -> None:
@@ -399,6 +406,9 @@ class MainWindow(QMainWindow):
         ongoing = {seg.limb: seg.kind for seg in self.session.pipeline.artefacts
                    if seg.end_s is None and str(seg.kind) in ("probe_lifted", "touch")}
         conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing)
+        if self.session.write_error:
+            conds.append(AlarmCondition("write", "medium", f"NOT SAVING: {self.session.write_error}",
+                                        None, "write_error"))
         self.alarms.update(conds, self.session.now(), time.monotonic())
 
     def _update_alarm_display(self) -> None:

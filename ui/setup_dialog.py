@@ -66,6 +66,7 @@ class SetupResult:
     swap_sides: bool
     scenario: str
     speed: float
+    criteria: str = "default"
 
 
 class SetupDialog(QDialog):
@@ -160,6 +161,11 @@ class SetupDialog(QDialog):
         self.levels.setPlaceholderText("e.g. L2–L3")
         self.drug = QLineEdit()
         self.drug.setPlaceholderText("e.g. 7 mL ropivacaine 0.5 %")
+        from monitor.pipeline import CRITERIA_PRESETS
+
+        self.criteria = QComboBox()
+        for c in CRITERIA_PRESETS.values():
+            self.criteria.addItem(c.label, c.id)
         self.room = _optional_temp(10.0, 40.0)
         self.core = _optional_temp(30.0, 42.0)
         fields = QGroupBox("3. Session")
@@ -173,6 +179,7 @@ class SetupDialog(QDialog):
         form.addRow("&Drug", self.drug)
         form.addRow("Roo&m °C", self.room)
         form.addRow("Cor&e °C", self.core)
+        form.addRow("Cr&iteria", self.criteria)
 
         self.error = QLabel("")
         self.error.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
@@ -313,7 +320,14 @@ class SetupDialog(QDialog):
         self._stop_check_source()
         if self.registry is not None and c.key and not c.simulated:
             self.registry.assign_side(c.key, Limb.RIGHT if self.swap else Limb.LEFT, channel=0)
-        self.result_value = SetupResult(c, info, self.swap, self.scenario.currentData(), self.speed.value())
+        from monitor.pipeline import CRITERIA_PRESETS
+
+        criteria = self.criteria.currentData()
+        if CRITERIA_PRESETS[criteria].needs_core and info.core_c is None:
+            self.error.setText("These criteria need a core temperature: enter it, or choose other criteria.")
+            return
+        self.result_value = SetupResult(c, info, self.swap, self.scenario.currentData(), self.speed.value(),
+                                        criteria)
         super().accept()
 
     def reject(self) -> None:
