@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from firmware_protocol.frames import (
     encode_payload,
 )
 from firmware_protocol.textlines import TextLineDecoder, TextSample
+from monitor.model import PROBE_STATUS_CODES as PROBE_CODES
 from monitor.model import ProbeStatus as S
 
 DOC = (Path(firmware_protocol.__file__).parent / "PROTOCOL.md").read_text(encoding="utf-8")
@@ -138,3 +141,66 @@ def test_c_reference_routines_in_doc_agree_with_host(data):
     assert "uint16_t crc16_ccitt_false" in DOC and "size_t cobs_encode" in DOC
     assert c_crc16(data) == crc16_ccitt_false(data)
     assert c_cobs_encode(data) == cobs_encode(data)
+
+
+def _c_call(frame) -> str:
+    if isinstance(frame, SampleFrame):
+        def c_channel(ch: ChannelValue) -> str:
+            centi = "ST_NO_TEMPERATURE" if ch.celsius is None else str(round(ch.celsius * 100))
+            deci = "ST_NO_RESISTANCE" if ch.resistance_ohm is None else f"{round(ch.resistance_ohm * 10)}u"
+            return f"{{{PROBE_CODES.index(ch.status)}, {centi}, {deci}}}"
+        chans = ", ".join(c_channel(ch) for ch in frame.channels)
+        return (f"{{ st_channel_t ch[] = {{{chans}}}; n = st_encode_sample(out, {frame.sequence}, "
+                f"{frame.device_time_ms}u, {len(frame.channels)}, ch); }}")
+    if isinstance(frame, HelloFrame):
+        return (f'n = st_encode_hello(out, {frame.sequence}, {frame.device_time_ms}u, {frame.channel_count}, '
+                f'{round(frame.sample_rate_hz * 1000)}u, "{frame.device_id}", "{frame.firmware_version}", '
+                f'"{frame.probe_model}");')
+    return None
+
+
+def test_reference_c_code_in_doc_compiles_and_matches_every_example(tmp_path):
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        pytest.skip("no C compiler on this machine (the transliteration test above still runs)")
+    c_blocks = re.findall(r"```c\n(.*?)```", DOC, re.DOTALL)
+    assert len(c_blocks) == 3
+    encodable = {name: f for name, f in EXPECTED_FRAMES.items() if _c_call(f)}
+    calls = "\n".join(f"    {_c_call(f)} dump(out, n);" for f in encodable.values())
+    request = bytes.fromhex(blocks("hex")["identity-request"])
+    corrupted = bytearray(request)
+    corrupted[3] ^= 0x10
+    # garbage, a request, a corrupted request, an over-long run, a request glued to garbage, a request
+    feed = (b"\x17\x42\x00" + request + bytes(corrupted) + b"\x05" * 300 + b"\x00"
+            + b"\x17" + request + request)
+    harness = f"""
+#include <stdio.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+{"".join(c_blocks)}
+static int hellos;
+void st_send_hello(void) {{ hellos++; }}
+static void dump(const uint8_t *p, size_t n) {{
+    for (size_t i = 0; i < n; i++) printf("%02x", p[i]);
+    printf("\\n");
+}}
+int main(void) {{
+    uint8_t out[ST_MAX_FRAME];
+    size_t n;
+{calls}
+    static const uint8_t rx[] = {{{", ".join(str(b) for b in feed)}}};
+    for (size_t i = 0; i < sizeof rx; i++) st_on_byte(rx[i]);
+    printf("hellos %d\\n", hellos);
+    return 0;
+}}
+"""
+    src = tmp_path / "probe.c"
+    src.write_text(harness)
+    exe = tmp_path / "probe"
+    build = subprocess.run([compiler, "-std=c99", "-Wall", "-Wextra", "-Werror", "-o", str(exe), str(src)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    lines = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines[:-1] == [hexbytes(blocks("hex")[name]).hex() for name in encodable]
+    assert lines[-1] == "hellos 2"  # the two good requests; not the corrupted one, not the garbage
