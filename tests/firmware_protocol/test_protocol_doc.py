@@ -34,9 +34,9 @@ EXPECTED_FRAMES = {
     "hello-at-boot": HelloFrame(0, 0, "ST-0042", "1.2.0", "YSI-400", 2, 1.0),
     "sample-temperatures": SampleFrame(1, 1000, (ChannelValue(31.25, None, S.OK), ChannelValue(30.98, None, S.OK))),
     "sample-temperature-and-resistance": SampleFrame(
-        2, 2000, (ChannelValue(31.27, 1887.3, S.OK), ChannelValue(30.97, 1908.5, S.OK))),
+        2, 2000, (ChannelValue(31.27, 1720.4, S.OK), ChannelValue(30.97, 1742.4, S.OK))),
     "sample-resistance-only": SampleFrame(
-        3, 3000, (ChannelValue(None, 1887.3, S.OK), ChannelValue(None, 1908.5, S.OK))),
+        3, 3000, (ChannelValue(None, 1720.4, S.OK), ChannelValue(None, 1742.4, S.OK))),
     "sample-right-probe-open": SampleFrame(
         4, 4000, (ChannelValue(31.3, None, S.OK), ChannelValue(None, None, S.OPEN_CIRCUIT))),
     "sample-last-before-wrap": SampleFrame(
