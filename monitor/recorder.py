@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, is_dataclass
+from dataclasses import dataclass, is_dataclass, replace
 
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading
 from monitor.sources.base import ConnectionEvent, ProbeSource
@@ -64,6 +64,29 @@ class SessionRecorder:
         self._identity = None
         self._record_setup()
 
+    @property
+    def pipeline(self):
+        return self._pipeline
+
+    @pipeline.setter
+    def pipeline(self, new) -> None:
+        """Swap the pipeline (criteria changed mid-session): its current verdict is logged from now on."""
+        old = getattr(self, "_pipeline", None)
+        self._pipeline = new
+        if old is None:
+            return
+        criteria = getattr(new, "criteria", None)
+        if criteria is not None:
+            self.store.set_criteria(_plain(criteria))
+        changes = list(getattr(new, "verdict_changes", ()))
+        self._verdicts_recorded = len(changes)
+        verdict = getattr(new, "verdict", None)
+        if verdict is not None:
+            self.store.add_verdict_change(
+                self.source.clock.now(), str(verdict.state), verdict.message,
+                detail={"criteria_met": _plain(verdict.criteria_met), "confirmed_at_s": verdict.confirmed_at_s,
+                        "criteria_changed_to": getattr(criteria, "id", None)})
+
     # ---- setup ---------------------------------------------------------------------------
     def _record_setup(self) -> None:
         self._record_identity()
@@ -87,8 +110,9 @@ class SessionRecorder:
         now = self.source.clock.now()
         at = now if session_s is None else float(session_s)
         marker = Marker(MarkerKind(kind), at, text, wall_time=self.source.clock.wall() - now + at, placed_s=now)
-        self.pipeline.add_marker(marker)
-        return self.store.add_marker(marker)
+        marker_id = self.store.add_marker(marker)
+        self.pipeline.add_marker(replace(marker, id=marker_id))
+        return marker_id
 
     def schedule_marker(self, kind: MarkerKind | str, session_s: float, text: str = "") -> None:
         """Place a marker at ``session_s`` as soon as the readings reach that time (``--injection-at``)."""
@@ -97,9 +121,8 @@ class SessionRecorder:
 
     def move_marker(self, marker_id: int, new_session_s: float, reason: str = "") -> None:
         self.store.move_marker(marker_id, new_session_s, moved_at_s=self.source.clock.now(), reason=reason)
-        mover = getattr(self.pipeline, "move_marker", None)
-        if mover is not None:
-            mover(marker_id, new_session_s)
+        markers = [replace(m, session_s=new_session_s) if m.id == marker_id else m for m in self.pipeline.markers]
+        self.pipeline.set_markers(markers)  # the verdict is re-derived from the moved marker
 
     # ---- the pump ------------------------------------------------------------------------
     def pump(self) -> int:
@@ -130,8 +153,8 @@ class SessionRecorder:
             placed = Marker(marker.kind, marker.session_s, marker.text,
                             wall_time=self.source.clock.wall() - now + marker.session_s,
                             placed_s=marker.session_s)
-            self.pipeline.add_marker(placed)
-            self.store.add_marker(placed)
+            marker_id = self.store.add_marker(placed)
+            self.pipeline.add_marker(replace(placed, id=marker_id))
         self._push(readings)
 
     def _push(self, readings: list[Reading]) -> None:

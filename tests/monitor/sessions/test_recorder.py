@@ -85,3 +85,24 @@ def test_a_full_disk_mid_session_is_reported_at_once_and_nothing_is_lost(tmp_pat
     reader = SessionStore.open_read_only(store.path)
     assert reader.reading_count() == 2 * 2001
     reader.close()
+
+
+def test_a_moved_marker_is_logged_and_the_pipeline_judges_from_its_new_place(tmp_path):
+    clock = SimulatedClock(manual=True)
+    source = SimulatedSource("success-fast", seed=1, clock=clock)
+    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "m.sympatherm")
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    source.start()
+    source.step_to(600)
+    recorder.pump()
+    marker_id = recorder.add_marker(MarkerKind.INJECTION, 560.0)
+    recorder.move_marker(marker_id, source.suggested_injection_s, reason="typed late")
+    assert [m.session_s for m in recorder.pipeline.markers] == [source.suggested_injection_s]
+    recorder.pipeline = BlockPipeline(Limb.LEFT, criteria="rise-3")  # criteria changed mid-session
+    recorder.finish()
+    reader = SessionStore.open_read_only(store.path)
+    assert [(m.session_s, m.placed_s) for m in reader.markers()] == [(source.suggested_injection_s, 600.0)]
+    assert [(mv.from_s, mv.reason) for mv in reader.marker_moves()] == [(560.0, "typed late")]
+    assert reader.criteria()["id"] == "rise-3"
+    assert reader.verdict_changes()[-1].detail["criteria_changed_to"] == "rise-3"
+    reader.close()
