@@ -48,12 +48,18 @@ class SteinhartHart:
 
     def resistance(self, celsius: float) -> float:
         inv_t = 1.0 / (celsius + KELVIN)
-        if self.c == 0:
-            return math.exp((inv_t - self.a) / self.b)
-        # Cardano's solution of C·x³ + B·x + (A − 1/T) = 0 for x = ln R.
-        y = (self.a - inv_t) / (2 * self.c)
-        z = math.sqrt((self.b / (3 * self.c)) ** 3 + y * y)
-        return math.exp(math.cbrt(z - y) - math.cbrt(z + y))
+        # Newton's method on x = ln R from the C = 0 solution. (Cardano's closed form loses
+        # all precision when C is tiny, as it is for a curve fitted to a Beta-model part.)
+        x = (inv_t - self.a) / self.b
+        for _ in range(60):
+            slope = self.b + 3.0 * self.c * x * x
+            if slope <= 0:
+                break
+            step = (self.a + self.b * x + self.c * x**3 - inv_t) / slope
+            x -= step
+            if abs(step) < 1e-13 * max(1.0, abs(x)):
+                return math.exp(x)
+        raise ValueError(f"these Steinhart–Hart coefficients have no resistance for {celsius} °C")
 
     @classmethod
     def fit(cls, points: list[tuple[float, float]] | tuple[tuple[float, float], ...]) -> SteinhartHart:

@@ -164,6 +164,14 @@ def test_thermistor_models_invert(t, name):
 
 
 @FAST
+@given(st.floats(1.0e-3, 1.6e-3), st.floats(2.0e-4, 3.0e-4), st.floats(-1.0e-8, 3.0e-7), st.floats(0.0, 60.0))
+def test_steinhart_hart_inverse_for_any_plausible_coefficients(a, b, c, t):
+    model = SteinhartHart(a, b, c)
+    r = model.resistance(t)
+    assert math.isclose(model.celsius(r), t, abs_tol=1e-9)
+
+
+@FAST
 @given(st.lists(st.floats(5.0, 55.0), min_size=3, max_size=3, unique=True).filter(
     lambda ts: min(abs(a - b) for i, a in enumerate(ts) for b in ts[i + 1:]) > 2.0))
 def test_three_point_fit_passes_through_its_points(temps):

@@ -70,6 +70,10 @@ def test_three_point_fit_recovers_known_coefficients():
     beta_fit = SteinhartHart.fit([(NTC_10K_B3950.resistance(t), t) for t in (15.0, 30.0, 45.0)])
     for t in (20.0, 33.0, 40.0):
         assert beta_fit.celsius(NTC_10K_B3950.resistance(t)) == pytest.approx(t, abs=0.02)
+        # C is ~0 here: the inverse must stay exact (a closed-form cubic loses precision)
+        assert beta_fit.resistance(t) == pytest.approx(NTC_10K_B3950.resistance(t), rel=1e-9)
+    assert SteinhartHart(YSI_400.a, YSI_400.b, 0.0).celsius(SteinhartHart(YSI_400.a, YSI_400.b, 0.0).resistance(33.0)) \
+        == pytest.approx(33.0, abs=1e-9)
 
 
 @pytest.mark.parametrize("points, words", [
