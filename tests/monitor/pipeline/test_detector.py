@@ -1,0 +1,265 @@
+"""Detector behaviour on synthetic recordings with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading
+from monitor.pipeline import ArtefactKind, BlockPipeline, PipelineConfig, VerdictState
+
+from .helpers import flat, injection, ramp, readings
+
+INJ = 600.0
+
+
+_INJECTION = injection(INJ)
+
+
+def run(rs, blocked=Limb.LEFT, markers=(_INJECTION,), **kw) -> BlockPipeline:
+    p = BlockPipeline(blocked, **kw)
+    p.push_many(rs)
+    for m in markers:
+        p.add_marker(m)
+    p.finish()
+    return p
+
+
+def kinds(p: BlockPipeline, limb: Limb | None = None) -> list[ArtefactKind]:
+    return [a.kind for a in p.artefacts if limb is None or a.limb is limb]
+
+
+def test_clear_block_confirmed_once_held_for_60_s():
+    # Blocked foot warms 1 °C/min from 700 s: ΔTb reaches 2 °C at 820 s; + ~7 s smoothing lag + 60 s hold.
+    p = run(readings(ramp(28.0, 700, 1.0, cap_c=5), flat(28.5), 1800))
+    v = p.verdict
+    assert v.state is VerdictState.CONFIRMED
+    assert 880 <= v.confirmed_at_s <= 880 + 15
+    assert v.criteria_met == ("ΔTb ≥ 2.0 °C", "Di − Dc ≥ 1.5 °C")
+    assert [s for _, s in ((t, v.state) for t, v in p.verdict_changes)][-1] is VerdictState.CONFIRMED
+    b = p.baselines
+    assert b[Limb.LEFT].celsius == pytest.approx(28.0, abs=0.02) and b[Limb.RIGHT].celsius == pytest.approx(28.5, abs=0.02)
+    k = p.kinetics()
+    assert k.peak_rise_c == pytest.approx(5.0, abs=0.05)
+    assert k.time_to_plus_1c_s == pytest.approx(160, abs=10)  # 700 + 60 s - 600, plus lag
+    assert k.max_slope_c_per_min == pytest.approx(1.0, abs=0.05)
+    assert k.time_to_50pct_peak_s == pytest.approx(100 + 150 + 6.5, abs=8)
+    assert k.time_to_95pct_peak_s == pytest.approx(100 + 285 + 6.5, abs=8)
+
+
+def test_a_rise_held_for_less_than_60_s_does_not_confirm():
+    # ΔTb climbs 1.2 °C/min to 2.2 °C (≥ 2.0 from 800 s), plateaus, then falls 1 °C/min.
+    def pulse(plateau_end):
+        return lambda t: (28.0 + np.clip((t - 700) / 60 * 1.2, 0, 2.2)
+                          - np.clip((t - plateau_end) / 60 * 1.0, 0, 2.2))
+    # Above 2.0 °C from 800 s to 837 s: 37 s.
+    assert run(readings(pulse(825), flat(28.0), 1500), criteria="rise-2").verdict.state is not VerdictState.CONFIRMED
+    # Above 2.0 °C from 800 s to 882 s: confirmed at about 800 + 60 + smoothing lag.
+    v = run(readings(pulse(870), flat(28.0), 1500), criteria="rise-2").verdict
+    assert v.state is VerdictState.CONFIRMED and 860 <= v.confirmed_at_s <= 860 + 10
+
+
+def _drop(rs: list[Reading], start: float, length: float, limb: Limb = Limb.LEFT) -> list[Reading]:
+    return [r for r in rs if not (r.limb is limb and start <= r.session_s < start + length)]
+
+
+def test_gaps_up_to_5_s_are_tolerated_longer_ones_break_the_hold():
+    rs = readings(ramp(28.0, 700, 1.0, cap_c=5), flat(28.0), 1500)
+    confirm = run(rs).verdict.confirmed_at_s
+    assert run(_drop(rs, confirm - 30, 4)).verdict.confirmed_at_s == confirm
+    broken = run(_drop(rs, confirm - 30, 8))
+    assert broken.verdict.confirmed_at_s >= confirm - 30 + 8 + 60
+    assert ArtefactKind.NO_DATA in kinds(broken, Limb.LEFT)
+    no_data = [a for a in broken.artefacts if a.kind is ArtefactKind.NO_DATA][0]
+    assert no_data.end_s - no_data.start_s == pytest.approx(9, abs=0.01)
+
+
+def test_a_sensor_fault_breaks_the_hold_and_is_never_a_temperature():
+    rs = readings(ramp(28.0, 700, 1.0, cap_c=5), flat(28.0), 1500)
+    confirm = run(rs).verdict.confirmed_at_s
+    faulty = [Reading(r.limb, None, ProbeStatus.OPEN_CIRCUIT, r.session_s, r.wall_time)
+              if r.limb is Limb.RIGHT and confirm - 20 <= r.session_s < confirm - 17 else r for r in rs]
+    p = run(faulty)
+    assert p.verdict.confirmed_at_s >= confirm - 17 + 60
+    seg = [a for a in p.artefacts if a.kind is ArtefactKind.SENSOR_FAULT]
+    assert len(seg) == 1 and seg[0].limb is Limb.RIGHT and seg[0].start_s == pytest.approx(confirm - 20)
+    s = p.series(Limb.RIGHT)
+    assert not s.valid[(s.t_s >= confirm - 20) & (s.t_s < confirm - 17)].any()
+
+
+@pytest.mark.parametrize("value", [45.0, 10.0, 14.99])
+def test_out_of_range_values_are_invalid(value):
+    rs = readings(flat(28.0), flat(28.0), 400)
+    rs = [Reading(r.limb, value, r.status, r.session_s, 0.0) if r.limb is Limb.LEFT and 300 <= r.session_s < 305
+          else r for r in rs]
+    p = run(rs, markers=())
+    assert kinds(p, Limb.LEFT).count(ArtefactKind.OUT_OF_RANGE) == 1
+    s = p.series(Limb.LEFT)
+    assert np.isnan(s.smooth_c[~s.valid]).all() and np.nanmax(s.smooth_c) < 28.1
+
+
+def test_a_single_spike_neither_moves_the_smoothed_signal_nor_counts_as_touch():
+    rs = readings(flat(28.0), flat(28.0), 600, noise_c=0.0)
+    rs = [Reading(r.limb, 38.0, r.status, r.session_s, 0.0) if r.limb is Limb.LEFT and r.session_s == 400 else r
+          for r in rs]
+    p = run(rs, markers=())
+    s = p.series(Limb.LEFT)
+    assert np.nanmax(np.abs(s.smooth_c - 28.0)) < 1e-9
+    assert ArtefactKind.TOUCH not in kinds(p)
+
+
+def test_smoothing_lag_on_a_ramp_is_documented_and_under_15_s():
+    cfg = PipelineConfig()
+    rs = readings(ramp(28.0, 300, 1.0), flat(28.0), 900, noise_c=0.0)
+    s = BlockPipeline(Limb.LEFT).series(Limb.LEFT)  # empty before readings
+    assert s.t_s.size == 0
+    p = run(rs, markers=())
+    s = p.series(Limb.LEFT)
+    late = s.t_s > 500
+    true = 28.0 + (s.t_s[late] - 300) / 60.0
+    lag = np.median((true - s.smooth_c[late]) * 60.0)  # °C behind at 1 °C/min → seconds
+    assert lag == pytest.approx(cfg.smoothing_lag_s, abs=1.0)
+    assert lag < 15
+
+
+def test_touch_is_flagged_and_cannot_confirm_a_failed_block():
+    def hand(t):  # a warm hand for 90 s: a step of several °C within seconds, then decay after release
+        on = (t >= 1200) & (t < 1290)
+        after = t >= 1290
+        v = np.full(t.shape, 27.0)
+        v[on] += 7.5 * (1 - np.exp(-(t[on] - 1200) / 4))
+        v[after] += 7.5 * np.exp(-(t[after] - 1290) / 25)
+        return v
+    p = run(readings(hand, flat(27.0), 2400))
+    touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
+    assert len(touch) == 1 and touch[0].limb is Limb.LEFT
+    assert 1185 <= touch[0].start_s <= 1201 and touch[0].end_s >= 1330
+    assert p.verdict.state is not VerdictState.CONFIRMED
+    assert p.criteria_met_at["rise-2"] is None and p.criteria_met_at["di-dc-1.5"] is None
+    s = p.series(Limb.LEFT)
+    assert (s.flags[(s.t_s >= 1205) & (s.t_s < 1300)] != 0).all()
+
+
+def test_probe_lift_on_the_other_foot_cannot_inflate_di_minus_dc():
+    def lifted(t):
+        v = np.full(t.shape, 27.5)
+        on = (t >= 1200) & (t < 1400)
+        v[on] += (23.0 - 27.5) * (1 - np.exp(-(t[on] - 1200) / 40))
+        back = t >= 1400
+        v[back] += (23.0 - 27.5) * (1 - np.exp(-200 / 40)) * np.exp(-(t[back] - 1400) / 60)
+        return v
+    p = run(readings(flat(27.0), lifted, 2400), criteria="di-dc-1.5")
+    lift = [a for a in p.artefacts if a.kind is ArtefactKind.PROBE_LIFTED]
+    assert len(lift) == 1 and lift[0].limb is Limb.RIGHT and lift[0].start_s <= 1205
+    assert p.verdict.state is not VerdictState.CONFIRMED
+
+
+def test_settling_is_flagged_and_kept_out_of_the_baseline():
+    settle = lambda t: 30.0 + (23.0 - 30.0) * np.exp(-t / 60.0)  # noqa: E731
+    p = run(readings(settle, settle, 900), markers=[injection(200)])
+    seg = [a for a in p.artefacts if a.kind is ArtefactKind.SETTLING]
+    assert {a.limb for a in seg} == set(Limb) and all(a.start_s == 0 and a.end_s > 150 for a in seg)
+    assert ArtefactKind.TOUCH not in kinds(p)
+    warnings = " ".join(w for b in p.baselines.values() for w in b.warnings)
+    assert "attached less than 5 minutes" in warnings
+
+
+def test_frozen_device_by_sequence_and_by_identical_fine_values_but_not_a_stable_coarse_probe():
+    rs = []
+    for i in range(400):
+        seq = 100 if 200 <= i < 230 else i  # the device repeats one frame for 30 s
+        rs.append(Reading(Limb.LEFT, 28.0 + 0.01 * (i % 3), ProbeStatus.OK, float(i), 0.0, sequence=seq))
+        # Right: identical 28.37 for 120 s on a probe that otherwise varies in hundredths.
+        value = 28.37 if 150 <= i < 270 else 28.3 + 0.01 * (i % 5)
+        rs.append(Reading(Limb.RIGHT, value, ProbeStatus.OK, float(i), 0.0))
+    p = run(rs, markers=())
+    left = [a for a in p.artefacts if a.limb is Limb.LEFT and a.kind is ArtefactKind.FROZEN]
+    right = [a for a in p.artefacts if a.limb is Limb.RIGHT and a.kind is ArtefactKind.FROZEN]
+    assert [(a.start_s, a.end_s) for a in left] == [(201.0, 230.0)]
+    assert [(a.start_s, a.end_s) for a in right] == [(150.0, 270.0)]
+    # A stable foot on a 0.1 °C probe repeats its value for minutes: not frozen.
+    coarse = [Reading(limb, 28.0 if (i // 200) % 2 == 0 else 28.1, ProbeStatus.OK, float(i), 0.0)
+              for i in range(800) for limb in Limb]
+    assert ArtefactKind.FROZEN not in kinds(run(coarse, markers=()))
+
+
+def test_baseline_warnings_for_drift_and_a_mostly_invalid_window():
+    drifting = run(readings(ramp(26.0, 0, 0.3), flat(28.0), 900))
+    assert any("still drifting" in w for w in drifting.baselines[Limb.LEFT].warnings)
+    assert not drifting.baselines[Limb.RIGHT].warnings
+    rs = readings(flat(28.0), flat(28.0), 900)
+    rs = [Reading(r.limb, None, ProbeStatus.OPEN_CIRCUIT, r.session_s, 0.0)
+          if r.limb is Limb.RIGHT and 490 <= r.session_s < 590 else r for r in rs]
+    p = run(rs)
+    assert any("mostly invalid" in w for w in p.baselines[Limb.RIGHT].warnings)
+    assert p.baselines[Limb.RIGHT].celsius == pytest.approx(28.0, abs=0.03)
+    assert any("mostly invalid" in w for w in p.snapshot().warnings)
+
+
+def test_several_injections_keep_the_first_baseline_unless_a_new_one_is_captured():
+    curve = ramp(26.0, 300, 0.05)  # a slow drift, so the baseline depends on when it is taken
+    rs = readings(curve, flat(28.0), 1800)
+    first = run(rs, markers=[injection(600)]).baselines[Limb.LEFT].celsius
+    two = run(rs, markers=[injection(600), injection(1200)])
+    assert two.baselines[Limb.LEFT].celsius == first
+    recaptured = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100), injection(1200)])
+    assert recaptured.baselines[Limb.LEFT].celsius == pytest.approx(float(curve(np.array([1040.0]))[0]), abs=0.03)
+    assert recaptured.baselines[Limb.LEFT].window_end_s == 1100
+
+
+def test_early_warming_is_shown_but_is_never_a_confirmation():
+    p = run(readings(ramp(27.0, 620, 0.6, cap_c=1.0), flat(27.0), 1500))
+    states = [v.state for _, v in p.verdict_changes]
+    assert VerdictState.EARLY_WARMING in states and VerdictState.CONFIRMED not in states
+    assert INJ < p.early_warming_at_s <= INJ + 300
+    assert p.verdict.confirmed_at_s is None
+
+
+def test_warm_start_gives_a_limited_headroom_notice():
+    p = run(readings(ramp(32.5, 700, 1.0, cap_c=2.5), flat(31.0), 1500))
+    assert p.warm_start and p.verdict.state is VerdictState.CONFIRMED
+    assert any("limited headroom" in w for w in p.snapshot().warnings)
+    assert not run(readings(flat(28.0), flat(28.0), 900)).warm_start
+
+
+def test_not_confirmed_yet_after_n_minutes_is_information_and_a_later_confirmation_counts():
+    cfg = PipelineConfig(not_confirmed_after_min=10)
+    p = run(readings(ramp(27.0, 1500, 1.0, cap_c=4), flat(27.0), 2100), config=cfg)
+    changes = [(t, v.state) for t, v in p.verdict_changes]
+    assert (INJ + 600, VerdictState.NOT_CONFIRMED_YET) in changes
+    assert "failed" not in dict((v.state, v.message) for _, v in p.verdict_changes)[VerdictState.NOT_CONFIRMED_YET]
+    assert p.verdict.state is VerdictState.CONFIRMED and p.verdict.confirmed_at_s > INJ + 600
+
+
+def test_systemic_warming_fools_rise_alone_but_not_the_default():
+    both = ramp(27.0, 700, 0.5, cap_c=3.0)
+    assert run(readings(both, both, 2000)).verdict.state is not VerdictState.CONFIRMED
+    assert run(readings(both, both, 2000), criteria="rise-2").verdict.state is VerdictState.CONFIRMED
+
+
+def test_core_criterion_uses_the_core_temperature():
+    rs = readings(ramp(30.0, 700, 1.0, cap_c=4.0), flat(29.0), 1500)
+    p = run(rs, criteria="core-3", core_c=36.8)
+    assert p.verdict.state is VerdictState.CONFIRMED
+    # 30 + rise ≥ 33.8 at 700 + 228 s, plus lag and hold.
+    assert 928 + 60 <= p.verdict.confirmed_at_s <= 928 + 60 + 15
+    assert run(rs, criteria="core-3", core_c=38.0).verdict.state is not VerdictState.CONFIRMED
+
+
+def test_snapshot_before_and_during_a_session():
+    p = BlockPipeline(Limb.RIGHT)
+    snap = p.snapshot()
+    assert snap.verdict.state is VerdictState.WAITING_FOR_BASELINE and snap.raw_c[Limb.LEFT] is None
+    p.push_many(readings(flat(28.0), flat(29.0), 500))
+    p.push(Reading(Limb.LEFT, 28.0, ProbeStatus.OK, 520.0, 0.0))  # the right probe went quiet 21 s ago
+    snap = p.snapshot()
+    assert snap.verdict.state is VerdictState.BASELINE_CAPTURED
+    assert snap.reading_age_s[Limb.RIGHT] == pytest.approx(21.0) and "no data" in snap.limb_status[Limb.RIGHT]
+    assert snap.smooth_c[Limb.RIGHT] == pytest.approx(29.0, abs=0.03)
+    assert any(a.kind is ArtefactKind.NO_DATA and a.end_s is None for a in p.artefacts)
+    p.add_marker(injection(480.0))
+    p.push_many(readings(flat(28.0), flat(29.0), 700, start_s=521))
+    snap = p.snapshot()
+    assert snap.verdict.state is VerdictState.MONITORING and snap.injection_s == 480.0
+    assert snap.rise_c[Limb.RIGHT] == pytest.approx(0.0, abs=0.05) and snap.di_minus_dc_c == pytest.approx(0, abs=0.1)
+    assert snap.slope_c_per_min == pytest.approx(0.0, abs=0.05)
