@@ -60,7 +60,7 @@ def _chunks(stream: bytes, size: int) -> list[bytes]:
     return [stream[i:i + size] for i in range(0, len(stream), size)]
 
 
-def run(n: int = 20_000, repeats: int = 3) -> dict:
+def run(n: int = 20_000, repeats: int = 5) -> dict:
     """Measure and return throughputs (per second), line rates and ratios."""
     frames = [encode_frame(f) for f in _sample_frames(n)]
     rng = random.Random(2)
