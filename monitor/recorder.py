@@ -188,15 +188,25 @@ class SessionRecorder:
         self._fault_alarm[r.limb] = _OpenAlarm(event_id, subkind)
 
     def _check_no_data(self) -> None:
+        """Raise "no data" for a limb whose newest reading is more than NO_DATA_AFTER_S old.
+
+        Age is measured against the other limb's newest reading (immune to processing lag)
+        and against the clock, allowing one real second of lag (a sped-up simulator's worker
+        can be that far behind its clock), and never beyond ``stop_at_s``.
+        """
         now = self.source.clock.now()
+        if self.stop_at_s is not None:
+            now = min(now, self.stop_at_s)
+        allowance = NO_DATA_AFTER_S + max(1.0, float(getattr(self.source.clock, "speed", 1.0)))
+        newest = max((t for t in self.last_reading_s.values() if t is not None), default=None)
         for limb, last in self.last_reading_s.items():
             if last is None or self._nodata_alarm[limb] is not None:
                 continue
-            if now - last > NO_DATA_AFTER_S:
+            if now - last > allowance or (newest is not None and newest - last > NO_DATA_AFTER_S):
                 self._nodata_alarm[limb] = self.store.add_event(
                     "alarm", last, subkind="no_data", limb=limb, priority="medium",
                     message=f"{limb} foot: no data for more than {NO_DATA_AFTER_S:g} s",
-                    wall_time=self.source.clock.wall() - now + last)
+                    wall_time=self.source.clock.wall() - self.source.clock.now() + last)
 
     def _connection_event(self, event: ConnectionEvent) -> None:
         if event.state in _GAP_STATES:

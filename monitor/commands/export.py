@@ -20,10 +20,11 @@ def register(sub) -> None:
 
 
 class ProgressBar:
-    """A progress bar on stderr, shown only when the work takes more than a moment."""
+    """A progress bar on stderr, shown only on a terminal and when the work takes more than a moment."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30, delay_s: float = 0.5) -> None:
-        self.stream = stream
+    def __init__(self, stream=None, width: int = 30, delay_s: float = 0.5, *, force: bool = False) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = force or bool(getattr(self.stream, "isatty", lambda: False)())
         self.width = width
         self.delay_s = delay_s
         self.started = time.monotonic()
@@ -35,6 +36,8 @@ class ProgressBar:
         if total < self._last_total:  # a new stage (reading the file, then writing the export)
             self.stage = "writing"
         self._last_total = total
+        if not self.enabled:
+            return
         if not self.shown and time.monotonic() - self.started < self.delay_s:
             return
         self.shown = True

@@ -96,7 +96,9 @@ def _read_stdin(lines: queue.Queue) -> None:
 
 def status_line(recorder, snapshot) -> str:
     """Both temperatures, rises, Di − Dc and the verdict, in one line."""
-    now = recorder.source.clock.now()
+    # The time of the newest reading, not the clock: after --duration the clock runs on.
+    now = getattr(snapshot, "now_s", None)
+    now = recorder.source.clock.now() if now is None else now
     parts = [f"[{int(now // 60):3d}:{int(now % 60):02d}]"]
     for limb in ("left", "right"):
         temps = getattr(snapshot, "smooth_c", None) or getattr(snapshot, "raw_c", None) or {}

@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
+    CondPageBreak,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -257,7 +258,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
         dash = None if stroke is colors.black else [4, 2]
         ly = bottom - 20 - (0 if limb is Limb.LEFT else 0)
         if limb is Limb.RIGHT:
-            lx += 80
+            lx += 105
         d.add(Line(lx, ly + 2, lx + 16, ly + 2, strokeColor=stroke, strokeWidth=1.3 if is_blocked else 1.0,
                    strokeDashArray=dash))
         d.add(String(lx + 19, ly, f"{limb.capitalize()} foot" + (" (blocked)" if is_blocked else ""),
@@ -349,18 +350,22 @@ def _criteria_table(data: SessionData, figures: ReportFigures, s: dict) -> Table
 
 
 def _events_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
-    rows: list[list] = [["Start", "End", "Foot", "Event", "Details"]]
     words = {"artefact": "Artefact", "alarm": "Alarm", "connection_gap": "Connection gap"}
+    timed: list[tuple[float, list]] = []
     for e in data.events:
         kind = words.get(e.kind, e.kind) + (f" ({e.priority})" if e.priority else "")
-        rows.append([Paragraph(_when(data, figures, e.start_s), s["cell"]),
-                     Paragraph(_when(data, figures, e.end_s) if e.end_s is not None else "open", s["cell"]),
-                     str(e.limb or "both"),
-                     Paragraph(_t(f"{kind}: {e.subkind.replace('_', ' ')}"), s["cell"]),
-                     Paragraph(_t(e.message), s["cell"])])
+        timed.append((e.start_s, [Paragraph(_when(data, figures, e.start_s), s["cell"]),
+                                  Paragraph(_when(data, figures, e.end_s) if e.end_s is not None else "open",
+                                            s["cell"]),
+                                  str(e.limb or "both"),
+                                  Paragraph(_t(f"{kind}: {e.subkind.replace('_', ' ')}"), s["cell"]),
+                                  Paragraph(_t(e.message), s["cell"])]))
     for v in data.verdicts:
-        rows.append([Paragraph(_when(data, figures, v.session_s), s["cell"]), "", "", Paragraph(
-            _t(f"Verdict: {v.state.replace('_', ' ')}"), s["cell"]), Paragraph(_t(v.message), s["cell"])])
+        timed.append((v.session_s, [Paragraph(_when(data, figures, v.session_s), s["cell"]), "", "",
+                                    Paragraph(_t(f"Verdict: {v.state.replace('_', ' ')}"), s["cell"]),
+                                    Paragraph(_t(v.message), s["cell"])]))
+    timed.sort(key=lambda item: item[0])
+    rows: list[list] = [["Start", "End", "Foot", "Event", "Details"]] + [row for _, row in timed]
     if len(rows) == 1:
         rows.append(["—", "", "", "no artefacts, alarms or gaps recorded", ""])
     return _table(rows, [36 * mm, 36 * mm, 12 * mm, 40 * mm, 58 * mm])
@@ -453,10 +458,11 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
     if figures.warnings:
         story.append(Paragraph(_t("Notices: " + "; ".join(figures.warnings)), s["small"]))
     crit_title = "Criteria applied" + (f": {figures.criteria_label}" if figures.criteria_label else "")
-    story += [KeepTogether([Paragraph(_t(crit_title), s["h2"]), _criteria_table(data, figures, s)]),
-              KeepTogether([Paragraph("Artefacts, alarms, connection gaps and verdict changes", s["h2"]),
-                            _events_table(data, figures, s)]),
-              KeepTogether([Paragraph("Markers and notes", s["h2"]), _markers_table(data, figures, s)])]
+    # Long tables may continue on page 2 (their header row repeats); headings stay with them.
+    story += [CondPageBreak(30 * mm), Paragraph(_t(crit_title), s["h2"]), _criteria_table(data, figures, s),
+              CondPageBreak(30 * mm), Paragraph("Artefacts, alarms, connection gaps and verdict changes", s["h2"]),
+              _events_table(data, figures, s),
+              CondPageBreak(25 * mm), Paragraph("Markers and notes", s["h2"]), _markers_table(data, figures, s)]
     if data.info.notes:
         story.append(Paragraph(_t("Session notes: " + data.info.notes), s["body"]))
     story += [KeepTogether([Paragraph("Devices and calibration", s["h2"]), _devices_table(data, s)]),

@@ -159,3 +159,22 @@ def test_the_csv_round_trips_through_analyze_to_the_live_verdict(success_session
     events = list(csv.DictReader(ln for ln in out.with_name("s.events.csv").read_text().splitlines()
                                  if not ln.startswith("#")))
     assert {"verdict", "artefact"} <= {e["kind"] for e in events}
+
+
+def test_the_export_progress_bar_advances_to_100_percent():
+    import io
+
+    from monitor.commands.export import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream, width=10, delay_s=0.0, force=True)
+    for done in (0, 5000, 10000):
+        bar(done, 10000)
+    bar(4, 4)
+    bar.close()
+    frames = stream.getvalue().split("\r")
+    assert frames[1].startswith("reading  [..........]   0%")
+    assert "[#####.....]  50%" in frames[2] and frames[-1].startswith("writing  [##########] 100%")
+    quiet = io.StringIO()
+    ProgressBar(quiet, delay_s=0.0)(1, 2)  # not a terminal: nothing printed
+    assert quiet.getvalue() == ""
