@@ -290,7 +290,9 @@ class FrameDecoder:
     * ``sequence_resets``: backward sequence jumps (device restarted), not counted as loss;
     * ``frames``: good frames decoded.
 
-    ``last_error`` says in plain words why the latest bad frame was rejected.
+    ``last_error`` says in plain words why the latest bad frame was rejected, and
+    ``unsupported_version`` holds the version number of the latest CRC-valid frame of a
+    protocol version this host does not speak (so the user can be told to update).
     A host that starts listening in the middle of a frame will count that first partial
     frame as bad; the next frame decodes normally.
     """
@@ -305,6 +307,7 @@ class FrameDecoder:
         self.lost_frames = 0
         self.sequence_resets = 0
         self.last_error = ""
+        self.unsupported_version: int | None = None
 
     def reset(self) -> None:
         """Forget partial input and sequence tracking (e.g. after reopening the port); keep counters."""
@@ -361,6 +364,8 @@ class FrameDecoder:
             frame = _parse(payload)
         except _Malformed as exc:
             self._bad("malformed", str(exc))
+            if payload[0] != PROTOCOL_VERSION:
+                self.unsupported_version = payload[0]
             return None
         if not isinstance(frame, IdentityRequest):
             self._track_sequence(frame)

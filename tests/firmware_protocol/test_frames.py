@@ -164,6 +164,10 @@ def test_malformed_frames_with_good_crc():
         assert dec.feed(framed(payload)) == [], why
         assert (dec.malformed_frames, dec.crc_failures) == (1, 0), why
         assert dec.last_error, why
+    dec = FrameDecoder()
+    dec.feed(framed(cases["version"]) + framed(cases["type"]))
+    assert dec.unsupported_version == 2
+    assert FrameDecoder().unsupported_version is None
     with pytest.raises(ValueError, match="version 2"):
         decode_payload(cases["version"])
 
