@@ -67,9 +67,11 @@ class SimulatedRecording:
 
 
 def simulate(scenario: str, seed: int, blocked: Limb = Limb.LEFT, rate_hz: float = 1.0,
-             observe_after_s: float = OBSERVE_AFTER_S) -> SimulatedRecording:
+             observe_after_s: float = OBSERVE_AFTER_S, noise_c: float | None = None) -> SimulatedRecording:
     """Read both simulated probes at ``rate_hz`` from session start until after the injection."""
     model = PatientModel.from_scenario(scenario, seed=seed, blocked=blocked)
+    if noise_c is not None:
+        model.noise_c = noise_c
     times = np.arange(0.0, model.injection_s + observe_after_s, 1.0 / rate_hz)
     limbs = {}
     for limb in Limb:
@@ -133,10 +135,10 @@ def naive_confirmation(rec: SimulatedRecording) -> float | None:
 
 
 def run_case(scenario: str, seed: int, criteria: str = "default", config: PipelineConfig | None = None,
-             rate_hz: float = 1.0) -> CaseResult:
+             rate_hz: float = 1.0, noise_c: float | None = None) -> CaseResult:
     config = config or PipelineConfig()
     blocked = Limb.LEFT if seed % 2 else Limb.RIGHT
-    rec = simulate(scenario, seed, blocked, rate_hz)
+    rec = simulate(scenario, seed, blocked, rate_hz, noise_c=noise_c)
     result = analyze_arrays(rec.limbs, blocked, rec.model.injection_s, criteria=criteria, config=config)
     crit = CRITERIA_PRESETS[criteria]
     return CaseResult(scenario, seed, str(blocked), rec.model.scenario.block_succeeds, rec.model.injection_s,

@@ -1,0 +1,122 @@
+"""`sympatherm analyze` as a subprocess, against its contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from monitor.csvio import write_interchange_csv
+from monitor.evaluation import simulate
+from monitor.model import PROBE_STATUS_CODES, Limb, Reading
+
+CONTRACT_KEYS = {"verdict", "confirmed_at_s", "criteria", "baseline_c", "peak_rise_c", "max_di_minus_dc_c",
+                 "early_warming_at_s", "warm_start", "artifacts"}
+
+
+def analyze(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "monitor.cli", "analyze", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def _write_scenario(path, scenario: str, seed: int, blocked: Limb, metadata: bool = True, offset: float = 0.0):
+    rec = simulate(scenario, seed, blocked, observe_after_s=2400.0)
+    rs = []
+    for limb, (t, c, s) in rec.limbs.items():
+        rs += [Reading(limb, None if np.isnan(ci) else ci, PROBE_STATUS_CODES[si], ti + offset, 1.7e9 + ti)
+               for ti, ci, si in zip(t.tolist(), c.tolist(), s.tolist(), strict=True)]
+    rs.sort(key=lambda r: (r.session_s, r.limb is Limb.RIGHT))
+    meta = {"blocked": str(blocked), "injection_s": rec.model.injection_s + offset} if metadata else {}
+    write_interchange_csv(path, rs, meta)
+    return rec
+
+
+@pytest.fixture(scope="module")
+def success_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("an") / "success.csv"
+    rec = _write_scenario(path, "success-fast", 2, Limb.RIGHT, offset=1000.0)
+    return path, rec
+
+
+def test_json_follows_the_contract_and_uses_the_file_time_axis(success_csv):
+    path, rec = success_csv
+    out = analyze(str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert CONTRACT_KEYS <= set(doc)
+    assert doc["verdict"] == "confirmed" and doc["criteria"] == "default"
+    assert doc["confirmed_at_s"] > rec.model.injection_s + 1000.0
+    assert set(doc["baseline_c"]) == {"left", "right"} and all(isinstance(v, float) for v in doc["baseline_c"].values())
+    assert set(doc["peak_rise_c"]) == {"blocked", "contralateral"} and doc["peak_rise_c"]["blocked"] > 2.0
+    assert doc["max_di_minus_dc_c"] >= 1.5 and isinstance(doc["warm_start"], bool)
+    assert all(set(a) == {"limb", "kind", "start_s", "end_s"} for a in doc["artifacts"])
+    assert {a["kind"] for a in doc["artifacts"]} <= {"out_of_range", "sensor_fault", "probe_lifted", "touch",
+                                                      "settling", "frozen", "no_data"}
+
+
+def test_flags_override_metadata_and_criteria_change_the_answer(success_csv):
+    path, rec = success_csv
+    wrong_side = json.loads(analyze(str(path), "--json", "--blocked", "left").stdout)
+    assert wrong_side["verdict"] == "not_confirmed" and wrong_side["confirmed_at_s"] is None
+    late = json.loads(analyze(str(path), "--json", "--injection-at", str(rec.model.injection_s + 2900)).stdout)
+    assert late["verdict"] in ("not_confirmed", "insufficient_data")
+    strict = json.loads(analyze(str(path), "--json", "--criteria", "rise-3").stdout)
+    assert strict["criteria"] == "rise-3"
+    core = json.loads(analyze(str(path), "--json", "--criteria", "core-3", "--core-c", "36.5").stdout)
+    assert core["criteria"] == "core-3" and core["verdict"] in ("confirmed", "not_confirmed")
+
+
+def test_human_summary(success_csv):
+    out = analyze(str(success_csv[0]))
+    assert out.returncode == 0 and "Block confirmed" in out.stdout and "not a certified medical device" in out.stdout
+
+
+def test_touch_recording_is_analysed_not_confirmed_with_the_artefact(tmp_path):
+    path = tmp_path / "touch.csv"
+    _write_scenario(path, "touch", 1, Limb.LEFT, metadata=False)
+    doc = json.loads(analyze(str(path), "--json", "--blocked", "left", "--injection-at", "500").stdout)
+    assert doc["verdict"] == "not_confirmed"
+    assert any(a["kind"] == "touch" and a["limb"] == "left" for a in doc["artifacts"])
+
+
+def test_iso_timestamps_empty_cells_and_out_of_range(tmp_path):
+    rows = ["# blocked: left", "# injection_s: 300", "timestamp,left_c,right_c,note"]
+    for i in range(900):
+        stamp = f"2026-03-01T09:{i // 60:02d}:{i % 60:02d}Z"
+        left = "" if i % 7 == 0 else ("55.0" if i == 400 else f"{28.0 + (max(0, i - 400) / 60 if i > 400 else 0):.2f}")
+        right = "" if i % 5 == 0 else "28.00"
+        rows.append(f"{stamp},{left},{right},x")
+    path = tmp_path / "iso.csv"
+    path.write_text("\n".join(rows) + "\n")
+    doc = json.loads(analyze(str(path), "--json").stdout)
+    # +1 °C/min from 400 s: ΔTb = 2 °C at 520 s, + smoothing lag, + 60 s hold.
+    assert doc["verdict"] == "confirmed" and 580 <= doc["confirmed_at_s"] <= 595
+    assert {"limb": "left", "kind": "out_of_range", "start_s": 400.0, "end_s": 401.0} in doc["artifacts"]
+
+
+def test_header_only_file_is_analysed_as_insufficient_data(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("time_s,left_c,right_c\n")
+    out = analyze(str(path), "--json", "--blocked", "left", "--injection-at", "10")
+    assert out.returncode == 0 and json.loads(out.stdout)["verdict"] == "insufficient_data"
+
+
+@pytest.mark.parametrize("content, args", [
+    (b"time_s,left_c,right_c\n1,abc,2\n", ["--blocked", "left", "--injection-at", "0"]),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", ["--blocked", "left", "--injection-at", "0"]),
+    (b"a,b,c\n1,2,3\n", ["--blocked", "left", "--injection-at", "0"]),
+    (b"time_s,left_c,right_c\n1,25,26\n", ["--injection-at", "0"]),  # no side anywhere
+    (b"time_s,left_c,right_c\n1,25,26\n", ["--blocked", "right"]),  # no injection anywhere
+    (None, ["--blocked", "left", "--injection-at", "0"]),  # missing file
+])
+def test_unreadable_or_malformed_files_exit_2_with_one_plain_line(tmp_path, content, args):
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_bytes(content)
+    out = analyze(str(path), "--json", *args)
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr and lines[0].startswith("sympatherm analyze: ")

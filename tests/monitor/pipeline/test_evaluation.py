@@ -1,0 +1,62 @@
+"""A reduced evaluation against known outcomes; it asserts the goals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from monitor.evaluation import evaluate, goals_met, run_case, simulate, summarise, true_confirmation
+from monitor.model import Limb
+from monitor.physiology import SCENARIOS
+from monitor.pipeline import CRITERIA_PRESETS, PipelineConfig
+
+
+@pytest.fixture(scope="module")
+def results():
+    return evaluate(seeds=4)
+
+
+def test_reduced_evaluation_meets_the_goals(results):
+    assert {r.scenario for r in results} == set(SCENARIOS)
+    summary = summarise(results)
+    goals = goals_met(summary)
+    assert all(goals.values()), (goals, summary["totals"])
+    t = summary["totals"]
+    assert t["detector_false_confirmations"] == 0 and t["negative_cases"] == 4 * 4
+    # The naive rule is fooled by a warm hand and by both feet warming together.
+    rows = {r["scenario"]: r for r in summary["rows"]}
+    assert rows["touch"]["naive_confirmed"] > 0 and rows["systemic-warming"]["naive_confirmed"] > 0
+
+
+def test_every_confirmation_is_close_after_the_truth(results):
+    for r in results:
+        if r.detector_confirm_s is not None:
+            assert r.block_succeeds
+            assert r.true_confirm_s is not None and -5 <= r.delay_s < 120, r
+
+
+def test_truth_is_computed_from_the_noise_free_signal():
+    rec = simulate("success-fast", 5, Limb.LEFT)
+    t, margin = true_confirmation(rec.model, CRITERIA_PRESETS["default"], PipelineConfig())
+    assert t is not None and t > rec.model.injection_s + 60 and margin > 0
+    rec = simulate("failed", 5, Limb.LEFT)
+    t, margin = true_confirmation(rec.model, CRITERIA_PRESETS["default"], PipelineConfig())
+    assert t is None and margin < 0
+
+
+@pytest.mark.parametrize("rate_hz, noise_c", [(4.0, 0.03), (1.0, 0.08), (0.5, 0.03)])
+def test_no_false_confirmation_outside_the_suite_conditions(rate_hz, noise_c):
+    """Other sampling rates and noisier probes than the suite uses."""
+    for name in ("failed", "systemic-warming", "touch", "probe-lift"):
+        r = run_case(name, seed=11, rate_hz=rate_hz, noise_c=noise_c)
+        assert r.detector_confirm_s is None, r
+    r = run_case("success-fast", seed=11, rate_hz=rate_hz, noise_c=noise_c)
+    assert r.detector_confirm_s is not None and r.delay_s < 120, r
+
+
+def test_evaluation_command_runs():
+    out = subprocess.run([sys.executable, "-m", "monitor.evaluation", "--seeds", "1"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and "| touch |" in out.stdout and "zero false confirmations" in out.stdout
