@@ -28,7 +28,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"Closed {args.recover}: everything recorded before the interruption is kept.")
         return 0
-    rows = session_summaries(args.dir)
+    from monitor import paths
+
+    folder = args.dir or paths.sessions_dir()
+    rows = session_summaries(folder)
+    print(f"Sessions in {folder}")
     if not rows:
         print("No recorded sessions.")
         return 0
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         patient = (summary.patient_id or "—")[:16]
         side = str(summary.blocked or "—")
         print(f"{date:16}  {patient:16}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:22}  {path.name}")
-    unfinished = find_unfinished_sessions(args.dir)
+    unfinished = find_unfinished_sessions(folder)
     if unfinished:
         print("\nUnfinished (interrupted) sessions: resume them in the app, or close them with "
               "`sympatherm sessions --recover FILE`:")

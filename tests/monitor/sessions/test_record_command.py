@@ -135,3 +135,21 @@ def test_bad_record_flags_get_plain_errors(tmp_path, capsys):
     blocker.write_text("x")
     assert main(["record", "--demo", "--out", str(blocker / "s.sympatherm")]) == 1
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_record_from_a_serial_probe_on_a_real_pseudo_terminal(tmp_path, capsys):
+    from monitor.virtual_device import VirtualSerialProbe
+
+    path = tmp_path / "serial.sympatherm"
+    with VirtualSerialProbe("success-fast", rate_hz=10.0, device_id="SIM-0042") as probe:
+        code = main(["record", "--port", probe.path, "--blocked", "left", "--patient-id", "SER-1",
+                     "--duration", "4", "--out", str(path), "--status-every", "1"])
+    assert code == 0, capsys.readouterr().err
+    store = SessionStore.open_read_only(path)
+    readings = store.readings()
+    devices = store.devices()
+    assert not store.simulated and store.info().patient_id == "SER-1"
+    store.close()
+    assert {r.limb for r in readings} == {Limb.LEFT, Limb.RIGHT}
+    assert len(readings) >= 20 and max(r.session_s for r in readings) <= 4.0
+    assert any(d.identity.get("device_id") == "SIM-0042" for d in devices), devices
