@@ -24,7 +24,8 @@ def detect_protocol(data: bytes) -> Protocol | None:
     """Decide from the bytes heard so far (pass everything since the port opened)."""
     if FrameDecoder().feed(data):
         return "binary"
-    samples = TextLineDecoder().feed(data)
+    # A first line cut by the moment the port opened still looks like text: keep it here.
+    samples = TextLineDecoder(at_line_start=True).feed(data)
     if len(samples) >= 2 or any(s.crc_checked for s in samples):
         return "text"
     return None

@@ -46,11 +46,15 @@ class TextLineDecoder:
     Counters: ``samples`` (good lines), ``crc_failures`` (a ``*XXXX`` CRC that did not
     match), ``malformed_lines`` (lines that start like a reading but are not one),
     ``ignored_lines`` (blank, comments, banners, non-ASCII noise), ``overlong_lines``.
+
+    Unless ``at_line_start`` is True, everything before the first line end is dropped:
+    a port opened in the middle of ``31.25,30.98`` would otherwise hand over ``25,30.98``,
+    a plausible reading that was never sent (text has no CRC to catch it).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, at_line_start: bool = False) -> None:
         self._buf = b""
-        self._overflow = False  # dropping the rest of an over-long line
+        self._overflow = not at_line_start  # dropping until the next line end
         self.samples = 0
         self.crc_failures = 0
         self.malformed_lines = 0
@@ -58,9 +62,10 @@ class TextLineDecoder:
         self.overlong_lines = 0
         self.last_error = ""
 
-    def reset(self) -> None:
+    def reset(self, at_line_start: bool = False) -> None:
+        """Forget partial input (e.g. after reopening the port); keep the counters."""
         self._buf = b""
-        self._overflow = False
+        self._overflow = not at_line_start
 
     def feed(self, data: bytes) -> list[TextSample]:
         if not data:
@@ -78,7 +83,7 @@ class TextLineDecoder:
             sample = self._parse_line(line)
             if sample is not None:
                 out.append(sample)
-        if len(rest) > MAX_LINE_BYTES:
+        if len(rest) > MAX_LINE_BYTES or (self._overflow and not lines):
             if not self._overflow:
                 self.overlong_lines += 1
                 self.last_error = f"line longer than {MAX_LINE_BYTES} bytes discarded"

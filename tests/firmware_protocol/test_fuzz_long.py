@@ -149,7 +149,7 @@ class Campaign:
                 stream[bit // 8] ^= 1 << (bit % 8)
         data = bytes(stream)
         got = []
-        dec = TextLineDecoder()
+        dec = TextLineDecoder(at_line_start=True)
         for piece in self.chunks(data):
             got += dec.feed(piece)
         sent = [TextSample(a, b, True) for a, b in values]

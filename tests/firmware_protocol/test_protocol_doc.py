@@ -88,11 +88,11 @@ def test_crc_check_value_stated_in_doc():
 
 def test_text_examples():
     text = blocks("text")["text-with-crc"].encode("ascii")
-    dec = TextLineDecoder()
+    dec = TextLineDecoder(at_line_start=True)
     assert dec.feed(text) == [TextSample(31.25, 30.98, True), TextSample(33.5, 32.0, True)]
     forms = re.search(r"\*\*Accepted forms\*\*.*?```text\n(.*?)```", DOC, re.DOTALL)[1]
     lines = forms.replace("<TAB>", "\t").encode("ascii")
-    assert TextLineDecoder().feed(lines) == [TextSample(31.25, 30.98)] * len(lines.splitlines())
+    assert TextLineDecoder(at_line_start=True).feed(lines) == [TextSample(31.25, 30.98)] * len(lines.splitlines())
 
 
 def test_ble_examples():

@@ -16,7 +16,7 @@ from firmware_protocol.textlines import TextLineDecoder, TextSample, encode_text
 ])
 @pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
 def test_accepted_forms(line, ending):
-    dec = TextLineDecoder()
+    dec = TextLineDecoder(at_line_start=True)
     assert dec.feed(line + ending) == [TextSample(31.25, 30.98)]
     assert dec.samples == 1
 
@@ -24,7 +24,7 @@ def test_accepted_forms(line, ending):
 def test_crc_suffix_checked():
     good = encode_text_line(31.25, 30.98, with_crc=True)
     assert good.startswith(b"31.25,30.98*") and len(good) == len(b"31.25,30.98*XXXX\n")
-    dec = TextLineDecoder()
+    dec = TextLineDecoder(at_line_start=True)
     assert dec.feed(good) == [TextSample(31.25, 30.98, crc_checked=True)]
     assert dec.feed(good.replace(b"31.25", b"31.26")) == []
     assert dec.crc_failures == 1
@@ -33,7 +33,7 @@ def test_crc_suffix_checked():
 
 
 def test_noise_is_ignored_and_counted():
-    dec = TextLineDecoder()
+    dec = TextLineDecoder(at_line_start=True)
     stream = (b"\xff\xfe\x00 boot\r\nSympaTherm hobby probe v0.3 ready\r\n# comment 1,2\n\n   \n"
               b"31.0\n" + b"9" * 300 + b"\n" + b"L:30 L:31\n" + b"20,21\n")
     assert dec.feed(stream) == [TextSample(20.0, 21.0)]
@@ -43,7 +43,7 @@ def test_noise_is_ignored_and_counted():
 
 
 def test_overlong_line_split_across_chunks_discarded_then_recovers():
-    dec = TextLineDecoder()
+    dec = TextLineDecoder(at_line_start=True)
     for _ in range(5):
         assert dec.feed(b"1" * 100) == []
     assert dec.feed(b"2,3\n4,5\n") == [TextSample(4.0, 5.0)]
@@ -52,11 +52,25 @@ def test_overlong_line_split_across_chunks_discarded_then_recovers():
 
 def test_lines_split_across_chunks():
     data = b"".join(encode_text_line(30 + i / 10, 29 + i / 10) for i in range(10))
-    dec = TextLineDecoder()
+    dec = TextLineDecoder(at_line_start=True)
     got = []
     for i in range(0, len(data), 3):
         got += dec.feed(data[i:i + 3])
     assert got == [TextSample(round(30 + i / 10, 2), round(29 + i / 10, 2)) for i in range(10)]
+
+
+def test_partial_first_line_after_opening_the_port_is_dropped():
+    # Opened in the middle of "31.25,30.98": "25,30.98" would be a reading never sent.
+    dec = TextLineDecoder()
+    assert dec.feed(b"25,3") == []
+    assert dec.feed(b"0.98\r\n31.30,31.00\r\n") == [TextSample(31.3, 31.0)]
+    assert (dec.malformed_lines, dec.overlong_lines) == (0, 0)
+    dec.reset()
+    assert dec.feed(b"1.40,31.10\n31.50,31.20\n") == [TextSample(31.5, 31.2)]
+    dec.reset(at_line_start=True)
+    assert dec.feed(b"31.60,31.30\n") == [TextSample(31.6, 31.3)]
+    # A stream that starts with a line end loses nothing.
+    assert TextLineDecoder().feed(b"\n30.00,30.10\n") == [TextSample(30.0, 30.1)]
 
 
 def test_detect_protocol():
