@@ -1,0 +1,170 @@
+"""The BLE source end to end: bleak's API and our code over bumble's in-process virtual link."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from bleak.backends.scanner import BaseBleakScanner
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
+
+from firmware_protocol.thermistor import Calibration
+from monitor.ble_peripheral import VirtualRadio
+from monitor.clock import SimulatedClock
+from monitor.model import ConnectionState, Limb
+from monitor.physiology import PatientModel
+from monitor.sources.ble import BLUETOOTH_UNAVAILABLE, BleSource, ble_key
+
+LEFT_ADDR = "F0:00:00:00:00:01"
+RIGHT_ADDR = "F0:00:00:00:00:02"
+FAST = (0.05, 0.1, 0.2)
+SPEED = 20.0
+
+
+@pytest.fixture
+def radio():
+    r = VirtualRadio()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def patient():
+    return PatientModel.from_scenario("success-fast", seed=5, blocked=Limb.LEFT), SimulatedClock(SPEED)
+
+
+def make_source(radio, *addresses, registry, **kwargs):
+    scanner, client = radio.bleak_backends()
+    options = {"scan_timeout_s": 2.0, "connect_timeout_s": 5.0, "backoff_s": FAST, **kwargs}
+    return BleSource(*addresses, registry=registry, scanner_backend=scanner, client_backend=client, **options)
+
+
+def count(readings, limb):
+    return sum(1 for r in readings if r.limb is limb)
+
+
+def test_one_thermometer_per_foot_streams_both_feet(radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock)
+    radio.add_thermometer(RIGHT_ADDR, "Thermo R", model, (Limb.RIGHT,), clock)
+    src = make_source(radio, LEFT_ADDR, RIGHT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 8 and count(c.readings, Limb.RIGHT) >= 8, what="both feet")
+    assert src.state is ConnectionState.STREAMING
+    assert src.sites == {LEFT_ADDR: {0: "toe"}, RIGHT_ADDR: {0: "toe"}}
+    assert {r.source for r in c.readings if r.limb is Limb.LEFT} == {ble_key(LEFT_ADDR)}
+    # What arrived is the patient's temperature (noise 0.03 °C), parsed from IEEE-11073 FLOATs.
+    for r in c.readings[:10]:
+        assert r.has_temperature
+    left = [r.celsius for r in c.readings if r.limb is Limb.LEFT]
+    right = [r.celsius for r in c.readings if r.limb is Limb.RIGHT]
+    assert 22.0 < np.mean(left) < 36.0 and 22.0 < np.mean(right) < 36.0
+    # The user's choice of sides was remembered in the registry.
+    assert registry.side(ble_key(LEFT_ADDR)) is Limb.LEFT and registry.side(ble_key(RIGHT_ADDR)) is Limb.RIGHT
+    assert src.identity.device_id == f"{LEFT_ADDR}+{RIGHT_ADDR}"
+
+
+def test_link_loss_reconnects_by_address(radio, patient, start_source, registry):
+    model, clock = patient
+    left = radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock)
+    radio.add_thermometer(RIGHT_ADDR, "Thermo R", model, (Limb.RIGHT,), clock)
+    src = make_source(radio, LEFT_ADDR, RIGHT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 3 and src.state is ConnectionState.STREAMING, what="streaming")
+    left.go_out_of_range()
+    c.wait(lambda: any(e.state is ConnectionState.LOST for e in c.events), what="the loss")
+    lost = next(e for e in c.events if e.state is ConnectionState.LOST)
+    assert "left foot thermometer Thermo L" in lost.reason and "lost" in lost.reason
+    # While it is away the right foot keeps streaming and retries say so in plain words.
+    before = count(c.readings, Limb.RIGHT)
+    c.wait(lambda: count(c.readings, Limb.RIGHT) >= before + 5, what="the right foot to continue")
+    c.wait(lambda: "trying again" in src.reason, what="a retry")
+    at_return = count(c.readings, Limb.LEFT)
+    left.come_back()
+    c.wait(lambda: src.state is ConnectionState.STREAMING and count(c.readings, Limb.LEFT) >= at_return + 5,
+           what="the left foot back")
+    assert src.reconnections == 1 and left.connections_seen == 2
+    states = [e.state for e in c.events]
+    assert states.index(ConnectionState.LOST) < states.index(ConnectionState.RECONNECTING) < len(states) - 1
+    assert states[-1] is ConnectionState.STREAMING
+    # An unsolicited drop while in range reconnects too.
+    left.drop_link()
+    c.wait(lambda: src.reconnections == 2 and src.state is ConnectionState.STREAMING, what="second reconnection")
+
+
+def test_one_device_with_two_channels_and_registry_swap(radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock)
+    registry.assign_side(ble_key(LEFT_ADDR), Limb.RIGHT, channel=0)  # the user swapped the cables
+    registry.set_calibration(ble_key(LEFT_ADDR), 1, Calibration(offset_c=1.5))
+    src = make_source(radio, LEFT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 10 and count(c.readings, Limb.RIGHT) >= 10, what="two channels")
+    # The model's left foot arrives on channel 0, which the registry put on the right foot;
+    # channel 1 (the model's right foot) is on the left, 1.5 °C higher after its calibration.
+    t = clock.now()
+    got_right = np.mean([r.celsius for r in c.readings if r.limb is Limb.RIGHT][-5:])
+    got_left = np.mean([r.celsius for r in c.readings if r.limb is Limb.LEFT][-5:])
+    assert abs(got_right - float(model.truth(Limb.LEFT, t))) < 1.0
+    assert abs(got_left - 1.5 - float(model.truth(Limb.RIGHT, t))) < 1.0
+
+
+def test_scan_picks_thermometers_the_registry_placed(radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
+    radio.add_thermometer(RIGHT_ADDR, "Thermo B", model, (Limb.RIGHT,), clock)
+    stranger = radio.add_thermometer("F0:00:00:00:00:09", "Someone else", model, (Limb.LEFT,), clock)
+    registry.assign_side(ble_key(RIGHT_ADDR), "left")  # B is on the left foot, A on the right
+    registry.assign_side(ble_key(LEFT_ADDR), "right")
+    src = make_source(radio, registry=registry, scan_timeout_s=0.5)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 5 and count(c.readings, Limb.RIGHT) >= 5, what="both feet")
+    assert {r.source for r in c.readings if r.limb is Limb.LEFT} == {ble_key(RIGHT_ADDR)}
+    assert {r.source for r in c.readings if r.limb is Limb.RIGHT} == {ble_key(LEFT_ADDR)}
+    assert stranger.connections_seen == 0
+
+
+def test_two_unplaced_thermometers_ask_the_user(radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
+    radio.add_thermometer(RIGHT_ADDR, "Thermo B", model, (Limb.RIGHT,), clock)
+    src = make_source(radio, registry=registry, scan_timeout_s=0.5)
+    c = start_source(src)
+    c.wait(lambda: "choose which foot" in src.reason, what="a request to assign sides")
+    assert not c.readings
+
+
+class _NoAdapterScanner(BaseBleakScanner):
+    """Stands in for BlueZ on a computer without an adapter: raises what bleak raises there."""
+
+    error: Exception = FileNotFoundError(2, "No such file or directory")
+
+    def __init__(self, detection_callback, service_uuids, *args, **kwargs):
+        super().__init__(detection_callback, service_uuids)
+
+    async def start(self):
+        raise self.error
+
+    async def stop(self):
+        pass
+
+
+@pytest.mark.parametrize("error", [
+    FileNotFoundError(2, "No such file or directory"),
+    BleakBluetoothNotAvailableError("no adapter", BleakBluetoothNotAvailableReason.NO_BLUETOOTH),
+    BleakDBusError("org.bluez.Error.NotReady", ["Resource Not Ready"]),
+])
+def test_no_bluetooth_is_said_in_plain_words(error, start_source, registry):
+    scanner = type("Failing", (_NoAdapterScanner,), {"error": error})
+    src = BleSource(LEFT_ADDR, registry=registry, scanner_backend=scanner, backoff_s=FAST)
+    c = start_source(src)
+    c.wait(lambda: src.reason == BLUETOOTH_UNAVAILABLE, what="the plain reason")
+    assert src.state is ConnectionState.CONNECTING
+
+
+@pytest.mark.skipif(os.path.exists("/run/dbus/system_bus_socket"), reason="this computer has a system D-Bus")
+def test_no_bluetooth_with_the_real_platform_backend(start_source, registry):
+    src = BleSource(LEFT_ADDR, registry=registry, backoff_s=FAST)
+    c = start_source(src)
+    c.wait(lambda: src.reason == BLUETOOTH_UNAVAILABLE, what="the plain reason")
