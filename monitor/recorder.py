@@ -38,19 +38,25 @@ class SessionRecorder:
 
     ``commit_interval_s``: real seconds between commits (a crash loses at most about this
     much); ``on_write_error(error or None)`` is called when writing fails and when it works
-    again; ``stop_at_s``: session time after which readings are not recorded.
+    again; ``stop_at_s``: session time after which readings are not recorded; ``registry``: the
+    :class:`monitor.registry.DeviceRegistry` whose calibrations are recorded (default: the user's).
     """
 
     def __init__(self, source: ProbeSource, store: SessionStore, pipeline, *,
                  commit_interval_s: float = 0.5,
                  on_write_error: Callable[[StoreWriteError | None], None] | None = None,
-                 stop_at_s: float | None = None) -> None:
+                 stop_at_s: float | None = None, registry=None) -> None:
         self.source = source
         self.store = store
         self.pipeline = pipeline
         self.commit_interval_s = commit_interval_s
         self.on_write_error = on_write_error
         self.stop_at_s = stop_at_s  # readings after this session time are not recorded (--duration)
+        if registry is None:
+            from monitor.registry import DeviceRegistry
+
+            registry = DeviceRegistry()
+        self.registry = registry  # where channel sides and calibrations come from
         self.write_error: StoreWriteError | None = None
         self.readings_received = 0
         self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
@@ -100,9 +106,28 @@ class SessionRecorder:
         if identity == self._identity:
             return
         self._identity = identity
-        calibrations = getattr(self.source, "calibrations", None)
-        self.store.add_device(identity, calibration=_plain(calibrations) if calibrations else None,
+        self.store.add_device(identity, calibration=self._calibration_of(identity),
                               added_s=self.source.clock.now())
+
+    def _calibration_of(self, identity) -> dict:
+        """Each channel's foot and calibration, as the device registry holds them for this device."""
+        if self.registry is None or getattr(identity, "simulated", False):
+            return {}
+        out: dict[str, dict] = {}
+        try:
+            channels = int(getattr(identity, "channels", 2) or 2)
+            limbs = self.registry.channel_limbs(identity.key, channels)
+            for channel in range(channels):
+                cal = self.registry.calibration(identity.key, channel)
+                entry: dict = {"limb": str(limbs[channel]) if limbs[channel] else None}
+                if cal is not None:
+                    entry.update(offset_c=cal.offset_c, gain=cal.gain, note=cal.note)
+                else:
+                    entry["calibration"] = "none"
+                out[f"channel {channel}"] = entry
+        except Exception as exc:  # a damaged registry must not stop a recording
+            out["registry"] = {"error": str(exc)}
+        return out
 
     # ---- markers -------------------------------------------------------------------------
     def add_marker(self, kind: MarkerKind | str, session_s: float | None = None, text: str = "") -> int:

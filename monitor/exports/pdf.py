@@ -387,12 +387,30 @@ def _markers_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
     return _table(rows, [36 * mm, 26 * mm, 98 * mm, 22 * mm])
 
 
+def _calibration_words(calibration: dict) -> str:
+    """{"channel 0": {"limb": "left", "offset_c": 0.25, "gain": 1.0, "note": ...}} in plain words."""
+    parts = []
+    for name, value in calibration.items():
+        if not isinstance(value, dict):
+            parts.append(f"{name}: {value}")
+            continue
+        where = f"{name} ({value['limb']})" if value.get("limb") else name
+        if "offset_c" in value:
+            text = f"{where}: offset {float(value['offset_c']):+.2f} °C, gain {float(value.get('gain', 1.0)):.4f}"
+            if value.get("note"):
+                text += f" ({value['note']})"
+        else:
+            text = f"{where}: " + str(value.get("calibration") or value.get("error") or "none")
+        parts.append(text)
+    return "; ".join(parts) or "none recorded"
+
+
 def _devices_table(data: SessionData, s: dict) -> Table:
     rows: list[list] = [["Device", "Foot", "Identity", "Calibration"]]
     for dev in data.devices:
         ident = ", ".join(f"{k} {v}" for k, v in dev.identity.items()
                           if k in ("device_id", "firmware", "probe_model", "usb_serial") and v)
-        cal = ", ".join(f"{k} {v}" for k, v in dev.calibration.items()) or "none recorded"
+        cal = _calibration_words(dev.calibration)
         rows.append([Paragraph(_t(dev.name), s["cell"]), str(dev.limb or "both"), Paragraph(_t(ident), s["cell"]),
                      Paragraph(_t(cal), s["cell"])])
     if len(rows) == 1:

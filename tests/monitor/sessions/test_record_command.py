@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from monitor.cli import main
 from monitor.exports import export_session
@@ -138,8 +139,11 @@ def test_bad_record_flags_get_plain_errors(tmp_path, capsys):
 
 
 def test_record_from_a_serial_probe_on_a_real_pseudo_terminal(tmp_path, capsys):
+    from firmware_protocol.thermistor import Calibration
+    from monitor.registry import DeviceRegistry
     from monitor.virtual_device import VirtualSerialProbe
 
+    DeviceRegistry().set_calibration("serial:SIM-0042", 0, Calibration(offset_c=0.25, gain=1.0, note="bench"))
     path = tmp_path / "serial.sympatherm"
     with VirtualSerialProbe("success-fast", rate_hz=10.0, device_id="SIM-0042") as probe:
         code = main(["record", "--port", probe.path, "--blocked", "left", "--patient-id", "SER-1",
@@ -152,4 +156,8 @@ def test_record_from_a_serial_probe_on_a_real_pseudo_terminal(tmp_path, capsys):
     store.close()
     assert {r.limb for r in readings} == {Limb.LEFT, Limb.RIGHT}
     assert len(readings) >= 20 and max(r.session_s for r in readings) <= 4.0
-    assert any(d.identity.get("device_id") == "SIM-0042" for d in devices), devices
+    probe_record = next(d for d in devices if d.identity.get("device_id") == "SIM-0042")
+    assert probe_record.calibration["channel 0"] == {"limb": "left", "offset_c": 0.25, "gain": 1.0, "note": "bench"}
+    assert probe_record.calibration["channel 1"] == {"limb": "right", "calibration": "none"}
+    report = "".join(p.extract_text() for p in PdfReader(export_session(path, "pdf", tmp_path / "s.pdf")).pages)
+    assert "channel 0 (left): offset +0.25 °C, gain 1.0000 (bench)" in report.replace("\n", " ")
