@@ -67,7 +67,7 @@ class SessionRecorder:
         self._verdicts_recorded = 0
         self._scheduled: list[Marker] = []
         self.finished = False
-        self._identity = None
+        self._device_keys: set[str] = set()
         self._record_setup()
 
     @property
@@ -101,11 +101,14 @@ class SessionRecorder:
             self.store.set_criteria(_plain(criteria))
 
     def _record_identity(self) -> None:
-        # A serial probe's identity becomes known (or changes) once it has said hello.
-        identity = self.source.identity
-        if identity == self._identity:
+        # A serial probe's identity is known once it streams (after its hello frame); a
+        # reconnection under a new port name is the same device (same key): one row.
+        if self.source.state is not ConnectionState.STREAMING:
             return
-        self._identity = identity
+        identity = self.source.identity
+        if identity.key in self._device_keys:
+            return
+        self._device_keys.add(identity.key)
         self.store.add_device(identity, calibration=self._calibration_of(identity),
                               added_s=self.source.clock.now())
 

@@ -15,6 +15,7 @@ retries; :meth:`SessionStore.relocate` saves everything to another file on reque
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -335,6 +336,7 @@ class SessionStore:
 
     def _take_lock(self) -> None:
         _OPEN_FOR_WRITING.add(self.path.resolve())
+        _add_pointer(self.path)
         try:
             import fcntl
         except ImportError:  # Windows: the pid in meta is the only liveness hint
@@ -509,6 +511,7 @@ class SessionStore:
         with contextlib.suppress(sqlite3.Error):
             self.connection.close()
         self._release_lock(old)
+        _remove_pointer(old)
         self.connection = dest
         self.path = target
         self._pending_readings.clear()
@@ -541,6 +544,8 @@ class SessionStore:
             pass  # committed data is safe in the WAL; SQLite folds it in at the next open
         self.connection.close()
         self._release_lock(self.path)
+        if status == STATUS_CLOSED:
+            _remove_pointer(self.path)
         self.closed = True
 
     def _release_lock(self, path: Path) -> None:
@@ -683,6 +688,52 @@ def _locked_elsewhere(path: Path) -> bool:
     return False
 
 
+# Sessions recorded outside the data folder (--out) are found again after a crash through a
+# small pointer file per open recording, removed when the session is closed cleanly.
+def _pointer_dir() -> Path:
+    folder = paths.data_dir() / "recording-now"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def _pointer_for(path: Path) -> Path:
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    return _pointer_dir() / f"{digest}.path"
+
+
+def _add_pointer(path: Path) -> None:
+    try:
+        pointer = _pointer_for(path)
+        fd = os.open(pointer, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(str(path.resolve()))
+    except OSError:
+        pass  # best effort: the session file itself is what matters
+
+
+def _remove_pointer(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        _pointer_for(path).unlink(missing_ok=True)
+
+
+def _pointed_sessions() -> list[Path]:
+    out = []
+    try:
+        pointers = sorted(_pointer_dir().glob("*.path"))
+    except OSError:
+        return []
+    for pointer in pointers:
+        try:
+            target = Path(pointer.read_text(encoding="utf-8").strip())
+        except (OSError, UnicodeDecodeError):
+            continue
+        if target.is_file():
+            out.append(target)
+        else:
+            pointer.unlink(missing_ok=True)  # the file was moved or deleted by the user
+    return out
+
+
 def list_session_files(folder: str | os.PathLike | None = None) -> list[Path]:
     base = Path(folder) if folder is not None else paths.sessions_dir()
     return sorted(p for p in base.glob(f"*{SUFFIX}") if p.is_file())
@@ -691,10 +742,16 @@ def list_session_files(folder: str | os.PathLike | None = None) -> list[Path]:
 def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Path]:
     """Sessions left 'recording' by a process that is no longer running (crash, kill, power cut).
 
-    Offer each for :meth:`SessionStore.open` with ``resume=True`` or :func:`close_unfinished`.
+    Looks in ``folder`` (default: the sessions folder, plus sessions recorded elsewhere with
+    ``--out`` that were never closed). Offer each for :meth:`SessionStore.open` with
+    ``resume=True`` or :func:`close_unfinished`.
     """
     found = []
-    for path in list_session_files(folder):
+    candidates = list_session_files(folder)
+    if folder is None:
+        known = {p.resolve() for p in candidates}
+        candidates += [p for p in _pointed_sessions() if p.resolve() not in known]
+    for path in candidates:
         if _locked_elsewhere(path):
             continue  # being recorded right now
         try:
@@ -704,6 +761,8 @@ def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Pa
         try:
             if store.status == STATUS_RECORDING:
                 found.append(path)
+            else:
+                _remove_pointer(path)
         except sqlite3.Error:
             pass
         finally:

@@ -71,9 +71,10 @@ def test_a_session_killed_with_sigkill_keeps_all_but_the_last_second_and_is_offe
         times = [r.session_s for r in readings if r.limb is limb]
         assert times == [float(i) for i in range(len(times))], "no hole, no duplicate"
     assert find_unfinished_sessions(folder) == [path]
+    assert find_unfinished_sessions() == [path], "found on the next start although it was recorded with --out"
 
     close_unfinished(path)
-    assert find_unfinished_sessions(folder) == []
+    assert find_unfinished_sessions(folder) == [] and find_unfinished_sessions() == []
     assert not Path(str(path) + "-wal").exists()
     assert SessionStore.open_read_only(path).reading_count() == len(readings)
     assert export_session(path, "pdf", tmp_path / "after-crash.pdf").stat().st_size > 0
