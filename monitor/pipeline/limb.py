@@ -141,6 +141,11 @@ class LimbTrack:
         a, b = self.n_done, len(self.t)
         if a == b:
             return
+        # A few new readings (live use): the scalar path is cheaper than numpy's per-call cost.
+        while b - a <= 32 and self._mode == _NORMAL and self._process_one(a):
+            a += 1
+            if a == b:
+                return
         cfg = self.cfg
         t = self.t.view
         raw = self.raw.view[a:b]
@@ -182,6 +187,74 @@ class LimbTrack:
         self._frozen_values()
         self._detect()
         self.v_done = len(self.vt)
+
+    def _process_one(self, a: int) -> bool:
+        """The common live case (one fresh, valid reading on a settled probe) in scalar Python.
+
+        It performs the same floating-point operations as the vectorised path, so the results
+        are identical (the live-equals-batch tests check this). Returns False, having changed
+        nothing, when the reading needs the general path (fault, gap, first readings).
+        """
+        cfg = self.cfg
+        t = float(self.t._data[a])
+        raw = float(self.raw._data[a])
+        lo, hi = cfg.valid_range_c
+        if self.status._data[a] != 0 or not lo <= raw <= hi or self._fault_flag != 0 or a == 0:
+            return False
+        seq, devt = self.seq._data, self.devt._data
+        if (seq[a] != _NO_SEQ and seq[a] == seq[a - 1]) or devt[a] == devt[a - 1]:
+            return False
+        if t - float(self.t._data[a - 1]) > cfg.gap_s:
+            return False
+        m = cfg.median_points
+        k = len(self.vt)
+        if k < m - 1:
+            return False
+        self.valid._data[a] = True
+        self.n_done = a + 1
+        self.vidx.append(a)
+        self.vt.append(t)
+        self.vraw.append(raw)
+        vt, vr = self.vt.view, self.vraw.view
+        med = sorted(vr[k - m + 1 : k + 1].tolist())[m // 2]
+        self.vmed.append(med)
+        self.vcum.append(float(self.vcum._data[k]) + med)
+        cum = self.vcum._data
+        j = int(vt.searchsorted(t - cfg.fast_mean_s, side="right"))
+        self.vfast.append(float(cum[k + 1] - cum[j]) / (k + 1 - j))
+        j = int(vt.searchsorted(t - cfg.smoothing_window_s, side="right"))
+        smooth = float(cum[k + 1] - cum[j]) / (k + 1 - j)
+        self.vsmooth.append(smooth)
+        self.smooth._data[a] = smooth
+        # Frozen value (as _frozen_values)
+        d = abs(raw - float(vr[k - 1]))
+        if d > 0:
+            self._resolution = min(self._resolution, d)
+        same = d == 0
+        run_from = self._same_since_idx if same else k
+        frozen = (same and self._resolution < cfg.frozen_resolution_c
+                  and t - float(vt[run_from]) >= cfg.frozen_identical_s)
+        if frozen and self._frozen_seg is None:
+            self._frozen_seg = OpenSegment(ArtefactKind.FROZEN, float(vt[run_from]), excluded_from_s=t)
+            self.segments.append(self._frozen_seg)
+        elif not frozen and self._frozen_seg is not None:
+            self._frozen_seg.end_s = t
+            self._frozen_seg = None
+        if frozen:
+            self.flags._data[a] |= FLAG_FROZEN
+        self._same_since_idx = run_from
+        # Touch and lift onset (as _detect in its normal mode)
+        fast = self.vfast._data
+        j10 = int(vt.searchsorted(t - cfg.step_window_s, side="left"))
+        j30 = int(vt.searchsorted(t - 30.0, side="left"))
+        step = fast[k] - fast[j10]
+        fall30 = fast[k] - fast[j30]
+        touch = step >= cfg.touch_step_c
+        fast_fall = step <= -cfg.lift_step_c
+        if touch or fast_fall or fall30 <= -cfg.lift_slow_step_c:
+            self._start_event(k, j10 if touch or fast_fall else j30, touch=bool(touch))
+        self.v_done = k + 1
+        return True
 
     def _fault_runs(self, tc: np.ndarray, flag: np.ndarray) -> None:
         prev = np.concatenate(([self._fault_flag], flag[:-1]))

@@ -62,3 +62,26 @@ def test_live_processing_gives_the_batch_results(scenario):
     assert result.verdict == batch_pipe.verdict
     assert [v.state for _, v in live.verdict_changes][-1] == live.verdict.state
     assert set(seen_states) <= {v.state for _, v in live.verdict_changes} | {seen_states[0]}
+
+
+@pytest.mark.parametrize("scenario", ["touch", "probe-lift", "dropout", "sensor-fault"])
+def test_results_after_every_single_reading_equal_the_batch(scenario):
+    """Exercises the scalar one-reading path against the vectorised one."""
+    rec = simulate(scenario, seed=5, blocked=Limb.LEFT, observe_after_s=1800.0)
+    inj = rec.model.injection_s
+    batch = BlockPipeline(Limb.LEFT)
+    for limb, arrays in rec.limbs.items():
+        batch.push_arrays(limb, *arrays)
+    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
+    batch.finish()
+    live = BlockPipeline(Limb.LEFT)
+    live.add_marker(Marker(MarkerKind.INJECTION, inj))
+    for r in _interleaved(rec):
+        live.push(r)
+        live.verdict  # noqa: B018 - processing after every reading is the point
+    live.finish()
+    assert live.artefacts == batch.artefacts and live.verdict_changes == batch.verdict_changes
+    for limb in Limb:
+        a, b = live.series(limb), batch.series(limb)
+        np.testing.assert_array_equal(a.smooth_c, b.smooth_c)
+        np.testing.assert_array_equal(a.flags, b.flags)
