@@ -105,13 +105,14 @@ class BleSource(ProbeSource):
     """Bluetooth LE thermometers for one or both feet.
 
     ``addresses``: one or two device addresses, left foot first (a single two-channel device
-    covers both feet). With none, the source scans for thermometers and uses those the
+    covers both feet); ``swap_sides=True`` says the user swapped them (or, for a two-channel
+    device, that channel 0 is the right foot), and is remembered in the registry. With none, the source scans for thermometers and uses those the
     device registry has placed on a foot (or the only one found).
     """
 
     def __init__(self, *addresses: str, clock: SessionClock | None = None, registry=None,
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 20.0,
-                 backoff_s: Sequence[float] = DEFAULT_BACKOFF_S,
+                 backoff_s: Sequence[float] = DEFAULT_BACKOFF_S, swap_sides: bool | None = None,
                  scanner_backend: type | None = None, client_backend: type | None = None) -> None:
         super().__init__(clock if clock is not None else MonotonicClock())
         if len(addresses) > 2:
@@ -119,6 +120,9 @@ class BleSource(ProbeSource):
         if not backoff_s or any(d <= 0 for d in backoff_s):
             raise ValueError("backoff delays must be positive")
         self.addresses = tuple(a.strip().upper() for a in addresses if a.strip())
+        self.swap_sides = swap_sides
+        if swap_sides and len(self.addresses) == 2:
+            self.addresses = self.addresses[::-1]
         self.scan_timeout_s = scan_timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.backoff_s = tuple(backoff_s)
@@ -370,6 +374,9 @@ class BleSource(ProbeSource):
                         registry.assign_side(link.key, side)
             link.limbs = (side,)
         else:
+            if self.swap_sides is not None and link.channels == 2:
+                with contextlib.suppress(OSError, ValueError):
+                    registry.assign_side(link.key, Limb.RIGHT if self.swap_sides else Limb.LEFT, channel=0)
             link.limbs = registry.channel_limbs(link.key, link.channels)
         link.calibrations = {ch: cal for ch in range(link.channels)
                              if (cal := registry.calibration(link.key, ch)) is not None}

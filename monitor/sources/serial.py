@@ -94,11 +94,14 @@ class SerialSource(ProbeSource):
     ``port``: a device path the user chose, or None to find a probe by itself among
     ``discovery()`` (default: pyserial's ``comports()``). ``registry``: the device registry
     for side assignments and calibrations (default: the user's; pass one explicitly in tests).
+    ``swap_sides``: the user's choice for a two-channel probe (True: channel 0 is the right
+    foot), stored in the registry; None keeps what the registry says.
     """
 
     def __init__(self, port: str | None = None, baud: int = DEFAULT_BAUD, *, clock: SessionClock | None = None,
                  discovery: PortDiscovery | None = None, registry=None, protocol: ProtocolChoice = "auto",
                  listen_s: float = 3.0, poll_s: float = 0.2, silence_s: float = SILENCE_S,
+                 swap_sides: bool | None = None,
                  open_port: Callable[[str, int], serial.Serial] | None = None) -> None:
         super().__init__(clock if clock is not None else MonotonicClock())
         if protocol not in ("auto", "binary", "text"):
@@ -111,6 +114,7 @@ class SerialSource(ProbeSource):
         self.listen_s = listen_s
         self.poll_s = poll_s
         self.silence_s = silence_s
+        self.swap_sides = swap_sides
         self._discovery = discovery if discovery is not None else system_ports
         self._registry = registry
         self._open_port = open_port if open_port is not None else _open_serial
@@ -487,6 +491,9 @@ class SerialSource(ProbeSource):
         key, channels = self._identity.key, self._identity.channels
         try:
             registry.remember(self._identity)
+            if self.swap_sides is not None and channels == 2:
+                # The user just chose the sides (e.g. in the setup dialog): remember that choice.
+                registry.assign_side(key, Limb.RIGHT if self.swap_sides else Limb.LEFT, channel=0)
             limbs = registry.channel_limbs(key, channels)
             self._calibrations = {i: c for i in range(channels) if (c := registry.calibration(key, i)) is not None}
         except (OSError, ValueError) as exc:

@@ -1,0 +1,142 @@
+"""Listing the probes a user can choose from: serial ports and Bluetooth thermometers.
+
+Discovery only looks: serial ports are listed from the operating system (nothing is opened
+or written), Bluetooth thermometers are found by a short scan for the Health Thermometer
+and Environmental Sensing services. Each :class:`DiscoveredProbe` says in plain words what
+it is and makes its :class:`~monitor.sources.base.ProbeSource` on request. The simulated
+patient is always available too (:func:`simulated_probe`); callers decide whether to show it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from monitor.model import Limb
+from monitor.sources.base import ProbeSource
+from monitor.sources.ports import PortDiscovery, PortInfo, system_ports
+
+
+@dataclass
+class DiscoveredProbe:
+    """One probe the user may choose. ``make_source(swap_sides=...)`` opens it."""
+
+    kind: str  # serial | ble | simulated | unavailable
+    name: str
+    state: str  # plain words, e.g. "SympaTherm probe, USB serial ST-0042" or why it cannot be used
+    key: str = ""  # registry key when known before connecting (BLE address); "" for serial ports
+    address: str = ""  # port path or Bluetooth address
+    usable: bool = True
+    side: Limb | None = None  # what the device registry says, for one-foot devices
+    _factory: Callable[..., ProbeSource] | None = field(default=None, repr=False)
+
+    def make_source(self, swap_sides: bool = False, **kwargs) -> ProbeSource:
+        if not self.usable or self._factory is None:
+            raise ValueError(f"{self.name} cannot be used: {self.state}")
+        return self._factory(swap_sides=swap_sides, **kwargs)
+
+
+def discover(*, serial: bool = True, ble: bool = True, ble_timeout_s: float = 3.0,
+             ports: PortDiscovery | None = None, registry=None,
+             scanner_backend: type | None = None, client_backend: type | None = None) -> list[DiscoveredProbe]:
+    """Serial ports, then Bluetooth thermometers (or one entry saying why Bluetooth cannot be used)."""
+    found: list[DiscoveredProbe] = []
+    if serial:
+        found.extend(serial_probes(ports or system_ports))
+    if ble:
+        found.extend(ble_probes(ble_timeout_s, registry=registry, scanner_backend=scanner_backend,
+                                client_backend=client_backend))
+    return found
+
+
+def serial_probes(ports: PortDiscovery = system_ports) -> list[DiscoveredProbe]:
+    out = []
+    try:
+        listed = ports()
+    except Exception as exc:  # noqa: BLE001 - an OS listing failure is reported, not raised
+        return [DiscoveredProbe("unavailable", "Serial ports", f"cannot list serial ports ({exc})", usable=False)]
+    for info in sorted(listed, key=lambda p: (not p.is_known_probe, p.device)):
+        out.append(_serial_entry(info))
+    return out
+
+
+def _serial_entry(info: PortInfo) -> DiscoveredProbe:
+    from monitor.sources.serial import SerialSource
+
+    if info.is_known_probe:
+        state = "SympaTherm probe" + (f", USB serial {info.serial_number}" if info.serial_number else "")
+    else:
+        state = ("unknown serial device (it is only listened to, never written to unless you choose it): "
+                 + info.describe())
+
+    def factory(swap_sides: bool = False, **kwargs) -> ProbeSource:
+        return SerialSource(info.device, swap_sides=swap_sides, **kwargs)
+
+    return DiscoveredProbe("serial", f"Serial probe on {info.device}", state, address=info.device,
+                           _factory=factory)
+
+
+def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type | None = None,
+               client_backend: type | None = None) -> list[DiscoveredProbe]:
+    """Bluetooth thermometers in range (a blocking scan of ``timeout_s``)."""
+    from bleak import BleakScanner
+
+    from monitor.sources.ble import (
+        BLUETOOTH_UNAVAILABLE,
+        THERMOMETER_SERVICES,
+        BleSource,
+        ble_key,
+        is_bluetooth_unavailable,
+    )
+
+    async def scan():
+        return await BleakScanner.discover(timeout=timeout_s, return_adv=True,
+                                           service_uuids=list(THERMOMETER_SERVICES), backend=scanner_backend)
+
+    try:
+        found = _run_async(scan())
+    except Exception as exc:  # noqa: BLE001 - turned into plain words below
+        why = BLUETOOTH_UNAVAILABLE if is_bluetooth_unavailable(exc) else f"Bluetooth scan failed ({exc})"
+        return [DiscoveredProbe("unavailable", "Bluetooth thermometers", why, usable=False)]
+    if registry is None:
+        from monitor.registry import DeviceRegistry
+
+        registry = DeviceRegistry()
+    out = []
+    for device, adv in sorted(found.values(), key=lambda d: d[0].address):
+        key = ble_key(device.address)
+        side = registry.side(key)
+        state = f"Bluetooth thermometer, signal {adv.rssi} dBm" + (f", on the {side} foot" if side else "")
+
+        def factory(swap_sides: bool = False, _address: str = device.address, **kwargs) -> ProbeSource:
+            return BleSource(_address, swap_sides=swap_sides, scanner_backend=scanner_backend,
+                             client_backend=client_backend, **kwargs)
+
+        out.append(DiscoveredProbe("ble", device.name or device.address, state, key=key,
+                                   address=device.address, side=side, _factory=factory))
+    return out
+
+
+def _run_async(coro):
+    """Run ``coro`` to completion from synchronous code, even if this thread has a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def simulated_probe(scenario: str = "success-fast", seed: int = 1, speed: float = 1.0,
+                    blocked: Limb = Limb.LEFT) -> DiscoveredProbe:
+    from monitor.sources.simulated import SimulatedSource
+
+    def factory(swap_sides: bool = False, **kwargs) -> ProbeSource:
+        return SimulatedSource(kwargs.get("scenario", scenario), seed=kwargs.get("seed", seed),
+                               speed=kwargs.get("speed", speed), blocked=kwargs.get("blocked", blocked))
+
+    return DiscoveredProbe("simulated", "Simulated patient", "always available (not a real patient)",
+                           key="simulated", _factory=factory)
