@@ -32,7 +32,8 @@ class GrowableArray:
             return
         while cap < need:
             cap *= 2
-        grown = np.full(cap, self._fill, dtype=self._data.dtype)
+        # Only the filled part is ever read, so the new tail need not be initialised.
+        grown = np.empty(cap, dtype=self._data.dtype)
         grown[: self._n] = self._data[: self._n]
         self._data = grown
 

@@ -47,6 +47,15 @@ def _run_starts(cond: np.ndarray, times: np.ndarray, carried: float | None) -> n
     return np.where(cond, starts, np.nan)
 
 
+def _median5(x: np.ndarray) -> np.ndarray:
+    """Median of every 5 consecutive values by a min/max network: picks the same element as sorting."""
+    n = x.shape[0] - 4
+    a, b, c, d, e = (x[i : i + n] for i in range(5))
+    f = np.maximum(np.minimum(a, b), np.minimum(c, d))
+    g = np.minimum(np.maximum(a, b), np.maximum(c, d))
+    return np.maximum(np.minimum(np.maximum(e, f), g), np.minimum(e, f))
+
+
 class LimbTrack:
     def __init__(self, limb: Limb, cfg: PipelineConfig) -> None:
         self.limb = limb
@@ -292,8 +301,11 @@ class LimbTrack:
             med[k - va] = np.median(vr[: k + 1])
         if vb > max(va, head):
             s = max(va, head)
-            windows = sliding_window_view(vr[s - m + 1 : vb], m)
-            med[s - va :] = np.sort(windows, axis=1)[:, m // 2]
+            if m == 5:
+                med[s - va :] = _median5(vr[s - 4 : vb])
+            else:
+                windows = sliding_window_view(vr[s - m + 1 : vb], m)
+                med[s - va :] = np.sort(windows, axis=1)[:, m // 2]
         self.vmed.extend(med)
         cum0 = self.vcum.last()
         self.vcum.extend(np.cumsum(np.concatenate(([cum0], med)))[1:])
@@ -351,11 +363,18 @@ class LimbTrack:
         vt, vmed = self.vt.view, self.vmed.view
         step, j_step = self._change_over(va, vb, cfg.step_window_s)
         d30, j30 = self._change_over(va, vb, 30.0)
-        d60, j60 = self._change_over(va, vb, 60.0)
+        d60 = j60 = None  # only needed while settling (the first minutes)
         k = va
         while k < vb:
             s = slice(k - va, vb - va)
             if self._mode == _SETTLING:
+                if d60 is None:
+                    # Settling lasts at most settle_max_s: look no further than that.
+                    stop = int(np.searchsorted(vt, self.first_valid_s + cfg.settle_max_s, side="right")) + 1
+                    stop = min(max(stop, k + 1), vb)
+                    d60 = np.full(vb - va, np.nan)
+                    j60 = np.zeros(vb - va, dtype=np.int64)
+                    d60[k - va : stop - va], j60[k - va : stop - va] = self._change_over(k, stop, 60.0)
                 since = vt[k:vb] - self.first_valid_s
                 span = vt[k:vb] - vt[j60[s]]
                 rate_ok = np.abs(d60[s]) <= cfg.settle_rate_c_per_min * (span / 60.0)
