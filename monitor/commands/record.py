@@ -212,7 +212,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _finish(recorder, store, reason: str, stop: threading.Event, signals_seen: list) -> int:
-    from monitor.store import StoreWriteError
+    """Close the session; if the disk refuses, retry until space returns or, on a further
+    Ctrl-C, save everything to the user's data folder instead."""
+    from monitor.store import StoreError, StoreWriteError, default_session_path
 
     seen = len(signals_seen)
     while True:
@@ -220,13 +222,31 @@ def _finish(recorder, store, reason: str, stop: threading.Event, signals_seen: l
             recorder.finish(end_reason=reason)
             break
         except StoreWriteError as exc:
-            if len(signals_seen) > seen + 0:
-                _error(f"{exc} Stopping as asked; unsaved readings: {store.pending_count}.")
-                return 1
-            _error(f"{exc} Retrying every 2 s; free some space, or press Ctrl-C again to give up.")
+            if len(signals_seen) > seen:
+                rescue = default_session_path(_info_of(store))
+                rescue = rescue.with_name(rescue.stem + "-rescued" + rescue.suffix)
+                try:
+                    store.relocate(rescue)
+                    recorder.finish(end_reason=reason)
+                except StoreError as again:
+                    _error(f"{again} Unsaved readings: {store.pending_count}.")
+                    return 1
+                print(f"Saved the whole session to {rescue} instead.", flush=True)
+                break
+            _error(f"{exc} Retrying every 2 s; free some space, or press Ctrl-C again to save the session "
+                   "to your data folder instead.")
             seen = len(signals_seen)
             stop.clear()
             stop.wait(2.0)
     print(status_line(recorder, recorder.pipeline.snapshot()), flush=True)
     print(f"Session saved: {store.path} ({recorder.readings_received} readings)", flush=True)
     return 0
+
+
+def _info_of(store):
+    try:
+        return store.info()
+    except Exception:  # the file may be unreadable too; a name is all that is needed
+        from monitor.model import SessionInfo
+
+        return SessionInfo()

@@ -162,3 +162,39 @@ def test_record_from_a_serial_probe_on_a_real_pseudo_terminal(tmp_path, capsys):
     assert probe_record.calibration["channel 1"] == {"limb": "right", "calibration": "none"}
     report = "".join(p.extract_text() for p in PdfReader(export_session(path, "pdf", tmp_path / "s.pdf")).pages)
     assert "channel 0 (left): offset +0.25 °C, gain 1.0000 (bench)" in report.replace("\n", " ")
+
+
+def test_when_the_disk_stays_full_a_second_ctrl_c_saves_the_session_to_the_data_folder(tmp_path, capsys):
+    from monitor import paths
+    from monitor.clock import SimulatedClock
+    from monitor.commands.record import _finish
+    from monitor.model import SessionInfo
+    from monitor.pipeline import BlockPipeline
+    from monitor.recorder import SessionRecorder
+    from monitor.sources.simulated import SimulatedSource
+
+    source = SimulatedSource("success-fast", clock=SimulatedClock(manual=True))
+    store = SessionStore.create(SessionInfo(patient_id="FULL-1", blocked=Limb.LEFT, simulated=True),
+                                tmp_path / "full.sympatherm")
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    source.start()
+    source.step_to(10)
+    recorder.pump()
+    store.connection.execute(f"PRAGMA max_page_count={store.connection.execute('PRAGMA page_count').fetchone()[0]}")
+    source.step_to(1500)
+    signals_seen: list[int] = []
+    stop = threading.Event()
+
+    def press_ctrl_c_again() -> None:
+        signals_seen.append(signal.SIGINT)
+        stop.set()
+
+    threading.Timer(0.2, press_ctrl_c_again).start()
+    assert _finish(recorder, store, "stopped by a signal", stop, signals_seen) == 0
+    out, err = capsys.readouterr()
+    assert "disk is full" in err and "press Ctrl-C again" in err
+    assert store.path.parent == paths.sessions_dir() and store.path.name.endswith("-rescued.sympatherm")
+    assert f"Saved the whole session to {store.path}" in out
+    rescued = SessionStore.open_read_only(store.path)
+    assert rescued.reading_count() == 2 * 1501 and rescued.status == "closed"
+    rescued.close()
