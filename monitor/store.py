@@ -183,14 +183,15 @@ def sanitize_filename_part(text: str, max_len: int = 40) -> str:
     return cleaned[:max_len] or "anonymous"
 
 
-def default_session_path(info: SessionInfo, started_wall: float | None = None) -> Path:
+def default_session_path(info: SessionInfo, started_wall: float | None = None,
+                         folder: Path | None = None) -> Path:
     stamp = datetime.fromtimestamp(started_wall or time.time()).strftime("%Y%m%d-%H%M%S")
     parts = [stamp, sanitize_filename_part(info.patient_id) if info.patient_id else "anonymous"]
     if info.blocked:
         parts.append(str(info.blocked))
     if info.simulated:
         parts.append("SIMULATED")
-    folder = paths.sessions_dir()
+    folder = folder if folder is not None else paths.sessions_dir()
     path = folder / ("_".join(parts) + SUFFIX)
     n = 2
     while path.exists():
@@ -269,7 +270,12 @@ class SessionStore:
                started_wall: float | None = None, source_description: str = "") -> SessionStore:
         """Create a new session file (0600) and write its descriptive fields at once."""
         started_wall = started_wall if started_wall is not None else time.time()
-        target = Path(path) if path is not None else default_session_path(info, started_wall)
+        if path is None:
+            target = default_session_path(info, started_wall)
+        elif Path(path).is_dir():  # a folder: a new, sanitised name inside it
+            target = default_session_path(info, started_wall, Path(path))
+        else:
+            target = Path(path)
         _create_private_file(target)
         try:
             con = sqlite3.connect(target, isolation_level=None, check_same_thread=False)

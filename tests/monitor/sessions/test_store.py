@@ -241,3 +241,9 @@ def test_file_names_from_user_input_are_sanitised():
     store = SessionStore.create(_info(patient_id="../evil/../name"))
     assert store.path.parent == paths.sessions_dir()
     store.close()
+
+
+def test_a_folder_given_as_the_path_gets_a_new_sanitised_file_inside_it(tmp_path):
+    store = SessionStore.create(_info(patient_id="a/b c"), tmp_path)
+    assert store.path.parent == tmp_path and "a-b-c" in store.path.name and store.path.suffix == ".sympatherm"
+    store.close()
