@@ -72,7 +72,7 @@ class _NotFound(Exception):
     pass
 
 
-class _NotAThermometer(Exception):
+class _Unusable(Exception):
     pass
 
 
@@ -301,7 +301,7 @@ class BleSource(ProbeSource):
             self._set_state(waiting, BLUETOOTH_UNAVAILABLE)
             return max(delay, UNAVAILABLE_RETRY_S)
         what = link.describe() if link is not None else "Bluetooth thermometers"
-        if isinstance(exc, _NotFound | _NotAThermometer):
+        if isinstance(exc, _NotFound | _Unusable):
             why = str(exc)
         elif isinstance(exc, TimeoutError):
             why = f"connecting to the {what} timed out"
@@ -357,7 +357,7 @@ class BleSource(ProbeSource):
             for channel, char in enumerate(ess_chars):
                 await client.start_notify(char, functools.partial(self._on_ess, link, channel))
             return
-        raise _NotAThermometer(f"{link.address} offers no Health Thermometer or Environmental Sensing temperature")
+        raise _Unusable(f"{link.address} offers no Health Thermometer or Environmental Sensing temperature")
 
     def _assign_limbs(self, link: _Link) -> None:
         """Which foot each channel is: the order of the addresses given, else the registry."""
@@ -367,6 +367,9 @@ class BleSource(ProbeSource):
             registry.remember(identity)
         if link.channels == 1:
             side = registry.side(link.key)
+            if not self.addresses and side is None:
+                # Found by scanning, and nobody said which foot it is on: do not guess.
+                raise _Unusable(f"choose which foot the {link.describe()} is on")
             if len(self.addresses) == 2 or side is None:
                 side = (Limb.LEFT, Limb.RIGHT)[link.position]
                 if len(self.addresses) == 2:  # the user just said which foot: remember it

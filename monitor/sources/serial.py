@@ -43,7 +43,9 @@ from monitor.sources.ports import PortDiscovery, PortInfo, system_ports
 
 DEFAULT_BAUD = 115200
 SNIFF_LIMIT = 8192  # bytes kept while deciding the protocol
-IDENTIFY_WAIT_S = 1.0  # how long binary samples wait for the hello frame that names the device
+# How long binary samples wait for the hello frame that names the device, counted from the
+# first good frame (a board reset by opening the port may need a second or two to boot).
+IDENTIFY_WAIT_S = 2.0
 SILENCE_S = 5.0  # no bytes for this long on an open port: say so (the link may be dead)
 REFUSE_SILENT_S = 30.0  # a port that sent nothing we understand is listened to again after this
 
@@ -83,6 +85,7 @@ class _Connection:
     good_since_open: bool = False
     verified: bool = False
     identity_requested: bool = False
+    binary_since: float | None = None  # session time the binary protocol was recognised
     pending: list[tuple[SampleFrame, float, float]] = field(default_factory=list)
     last_bytes_at: float = 0.0
     counters_at_open: tuple[int, int] = (0, 0)
@@ -187,7 +190,8 @@ class SerialSource(ProbeSource):
             self._handle_bytes(conn, data, now, self.clock.wall())
         elif not os.path.exists(conn.info.device):
             raise _PortGone(f"cable unplugged: {conn.info.device} disappeared")
-        if conn.protocol == "binary" and not conn.verified and now - conn.opened_at > IDENTIFY_WAIT_S:
+        if (conn.protocol == "binary" and not conn.verified and conn.binary_since is not None
+                and now - conn.binary_since > IDENTIFY_WAIT_S):
             self._identify_timeout(conn)
         if not data and now - max(conn.last_bytes_at, conn.opened_at) > self.silence_s and self.state is ConnectionState.STREAMING:
                 self._set_state(ConnectionState.LOST,
@@ -325,6 +329,7 @@ class SerialSource(ProbeSource):
         self.protocol = protocol
         if protocol == "binary":
             self._binary.reset()
+            conn.binary_since = self.clock.now()
             self._target_from_port(conn)
             t = self._target
             if t is not None and t.device_id:
@@ -391,8 +396,8 @@ class SerialSource(ProbeSource):
     def _identify_timeout(self, conn: _Connection) -> None:
         t = self._target
         if t is not None and t.device_id:
-            # It would not say who it is, and nothing else proves it is our probe.
-            self._refuse(conn.info.device, forever=True)
+            # It would not say who it is, and nothing else proves it is our probe: try it again later.
+            self._refuse(conn.info.device, forever=False)
             raise _PortGone(f"the device on {conn.info.device} did not identify itself; "
                             f"still waiting for {t.describe()}")
         conn.verified = True
@@ -490,7 +495,8 @@ class SerialSource(ProbeSource):
             registry = self._registry = DeviceRegistry()
         key, channels = self._identity.key, self._identity.channels
         try:
-            registry.remember(self._identity)
+            if self._hello is not None or self._identity.usb_serial:
+                registry.remember(self._identity)  # a lasting identity (not just a port name)
             if self.swap_sides is not None and channels == 2:
                 # The user just chose the sides (e.g. in the setup dialog): remember that choice.
                 registry.assign_side(key, Limb.RIGHT if self.swap_sides else Limb.LEFT, channel=0)

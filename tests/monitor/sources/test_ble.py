@@ -135,6 +135,18 @@ def test_two_unplaced_thermometers_ask_the_user(radio, patient, start_source, re
     assert not c.readings
 
 
+def test_a_lone_unplaced_thermometer_is_not_put_on_a_foot_by_guessing(radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
+    src = make_source(radio, registry=registry, scan_timeout_s=0.5)
+    c = start_source(src)
+    c.wait(lambda: "choose which foot the thermometer Thermo A is on" in src.reason, what="a request to choose")
+    assert not c.readings
+    registry.assign_side(ble_key(LEFT_ADDR), "right")  # the user answers (e.g. in the setup dialog)
+    c.wait(lambda: count(c.readings, Limb.RIGHT) >= 3, what="readings on the chosen foot")
+    assert count(c.readings, Limb.LEFT) == 0
+
+
 class _NoAdapterScanner(BaseBleakScanner):
     """Stands in for BlueZ on a computer without an adapter: raises what bleak raises there."""
 
