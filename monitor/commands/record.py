@@ -41,6 +41,8 @@ def register(sub) -> None:
     p.add_argument("--levels", default="", help="vertebral levels, e.g. L2-L3")
     p.add_argument("--drug", default="", help="drug and volume, e.g. 7 mL ropivacaine 0.5 %%")
     p.add_argument("--criteria", default="default", help="named criteria preset (default: default)")
+    p.add_argument("--core-c", type=float, metavar="C", help="core temperature in °C (needed by --criteria core-3)")
+    p.add_argument("--room-c", type=float, metavar="C", help="room temperature in °C, for the report")
     p.add_argument("--injection-at", type=float, metavar="SECONDS",
                    help="place the injection mark at this session time (with --demo the default is the "
                         "simulated physician's injection time)")
@@ -141,10 +143,11 @@ def run(args: argparse.Namespace) -> int:
             return 2
         blocked = Limb.LEFT
     info = SessionInfo(patient_id=args.patient_id, blocked=blocked, operator=args.operator, nurse=args.nurse,
-                       levels=args.levels, drug=args.drug, simulated=bool(args.demo))
+                       levels=args.levels, drug=args.drug, simulated=bool(args.demo), core_c=args.core_c,
+                       room_c=args.room_c)
     try:
         source = build_source(args, blocked)
-        pipeline = BlockPipeline(blocked, criteria=args.criteria)
+        pipeline = BlockPipeline(blocked, criteria=args.criteria, core_c=args.core_c)
     except (ValueError, ImportError) as exc:
         _error(str(exc))
         return 2
