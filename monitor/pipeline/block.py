@@ -398,13 +398,14 @@ class BlockPipeline:
         cfg = self.config
         track = self._tracks[limb]
         start_s = end_s - cfg.baseline_window_s
-        t = track.t.view
-        lo, hi = np.searchsorted(t, start_s, side="left"), np.searchsorted(t, end_s, side="right")
-        valid = track.valid.view[lo:hi]
-        flags = track.flags.view[lo:hi]
-        raw = track.raw.view[lo:hi]
-        tw = t[lo:hi]
-        eligible = valid & (flags == 0)
+        # Valid readings only, spike-filtered (median of 5), so one wild reading cannot shift it.
+        vt = track.vt.view
+        lo, hi = np.searchsorted(vt, start_s, side="left"), np.searchsorted(vt, end_s, side="right")
+        flags = track.flags.view[track.vidx.view[lo:hi]]
+        raw = track.vmed.view[lo:hi]
+        tw = vt[lo:hi]
+        valid = np.ones(tw.shape, dtype=bool)
+        eligible = flags == 0
         warnings = []
         name = f"{limb} foot"
         use = eligible

@@ -122,7 +122,7 @@ class PipelineConfig:
     # Recovery from touch or lift: level plausible again and the change slowed, for recovery_hold_s.
     recovery_tolerance_c: float = 0.3
     recovery_hold_s: float = 30.0
-    recovery_rise_c_per_min: float = 1.0  # warming allowed to explain a level above the pre-touch one
+    recovery_rise_c_per_min: float = 2.5  # warming allowed to explain a level above the pre-touch one
     recovery_cool_c_per_min: float = 0.2  # real cooling allowed to explain a level below the pre-lift one
     recovery_cool_max_c: float = 0.5
     max_lift_s: float = 600.0

@@ -263,3 +263,10 @@ def test_snapshot_before_and_during_a_session():
     assert snap.verdict.state is VerdictState.MONITORING and snap.injection_s == 480.0
     assert snap.rise_c[Limb.RIGHT] == pytest.approx(0.0, abs=0.05) and snap.di_minus_dc_c == pytest.approx(0, abs=0.1)
     assert snap.slope_c_per_min == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_spike_in_the_baseline_window_does_not_shift_the_baseline():
+    rs = readings(flat(28.0), flat(28.0), 900, noise_c=0.0)
+    rs = [Reading(r.limb, 40.0, r.status, r.session_s, 0.0) if r.limb is Limb.LEFT and r.session_s == 550 else r
+          for r in rs]
+    assert run(rs).baselines[Limb.LEFT].celsius == pytest.approx(28.0, abs=1e-9)
