@@ -27,33 +27,32 @@ def simulated_candidate(seed: int = 1) -> ProbeCandidate:
                           key="simulated", make_source=make)
 
 
-def discover_candidates() -> list[ProbeCandidate]:
-    """Real probes found by the core's discovery, then the simulated patient."""
+def discover_candidates(*, ble: bool = False, ble_timeout_s: float = 3.0) -> list[ProbeCandidate]:
+    """Probes found by the core's discovery (serial ports at once; Bluetooth thermometers only when
+    ``ble``, since that is a scan of a few seconds), then the simulated patient."""
+    from monitor.sources import discovery
+
     found: list[ProbeCandidate] = []
     try:
-        from monitor.sources import discovery
-    except ImportError:
-        discovery = None
-    if discovery is not None:
-        try:
-            for probe in discovery.discover():  # type: ignore[attr-defined]
-                found.append(_candidate_from_discovery(probe))
-        except Exception as exc:  # discovery trouble must not stop the simulated patient being offered
-            found.append(ProbeCandidate("Probe search failed", str(exc), "error", usable=False))
+        probes = discovery.discover(serial=True, ble=ble, ble_timeout_s=ble_timeout_s)
+    except Exception as exc:  # discovery trouble must not stop the simulated patient being offered
+        probes = []
+        found.append(ProbeCandidate("Probe search", f"failed: {exc}", "unavailable", usable=False))
+    found.extend(_candidate_from_discovery(p) for p in probes)
     found.append(simulated_candidate())
     return found
 
 
 def _candidate_from_discovery(probe) -> ProbeCandidate:
-    make = getattr(probe, "make_source", None) or getattr(probe, "open", None)
-
     def factory(swap: bool = False, scenario: str = "", speed: float = 1.0, blocked: Limb = Limb.LEFT,
                 clock=None):
-        return make(swap_sides=swap) if make is not None else None
+        return probe.make_source(swap_sides=swap)
 
-    return ProbeCandidate(getattr(probe, "name", str(probe)), getattr(probe, "state", "found"),
-                          getattr(probe, "kind", "serial"), key=getattr(probe, "key", ""),
-                          usable=bool(getattr(probe, "usable", True)), make_source=factory)
+    # Only a recognised probe is picked by default; an unknown serial port (a built-in UART, a
+    # modem) stays in the list for the user to choose deliberately.
+    known = probe.kind == "ble" or (probe.kind == "serial" and probe.state.startswith("SympaTherm probe"))
+    return ProbeCandidate(probe.name, probe.state, probe.kind, key=probe.key, usable=probe.usable,
+                          make_source=factory, extra={"known": known})
 
 
 def source_for(result: SetupResult, clock=None):
@@ -101,7 +100,8 @@ class AppController:
         return self.new_session()
 
     def new_session(self) -> bool:
-        dlg = SetupDialog(discover_candidates(), self.registry, rescan=discover_candidates)
+        dlg = SetupDialog(discover_candidates(), self.registry,
+                          rescan=lambda: discover_candidates(ble=True), scan_in_background=True)
         if not dlg.exec() or dlg.result_value is None:
             return bool(self.windows)
         self.start_session(dlg.result_value)

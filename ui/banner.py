@@ -55,14 +55,15 @@ class StatusBanner(QFrame):
         self.set_status("waiting", "Waiting for baseline", "", None)
 
     def set_status(self, kind: str, title: str, detail: str, di_minus_dc: float | None) -> None:
+        if kind != self.kind or not self.styleSheet():
+            bg, fg = _KIND_STYLE.get(kind, _KIND_STYLE["waiting"])
+            self.setStyleSheet(f"QFrame#banner {{ background-color: {bg}; border-radius: 8px; }}"
+                               f"QLabel {{ color: {fg}; background: transparent; }}")
         self.kind = kind
-        bg, fg = _KIND_STYLE.get(kind, _KIND_STYLE["waiting"])
-        self.setStyleSheet(f"QFrame#banner {{ background-color: {bg}; border-radius: 8px; }}"
-                           f"QLabel {{ color: {fg}; background: transparent; }}")
-        self.title.setText(title)
-        self.detail.setText(detail)
+        _set_text(self.title, title)
+        _set_text(self.detail, detail)
         self.detail.setVisible(bool(detail))
-        self.diff.setText("Di − Dc  --" if di_minus_dc is None else f"Di − Dc  {di_minus_dc:+.1f} °C")
+        _set_text(self.diff, "Di − Dc  --" if di_minus_dc is None else f"Di − Dc  {di_minus_dc:+.1f} °C")
 
 
 class SimulatedStrip(QLabel):
@@ -103,13 +104,20 @@ class AlarmBar(QFrame):
             return
         self.setVisible(True)
         silenced = "   (sound silenced)" if all_acknowledged else ""
-        self.text.setText("   ·   ".join(lines) + silenced)
+        _set_text(self.text, "   ·   ".join(lines) + silenced)
         self.ack.setEnabled(not all_acknowledged)
         if priority == "medium":
             bg = theme.ALARM_MEDIUM if flash_on else "#5A4A00"
             fg = "#000000" if flash_on else theme.ALARM_MEDIUM
         else:
             bg, fg = theme.ALARM_LOW, "#000000"
-        self.setStyleSheet(f"QFrame#alarmbar {{ background-color: {bg}; border-radius: 6px; }}"
-                           f"QLabel {{ color: {fg}; background: transparent; }}"
-                           "QPushButton { color: black; background: #EEEEEE; }")
+        style = (f"QFrame#alarmbar {{ background-color: {bg}; border-radius: 6px; }}"
+                 f"QLabel {{ color: {fg}; background: transparent; }}"
+                 "QPushButton { color: black; background: #EEEEEE; }")
+        if style != self.styleSheet():
+            self.setStyleSheet(style)
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)

@@ -35,6 +35,7 @@ from ui.summary import MinuteTable, minute_rows
 from ui.tiles import LimbTile, TileState
 
 REDRAW_INTERVAL_MS = 100  # at most 10 Hz
+NUMERIC_INTERVAL_S = 0.5
 MARKER_KEYS = {MarkerKind.BASELINE: "B", MarkerKind.NEEDLE: "N", MarkerKind.INJECTION: "I", MarkerKind.NOTE: "T"}
 
 # Verdict state name (pipeline VerdictState) → banner style.
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self._last_verdict_state: str | None = None
         self.confirmed_chimed = False
         self.frames_drawn = 0
+        self._table_key: tuple | None = None
+        self._numbers_shown_at = 0.0
 
         blocked = session.info.blocked
         self.tiles = {limb: LimbTile(limb) for limb in Limb}
@@ -307,8 +310,12 @@ class MainWindow(QMainWindow):
             self.session.add_marker(MarkerKind.INJECTION, session_s=self.auto_injection_s,
                                     text="marked automatically by the demo")
             self.plot.set_markers(self.session.markers)
-        self._check_alarms()
-        self.update_display()
+        alarms_changed = self._check_alarms()
+        manual = bool(getattr(self.session.clock, "manual", False))
+        # Numbers refresh twice a second, as patient monitors do (a 10 Hz flicker of the last
+        # digit helps nobody and costs CPU); alarms and a stepped clock show at once.
+        if manual or alarms_changed or time.monotonic() - self._numbers_shown_at >= NUMERIC_INTERVAL_S:
+            self.update_display()
 
     def redraw(self) -> bool:
         drawn = self.plot.refresh()
@@ -318,6 +325,7 @@ class MainWindow(QMainWindow):
 
     # ---- display -------------------------------------------------------------------------
     def update_display(self) -> None:
+        self._numbers_shown_at = time.monotonic()
         snap = self.session.snapshot()
         ages = self.session.reading_ages()
         inj = self.session.injection_s()
@@ -378,6 +386,11 @@ class MainWindow(QMainWindow):
 
     def _update_table(self, snap, inj: float | None) -> None:
         origin = inj if inj is not None else 0.0
+        # Rows change once a minute (or when the origin or baseline changes): recompute only then.
+        key = (origin, int((self.plot.latest_s - origin) // 60), tuple(snap.baseline_c.values()))
+        if key == self._table_key:
+            return
+        self._table_key = key
         rows = minute_rows(self.plot.buffers, origin, self.plot.latest_s, snap.baseline_c,
                            self.session.info.blocked)
         self.table.set_rows(rows)
@@ -393,11 +406,12 @@ class MainWindow(QMainWindow):
         error = self.session.write_error
         if error:
             where = f" · NOT SAVED: {error}"
-        self.status_label.setText(f"session {theme.format_mmss(self.session.now())} · {src.identity.name}"
-                                  f"{hint}{where}")
+        text = f"session {theme.format_mmss(self.session.now())} · {src.identity.name}{hint}{where}"
+        if text != self.status_label.text():
+            self.status_label.setText(text)
 
     # ---- alarms ----------------------------------------------------------------------------
-    def _check_alarms(self) -> None:
+    def _check_alarms(self) -> bool:
         statuses = {limb: st.status for limb, st in self.session.state.limbs.items()}
         lost = None
         from monitor.model import ConnectionState
@@ -409,7 +423,9 @@ class MainWindow(QMainWindow):
         if self.session.write_error:
             conds.append(AlarmCondition("write", "medium", f"NOT SAVING: {self.session.write_error}",
                                         None, "write_error"))
+        before = set(self.alarms.active)
         self.alarms.update(conds, self.session.now(), time.monotonic())
+        return set(self.alarms.active) != before
 
     def _update_alarm_display(self) -> None:
         self.alarm_bar.show_alarms(self.alarms.priority, self.alarms.lines(), self._flash_on,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
@@ -58,6 +59,11 @@ class SessionPlot(QWidget):
         self.follow_window_s = follow_window_s
         self._follow = True
         self._dirty = True
+        self._data_dirty = False  # new readings only (may wait for a visible change)
+        self._drawn_latest_s = -1.0
+        self._last_draw_monotonic = 0.0
+        # New readings alone redraw at least this often (real seconds), whatever their pixel size.
+        self.min_frame_interval_s = 1.0
         self._setting_range = False
         self.buffers: dict[Limb, PlotBuffer] = {Limb.LEFT: PlotBuffer(), Limb.RIGHT: PlotBuffer()}
         self.latest_s = 0.0
@@ -65,7 +71,11 @@ class SessionPlot(QWidget):
         self.axis = SessionTimeAxis(orientation="bottom")
         self.widget = pg.PlotWidget(axisItems={"bottom": self.axis}, background=theme.BACKGROUND)
         self.item = self.widget.getPlotItem()
-        self.item.showGrid(x=True, y=True, alpha=0.18)
+        self.grid = pg.PlotCurveItem(pen=pg.mkPen(theme.GRID, width=1, cosmetic=True))
+        self.grid.setZValue(-40)
+        self.item.addItem(self.grid, ignoreBounds=True)
+        self._grid_key: tuple | None = None
+        self._shown_range: tuple | None = None
         self.item.setMenuEnabled(False)
         self.item.hideButtons()
         self.vb = self.item.getViewBox()
@@ -88,6 +98,9 @@ class SessionPlot(QWidget):
             curve = self.item.plot([], [], pen=pen, name=f"{limb.letter}  {theme.limb_name(limb).lower()} foot",
                                    connect="finite")
             curve.setDownsampling(auto=True, method="peak")
+            # Peak keeps each pixel column's min and max, so one block per pixel loses nothing
+            # and draws 5× fewer points than pyqtgraph's default (no setter for this option).
+            curve.opts["autoDownsampleFactor"] = 1.0
             curve.setClipToView(True)
             curve.setSkipFiniteCheck(True)  # NaN gaps are intended; connect='finite' handles them
             self.curves[limb] = curve
@@ -109,6 +122,7 @@ class SessionPlot(QWidget):
         self.baseline_region.setVisible(False)
         self.item.addItem(self.baseline_region, ignoreBounds=True)
         self._artefact_items: dict[tuple, pg.LinearRegionItem] = {}
+        self._open_artefacts: list[tuple[float, pg.LinearRegionItem]] = []
         self._marker_lines: dict[int, pg.InfiniteLine] = {}
         self._marker_seen: dict[int, Marker] = {}
         self.watermark: pg.TextItem | None = None
@@ -127,12 +141,15 @@ class SessionPlot(QWidget):
     def set_follow(self, on: bool) -> None:
         if on != self._follow:
             self._follow = on
+            self._shown_range = None
             self._dirty = True
             self.followChanged.emit(on)
 
     def _on_user_range(self, *_args) -> None:
         if not self._setting_range:
             self.set_follow(False)
+            self._shown_range = None
+            self._dirty = True  # free pan/zoom: redraw with the whole session
 
     def set_origin(self, origin_s: float) -> None:
         """Minutes on the X axis count from here (the injection mark)."""
@@ -177,13 +194,13 @@ class SessionPlot(QWidget):
         buf.append(t, value, valid)
         if len(buf) != before:
             self.latest_s = max(self.latest_s, buf.last_t or 0.0)
-            self._dirty = True
+            self._data_dirty = True
 
     def note_time(self, session_s: float) -> None:
         """Keep following the clock even when no reading arrives (a gap must look like a gap)."""
         if session_s > self.latest_s + 0.5:
             self.latest_s = session_s
-            self._dirty = True
+            self._data_dirty = True
 
     def clear_data(self) -> None:
         for b in self.buffers.values():
@@ -193,18 +210,20 @@ class SessionPlot(QWidget):
 
     def set_baseline_window(self, window: tuple[float, float] | None) -> None:
         if window is None:
-            self.baseline_region.setVisible(False)
-        else:
+            if self.baseline_region.isVisible():
+                self.baseline_region.setVisible(False)
+        elif self.baseline_region.getRegion() != tuple(window) or not self.baseline_region.isVisible():
             self.baseline_region.setRegion(window)
             self.baseline_region.setVisible(True)
 
     def set_artefacts(self, segments) -> None:
         """segments: objects with limb, kind, start_s, end_s (the pipeline's ArtefactSegment)."""
         keep = set()
+        self._open_artefacts = []
         for seg in segments:
             key = (str(seg.limb), seg.kind, round(seg.start_s, 1))
             keep.add(key)
-            end = seg.end_s if seg.end_s is not None else self.latest_s
+            end = seg.end_s if seg.end_s is not None else max(seg.start_s, self._drawn_latest_s)
             item = self._artefact_items.get(key)
             if item is None:
                 kind = str(seg.kind)
@@ -225,8 +244,12 @@ class SessionPlot(QWidget):
                 item._label = label  # keep a reference alive
                 self.item.addItem(item, ignoreBounds=True)
                 self._artefact_items[key] = item
-            else:
+            elif seg.end_s is not None and item.getRegion() != (seg.start_s, end):
                 item.setRegion((seg.start_s, end))
+            if seg.end_s is None:
+                # Still going on: stretched to the newest reading when the plot redraws, not on
+                # every tick (moving it would repaint the plot 10 times a second).
+                self._open_artefacts.append((seg.start_s, item))
         for key in list(self._artefact_items):
             if key not in keep:
                 self.item.removeItem(self._artefact_items.pop(key))
@@ -273,38 +296,92 @@ class SessionPlot(QWidget):
 
     @property
     def dirty(self) -> bool:
-        return self._dirty
+        return self._dirty or self._data_dirty
+
+    def _new_data_visible(self) -> bool:
+        """Is the data that arrived since the last draw worth a frame yet? At least one pixel of
+        new line while following, or one second since the last frame (so a sudden change
+        shows within a second); no frame for data outside a freely panned view."""
+        x0, x1 = self.vb.viewRange()[0]
+        if not self._follow:
+            return self._drawn_latest_s < x1
+        seconds_per_px = (x1 - x0) / max(1.0, float(self.vb.width()))
+        return (self.latest_s - self._drawn_latest_s >= seconds_per_px
+                or time.monotonic() - self._last_draw_monotonic >= self.min_frame_interval_s)
 
     def refresh(self, force: bool = False) -> bool:
         """Push new data to the curves and move the view. Returns True if anything was redrawn."""
-        if not (self._dirty or force):
+        if not (force or self._dirty or (self._data_dirty and self._new_data_visible())):
             return False
         self._dirty = False
+        self._data_dirty = False
+        self._drawn_latest_s = self.latest_s
+        self._last_draw_monotonic = time.monotonic()
+        if self._follow:
+            x0, x1 = self._follow_x_range()
+        else:
+            x0, x1 = self.vb.viewRange()[0]
+        for start, item in self._open_artefacts:
+            item.setRegion((start, self.latest_s))
         for limb, curve in self.curves.items():
             buf = self.buffers[limb]
-            curve.setData(buf.x, buf.y, connect="finite")
+            if self._follow:
+                # Following: hand pyqtgraph only what is in view (plus one point each side), so a
+                # frame costs the same with 10 minutes or 8 hours of history.
+                i0 = max(0, int(np.searchsorted(buf.x, x0, side="left")) - 1)
+                curve.setData(buf.x[i0:], buf.y[i0:], connect="finite")
+            else:
+                curve.setData(buf.x, buf.y, connect="finite")  # free pan/zoom needs everything
             lab = self.end_labels[limb]
             if buf.last_value is not None and buf.last_t is not None:
                 lab.setPos(buf.last_t, buf.last_value)
                 lab.setVisible(True)
         if self._follow:
-            self._apply_follow_range()
+            yr = self._visible_y(x0, self.latest_s)
+            if (x0, x1, *yr) != self._shown_range:
+                self._shown_range = (x0, x1, *yr)
+                self._setting_range = True
+                try:
+                    self.vb.setRange(xRange=(x0, x1), yRange=yr, padding=0)
+                finally:
+                    self._setting_range = False
+        self._update_grid()
         if self.watermark is not None:
-            (x0, x1), (y0, y1) = self.vb.viewRange()
-            self.watermark.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+            (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+            self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
         return True
 
-    def _apply_follow_range(self) -> None:
+    def _follow_x_range(self) -> tuple[float, float]:
+        """The window follows in steps of 1/20 of its width: the axes change every few minutes,
+        not every frame, and the newest reading stays in the right-hand part of the view."""
+        width = self.follow_window_s
+        step = width / 20.0
         end = max(self.latest_s, 60.0)
-        start = max(0.0, end - self.follow_window_s)
-        span = end - start
-        x1 = end + span * 0.06  # room for the L/R end labels
-        yr = self._visible_y(start, end)
-        self._setting_range = True
-        try:
-            self.vb.setRange(xRange=(start, x1), yRange=yr, padding=0)
-        finally:
-            self._setting_range = False
+        x1 = math.ceil((end + 0.04 * width) / step) * step
+        x0 = max(0.0, x1 - width * 1.06)
+        return x0, x1
+
+    def _update_grid(self) -> None:
+        """Major ticks only, one opaque path: a grid drawn by the axes (with alpha, every tick
+        level) costs more to paint than both curves."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        key = (round(x0, 3), round(x1, 3), round(y0, 3), round(y1, 3), self.axis.origin_s)
+        if key == self._grid_key:
+            return
+        self._grid_key = key
+        width = max(1, int(self.vb.width()))
+        height = max(1, int(self.vb.height()))
+        xs = _major(self.axis.tickValues(x0, x1, width))
+        ys = _major(self.item.getAxis("left").tickValues(y0, y1, height))
+        px: list[float] = []
+        py: list[float] = []
+        for x in xs:
+            px += [x, x]
+            py += [y0 - 1e3, y1 + 1e3]
+        for y in ys:
+            px += [x0 - 1e6, x1 + 1e6]
+            py += [y, y]
+        self.grid.setData(np.asarray(px, float), np.asarray(py, float), connect="pairs")
 
     def _visible_y(self, x0: float, x1: float) -> tuple[float, float]:
         lo, hi = math.inf, -math.inf
@@ -333,9 +410,14 @@ class SessionPlot(QWidget):
             self.vb.setRange(xRange=(0.0, end * 1.03), yRange=self._visible_y(0.0, end), padding=0)
         finally:
             self._setting_range = False
+        self.refresh(force=True)
 
 
 def _marker_text(m: Marker) -> str:
     if m.kind is MarkerKind.NOTE and m.text:
         return f"Note: {m.text}"[:40]
     return m.kind.label
+
+
+def _major(levels) -> list[float]:
+    return list(levels[0][1]) if levels else []

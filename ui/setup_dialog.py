@@ -8,10 +8,11 @@ in the device registry. Start returns at once and the caller begins recording.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QButtonGroup,
@@ -59,6 +60,10 @@ class ProbeCandidate:
         return self.kind == "simulated"
 
 
+class _ScanSignals(QObject):
+    found = pyqtSignal(list)
+
+
 @dataclass
 class SetupResult:
     candidate: ProbeCandidate
@@ -71,8 +76,12 @@ class SetupResult:
 
 class SetupDialog(QDialog):
     def __init__(self, candidates: list[ProbeCandidate], registry=None, parent=None,
-                 rescan: Callable[[], list[ProbeCandidate]] | None = None) -> None:
+                 rescan: Callable[[], list[ProbeCandidate]] | None = None,
+                 scan_in_background: bool = False) -> None:
         super().__init__(parent)
+        self._scan_signals = _ScanSignals()
+        self._scan_signals.found.connect(self._scan_done)
+        self._scanning = False
         self.setWindowTitle("SympaTherm — new session")
         self.setStyleSheet(theme.STYLESHEET)
         self.registry = registry
@@ -203,6 +212,8 @@ class SetupDialog(QDialog):
         self.probe_list.currentRowChanged.connect(self._probe_changed)
         self.set_candidates(candidates)
         self._update_sides_label()
+        if scan_in_background:
+            self.rescan()
 
     # ---- probes --------------------------------------------------------------------------
     def set_candidates(self, candidates: list[ProbeCandidate]) -> None:
@@ -213,16 +224,38 @@ class SetupDialog(QDialog):
             if not c.usable:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
             self.probe_list.addItem(item)
-        # A real probe that is ready comes first; the simulated patient only when none is.
-        real = [i for i, c in enumerate(self.candidates) if c.usable and not c.simulated]
+        # A recognised probe that is ready comes first; the simulated patient when none is.
+        real = [i for i, c in enumerate(self.candidates) if c.usable and c.extra.get("known")]
         sim = [i for i, c in enumerate(self.candidates) if c.simulated]
         pick = real[0] if real else (sim[0] if sim else -1)
         self.probe_list.setCurrentRow(pick)
         self._probe_changed(pick)
 
     def rescan(self) -> None:
-        if self._rescan is not None:
-            self.set_candidates(self._rescan())
+        """Search again (serial and Bluetooth) in a background thread; the list updates when done."""
+        if self._rescan is None or self._scanning:
+            return
+        self._scanning = True
+        self.error.setText("Searching for probes (serial and Bluetooth)…")
+        rescan, signals = self._rescan, self._scan_signals
+
+        def work() -> None:
+            try:
+                signals.found.emit(rescan())
+            except Exception as exc:  # the dialog stays usable; say what went wrong
+                signals.found.emit([ProbeCandidate("Probe search", f"failed: {exc}", "unavailable", usable=False)])
+
+        threading.Thread(target=work, name="probe-search", daemon=True).start()
+
+    def _scan_done(self, candidates: list) -> None:
+        self._scanning = False
+        self.error.setText("")
+        keep = self.candidate
+        self.set_candidates(candidates)
+        if keep is not None and keep.simulated is False:
+            for i, c in enumerate(self.candidates):
+                if c.name == keep.name:
+                    self.probe_list.setCurrentRow(i)
 
     @property
     def candidate(self) -> ProbeCandidate | None:

@@ -32,6 +32,7 @@ BACKGROUND = "#15171A"
 PANEL = "#202327"
 TEXT = "#E6E6E6"
 TEXT_DIM = "#9AA0A6"
+GRID = "#2B3036"  # opaque: cheaper to paint than a translucent grid
 
 STYLESHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}

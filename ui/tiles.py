@@ -91,21 +91,16 @@ class LimbTile(QFrame):
 
     def set_state(self, st: TileState) -> None:
         self._state = st
-        if st.celsius is None:
-            self.temp_label.setText("--.- °C")
-        else:
-            self.temp_label.setText(f"{st.celsius:.1f} °C")
-        if st.rise_c is None:
-            self.rise_label.setText("rise: waiting for baseline")
-        else:
-            self.rise_label.setText(f"rise {st.rise_c:+.1f} °C from baseline")
+        _set_text(self.temp_label, "--.- °C" if st.celsius is None else f"{st.celsius:.1f} °C")
+        _set_text(self.rise_label, "rise: waiting for baseline" if st.rise_c is None
+                  else f"rise {st.rise_c:+.1f} °C from baseline")
         if st.age_s is None:
             age = "no reading yet"
         elif st.age_s >= STALE_AFTER_S:
             age = f"NO DATA for {int(st.age_s)} s"
         else:
             age = f"last reading {st.age_s:.0f} s ago"
-        self.detail_label.setText(f"{st.probe_text} · {age}")
+        _set_text(self.detail_label, f"{st.probe_text} · {age}")
         self._apply_frame()
 
     @property
@@ -126,8 +121,10 @@ class LimbTile(QFrame):
         if self._highlight:
             bg = "#1F5130"
             border_colour, width = "#7CFC9A", 8
-        self.setStyleSheet(
-            f"QFrame#tile {{ background-color: {bg}; border: {width}px solid {border_colour}; border-radius: 10px; }}")
+        style = f"QFrame#tile {{ background-color: {bg}; border: {width}px solid {border_colour}; border-radius: 10px; }}"
+        if style != getattr(self, "_style", None):  # restyling is costly: only when it changes
+            self._style = style
+            self.setStyleSheet(style)
 
     # ---- readable from across the room -------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -150,3 +147,8 @@ class LimbTile(QFrame):
         f.setPixelSize(px)
         f.setBold(bold)
         label.setFont(f)
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    if label.text() != text:  # a repaint only when what is shown changes
+        label.setText(text)
