@@ -329,13 +329,16 @@ class SessionStore:
         return store
 
     @classmethod
-    def open_read_only(cls, path: str | os.PathLike) -> SessionStore:
-        """Read a session, also one still being recorded by another process. Never writes."""
+    def open_read_only(cls, path: str | os.PathLike, *, check_integrity: bool = True) -> SessionStore:
+        """Read a session, also one still being recorded by another process. Never writes.
+
+        ``check_integrity=False`` skips SQLite's page-by-page check (for quick listings).
+        """
         target = Path(path)
         _check_is_session_file(target)
         try:
             con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-            _verify(con, target)
+            _verify(con, target, check_integrity=check_integrity)
         except sqlite3.DatabaseError as exc:
             raise SessionFileError(_plain_damage(target, exc)) from exc
         return cls(target, con, read_only=True)
@@ -660,11 +663,12 @@ def _plain_damage(path: Path, exc: BaseException) -> str:
             f"file ({exc}). It has been left exactly as it was; keep a copy before trying anything else.")
 
 
-def _verify(con: sqlite3.Connection, path: Path) -> None:
+def _verify(con: sqlite3.Connection, path: Path, *, check_integrity: bool = True) -> None:
     """Refuse anything that is not an intact session of a schema version we understand."""
-    check = con.execute("PRAGMA quick_check").fetchone()
-    if not check or check[0] != "ok":
-        raise sqlite3.DatabaseError(f"integrity check says: {check[0] if check else 'nothing'}")
+    if check_integrity:
+        check = con.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check says: {check[0] if check else 'nothing'}")
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not {"meta", "readings", "markers", "events"} <= tables:
         raise SessionFileError(f"{path} is an SQLite file but not a SympaTherm session; it was left untouched.")
@@ -761,7 +765,7 @@ def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Pa
         if _locked_elsewhere(path):
             continue  # being recorded right now
         try:
-            store = SessionStore.open_read_only(path)
+            store = SessionStore.open_read_only(path, check_integrity=False)
         except StoreError:
             continue
         try:
@@ -787,7 +791,7 @@ def session_summaries(folder: str | os.PathLike | None = None) -> list[tuple[Pat
     out: list[tuple[Path, SessionSummary | str]] = []
     for path in list_session_files(folder):
         try:
-            store = SessionStore.open_read_only(path)
+            store = SessionStore.open_read_only(path, check_integrity=False)
         except StoreError as exc:
             out.append((path, str(exc)))
             continue
