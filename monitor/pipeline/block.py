@@ -276,7 +276,10 @@ class BlockPipeline:
         a = n if ends is None else i0 + int(np.searchsorted(T, ends[1], side="right"))
         if a > i0:
             self._check_captured(T[: a - i0], i0, a)
-        if ends is None or a == n:
+        if ends is None:
+            self._capture_before_injection(T)
+            return
+        if a == n:
             return
         b_end, start = ends
         T = tk.t.view[a:n]
@@ -358,6 +361,19 @@ class BlockPipeline:
                     f"Block confirmed at {_fmt_clock(at - self._injections()[0])} after injection: "
                     f"{crit.describe()} ({crit.id}).",
                     confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))
+
+    def _capture_before_injection(self, T: np.ndarray) -> None:
+        """A baseline captured by hand (a baseline marker) before any injection mark: show it."""
+        captures = [m.session_s for m in self._markers if m.kind is MarkerKind.BASELINE]
+        if not captures or self._baselines is not None or T[-1] < max(captures):
+            return
+        self._baselines = {limb: self._baseline(limb, max(captures)) for limb in Limb}
+        if self._state is VerdictState.WAITING_FOR_BASELINE and all(
+                b.celsius is not None for b in self._baselines.values()):
+            at = float(T[int(np.searchsorted(T, max(captures), side="left"))])
+            self._set_state(at, BlockVerdict(
+                VerdictState.BASELINE_CAPTURED, "Baseline captured by hand. Mark the injection when it is given.",
+                criteria_id=self.criteria.id))
 
     def _check_captured(self, T: np.ndarray, i0: int, n: int) -> None:
         if self._state is not VerdictState.WAITING_FOR_BASELINE:

@@ -270,3 +270,17 @@ def test_a_spike_in_the_baseline_window_does_not_shift_the_baseline():
     rs = [Reading(r.limb, 40.0, r.status, r.session_s, 0.0) if r.limb is Limb.LEFT and r.session_s == 550 else r
           for r in rs]
     assert run(rs).baselines[Limb.LEFT].celsius == pytest.approx(28.0, abs=1e-9)
+
+
+def test_a_baseline_captured_by_hand_before_the_injection_is_shown_and_used():
+    rs = readings(ramp(26.0, 0, 0.05), flat(28.0), 1500)
+    p = BlockPipeline(Limb.LEFT)
+    p.push_many([r for r in rs if r.session_s < 500])
+    p.add_marker(Marker(MarkerKind.BASELINE, 400))
+    snap = p.snapshot()
+    assert snap.verdict.state is VerdictState.BASELINE_CAPTURED
+    assert snap.baseline_c[Limb.LEFT] == pytest.approx(26.0 + 340 / 60 * 0.05, abs=0.02)
+    p.add_marker(injection(600))
+    p.push_many([r for r in rs if r.session_s >= 500])
+    p.finish()
+    assert p.baselines[Limb.LEFT].window_end_s == 400 and p.verdict.state is VerdictState.MONITORING
