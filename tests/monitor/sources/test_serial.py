@@ -99,6 +99,7 @@ def test_unplug_and_replug_under_a_new_name(make_probe, start_source, registry):
     # A different probe appears meanwhile: it must be left alone.
     stranger = make_probe(speed=SPEED, device_id="SIM-0002", usb_serial="USB-99")
     listed.append(stranger)
+    c.pump()  # readings emitted before the loss was reported
     count_at_unplug = len(c.readings)
     c.wait(lambda: probe.samples_unplugged >= 5, what="time passing while unplugged")
     c.pump()
