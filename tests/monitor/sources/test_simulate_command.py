@@ -13,8 +13,8 @@ from monitor.model import ConnectionState, Limb
 from monitor.sources.serial import SerialSource
 
 
-@pytest.mark.parametrize("protocol", ["binary", "text"])
-def test_simulate_pty_is_read_by_the_serial_source(protocol, start_source, registry):
+@pytest.mark.parametrize(("protocol", "stop_signal"), [("binary", signal.SIGINT), ("text", signal.SIGTERM)])
+def test_simulate_pty_is_read_by_the_serial_source(protocol, stop_signal, start_source, registry):
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "simulate", "--pty", "--protocol", protocol,
          "--scenario", "failed", "--speed", "40", "--seed", "7"],
@@ -28,7 +28,7 @@ def test_simulate_pty_is_read_by_the_serial_source(protocol, start_source, regis
         c = start_source(src)
         c.wait(lambda: len([r for r in c.readings if r.limb is Limb.RIGHT]) >= 10, what="readings")
         assert src.state is ConnectionState.STREAMING and src.protocol == protocol
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         assert proc.wait(timeout=10) == 0
         c.wait(lambda: src.state is not ConnectionState.STREAMING, what="the loss to be noticed")
         assert "unplugged" in src.reason or "lost" in src.reason
