@@ -35,6 +35,8 @@ SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53545348  # "STSH": marks the file as a SympaTherm session
 SUFFIX = ".sympatherm"
 
+BUSY_TIMEOUT_MS = 3000
+
 STATUS_RECORDING = "recording"
 STATUS_CLOSED = "closed"
 
@@ -236,6 +238,16 @@ def _create_private_file(path: Path) -> None:
         os.chmod(path, 0o600)  # in case the umask was stricter than asked, keep exactly 0600
 
 
+def _connect_for_writing(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # Wait for a reader (an export of the live session) instead of failing at once.
+    con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    con.execute("PRAGMA journal_mode=WAL")
+    # FULL: each commit is fsynced to the WAL, so a power cut keeps every committed reading.
+    con.execute("PRAGMA synchronous=FULL")
+    return con
+
+
 def _json(value: Any) -> str:
     if is_dataclass(value) and not isinstance(value, type):
         value = asdict(value)
@@ -277,10 +289,9 @@ class SessionStore:
         else:
             target = Path(path)
         _create_private_file(target)
+        con = None
         try:
-            con = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=FULL")
+            con = _connect_for_writing(target)
             con.execute(f"PRAGMA application_id={APPLICATION_ID}")
             con.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA.split(";"):
@@ -302,6 +313,10 @@ class SessionStore:
             con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             con.execute("COMMIT")
         except sqlite3.Error as exc:
+            if con is not None:
+                con.close()
+            for leftover in (target, Path(f"{target}-wal"), Path(f"{target}-shm")):
+                leftover.unlink(missing_ok=True)  # the empty file we created a moment ago
             raise StoreWriteError(_plain_sqlite_error(exc, target)) from exc
         store = cls(target, con, read_only=False)
         store._take_lock()
@@ -314,13 +329,18 @@ class SessionStore:
         _check_is_session_file(target)
         if _locked_elsewhere(target):
             raise StoreError(f"{target} is being recorded by another running SympaTherm.")
+        con = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
         try:
-            con = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             _verify(con, target)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
         except sqlite3.DatabaseError as exc:
+            con.close()
             raise SessionFileError(_plain_damage(target, exc)) from exc
+        except StoreError:
+            con.close()
+            raise
         store = cls(target, con, read_only=False)
         store._take_lock()
         if resume:
@@ -336,11 +356,16 @@ class SessionStore:
         """
         target = Path(path)
         _check_is_session_file(target)
+        con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         try:
-            con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             _verify(con, target, check_integrity=check_integrity)
         except sqlite3.DatabaseError as exc:
+            con.close()
             raise SessionFileError(_plain_damage(target, exc)) from exc
+        except StoreError:
+            con.close()
+            raise
         return cls(target, con, read_only=True)
 
     def _take_lock(self) -> None:
@@ -509,6 +534,7 @@ class SessionStore:
         try:
             dest = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
             self.connection.backup(dest)
+            dest.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             dest.execute("PRAGMA journal_mode=WAL")
             dest.execute("PRAGMA synchronous=FULL")
             dest.execute("BEGIN IMMEDIATE")
@@ -546,16 +572,29 @@ class SessionStore:
         self._set_meta("ended_wall", repr(time.time()))
         self._set_meta("end_reason", end_reason)
         self.commit()
-        try:
-            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self.connection.execute("PRAGMA journal_mode=DELETE")
-        except sqlite3.Error:
-            pass  # committed data is safe in the WAL; SQLite folds it in at the next open
+        self._return_to_single_file()
         self.connection.close()
         self._release_lock(self.path)
         if status == STATUS_CLOSED:
             _remove_pointer(self.path)
         self.closed = True
+
+    def _return_to_single_file(self, wait_s: float = 3.0) -> bool:
+        """Checkpoint and leave WAL mode. A reader still open (an export of the live session)
+        prevents it, so retry for a moment; if it never works, the committed data is safe in
+        the WAL and SQLite folds it in at the next open."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                mode = self.connection.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+                if str(mode).lower() == "delete":
+                    return True
+            except sqlite3.Error:
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
     def _release_lock(self, path: Path) -> None:
         _OPEN_FOR_WRITING.discard(path.resolve())

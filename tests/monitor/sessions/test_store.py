@@ -247,3 +247,19 @@ def test_a_folder_given_as_the_path_gets_a_new_sanitised_file_inside_it(tmp_path
     store = SessionStore.create(_info(patient_id="a/b c"), tmp_path)
     assert store.path.parent == tmp_path and "a-b-c" in store.path.name and store.path.suffix == ".sympatherm"
     store.close()
+
+
+def test_closing_while_a_reader_is_open_still_ends_as_one_file_once_the_reader_is_done(tmp_path):
+    import threading
+
+    store = SessionStore.create(_info(), tmp_path / "r.sympatherm")
+    store.add_readings(_readings(50))
+    store.commit()
+    reader = SessionStore.open_read_only(store.path)
+    assert reader.reading_count() == 100
+    threading.Timer(0.3, reader.close).start()  # an export finishing while the session is closed
+    store.close()
+    assert not Path(f"{store.path}-wal").exists()
+    con = sqlite3.connect(store.path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    con.close()
