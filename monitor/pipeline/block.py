@@ -214,6 +214,10 @@ class BlockPipeline:
             tk.seen[limb] = len(track.segments)
             keep = []
             for seg in pending:
+                if seg.kind is ArtefactKind.NO_DATA:
+                    # Judged by reading age above (older than gap_s: not ok). The segment is only
+                    # known when data resumes, too late for ticks already judged live.
+                    continue
                 extra = cfg.smoothing_window_s if seg.kind in _SMOOTHED_KINDS else 0.0
                 end = np.inf if seg.end_s is None else seg.end_s + extra
                 lo = np.searchsorted(T, seg.excluded_from_s, side="left")

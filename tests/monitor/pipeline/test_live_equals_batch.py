@@ -85,3 +85,28 @@ def test_results_after_every_single_reading_equal_the_batch(scenario):
         a, b = live.series(limb), batch.series(limb)
         np.testing.assert_array_equal(a.smooth_c, b.smooth_c)
         np.testing.assert_array_equal(a.flags, b.flags)
+
+
+def test_a_long_gap_is_judged_the_same_live_and_offline():
+    """Live, the first 5 s of a gap are judged before anyone knows it will last longer."""
+    from .helpers import flat, injection, ramp, readings
+
+    rs = readings(ramp(28.0, 700, 1.0, cap_c=5), flat(28.0), 1400)
+    whole = BlockPipeline(Limb.LEFT)
+    whole.push_many(rs)
+    whole.add_marker(injection(600))
+    whole.finish()
+    confirm = whole.verdict.confirmed_at_s
+    gapped = [r for r in rs if not (r.limb is Limb.RIGHT and confirm - 3 < r.session_s < confirm + 30)]
+    batch = BlockPipeline(Limb.LEFT)
+    batch.push_many(gapped)
+    batch.add_marker(injection(600))
+    batch.finish()
+    live = BlockPipeline(Limb.LEFT)
+    live.add_marker(injection(600))
+    for r in gapped:
+        live.push(r)
+        live.verdict  # noqa: B018
+    live.finish()
+    assert live.verdict == batch.verdict and live.kinetics() == batch.kinetics()
+    assert batch.verdict.confirmed_at_s == confirm  # within the 5 s tolerance when the hold completed
