@@ -35,6 +35,7 @@ from bumble.transport.common import AsyncPipeSink
 
 from firmware_protocol.ble import (
     SITE_TOE,
+    encode_ess_temperature,
     encode_measurement_interval,
     encode_temperature_measurement,
     encode_temperature_type,
@@ -136,9 +137,12 @@ class SimulatedThermometer:
 
     def __init__(self, radio: VirtualRadio, address: str, name: str, model: PatientModel,
                  limbs: tuple[Limb, ...], clock: SimulatedClock, rate_hz: float = 1.0, *,
-                 site: int = SITE_TOE, intermediate: bool = False, interval_s: int = 1) -> None:
+                 site: int = SITE_TOE, intermediate: bool = False, interval_s: int = 1,
+                 service: str = "hts", time_offset_s: float = 0.0) -> None:
         if not limbs:
             raise ValueError("a thermometer serves at least one limb")
+        if service not in ("hts", "ess"):
+            raise ValueError("service must be 'hts' (Health Thermometer) or 'ess' (Environmental Sensing)")
         self.radio = radio
         self.address = address
         self.name = name
@@ -149,6 +153,9 @@ class SimulatedThermometer:
         self.site = site
         self.intermediate = intermediate
         self.interval_s = interval_s
+        self.service = service
+        # The patient's time at the moment the clock reads 0 (lets a test start mid-procedure).
+        self.time_offset_s = time_offset_s
         self.device: Device | None = None
         self._measurement: dict[Limb, gatt.Characteristic] = {}
         self._intermediate: dict[Limb, gatt.Characteristic] = {}
@@ -179,7 +186,16 @@ class SimulatedThermometer:
     # ---- on the radio loop -----------------------------------------------------------------------
     async def _start(self) -> None:
         device = self.radio.new_device(self.address, self.name)
-        for limb in self.limbs:
+        if self.service == "ess":
+            # Environmental Sensing: one Temperature characteristic (0x2A6E, notify) per limb.
+            chars = []
+            for limb in self.limbs:
+                ch = gatt.Characteristic("2A6E", gatt.Characteristic.Properties.NOTIFY | gatt.Characteristic.Properties.READ,
+                                         gatt.Characteristic.READABLE, encode_ess_temperature(float("nan")))
+                self._measurement[limb] = ch
+                chars.append(ch)
+            device.add_service(gatt.Service("181A", chars))
+        for limb in self.limbs if self.service == "hts" else ():
             tm = gatt.Characteristic("2A1C", gatt.Characteristic.Properties.INDICATE,
                                      gatt.Characteristic.Permissions(0), b"")
             tt = gatt.Characteristic("2A1D", gatt.Characteristic.Properties.READ, gatt.Characteristic.READABLE,
@@ -204,7 +220,8 @@ class SimulatedThermometer:
         assert self.device is not None
         data = bytes(AdvertisingData([
             (AdvertisingData.FLAGS, bytes([0x06])),
-            (AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, struct.pack("<H", 0x1809)),
+            (AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+             struct.pack("<H", 0x1809 if self.service == "hts" else 0x181A)),
             (AdvertisingData.COMPLETE_LOCAL_NAME, self.name.encode()),
         ]))
         # auto_restart: after a disconnection it advertises again, as thermometers do.
@@ -235,13 +252,17 @@ class SimulatedThermometer:
             if not self.connected:
                 continue
             for limb in self.limbs:
-                measured = self.model.measure(limb, t)
+                measured = self.model.measure(limb, t + self.time_offset_s)
                 if measured is None:
                     continue  # dropout: nothing sent
                 celsius, status = measured
                 value = celsius if status is ProbeStatus.OK and celsius is not None else math.nan
-                payload = encode_temperature_measurement(value)
                 try:
+                    if self.service == "ess":
+                        await self.device.notify_subscribers(self._measurement[limb], encode_ess_temperature(value))
+                        self.sent[limb] += 1
+                        continue
+                    payload = encode_temperature_measurement(value)
                     if self.intermediate:
                         await self.device.notify_subscribers(self._intermediate[limb], payload)
                     await asyncio.wait_for(self.device.indicate_subscribers(self._measurement[limb], payload), 2.0)

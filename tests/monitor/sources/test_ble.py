@@ -12,7 +12,7 @@ from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailabl
 from firmware_protocol.thermistor import Calibration
 from monitor.ble_peripheral import VirtualRadio
 from monitor.clock import SimulatedClock
-from monitor.model import ConnectionState, Limb
+from monitor.model import ConnectionState, Limb, ProbeStatus
 from monitor.physiology import PatientModel
 from monitor.sources.ble import BLUETOOTH_UNAVAILABLE, BleSource, ble_key
 
@@ -108,6 +108,34 @@ def test_one_device_with_two_channels_and_registry_swap(radio, patient, start_so
     got_left = np.mean([r.celsius for r in c.readings if r.limb is Limb.LEFT][-5:])
     assert abs(got_right - float(model.truth(Limb.LEFT, t))) < 1.0
     assert abs(got_left - 1.5 - float(model.truth(Limb.RIGHT, t))) < 1.0
+
+
+def test_environmental_sensing_device_with_two_temperatures(radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "ESS 2ch", model, (Limb.LEFT, Limb.RIGHT), clock, service="ess")
+    src = make_source(radio, LEFT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 5 and count(c.readings, Limb.RIGHT) >= 5, what="ESS readings")
+    t = clock.now()
+    for limb in Limb:
+        got = np.mean([r.celsius for r in c.readings if r.limb is limb][-3:])
+        assert abs(got - float(model.truth(limb, t))) < 1.0
+    assert src.sites == {LEFT_ADDR: {}}  # ESS has no temperature type
+
+
+def test_sensor_fault_and_intermediate_values_over_ble(radio, start_source, registry):
+    # Seed 1 with the injection at 0 s opens the blocked probe from about 303 s to 359 s.
+    model = PatientModel.from_scenario("sensor-fault", seed=1, blocked=Limb.LEFT, injection_s=0.0)
+    clock = SimulatedClock(SPEED)
+    radio.add_thermometer(LEFT_ADDR, "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock,
+                          intermediate=True, time_offset_s=300.0)
+    src = make_source(radio, LEFT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: any(r.status is ProbeStatus.NOT_ATTACHED for r in c.readings), what="a no-valid-reading value")
+    faults = [r for r in c.readings if not r.has_temperature]
+    assert all(r.limb is Limb.LEFT and r.celsius is None for r in faults)
+    assert src.intermediate_readings > 0
+    assert any(r.has_temperature for r in c.readings if r.limb is Limb.RIGHT)
 
 
 def test_scan_picks_thermometers_the_registry_placed(radio, patient, start_source, registry):
