@@ -71,7 +71,7 @@ def test_link_lost_for_5_s_then_60_s_then_for_good_keeps_every_reading(radio, ma
         status = reader.status
     assert len(gaps) == 3 and all(g.end_s is not None for g in gaps), "each outage is recorded, start to end"
     assert all("lost" in g.message for g in gaps)
-    for gap, (t_lost, seconds) in zip(gaps, outages, strict=False):
+    for gap, (_t_lost, seconds) in zip(gaps, outages, strict=False):
         assert gap.end_s - gap.start_s >= seconds * 0.8
     # The long outages raise "no data"; the session still closes cleanly with everything in it.
     assert sum(a.subkind == "no_data" for a in alarms) >= 2
