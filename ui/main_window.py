@@ -377,6 +377,13 @@ class MainWindow(QMainWindow):
                 title += f"  ·  {theme.format_mmss(self.session.now() - inj)} after injection"
         if snap.warnings and kind != "confirmed":
             detail = (detail + "  ·  " if detail else "") + snap.warnings[-1]
+        flagged = sorted({(Limb(seg.limb).letter, str(seg.kind).replace("_", " "))
+                          for seg in self.session.pipeline.artefacts
+                          if seg.end_s is None and str(seg.kind) != "settling"})
+        if flagged and kind != "confirmed":
+            # The live Di − Dc includes the flagged readings; the criteria leave them out.
+            which = ", ".join(f"{letter} {what}" for letter, what in flagged)
+            detail = f"Flagged now: {which} (left out of baseline and criteria)" + ("  ·  " + detail if detail else "")
         self.banner.set_status(kind, title, detail, snap.di_minus_dc_c)
         if state != self._last_verdict_state:
             if kind == "confirmed" and not self.confirmed_chimed:

@@ -119,6 +119,12 @@ class SessionPlot(QWidget):
         self.baseline_region = pg.LinearRegionItem(values=(0, 0), movable=False, brush=pg.mkBrush(*theme.BASELINE_FILL),
                                                    pen=pg.mkPen(None))
         self.baseline_region.setZValue(-20)
+        self._baseline_label = pg.InfLineLabel(self.baseline_region.lines[0], text="baseline", position=0.97,
+                                               anchor=(0, 0), color="#4FD1A5")
+        bf = QFont()
+        bf.setPixelSize(14)
+        bf.setBold(True)
+        self._baseline_label.textItem.setFont(bf)
         self.baseline_region.setVisible(False)
         self.item.addItem(self.baseline_region, ignoreBounds=True)
         self._artefact_items: dict[tuple, pg.LinearRegionItem] = {}
@@ -398,7 +404,9 @@ class SessionPlot(QWidget):
         if hi - lo < 4:
             mid = (hi + lo) / 2
             lo, hi = math.floor(mid - 2), math.ceil(mid + 2)
-        self._y_range = (float(lo), float(hi))
+        # A little room above and below so the whole-degree tick labels at the edges are not cut.
+        pad = 0.03 * (hi - lo)
+        self._y_range = (float(lo) - pad, float(hi) + pad)
         return self._y_range
 
     def show_everything(self) -> None:

@@ -50,6 +50,7 @@ class MinuteTableModel(QAbstractTableModel):
                 return f"{v:+.0f}" if v is not None else ""
             if v is None:
                 return "—"
+            v = round(v, 1) + 0.0  # no "-0.0"
             return f"{v:.1f}" if col in (1, 2) else f"{v:+.1f}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
