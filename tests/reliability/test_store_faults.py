@@ -88,7 +88,7 @@ def test_session_file_locked_by_another_process_keeps_readings_in_memory_until_i
     rec = Recording(source, tmp_path / "locked.sympatherm").start()
     source.step_to(60)
     rec.pump()
-    # The default 5 s busy wait would only slow this test down; the behaviour is the same.
+    # The store's 3 s busy wait would only slow this test down; the behaviour is the same.
     rec.store.connection.execute("PRAGMA busy_timeout=200")
     locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(rec.path)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
