@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail("the injection time is not in the file's metadata: give --injection-at SECONDS")
     if args.criteria == "core-3" and core_c is None:
         return _fail("criteria core-3 needs a core temperature: give --core-c C")
-    result = analyze(recording, blocked, injection_s=injection, criteria=args.criteria, core_c=core_c)
+    result = analyze(recording, blocked, injection_s=args.injection_at, criteria=args.criteria, core_c=core_c)
     if args.json:
         json.dump(result.to_json_dict(), sys.stdout, ensure_ascii=False, allow_nan=False)
         sys.stdout.write("\n")

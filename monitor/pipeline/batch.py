@@ -120,14 +120,16 @@ def analyze_arrays(limbs: dict[Limb, tuple], blocked: Limb, injection_s: float, 
 def analyze(data: InterchangeRecording | Iterable[Reading], blocked: Limb, injection_s: float | None = None,
             criteria: str | Criteria = "default", core_c: float | None = None, markers: Sequence[Marker] = (),
             config: PipelineConfig | None = None) -> AnalysisResult:
-    """Analyse a whole recording. ``injection_s`` overrides the recording's injection marks."""
+    """Analyse a whole recording. ``injection_s`` overrides the recording's injection marks (for a
+    recording: its ``# marker: injection,...`` lines, else its ``injection_s`` metadata)."""
     pipe = BlockPipeline(blocked, criteria, config, core_c)
     all_markers = list(markers)
     if isinstance(data, InterchangeRecording):
         for limb, arr in data.limbs.items():
             pipe.push_arrays(limb, arr.t_s, arr.celsius, arr.status, arr.sequence)
         all_markers += data.markers
-        if injection_s is None:
+        # The file's injection marks (there may be several) win over its single injection_s line.
+        if injection_s is None and not any(m.kind is MarkerKind.INJECTION for m in data.markers):
             injection_s = data.injection_s
     else:
         pipe.push_many(data)

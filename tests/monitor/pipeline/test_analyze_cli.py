@@ -120,3 +120,29 @@ def test_unreadable_or_malformed_files_exit_2_with_one_plain_line(tmp_path, cont
     assert out.returncode == 2 and out.stdout == ""
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr and lines[0].startswith("sympatherm analyze: ")
+
+
+def test_several_injection_marks_in_the_file_are_all_kept(tmp_path):
+    from monitor.csvio import read_interchange_csv
+    from monitor.model import Marker, MarkerKind
+    from monitor.pipeline import PipelineConfig
+    from monitor.pipeline import analyze as analyze_recording
+
+    path = tmp_path / "two.csv"
+    rec = _write_scenario(path, "failed", 3, Limb.LEFT)
+    inj = rec.model.injection_s
+    text = path.read_text().replace("# injection_s:", f"# marker: injection,{inj!r},first\n"
+                                                      f"# marker: injection,{inj + 1500!r},second\n# injection_s:")
+    path.write_text(text)
+    recording = read_interchange_csv(path)
+    cfg = PipelineConfig(not_confirmed_after_min=30)
+    result = analyze_recording(recording, Limb.LEFT, config=cfg)
+    assert [m.session_s for m in recording.markers] == [inj, inj + 1500]
+    assert result.injection_s == inj
+    # "Not confirmed yet" counts from the latest injection: 1500 + 1800 s is past the recording's end.
+    assert result.verdict.state.value == "monitoring"
+    overridden = analyze_recording(recording, Limb.LEFT, injection_s=inj, config=cfg)
+    assert overridden.verdict.state.value == "not_confirmed_yet"
+    doc = json.loads(analyze(str(path), "--json").stdout)
+    assert doc["injection_s"] == round(inj, 4) and doc["verdict"] == "not_confirmed"
+    assert Marker(MarkerKind.INJECTION, inj, "first") in recording.markers
