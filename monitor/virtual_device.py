@@ -81,6 +81,8 @@ class VirtualSerialProbe:
         self.samples_sent = 0
         self.samples_unplugged = 0
         self.identity_requests = 0
+        #: Every byte the host wrote to the probe (a host must not write to devices it does not know).
+        self.bytes_received = 0
         #: Optional hook called as ``on_write(sequence, perf_counter_s)`` right after a sample is written.
         self.on_write = None
 
@@ -244,12 +246,15 @@ class VirtualSerialProbe:
                 self._stop.wait(wait)  # closed under us by unplug(): go round again
 
     def _answer_requests(self) -> None:
-        if self._master is None or self.protocol != "binary":
+        if self._master is None:
             return
         try:
             data = os.read(self._master, 4096)
         except (BlockingIOError, OSError):
             return
+        self.bytes_received += len(data)
+        if self.protocol != "binary":
+            return  # a text probe does not listen
         for frame in self._requests.feed(data):
             if isinstance(frame, IdentityRequest):
                 self.identity_requests += 1

@@ -193,10 +193,10 @@ class SerialSource(ProbeSource):
         if (conn.protocol == "binary" and not conn.verified and conn.binary_since is not None
                 and now - conn.binary_since > IDENTIFY_WAIT_S):
             self._identify_timeout(conn)
-        if not data and now - max(conn.last_bytes_at, conn.opened_at) > self.silence_s and self.state is ConnectionState.STREAMING:
-                self._set_state(ConnectionState.LOST,
-                                f"no data from {self._target_name()} for {self.silence_s:g} s "
-                                f"(still connected on {conn.info.device})")
+        silent_for = now - max(conn.last_bytes_at, conn.opened_at)
+        if not data and silent_for > self.silence_s and self.state is ConnectionState.STREAMING:
+            self._set_state(ConnectionState.LOST, f"no data from {self._target_name()} for {self.silence_s:g} s "
+                                                  f"(still connected on {conn.info.device})")
 
     # ---- finding and opening a port ----------------------------------------------------------
     def _find_and_open(self) -> _Connection | None:
@@ -247,7 +247,8 @@ class SerialSource(ProbeSource):
             out = [p for p in ports if p.usb_id == (t.vid, t.pid) and p.is_known_probe]
         if not out and t.path and os.path.exists(t.path) and not any(
                 p.device == t.path and p.serial_number and p.serial_number != t.usb_serial for p in ports):
-            out = [next((p for p in ports if p.device == t.path), PortInfo(t.path, t.vid, t.pid, t.usb_serial))]
+            # Not listed: nothing vouches for it, so its hello frame (if we know one) must.
+            out = [next((p for p in ports if p.device == t.path), PortInfo(t.path))]
         return out
 
     def _auto_detect(self) -> _Connection | None:

@@ -158,12 +158,20 @@ def test_auto_detect_listens_and_never_writes_to_unknown_ports(make_probe, start
         c = start_source(src)
         c.wait(lambda: len(lefts(c.readings)) >= 5, what="readings from the auto-detected probe")
         assert src.identity.usb_serial == "CP-1"
-        assert probe.identity_requests == 0  # unknown USB IDs: never written to
+        assert probe.identity_requests == 0 and probe.bytes_received == 0  # unknown USB IDs: never written to
         ready, _, _ = select.select([master], [], [], 0.0)
         assert not ready, "something was written to a device we do not know"
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_text_probes_are_never_written_to(make_probe, start_source, registry):
+    probe = make_probe(speed=SPEED, protocol="text")  # known SympaTherm USB IDs, but text
+    src = SerialSource(None, registry=registry, discovery=lambda: [probe.port_info()])
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 10, what="text readings")
+    assert src.protocol == "text" and probe.bytes_received == 0
 
 
 def test_named_port_that_does_not_exist_says_so(start_source, registry, tmp_path):
