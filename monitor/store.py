@@ -210,6 +210,9 @@ def _plain_sqlite_error(exc: BaseException, path: Path) -> str:
     if "readonly" in text or "read-only" in text or "permission" in text:
         return (f"The session file {path} cannot be written (read-only location). Readings are held in "
                 "memory; save them to another location.")
+    if "locked" in text or "busy" in text:
+        return (f"The session file {path} is locked by another program (database is locked). Readings are "
+                "held in memory and will be written as soon as it lets go.")
     if "unable to open" in text or "disk i/o" in text:
         return (f"The session file {path} cannot be written ({exc}). Readings are held in memory and "
                 "will be written when it is reachable again, or save them to another location.")
