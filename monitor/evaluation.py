@@ -67,17 +67,43 @@ class SimulatedRecording:
 
 
 def simulate(scenario: str, seed: int, blocked: Limb = Limb.LEFT, rate_hz: float = 1.0,
-             observe_after_s: float = OBSERVE_AFTER_S, noise_c: float | None = None) -> SimulatedRecording:
-    """Read both simulated probes at ``rate_hz`` from session start until after the injection."""
+             observe_after_s: float = OBSERVE_AFTER_S, noise_c: float | None = None,
+             quantum_c: float | None = None, spike_rate: float = 0.0, right_offset_s: float = 0.0
+             ) -> SimulatedRecording:
+    """Read both simulated probes at ``rate_hz`` from session start until after the injection.
+
+    Conditions beyond the suite's: probe noise, a coarser probe resolution (``quantum_c``),
+    single-reading spikes of ±5 °C at ``spike_rate``, and the right probe reporting
+    ``right_offset_s`` later than the left (two unsynchronised BLE probes).
+    """
     model = PatientModel.from_scenario(scenario, seed=seed, blocked=blocked)
     if noise_c is not None:
         model.noise_c = noise_c
-    times = np.arange(0.0, model.injection_s + observe_after_s, 1.0 / rate_hz)
+    rng = np.random.default_rng([seed, 99])
     limbs = {}
     for limb in Limb:
+        offset = right_offset_s if limb is Limb.RIGHT else 0.0
+        times = np.arange(offset, model.injection_s + observe_after_s, 1.0 / rate_hz)
         celsius, status, present = model.measure_series(limb, times)
+        if quantum_c:
+            celsius = np.round(celsius / quantum_c) * quantum_c
+        if spike_rate:
+            spikes = rng.random(times.shape) < spike_rate
+            celsius = np.where(spikes, celsius + rng.choice([-5.0, 5.0], times.shape), celsius)
         limbs[limb] = (times[present], celsius[present], status[present])
     return SimulatedRecording(model, limbs)
+
+
+# Conditions outside the suite's defaults (1 Hz, 0.03 °C noise, 0.01 °C resolution, synchronised).
+CONDITIONS: dict[str, dict] = {
+    "suite (1 Hz)": {},
+    "10 Hz": {"rate_hz": 10.0},
+    "0.5 Hz": {"rate_hz": 0.5},
+    "noise 0.1 °C": {"noise_c": 0.1},
+    "0.1 °C resolution": {"quantum_c": 0.1, "noise_c": 0.05},
+    "1 % spikes ±5 °C": {"spike_rate": 0.01},
+    "unsynchronised (right 0.5 s late, 0.7 Hz)": {"right_offset_s": 0.5, "rate_hz": 0.7},
+}
 
 
 def true_confirmation(model: PatientModel, criteria: Criteria, config: PipelineConfig,
@@ -135,10 +161,10 @@ def naive_confirmation(rec: SimulatedRecording) -> float | None:
 
 
 def run_case(scenario: str, seed: int, criteria: str = "default", config: PipelineConfig | None = None,
-             rate_hz: float = 1.0, noise_c: float | None = None) -> CaseResult:
+             rate_hz: float = 1.0, noise_c: float | None = None, **conditions: float) -> CaseResult:
     config = config or PipelineConfig()
     blocked = Limb.LEFT if seed % 2 else Limb.RIGHT
-    rec = simulate(scenario, seed, blocked, rate_hz, noise_c=noise_c)
+    rec = simulate(scenario, seed, blocked, rate_hz, noise_c=noise_c, **conditions)
     result = analyze_arrays(rec.limbs, blocked, rec.model.injection_s, criteria=criteria, config=config)
     crit = CRITERIA_PRESETS[criteria]
     return CaseResult(scenario, seed, str(blocked), rec.model.scenario.block_succeeds, rec.model.injection_s,
@@ -146,9 +172,33 @@ def run_case(scenario: str, seed: int, criteria: str = "default", config: Pipeli
                       result.early_warming_at_s)
 
 
-def evaluate(seeds: int = 20, scenarios: list[str] | None = None, criteria: str = "default") -> list[CaseResult]:
+def evaluate(seeds: int = 20, scenarios: list[str] | None = None, criteria: str = "default",
+             **conditions: float) -> list[CaseResult]:
     names = scenarios or list(SCENARIOS)
-    return [run_case(name, seed, criteria) for name in names for seed in range(1, seeds + 1)]
+    return [run_case(name, seed, criteria, **conditions) for name in names for seed in range(1, seeds + 1)]
+
+
+def evaluate_conditions(seeds: int = 5, criteria: str = "default") -> list[dict]:
+    """Every scenario under each of :data:`CONDITIONS`: one summary row per condition."""
+    rows = []
+    for name, kw in CONDITIONS.items():
+        t = summarise(evaluate(seeds, criteria=criteria, **kw))["totals"]
+        rows.append({"condition": name, **{k: t[k] for k in (
+            "successful_blocks_meeting_criterion", "detector_sensitivity", "negative_cases",
+            "detector_false_confirmations", "naive_false_confirmations", "detector_delay_clear")}})
+    return rows
+
+
+def format_conditions(rows: list[dict]) -> str:
+    lines = ["| condition | sensitivity | false confirmations (detector / naive) | delay median / worst (s) |",
+             "|---|---|---|---|"]
+    for r in rows:
+        sens = r["detector_sensitivity"]
+        lines.append(f"| {r['condition']} | {'–' if sens is None else f'{100 * sens:.0f} %'} "
+                     f"(n = {r['successful_blocks_meeting_criterion']}) | {r['detector_false_confirmations']} / "
+                     f"{r['naive_false_confirmations']} (n = {r['negative_cases']}) "
+                     f"| {_fmt_delay(r['detector_delay_clear'])} |")
+    return "\n".join(lines)
 
 
 def _delays(values: list[float]) -> dict[str, float | None]:
@@ -259,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=20, help="seeds per scenario (default 20)")
     parser.add_argument("--criteria", default="default", choices=list(CRITERIA_PRESETS))
     parser.add_argument("--json", action="store_true", help="print the summary and every case as JSON")
+    parser.add_argument("--conditions", action="store_true",
+                        help="also run every scenario under conditions outside the suite's (sampling rate, "
+                             "noise, resolution, spikes, unsynchronised probes)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -267,19 +320,28 @@ def main(argv: list[str] | None = None) -> int:
     results = evaluate(args.seeds, criteria=args.criteria)
     summary = summarise(results)
     goals = goals_met(summary)
+    conditions = evaluate_conditions(max(1, args.seeds // 4), args.criteria) if args.conditions else None
     if args.json:
-        json.dump({"summary": summary, "goals": goals, "cases": [asdict(r) for r in results]}, sys.stdout, indent=1)
+        doc = {"summary": summary, "goals": goals, "cases": [asdict(r) for r in results]}
+        if conditions is not None:
+            doc["conditions"] = conditions
+        json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         print(format_table(summary))
         print()
         for goal, ok in goals.items():
             print(f"{'met ' if ok else 'MISSED'}  {goal}")
+        if conditions is not None:
+            print()
+            print(f"Outside the suite's conditions ({max(1, args.seeds // 4)} seeds per scenario):")
+            print()
+            print(format_conditions(conditions))
     return 0
 
 
 # BlockPipeline is re-exported for callers who evaluate a live pipeline against the same truth.
-__all__ = ["BlockPipeline", "CaseResult", "evaluate", "goals_met", "naive_confirmation", "run_case", "simulate",
+__all__ = ["CONDITIONS", "BlockPipeline", "CaseResult", "evaluate", "evaluate_conditions", "goals_met", "naive_confirmation", "run_case", "simulate",
            "summarise", "true_confirmation"]
 
 if __name__ == "__main__":
