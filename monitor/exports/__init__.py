@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from monitor.exports.session_data import Progress, SessionData, load_session
+from monitor.store import SUFFIX
 
 FORMATS: dict[str, str] = {"pdf": ".pdf", "csv": ".csv", "edf": ".edf", "fhir": ".fhir.json"}
 
@@ -37,8 +38,8 @@ def export_session(path: str | os.PathLike, fmt: str, out: str | os.PathLike | N
     target = Path(out) if out is not None else default_export_path(session_path, fmt)
     if target.is_dir():
         target = target / default_export_path(session_path, fmt).name
-    if target.resolve() == session_path.resolve():
-        raise ExportError("the export would overwrite the session file itself; choose another --out")
+    if target.resolve() == session_path.resolve() or target.name.endswith(SUFFIX):
+        raise ExportError(f"{target.name}: an export never overwrites a session file; choose another --out")
     if not target.parent.is_dir():
         raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist or is not a folder")
     data = load_session(session_path, progress)

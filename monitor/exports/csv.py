@@ -31,9 +31,16 @@ def neutralise_cell(text: str) -> str:
 
 
 def neutralise_fragments(text: str) -> str:
-    """For text written raw into a ``#`` line: each comma-separated piece becomes its own cell."""
-    return ",".join(neutralise_cell(part) if part.lstrip().startswith(_FORMULA_START) else part
-                    for part in text.replace("\n", " ").replace("\r", " ").split(","))
+    """For text written raw into a ``#`` line, where a spreadsheet splits cells at commas:
+    no piece may start a formula (even after spaces), and double quotes, which a CSV reader
+    would strip to expose one, become single quotes."""
+    pieces = []
+    for part in text.replace("\n", " ").replace("\r", " ").replace('"', "'").split(","):
+        stripped = part.lstrip()
+        if stripped.startswith(_FORMULA_START):
+            part = part[: len(part) - len(stripped)] + "'" + stripped
+        pieces.append(part)
+    return ",".join(pieces)
 
 
 def _iso(wall: float | None) -> str:

@@ -178,3 +178,15 @@ def test_the_export_progress_bar_advances_to_100_percent():
     quiet = io.StringIO()
     ProgressBar(quiet, delay_s=0.0)(1, 2)  # not a terminal: nothing printed
     assert quiet.getvalue() == ""
+
+
+def test_exports_are_private_and_never_overwrite_a_session(success_session, tmp_path):
+    for fmt in ("csv", "edf", "fhir"):
+        out = export_session(success_session, fmt, tmp_path)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600, fmt
+    assert stat.S_IMODE((tmp_path / "success.events.csv").stat().st_mode) == 0o600
+    other = tmp_path / "other.sympatherm"
+    other.write_bytes(b"precious")
+    with pytest.raises(ExportError, match="never overwrites a session file"):
+        export_session(success_session, "pdf", other)
+    assert other.read_bytes() == b"precious"
