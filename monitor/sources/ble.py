@@ -181,20 +181,28 @@ class BleSource(ProbeSource):
 
     async def _run(self) -> None:
         assert self._stopping is not None
-        if not self._links:
-            await self._select_devices()
-            if not self._links:
-                return
-        tasks = [asyncio.create_task(self._link_loop(link)) for link in self._links]
+        work = asyncio.create_task(self._work())
+        stop = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if work.done() and not work.cancelled() and work.exception() is not None:
+            self._set_state(ConnectionState.LOST, f"Bluetooth stopped working: {work.exception()}")
         await self._stopping.wait()
+        # Stopping: end scans and connection attempts at once, then leave the devices politely.
+        work.cancel()
+        stop.cancel()
+        await asyncio.gather(work, stop, return_exceptions=True)
         for link in self._links:
             client = link.client
             if client is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.disconnect(), 5.0)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _work(self) -> None:
+        if not self._links:
+            await self._select_devices()
+            if not self._links:
+                return
+        await asyncio.gather(*(self._link_loop(link) for link in self._links))
 
     async def _sleep_or_stop(self, seconds: float) -> bool:
         """Wait ``seconds``; True if the source is being stopped."""
