@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from monitor.model import Limb, MarkerKind
 from monitor.store import SessionStore
@@ -41,17 +42,20 @@ def test_demo_without_display_says_so_in_one_line(tmp_path):
     assert "Aborted" not in proc.stderr and "qt.qpa" not in proc.stderr
 
 
-def test_snapshot_subprocess_writes_the_window_png(tmp_path):
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_snapshot_subprocess_writes_the_window_png(tmp_path, scale):
     out = tmp_path / "shot.png"
+    env = _env_without_display(tmp_path)
+    env["QT_SCALE_FACTOR"] = scale  # a high-DPI screen: the same layout, twice the pixels
     proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo", "--snapshot", str(out), "--after", "900",
                            "--scenario", "success-fast", "--seed", "2"], cwd=ROOT,
-                          env=_env_without_display(tmp_path), capture_output=True, text=True, timeout=120)
+                          env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PyQt6.QtGui import QImage
 
     img = QImage(str(out))
-    assert (img.width(), img.height()) == (1600, 1000)
+    assert (img.width(), img.height()) == (1600 * int(scale), 1000 * int(scale))
     # The plot drew both limb colours (Okabe–Ito blue and orange), i.e. both lines are there.
     ptr = img.convertToFormat(QImage.Format.Format_RGB888)
     arr = np.frombuffer(ptr.constBits().asstring(ptr.sizeInBytes()), np.uint8).reshape(

@@ -145,3 +145,22 @@ def test_killing_the_app_mid_session_leaves_a_readable_unfinished_session(tmp_pa
         assert store.reading_count() >= count
         assert store.status == "recording"
     assert files[0] in [Path(p) for p in find_unfinished_sessions(sessions)]
+
+
+def test_marker_dialog_corrects_a_marker_and_logs_the_reason(make_window, qtbot):
+    from ui.marker_dialog import MarkerDialog
+
+    window, path = make_window(auto_injection=False)
+    window.advance_to(600)
+    window.mark(MarkerKind.INJECTION)
+    dlg = MarkerDialog(window.session, window)
+    qtbot.addWidget(dlg)
+    dlg.minutes.setValue(9.5)
+    dlg.reason.setText("injection marked late")
+    dlg.accept()
+    assert window.session.injection_s() == pytest.approx(570.0)
+    window.finish()
+    with SessionStore.open_read_only(path) as store:
+        move = store.marker_moves()[0]
+        assert (move.from_s, move.to_s, move.reason) == (pytest.approx(600.0), pytest.approx(570.0),
+                                                          "injection marked late")
