@@ -39,19 +39,22 @@ class SessionRecorder:
     ``commit_interval_s``: real seconds between commits (a crash loses at most about this
     much); ``on_write_error(error or None)`` is called when writing fails and when it works
     again; ``stop_at_s``: session time after which readings are not recorded; ``registry``: the
-    :class:`monitor.registry.DeviceRegistry` whose calibrations are recorded (default: the user's).
+    :class:`monitor.registry.DeviceRegistry` whose calibrations are recorded (default: the user's);
+    ``on_connection_event(event)`` is told of every connection change after it is recorded.
     """
 
     def __init__(self, source: ProbeSource, store: SessionStore, pipeline, *,
                  commit_interval_s: float = 0.5,
                  on_write_error: Callable[[StoreWriteError | None], None] | None = None,
-                 stop_at_s: float | None = None, registry=None) -> None:
+                 stop_at_s: float | None = None, registry=None,
+                 on_connection_event: Callable[[ConnectionEvent], None] | None = None) -> None:
         self.source = source
         self.store = store
         self.pipeline = pipeline
         self.commit_interval_s = commit_interval_s
         self.on_write_error = on_write_error
         self.stop_at_s = stop_at_s  # readings after this session time are not recorded (--duration)
+        self.on_connection_event = on_connection_event
         if registry is None:
             from monitor.registry import DeviceRegistry
 
@@ -157,6 +160,8 @@ class SessionRecorder:
         """Move everything available from the source on; returns the number of readings."""
         for event in self.source.drain_events():
             self._connection_event(event)
+            if self.on_connection_event is not None:
+                self.on_connection_event(event)
         readings = self.source.drain()
         if self.stop_at_s is not None:
             readings = [r for r in readings if r.session_s <= self.stop_at_s]

@@ -163,7 +163,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             _error(str(exc))
 
-    recorder = SessionRecorder(source, store, pipeline, on_write_error=on_write_error, stop_at_s=args.duration)
+    def on_connection_event(event) -> None:
+        minutes, seconds = divmod(int(event.session_s), 60)
+        print(f"[{minutes:3d}:{seconds:02d}]  connection {event.state}: {event.reason}", flush=True)
+
+    recorder = SessionRecorder(source, store, pipeline, on_write_error=on_write_error, stop_at_s=args.duration,
+                               on_connection_event=on_connection_event)
     injection_at = args.injection_at
     if injection_at is None and args.demo:
         injection_at = source.suggested_injection_s

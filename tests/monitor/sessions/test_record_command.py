@@ -149,7 +149,9 @@ def test_record_from_a_serial_probe_on_a_real_pseudo_terminal(tmp_path, capsys):
     with VirtualSerialProbe("success-fast", rate_hz=10.0, device_id="SIM-0042") as probe:
         code = main(["record", "--port", probe.path, "--blocked", "left", "--patient-id", "SER-1",
                      "--duration", "4", "--out", str(path), "--status-every", "1"])
-    assert code == 0, capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "connection streaming" in out  # connection changes are printed as they happen
     store = SessionStore.open_read_only(path)
     readings = store.readings()
     devices = store.devices()
