@@ -1,0 +1,75 @@
+"""Property: however the readings are chunked between result requests, the results are the same."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading
+from monitor.pipeline import BlockPipeline
+
+
+@st.composite
+def recordings(draw):
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n = draw(st.integers(200, 900))
+    t = np.cumsum(rng.choice([0.5, 1.0, 1.0, 1.0, 2.0, 7.0], n))
+    out = []
+    for limb in Limb:
+        level = 24 + 8 * rng.random()
+        walk = level + np.cumsum(rng.normal(0, 0.02, n)) + np.where(t > t[n // 2], (t - t[n // 2]) / 60, 0)
+        events = rng.random(n)
+        seq = 0
+        for i in range(n):
+            value: float | None = round(float(walk[i]), 2)
+            status = ProbeStatus.OK
+            if events[i] < 0.01:
+                value = None
+                status = ProbeStatus.OPEN_CIRCUIT
+            elif events[i] < 0.02:
+                value = 99.0  # out of range
+            elif events[i] < 0.04:
+                value = value + 6.0  # a spike
+            elif events[i] < 0.05:
+                continue  # a missing reading
+            if events[i] > 0.98:
+                seq -= 1  # the device repeats a frame
+            seq += 1
+            out.append(Reading(limb, value, status, float(t[i]), 0.0, sequence=seq))
+    out.sort(key=lambda r: (r.session_s, r.limb is Limb.RIGHT))
+    chunks = draw(st.lists(st.integers(1, 40), min_size=1, max_size=30))
+    inj = float(t[n // 3])
+    return out, chunks, inj
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recordings())
+def test_chunking_never_changes_the_results(data):
+    readings, chunks, inj = data
+    batch = BlockPipeline(Limb.LEFT, "rise-1.5")
+    batch.push_many(readings)
+    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
+    batch.finish()
+    live = BlockPipeline(Limb.LEFT, "rise-1.5")
+    live.add_marker(Marker(MarkerKind.INJECTION, inj))
+    i = 0
+    k = 0
+    while i < len(readings):
+        size = chunks[k % len(chunks)]
+        k += 1
+        for r in readings[i : i + size]:
+            live.push(r)
+        i += size
+        live.verdict  # noqa: B018 - process this chunk
+    live.finish()
+    assert live.artefacts == batch.artefacts
+    assert live.verdict_changes == batch.verdict_changes
+    assert live.criteria_met_at == batch.criteria_met_at
+    assert live.kinetics() == batch.kinetics()
+    for limb in Limb:
+        a, b = live.series(limb), batch.series(limb)
+        np.testing.assert_array_equal(a.smooth_c, b.smooth_c)
+        np.testing.assert_array_equal(a.flags, b.flags)
+        np.testing.assert_array_equal(a.valid, b.valid)
