@@ -121,6 +121,7 @@ class AppController:
         manual = bool(getattr(source.clock, "manual", False))
         window = MainWindow(session, simulated=result.info.simulated, run_timer=not manual)
         session.start()
+        window.confirm_close = not manual
         window.resize(1400, 900)
         window.show()
         self.windows.append(window)

@@ -48,6 +48,7 @@ def snapshot(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float
     with tempfile.TemporaryDirectory(prefix="sympatherm-snapshot-") as tmp:
         window = build_demo_window(scenario, seed, 1.0, blocked, manual=True,
                                    session_path=Path(tmp) / "snapshot.sympatherm", rate_hz=rate_hz)
+        window.persist_layout = False
         try:
             window.resize(*size)
             window.show()
@@ -72,6 +73,7 @@ def run_demo(scenario: str, seed: int, speed: float, blocked: Limb, rate_hz: flo
 
     app = get_application()
     window = build_demo_window(scenario, seed, speed, blocked, manual=False, rate_hz=rate_hz)
+    window.confirm_close = True
     window.resize(1400, 900)
     window.show()
     return app.exec()

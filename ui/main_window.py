@@ -73,6 +73,9 @@ class MainWindow(QMainWindow):
         self.confirmed_chimed = False
         self.frames_drawn = 0
         self._table_key: tuple | None = None
+        # Interactive runs ask before a close ends the recording; scripted ones (tests) do not.
+        self.confirm_close = False
+        self.persist_layout = True  # off for --snapshot: a rendering must not change the user's layout
         self._numbers_shown_at = 0.0
 
         blocked = session.info.blocked
@@ -459,6 +462,8 @@ class MainWindow(QMainWindow):
                 self, "End session", "End the session and close the recording?") != QMessageBox.StandardButton.Yes:
             return
         self.finish()
+        if self.isVisible() and self.session.store is not None:
+            self.export()  # the chart report is the next thing a nurse needs
 
     def finish(self, reason: str = "closed normally") -> None:
         self.timer.stop()
@@ -468,7 +473,13 @@ class MainWindow(QMainWindow):
         self.sessionClosed.emit()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self._save_layout()
+        if not self.session.finished and self.confirm_close and QMessageBox.question(
+                self, "Close SympaTherm", "A session is recording. End it and close the window?"
+        ) != QMessageBox.StandardButton.Yes:
+            event.ignore()
+            return
+        if self.persist_layout:
+            self._save_layout()
         if not self.session.finished:
             self.finish("window closed")
         super().closeEvent(event)
