@@ -265,6 +265,10 @@ def _fmt_delay(d: dict) -> str:
     return f"{d['median_s']:.0f} / {d['worst_s']:.0f}"
 
 
+def _fmt_best(d: dict) -> str:
+    return "–" if d["best_s"] is None else f"{d['best_s']:.0f}"
+
+
 def format_table(summary: dict) -> str:
     lines = [
         "| scenario | true outcome | cases | truth met criterion | detector confirmed | naive confirmed "
@@ -291,6 +295,8 @@ def format_table(summary: dict) -> str:
         f"| {_fmt_delay(t['naive_delay'])} |",
         f"| same, leaving out borderline cases (n = {t['clear_cases']} kept) "
         f"| {_fmt_delay(t['detector_delay_clear'])} | |",
+        f"| earliest confirmation relative to the truth (s; negative = before it) "
+        f"| {_fmt_best(t['detector_delay'])} | {_fmt_best(t['naive_delay'])} |",
     ]
     lines.append("")
     lines.append(f"Delays are on the recording's time axis (the verdict's `confirmed_at_s`); live, the pipeline "
