@@ -35,7 +35,7 @@ def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, 
     store = SessionStore.create(info, session_path, source_description=source.identity.name)
     session = LiveSession(source, info, store=store)
     window = MainWindow(session, simulated=True, auto_injection_s=source.suggested_injection_s,
-                        run_timer=not manual)
+                        run_timer=not manual, persist_layout=not manual)
     session.start()
     return window
 
@@ -48,7 +48,6 @@ def snapshot(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float
     with tempfile.TemporaryDirectory(prefix="sympatherm-snapshot-") as tmp:
         window = build_demo_window(scenario, seed, 1.0, blocked, manual=True,
                                    session_path=Path(tmp) / "snapshot.sympatherm", rate_hz=rate_hz)
-        window.persist_layout = False
         try:
             window.resize(*size)
             window.show()

@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
     sessionClosed = pyqtSignal()  # noqa: N815 (Qt signal naming)
 
     def __init__(self, session: LiveSession, *, simulated: bool = False, auto_injection_s: float | None = None,
-                 run_timer: bool = True) -> None:
+                 run_timer: bool = True, persist_layout: bool = True) -> None:
         super().__init__()
         self.session = session
         self.simulated = simulated
@@ -75,7 +75,8 @@ class MainWindow(QMainWindow):
         self._table_key: tuple | None = None
         # Interactive runs ask before a close ends the recording; scripted ones (tests) do not.
         self.confirm_close = False
-        self.persist_layout = True  # off for --snapshot: a rendering must not change the user's layout
+        # Off for --snapshot: a rendering neither uses nor changes the user's saved layout.
+        self.persist_layout = persist_layout
         self._numbers_shown_at = 0.0
 
         blocked = session.info.blocked
@@ -127,7 +128,8 @@ class MainWindow(QMainWindow):
         self.status_label.setFont(f)
         self.statusBar().addWidget(self.status_label, 1)
         self._build_actions()
-        self._restore_layout()
+        if persist_layout:
+            self._restore_layout()
 
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_INTERVAL_MS)
