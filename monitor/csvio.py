@@ -17,6 +17,8 @@ Layout::
   axis is then seconds since the first row), ``left_c`` and ``right_c``. Optional:
   ``left_status``/``right_status`` (ProbeStatus values), ``left_seq``/``right_seq``,
   ``wall_time`` (POSIX seconds). Unknown columns are ignored.
+- Comma-separated; a file saved by a spreadsheet with ``;`` and decimal commas, or with tabs,
+  is read as well.
 - Rows need not be synchronised: an empty cell means that limb has no reading then.
   Out-of-range numbers are kept and the pipeline treats them as invalid readings.
 """
@@ -151,7 +153,11 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
         break
     if header_line is None:
         raise CsvFormatError(f"{name} has no header row (expected time_s or timestamp, left_c and right_c)")
-    header = [h.strip().lower() for h in next(csv.reader([header_line]))]
+    # Comma-separated as written here; a spreadsheet saving with ';' (and decimal commas) or tabs
+    # is read too.
+    delimiter = "," if "," in header_line else ";" if ";" in header_line else "\t" if "\t" in header_line else ","
+    decimal_comma = delimiter != ","
+    header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter))]
     time_col = "time_s" if "time_s" in header else "timestamp" if "timestamp" in header else None
     missing = [c for c in ("left_c", "right_c") if c not in header]
     if time_col is None or missing:
@@ -163,8 +169,10 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
     cells: dict[str, list[str]] = {k: [] for k in ("left_c", "right_c", "left_status", "right_status",
                                                    "left_seq", "right_seq", "wall_time")}
     first_stamp: datetime | None = None
-    for row in csv.reader(fh):
+    for row in csv.reader(fh, delimiter=delimiter):
         line_no += 1
+        if decimal_comma:
+            row = [c.replace(",", ".") for c in row]
         if not row or all(not c.strip() for c in row):
             continue
         if row[0].lstrip().startswith("#"):

@@ -75,3 +75,18 @@ def test_unreadable_paths_give_plain_errors(tmp_path):
     bad_meta.write_text("# blocked: middle\ntime_s,left_c,right_c\n")
     with pytest.raises(CsvFormatError, match="not left or right"):
         _ = read_interchange_csv(bad_meta).blocked
+
+
+def test_spreadsheet_dialects_and_windows_line_endings():
+    semicolons = "\ufeff# blocked: left\r\ntime_s;left_c;right_c\r\n0;24,50;25,00\r\n1,5;24,60;\r\n"
+    rec = read_interchange_csv(io.StringIO(semicolons.lstrip("\ufeff")))
+    assert rec.limbs[Limb.LEFT].t_s.tolist() == [0.0, 1.5] and rec.limbs[Limb.LEFT].celsius.tolist() == [24.5, 24.6]
+    assert rec.limbs[Limb.RIGHT].celsius.tolist() == [25.0] and rec.blocked is Limb.LEFT
+    tabs = "time_s\tleft_c\tright_c\n0\t24.5\t25\n"
+    assert read_interchange_csv(io.StringIO(tabs)).limbs[Limb.RIGHT].celsius.tolist() == [25.0]
+
+
+def test_a_bom_is_ignored(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufefftime_s,left_c,right_c\r\n0,24.5,25\r\n".encode())
+    assert read_interchange_csv(path).limbs[Limb.LEFT].celsius.tolist() == [24.5]
