@@ -16,10 +16,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, is_dataclass, replace
+from typing import TYPE_CHECKING
 
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading
 from monitor.sources.base import ConnectionEvent, ProbeSource
 from monitor.store import SessionStore, StoreWriteError
+
+if TYPE_CHECKING:
+    from monitor.pipeline import BlockPipeline
+    from monitor.registry import DeviceRegistry
 
 # A limb with no reading for this long (session seconds) raises a "no data" alarm.
 NO_DATA_AFTER_S = 10.0
@@ -43,10 +48,10 @@ class SessionRecorder:
     ``on_connection_event(event)`` is told of every connection change after it is recorded.
     """
 
-    def __init__(self, source: ProbeSource, store: SessionStore, pipeline, *,
+    def __init__(self, source: ProbeSource, store: SessionStore, pipeline: BlockPipeline, *,
                  commit_interval_s: float = 0.5,
                  on_write_error: Callable[[StoreWriteError | None], None] | None = None,
-                 stop_at_s: float | None = None, registry=None,
+                 stop_at_s: float | None = None, registry: DeviceRegistry | None = None,
                  on_connection_event: Callable[[ConnectionEvent], None] | None = None) -> None:
         self.source = source
         self.store = store
@@ -74,11 +79,11 @@ class SessionRecorder:
         self._record_setup()
 
     @property
-    def pipeline(self):
+    def pipeline(self) -> BlockPipeline:
         return self._pipeline
 
     @pipeline.setter
-    def pipeline(self, new) -> None:
+    def pipeline(self, new: BlockPipeline) -> None:
         """Swap the pipeline (criteria changed mid-session): its current verdict is logged from now on."""
         old = getattr(self, "_pipeline", None)
         self._pipeline = new
