@@ -25,7 +25,7 @@ from monitor.pipeline.artefacts import (
 )
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
-from monitor.pipeline.limb import STATUS_CODE, LimbTrack, _run_starts
+from monitor.pipeline.limb import STATUS_CODE, LimbTrack, run_starts
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
 # Artefacts whose readings are smoothed: the smoothing window after them is tainted too.
@@ -319,7 +319,7 @@ class BlockPipeline:
                     cond &= didc >= crit.min_di_minus_dc_c
                 if crit.core_within_c is not None:
                     cond &= (self.core_c - vb) <= crit.core_within_c
-                starts = _run_starts(cond, T, self._hold_since[cid])
+                starts = run_starts(cond, T, self._hold_since[cid])
                 done = np.flatnonzero(cond & (T - starts >= crit.hold_s - 1e-9))
                 if done.size:
                     self._met_at[cid] = float(T[done[0]])

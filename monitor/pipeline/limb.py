@@ -33,7 +33,7 @@ _NO_SEQ = -1
 _SETTLING, _NORMAL, _TOUCH, _LIFT = 0, 1, 2, 3
 
 
-def _run_starts(cond: np.ndarray, times: np.ndarray, carried: float | None) -> np.ndarray:
+def run_starts(cond: np.ndarray, times: np.ndarray, carried: float | None) -> np.ndarray:
     """For each position, when the current run of True began (NaN where cond is False).
 
     ``carried`` is the start of a run still open at the end of the previous chunk.
@@ -420,7 +420,7 @@ class LimbTrack:
                     recovered = level >= self._level0 - cfg.recovery_tolerance_c - allowance
                     reapplied = (elapsed >= cfg.max_lift_s) & (level >= trough + cfg.reapplied_rise_c)
                     cond = slowed & (recovered | reapplied)
-                starts = _run_starts(cond, tk, self._ok_since)
+                starts = run_starts(cond, tk, self._ok_since)
                 done = cond & (tk - starts >= cfg.recovery_hold_s)
                 hit = np.flatnonzero(done)
                 bit = FLAG_TOUCH if touch else FLAG_LIFT
