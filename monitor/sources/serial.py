@@ -48,6 +48,7 @@ SNIFF_LIMIT = 8192  # bytes kept while deciding the protocol
 IDENTIFY_WAIT_S = 2.0
 SILENCE_S = 5.0  # no bytes for this long on an open port: say so (the link may be dead)
 REFUSE_SILENT_S = 30.0  # a port that sent nothing we understand is listened to again after this
+REFUSE_OTHER_S = 10.0  # a port holding a different probe is checked again after this
 
 ProtocolChoice = Literal["auto", "binary", "text"]
 
@@ -122,9 +123,10 @@ class SerialSource(ProbeSource):
         self._registry = registry
         self._open_port = open_port if open_port is not None else _open_serial
         self._target: _Target | None = None
-        # Paths not to open again: a different device (until the path vanishes) or a port that
-        # sent nothing we understand (for REFUSE_SILENT_S).
-        self._refused: dict[str, float] = {}
+        # Ports not to open again for a while: path -> (until, USB serial seen there). A port
+        # holding a different probe (REFUSE_OTHER_S) or sending nothing we understand
+        # (REFUSE_SILENT_S); forgotten early when the port vanishes or lists another device.
+        self._refused: dict[str, tuple[float, str]] = {}
         self._conn: _Connection | None = None
         self._binary = FrameDecoder()
         self._text = TextLineDecoder()
@@ -188,7 +190,7 @@ class SerialSource(ProbeSource):
         if data:
             conn.last_bytes_at = now
             self._handle_bytes(conn, data, now, self.clock.wall())
-        elif not os.path.exists(conn.info.device):
+        elif not _node_exists(conn.info.device):
             raise _PortGone(f"cable unplugged: {conn.info.device} disappeared")
         if (conn.protocol == "binary" and not conn.verified and conn.binary_since is not None
                 and now - conn.binary_since > IDENTIFY_WAIT_S):
@@ -216,14 +218,21 @@ class SerialSource(ProbeSource):
                 return conn
         return None
 
-    def _refuse(self, path: str, *, forever: bool) -> None:
-        self._refused[path] = float("inf") if forever else time.monotonic() + REFUSE_SILENT_S
+    def _refuse(self, info: PortInfo, seconds: float) -> None:
+        self._refused[info.device] = (time.monotonic() + seconds, info.serial_number)
 
     def _prune_refused(self, ports: list[PortInfo]) -> None:
+        """Forget a refusal when it expires, or when the port vanished or now lists another device."""
         now = time.monotonic()
-        listed = {p.device for p in ports}
-        self._refused = {path: until for path, until in self._refused.items()
-                         if until > now and (path in listed or os.path.exists(path))}
+        listed = {p.device: p.serial_number for p in ports}
+        kept = {}
+        for path, (until, serial_number) in self._refused.items():
+            if until <= now or not (path in listed or _node_exists(path)):
+                continue
+            if path in listed and listed[path] != serial_number:
+                continue
+            kept[path] = (until, serial_number)
+        self._refused = kept
 
     def _waiting_state(self) -> ConnectionState:
         return ConnectionState.RECONNECTING if self._target is not None else ConnectionState.CONNECTING
@@ -233,7 +242,7 @@ class SerialSource(ProbeSource):
         t = self._target
         if t is None:  # first connection to a named port
             info = next((p for p in ports if p.device == self.port_name), None)
-            if info is None and os.path.exists(self.port_name or ""):
+            if info is None and _node_exists(self.port_name or ""):
                 info = PortInfo(self.port_name or "")
             if info is None:
                 self._set_state(ConnectionState.CONNECTING, f"waiting for {self.port_name}: no such port")
@@ -245,7 +254,7 @@ class SerialSource(ProbeSource):
         elif t.vid is not None and t.device_id:
             # Same kind of USB device without a serial number: only its identity frame can tell.
             out = [p for p in ports if p.usb_id == (t.vid, t.pid) and p.is_known_probe]
-        if not out and t.path and os.path.exists(t.path) and not any(
+        if not out and t.path and _node_exists(t.path) and not any(
                 p.device == t.path and p.serial_number and p.serial_number != t.usb_serial for p in ports):
             # Not listed: nothing vouches for it, so its hello frame (if we know one) must.
             out = [next((p for p in ports if p.device == t.path), PortInfo(t.path))]
@@ -275,7 +284,7 @@ class SerialSource(ProbeSource):
             if self._listen_for_protocol(conn):
                 return conn
             self._close_conn(conn)
-            self._refuse(info.device, forever=False)  # nothing we understand: not again for a while
+            self._refuse(info, REFUSE_SILENT_S)  # nothing we understand: not again for a while
         self._set_state(ConnectionState.CONNECTING, "looking for a probe: none of the serial ports sent probe data")
         return None
 
@@ -375,7 +384,7 @@ class SerialSource(ProbeSource):
         if t is not None and t.device_id and hello.device_id != t.device_id:
             why = (f"a different probe ({hello.device_id}) is on {conn.info.device}; "
                    f"still waiting for {t.describe()}")
-            self._refuse(conn.info.device, forever=True)
+            self._refuse(conn.info, REFUSE_OTHER_S)
             self._close_conn(conn)
             self._conn = None
             self._set_state(self._waiting_state(), why)
@@ -398,7 +407,7 @@ class SerialSource(ProbeSource):
         t = self._target
         if t is not None and t.device_id:
             # It would not say who it is, and nothing else proves it is our probe: try it again later.
-            self._refuse(conn.info.device, forever=False)
+            self._refuse(conn.info, REFUSE_OTHER_S)
             raise _PortGone(f"the device on {conn.info.device} did not identify itself; "
                             f"still waiting for {t.describe()}")
         conn.verified = True
@@ -556,7 +565,7 @@ class SerialSource(ProbeSource):
 
     @staticmethod
     def _gone_reason(device: str, exc: BaseException) -> str:
-        if not os.path.exists(device):
+        if not _node_exists(device):
             return f"cable unplugged: {device} disappeared"
         text = str(exc)
         if "returned no data" in text:
@@ -572,9 +581,17 @@ class SerialSource(ProbeSource):
                     "(then log out and in again)")
         if err == errno.EBUSY or "busy" in str(exc).lower():
             return f"{device} is in use by another program"
-        if err == errno.ENOENT or not os.path.exists(device):
+        if err == errno.ENOENT or not _node_exists(device):
             return f"waiting for {device}: no such port"
         return f"cannot open {device} ({exc})"
+
+
+def _node_exists(path: str) -> bool:
+    """Whether a port's device node exists. Only POSIX ports are files; for others (Windows
+    COM ports) we cannot tell this way and rely on read errors and discovery instead."""
+    if not path.startswith("/"):
+        return bool(path)
+    return os.path.exists(path)
 
 
 class _Refused(_PortGone):
