@@ -500,7 +500,7 @@ class BlockPipeline:
             if last is not None and self._now is not None and self._now - last > self.config.gap_s:
                 end = self._now if self._finished else None
                 out.append(ArtefactSegment(limb, ArtefactKind.NO_DATA, last, end, ArtefactKind.NO_DATA.plain))
-        out.sort(key=lambda s: (s.start_s, str(s.limb)))
+        out.sort(key=lambda s: (s.start_s, str(s.limb), str(s.kind), -1.0 if s.end_s is None else s.end_s))
         return out
 
     def judged_enough(self) -> bool:
