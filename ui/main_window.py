@@ -27,6 +27,7 @@ from monitor.model import Limb, MarkerKind
 from ui import theme
 from ui.alarms import MEDIUM_FLASH_HZ, AlarmCondition, AlarmManager, conditions_from_state
 from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
+from ui.dim_overlay import DimOverlay
 from ui.live_session import LiveSession, LogEntry
 from ui.plot import SessionPlot
 from ui.screensaver import ScreenAwake
@@ -119,8 +120,15 @@ class MainWindow(QMainWindow):
         self.vsplit.addWidget(self.splitter)
         self.vsplit.setStretchFactor(0, 1)
         self.vsplit.setStretchFactor(1, 2)
-        outer.addWidget(self.vsplit, 1)
+        # The data area sits in its own container so the night veil can cover it (a splitter
+        # would take the veil for one more pane).
+        self.data_area = QWidget()
+        data_lay = QVBoxLayout(self.data_area)
+        data_lay.setContentsMargins(0, 0, 0, 0)
+        data_lay.addWidget(self.vsplit)
+        outer.addWidget(self.data_area, 1)
         self.setCentralWidget(central)
+        self.night = DimOverlay(self.data_area)
 
         self.status_label = QLabel("")
         f = QFont()
@@ -182,6 +190,7 @@ class MainWindow(QMainWindow):
         add("whole", "All  W", "W", self.plot.show_everything, "view")
         wall = add("wall", "Clock  C", "C", self._toggle_wall_clock, "view", checkable=True)
         wall.setChecked(False)
+        add("night", "Night (dimmer)", "D", self.set_night, "view", checkable=True, on_toolbar=False)
         add("fullscreen", "Full screen", "F11", self._toggle_full_screen, "view", on_toolbar=False)
         tb.addSeparator()
         add("ack", "Silence  A", "A", self.acknowledge_alarms, "session")
@@ -277,6 +286,15 @@ class MainWindow(QMainWindow):
         self.plot.set_wall_clock(self.session.clock.wall() - self.session.clock.now(), bool(on))
         self.plot.mark_dirty()
 
+    def set_night(self, on: bool) -> None:
+        """Dim tiles, plot and table further for a darkened room (alarms and banner stay bright)."""
+        self.night.setVisible(bool(on))
+        self.night.raise_()
+        if self.actions_by_name["night"].isChecked() != bool(on):
+            self.actions_by_name["night"].setChecked(bool(on))
+        if self.persist_layout:
+            settings().setValue("display/night", "true" if on else "false")
+
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
@@ -347,8 +365,10 @@ class MainWindow(QMainWindow):
                 words = snap.limb_status.get(limb, "OK")
                 probe_text = "probe OK" if words == "OK" else words
             prio = self.alarms.limb_priority(limb)
-            tile.set_state(TileState(live.celsius, snap.rise_c.get(limb), ages[limb], probe_text,
-                                     status is not None and not status.is_fault, prio, self._flash_on))
+            ok = status is not None and not status.is_fault
+            # No rise shown from a faulty probe: the last smoothed value would look current.
+            tile.set_state(TileState(live.celsius, snap.rise_c.get(limb) if ok else None, ages[limb], probe_text,
+                                     ok, prio, self._flash_on))
         self._update_banner(snap, inj)
         baselines = self.session.pipeline.baselines
         if baselines:
@@ -504,6 +524,8 @@ class MainWindow(QMainWindow):
 
         self.sound.set_volume(alarm_volume())
         self.plot.follow_window_s = follow_minutes() * 60.0
+        if str(settings().value("display/night", "false")) == "true":
+            self.set_night(True)
         if wall_clock_default():
             self.actions_by_name["wall"].setChecked(True)
             self._toggle_wall_clock(True)

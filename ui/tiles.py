@@ -92,8 +92,11 @@ class LimbTile(QFrame):
     def set_state(self, st: TileState) -> None:
         self._state = st
         _set_text(self.temp_label, "--.- °C" if st.celsius is None else f"{st.celsius:.1f} °C")
-        _set_text(self.rise_label, "rise: waiting for baseline" if st.rise_c is None
-                  else f"rise {st.rise_c:+.1f} °C from baseline")
+        if st.rise_c is None:
+            rise = "rise: waiting for baseline" if st.probe_ok or st.age_s is None else "rise: —"
+        else:
+            rise = f"rise {round(st.rise_c, 1) + 0.0:+.1f} °C from baseline"  # never "-0.0"
+        _set_text(self.rise_label, rise)
         if st.age_s is None:
             age = "no reading yet"
         elif st.age_s >= STALE_AFTER_S:

@@ -164,3 +164,14 @@ def test_marker_dialog_corrects_a_marker_and_logs_the_reason(make_window, qtbot)
         move = store.marker_moves()[0]
         assert (move.from_s, move.to_s, move.reason) == (pytest.approx(600.0), pytest.approx(570.0),
                                                           "injection marked late")
+
+
+def test_night_mode_dims_the_data_but_not_the_alarms(make_window, qtbot):
+    window, _ = make_window()
+    qtbot.keyClick(window, Qt.Key.Key_D)
+    assert window.night.isVisible()
+    assert window.night.geometry() == window.data_area.rect()
+    assert window.data_area.isAncestorOf(window.night) and window.data_area.isAncestorOf(window.plot)
+    assert not window.data_area.isAncestorOf(window.alarm_bar)  # alarms keep their full brightness
+    qtbot.keyClick(window, Qt.Key.Key_D)
+    assert not window.night.isVisible()
