@@ -116,6 +116,7 @@ def test_duration_and_injection_at_are_session_time(tmp_path):
     injection = [m for m in store.markers() if m.kind is MarkerKind.INJECTION]
     assert [(m.session_s, m.placed_s) for m in injection] == [(400.0, 400.0)]
     assert store.time_span() == (0.0, 700.0)
+    assert store.reading_count() == 2 * 701  # every sample up to --duration, none after
     store.close()
 
 
@@ -126,8 +127,10 @@ def test_demo_without_injection_at_uses_the_scenarios_injection_time(tmp_path):
     assert main(["record", "--demo", "--speed", "2000", "--duration", "600", "--seed", "5", "--out", str(path)]) == 0
     store = SessionStore.open_read_only(path)
     injection = [m.session_s for m in store.markers() if m.kind is MarkerKind.INJECTION]
+    count = store.reading_count()
     store.close()
     assert injection == [pytest.approx(SimulatedSource("success-fast", seed=5).suggested_injection_s)]
+    assert count == 2 * 601  # at 2000× the simulator's worker trails its clock; nothing is cut short
 
 
 def test_bad_record_flags_get_plain_errors(tmp_path, capsys):
