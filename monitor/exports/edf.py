@@ -2,7 +2,7 @@
 
 Readings arrive at irregular moments; EDF needs a fixed rate, so each limb is resampled
 by linear interpolation between neighbouring valid readings no further apart than
-``max_bridge_s``. Wherever there is no valid reading close enough (a dropped link, a
+1.6 reading intervals (:func:`bridge_for`). Wherever there is no valid reading close enough (a dropped link, a
 sensor fault, a probe off) the sample is set to :data:`GAP_VALUE_C`, far outside skin
 temperature, and the gap is annotated: never silently interpolated.
 """
@@ -47,6 +47,15 @@ def resample_limb(t_s: np.ndarray, celsius: np.ndarray, valid: np.ndarray, grid_
     return out
 
 
+def bridge_for(t_s: np.ndarray, valid: np.ndarray) -> float:
+    """The longest interval still treated as continuous data: 1.6 × the limb's usual interval
+    between valid readings (so one missed reading is already a gap), at least 0.5 s."""
+    tv = t_s[valid]
+    if tv.size < 3:
+        return 2.5
+    return max(0.5, 1.6 * float(np.median(np.diff(tv))))
+
+
 def gap_runs(values: np.ndarray) -> list[tuple[int, int]]:
     """(start index, length) of each run of GAP_VALUE_C."""
     is_gap = np.concatenate(([False], values == GAP_VALUE_C, [False]))
@@ -72,12 +81,11 @@ def write_edf(data: SessionData, out: str | os.PathLike, *, rate_hz: float = 1.0
     rate = int(rate_hz)
     n_records = int(np.floor(data.duration_s)) + 1  # one-second data records
     grid = np.arange(n_records * rate) / rate
-    bridge = max(2.5 / rate_hz, 2.5)
     signals, headers, runs = [], [], {}
     blocked = data.info.blocked
     for i, limb in enumerate(Limb):
         arr = data.limb(limb)
-        values = resample_limb(arr.t_s, arr.celsius, arr.valid, grid, bridge)
+        values = resample_limb(arr.t_s, arr.celsius, arr.valid, grid, bridge_for(arr.t_s, arr.valid))
         signals.append(values)
         runs[limb] = gap_runs(values)
         label = f"{limb.letter} foot skin" + (" BLK" if limb is blocked else "")

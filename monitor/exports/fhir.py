@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from monitor.exports._files import open_private
-from monitor.exports.edf import GAP_VALUE_C, resample_limb
+from monitor.exports.edf import GAP_VALUE_C, bridge_for, resample_limb
 from monitor.exports.figures import ReportFigures
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
@@ -91,7 +91,7 @@ def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 
     grid = np.arange(n) / rate_hz
     for limb in Limb:
         arr = data.limb(limb)
-        values = resample_limb(arr.t_s, arr.celsius, arr.valid, grid, max(2.5 / rate_hz, 2.5))
+        values = resample_limb(arr.t_s, arr.celsius, arr.valid, grid, bridge_for(arr.t_s, arr.valid))
         tokens = " ".join("E" if v == GAP_VALUE_C else f"{v:.2f}" for v in values)
         side = " (blocked side)" if limb is blocked else ""
         add(observation(limb, f"{limb.capitalize()} foot skin temperature during the procedure{side}",

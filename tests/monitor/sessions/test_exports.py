@@ -190,3 +190,17 @@ def test_exports_are_private_and_never_overwrite_a_session(success_session, tmp_
     with pytest.raises(ExportError, match="never overwrites a session file"):
         export_session(success_session, "pdf", other)
     assert other.read_bytes() == b"precious"
+
+
+def test_a_single_missed_reading_is_a_gap_in_the_edf_not_an_interpolation(tmp_path):
+    from monitor.exports.edf import bridge_for, gap_runs, resample_limb
+
+    t = np.array([0.0, 1.0, 2.0, 4.0, 5.0])  # the reading at 3 s never came
+    c = np.array([30.0, 30.1, 30.2, 30.4, 30.5])
+    ok = np.ones(5, bool)
+    values = resample_limb(t, c, ok, np.arange(6.0), bridge_for(t, ok))
+    assert values.tolist() == [30.0, 30.1, 30.2, GAP_VALUE_C, 30.4, 30.5]
+    assert gap_runs(values) == [(3, 1)]
+    jittered = np.array([0.0, 1.2, 1.9, 3.1, 4.0, 5.05])  # serial arrival jitter is not a gap
+    assert GAP_VALUE_C not in resample_limb(jittered, np.full(6, 30.0), np.ones(6, bool), np.arange(6.0),
+                                            bridge_for(jittered, np.ones(6, bool)))
