@@ -329,7 +329,7 @@ class SerialSource(ProbeSource):
             self._choose_protocol(conn, found)
             data, conn.sniffed = bytes(conn.sniffed), bytearray()
         if conn.protocol == "binary":
-            self._handle_frames(conn, self._binary.feed(data), now, wall)
+            self._handle_frames(conn, self._feed(conn, self._binary, data, b"\x00"), now, wall)
         else:
             self._handle_text(conn, data, now, wall)
         self._update_counters(conn)
@@ -365,11 +365,28 @@ class SerialSource(ProbeSource):
         except (serial.SerialException, OSError):
             pass  # a dead port shows up on the next read
 
-    def _handle_frames(self, conn: _Connection, frames: list, now: float, wall: float) -> None:
-        for frame in frames:
-            if not conn.good_since_open:
+    def _feed(self, conn: _Connection, decoder, data: bytes, delimiter: bytes) -> list:
+        """Feed ``decoder``; until the first good frame (line) since opening, one delimited piece
+        at a time, so that exactly the errors before it are forgiven as boot noise."""
+        if conn.good_since_open:
+            return decoder.feed(data)
+        out: list = []
+        start = 0
+        while start < len(data) and not conn.good_since_open:
+            end = data.find(delimiter, start)
+            stop = len(data) if end < 0 else end + 1
+            got = decoder.feed(data[start:stop])
+            start = stop
+            if got:
                 conn.good_since_open = True
                 self._forgive_boot_noise(conn)
+                out.extend(got)
+        if start < len(data):
+            out.extend(decoder.feed(data[start:]))
+        return out
+
+    def _handle_frames(self, conn: _Connection, frames: list, now: float, wall: float) -> None:
+        for frame in frames:
             if isinstance(frame, HelloFrame):
                 if not self._accept_hello(conn, frame):
                     return
@@ -443,10 +460,7 @@ class SerialSource(ProbeSource):
         self._last_seq = sequence
 
     def _handle_text(self, conn: _Connection, data: bytes, now: float, wall: float) -> None:
-        samples = self._text.feed(data)
-        if samples and not conn.good_since_open:
-            conn.good_since_open = True
-            self._forgive_boot_noise(conn)
+        samples = self._feed(conn, self._text, data, b"\n")
         key = self._identity.key
         for sample in samples:
             for index, value in enumerate((sample.left_c, sample.right_c)):

@@ -174,6 +174,34 @@ def test_text_probes_are_never_written_to(make_probe, start_source, registry):
     assert src.protocol == "text" and probe.bytes_received == 0
 
 
+def test_line_errors_after_the_first_good_frame_count_even_in_one_chunk(start_source, registry):
+    import pty
+    import tty
+
+    from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    try:
+        src = SerialSource(os.ttyname(slave), registry=registry, discovery=lambda: [])
+        c = start_source(src)
+        c.wait(lambda: "listening" in src.reason, what="the port to open")
+        good = [encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),
+                                                       ChannelValue(29.0, None, ProbeStatus.OK)))) for i in (1, 2, 3)]
+        corrupted = bytearray(good[1])
+        corrupted[4] ^= 0x01
+        boot_noise = b"booting...\r\n\x13\x37\x00"
+        os.write(master, boot_noise + encode_frame(HelloFrame(0, 0, "RAW-1", "t", "ysi400", 2, 1.0))
+                 + good[0] + bytes(corrupted) + good[2])
+        c.wait(lambda: len(lefts(c.readings)) >= 2, what="the two intact samples")
+        health = src.health()
+        assert health.crc_failures + health.malformed_frames == 1  # the damaged frame; the boot noise is forgiven
+        assert health.lost_frames == 1
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_named_port_that_does_not_exist_says_so(start_source, registry, tmp_path):
     src = SerialSource(str(tmp_path / "ttyNOPE"), registry=registry, discovery=lambda: [])
     c = start_source(src)
