@@ -101,7 +101,8 @@ class AppController:
 
     def new_session(self) -> bool:
         dlg = SetupDialog(discover_candidates(), self.registry,
-                          rescan=lambda: discover_candidates(ble=True), scan_in_background=True)
+                          rescan=lambda: discover_candidates(ble=True), scan_in_background=True,
+                          review=self.choose_review)
         if not dlg.exec() or dlg.result_value is None:
             return bool(self.windows)
         self.start_session(dlg.result_value)
@@ -126,6 +127,17 @@ class AppController:
         window.show()
         self.windows.append(window)
         return window
+
+    def choose_review(self, parent: QWidget | None = None) -> None:
+        """Pick a session file from the sessions folder and open it for review."""
+        from PyQt6.QtWidgets import QFileDialog
+
+        from monitor.paths import sessions_dir
+
+        name, _ = QFileDialog.getOpenFileName(parent, "Review a past session", str(sessions_dir()),
+                                              "SympaTherm sessions (*.sympatherm)")
+        if name:
+            self.open_review(Path(name))
 
     def open_review(self, path: Path):
         from ui.review import open_review_window

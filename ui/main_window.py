@@ -8,6 +8,7 @@ steps the session instead (tests, ``--snapshot``).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QFont, QKeySequence
@@ -37,6 +38,7 @@ from ui.tiles import LimbTile, TileState
 
 REDRAW_INTERVAL_MS = 100  # at most 10 Hz
 NUMERIC_INTERVAL_S = 0.5
+WINDOW_LOGGED_ALARMS = ("probe_lifted", "touch")
 MARKER_KEYS = {MarkerKind.BASELINE: "B", MarkerKind.NEEDLE: "N", MarkerKind.INJECTION: "I", MarkerKind.NOTE: "T"}
 
 # Verdict state name (pipeline VerdictState) → banner style.
@@ -66,8 +68,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(("SIMULATED — " if simulated else "") + "SympaTherm — live session")
         self.setStyleSheet(theme.STYLESHEET)
         self.sound = SoundPlayer()
-        # The recorder writes every alarm condition to the session log; the window shows and sounds them.
-        self.alarms = AlarmManager(sound=self.sound.play)
+        # The recorder logs probe faults, no data and connection gaps; the window logs the alarms
+        # only it raises (a probe that seems lifted or touched), so each goes to the log once.
+        self.alarms = AlarmManager(self._log_alarm_start, self._log_alarm_end, self.sound.play)
         self.screen_awake = ScreenAwake()
         self._flash_on = True
         self._last_verdict_state: str | None = None
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         add("ack", "Silence  A", "A", self.acknowledge_alarms, "session")
         add("export", "Export…  X", "X", self.export, "session")
+        add("review", "Review a past session…", "Ctrl+O", self.review_past, "session", on_toolbar=False)
         add("stop", "End  Ctrl+E", "Ctrl+E", self.end_session, "session")
         add("criteria", "Criteria…  K", "K", self.edit_criteria, "settings", on_toolbar=False)
         add("calibration", "Probe calibration…", "Ctrl+K", self.calibrate, "settings", on_toolbar=False)
@@ -210,6 +214,20 @@ class MainWindow(QMainWindow):
         if self.session.recorder is not None and not self.session.recorder.finished:
             self.session.recorder.commit()  # export what is recorded up to now
         ExportDialog(self.session.store.path, self).exec()
+
+    def review_past(self) -> None:
+        from PyQt6.QtWidgets import QFileDialog
+
+        from monitor.paths import sessions_dir
+        from ui.review import open_review_window
+
+        name, _ = QFileDialog.getOpenFileName(self, "Review a past session", str(sessions_dir()),
+                                              "SympaTherm sessions (*.sympatherm)")
+        if name:
+            window = open_review_window(Path(name), self)
+            if window is not None:
+                self._reviews = [*getattr(self, "_reviews", []), window]  # keep it alive
+                window.show()
 
     def edit_criteria(self) -> None:
         from ui.criteria_dialog import CriteriaDialog
@@ -472,6 +490,18 @@ class MainWindow(QMainWindow):
                 st.alarm_visible = self._flash_on
                 st.alarm = self.alarms.limb_priority(limb)
                 tile.set_state(st)
+
+    def _log_alarm_start(self, cond: AlarmCondition, start_s: float) -> int | None:
+        store = self.session.store
+        if cond.subkind not in WINDOW_LOGGED_ALARMS or store is None or store.closed:
+            return None
+        return store.add_event("alarm", start_s, subkind=cond.subkind, limb=cond.limb, message=cond.text,
+                               priority=cond.priority, value=cond.value, wall_time=time.time())
+
+    def _log_alarm_end(self, event_id: int, end_s: float) -> None:
+        store = self.session.store
+        if store is not None and not store.closed:
+            store.end_event(event_id, end_s)
 
     def _log_note(self, text: str) -> None:
         self.session.log.append(LogEntry(self.session.now(), text))

@@ -77,7 +77,7 @@ class SetupResult:
 class SetupDialog(QDialog):
     def __init__(self, candidates: list[ProbeCandidate], registry=None, parent=None,
                  rescan: Callable[[], list[ProbeCandidate]] | None = None,
-                 scan_in_background: bool = False) -> None:
+                 scan_in_background: bool = False, review: Callable[[QDialog], None] | None = None) -> None:
         super().__init__(parent)
         self._scan_signals = _ScanSignals()
         self._scan_signals.found.connect(self._scan_done)
@@ -193,6 +193,10 @@ class SetupDialog(QDialog):
         self.error = QLabel("")
         self.error.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.review_btn = self.buttons.addButton("Re&view a past session…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.review_btn.clicked.connect(self._review_clicked)
+        self.review_btn.setVisible(review is not None)
+        self._review = review
         self.start_btn = self.buttons.addButton("S&tart recording", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_btn.setDefault(True)
         self.buttons.accepted.connect(self.accept)
@@ -366,6 +370,10 @@ class SetupDialog(QDialog):
     def reject(self) -> None:
         self._stop_check_source()
         super().reject()
+
+    def _review_clicked(self) -> None:
+        if self._review is not None:
+            self._review(self)
 
 
 def _optional_temp(lo: float, hi: float) -> QDoubleSpinBox:

@@ -52,11 +52,10 @@ def run(args: argparse.Namespace) -> int:
         from ui.application import get_application
         from ui.demo import snapshot
 
-        app = get_application()  # keep a reference: the QApplication must outlive the window
+        _app = get_application()  # keep a reference: the QApplication must outlive the window
         after = 1800.0 if args.after is None else args.after
         try:
             out = snapshot(args.snapshot, args.scenario, args.seed, blocked, after, rate_hz=args.rate)
-            del app
         except OSError as exc:
             print(f"Could not save the snapshot: {exc}", file=sys.stderr)
             return 1

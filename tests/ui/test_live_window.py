@@ -175,3 +175,19 @@ def test_night_mode_dims_the_data_but_not_the_alarms(make_window, qtbot):
     assert not window.data_area.isAncestorOf(window.alarm_bar)  # alarms keep their full brightness
     qtbot.keyClick(window, Qt.Key.Key_D)
     assert not window.night.isVisible()
+
+
+def test_lifted_probe_raises_a_low_priority_alarm_logged_with_its_end(make_window):
+    window, path = make_window("probe-lift", seed=2)
+    lift = next(ev for ev in window.session.source.model.artefacts if ev.kind == "lift")
+    window.advance_to(lift.start_s + 90, step_s=2.0)
+    assert window.alarms.priority == "low"  # cyan, steady: no flashing at low priority
+    assert "lifted" in window.alarm_bar.text.text()
+    assert window.tiles[lift.limb].state.alarm == "low"
+    window.advance_to(lift.end_s + 600, step_s=10.0)
+    assert window.alarms.priority is None
+    window.finish()
+    with SessionStore.open_read_only(path) as store:
+        logged = [e for e in store.events("alarm") if e.subkind == "probe_lifted"]
+        assert logged and logged[0].limb is lift.limb and logged[0].priority == "low"
+        assert logged[0].end_s is not None and logged[0].end_s > logged[0].start_s
