@@ -97,7 +97,7 @@ class _Ticks:
         self.val = {limb: GrowableArray(np.float64, fill=np.nan) for limb in Limb}
         self.ok = {limb: GrowableArray(np.bool_) for limb in Limb}
         self.bad_cum = {limb: GrowableArray(np.int64) for limb in Limb}  # not-ok ticks up to and incl.
-        self.first_index: int | None = None  # tick index of t[0]
+        self.next_index: int | None = None  # grid index (time / tick_s) of the next tick to judge
         self.pending: dict[Limb, list[OpenSegment]] = {limb: [] for limb in Limb}
         self.seen: dict[Limb, int] = {limb: 0 for limb in Limb}
 
@@ -192,22 +192,27 @@ class BlockPipeline:
     def _extend_ticks(self, last_index: int) -> None:
         cfg = self.config
         tk = self._ticks
-        if tk.first_index is None:
+        if tk.next_index is None:
             firsts = [float(tr.t.view[0]) for tr in self._tracks.values() if len(tr.t)]
-            tk.first_index = math.ceil(min(firsts) / cfg.tick_s - 1e-9)
-        i0 = tk.first_index + len(tk.t)
+            tk.next_index = math.ceil(min(firsts) / cfg.tick_s - 1e-9)
+        i0 = tk.next_index
         if last_index < i0:
             return
-        T = np.arange(i0, last_index + 1, dtype=np.float64) * cfg.tick_s
+        tk.next_index = last_index + 1
+        T = self._grid(i0, last_index)
+        if T.size == 0:
+            return
         tk.t.extend(T)
         for limb, track in self._tracks.items():
             t = track.t.view
-            if t.shape[0] == 0:
-                t = np.array([-np.inf])
-            idx = np.searchsorted(t, T, side="right") - 1
-            has = idx >= 0
-            idx = np.maximum(idx, 0)
-            ok = has & track.valid.view[idx] & (T - t[idx] <= cfg.gap_s)
+            if t.shape[0] == 0:  # this probe has not reported yet
+                idx = np.zeros(T.shape, dtype=np.int64)
+                ok = np.zeros(T.shape, dtype=bool)
+            else:
+                idx = np.searchsorted(t, T, side="right") - 1
+                has = idx >= 0
+                idx = np.maximum(idx, 0)
+                ok = has & track.valid.view[idx] & (T - t[idx] <= cfg.gap_s)
             # Artefact segments break the hold; pull in the newly detected ones.
             pending = tk.pending[limb]
             pending.extend(track.segments[tk.seen[limb]:])
@@ -227,11 +232,46 @@ class BlockPipeline:
                 if seg.end_s is None or end >= T[-1]:
                     keep.append(seg)
             tk.pending[limb] = keep
-            val = np.where(ok, track.smooth.view[idx], np.nan)
+            val = np.where(ok, track.smooth.view[idx], np.nan) if t.shape[0] else np.full(T.shape, np.nan)
             tk.val[limb].extend(val)
             tk.ok[limb].extend(ok)
             prev = tk.bad_cum[limb].last() if len(tk.bad_cum[limb]) else 0
             tk.bad_cum[limb].extend(prev + np.cumsum(~ok))
+
+    def _grid(self, i0: int, i1: int) -> np.ndarray:
+        """Tick times for grid indices i0..i1, except during long silences.
+
+        A tick is judged only if some reading (either foot) is at most ``judge_silence_s`` old:
+        a recording with hours of silence, or a file with a mistyped time, would otherwise ask
+        for millions of empty ticks. The rule depends on the data only, so live and offline
+        agree.
+        """
+        cfg = self.config
+        keep = cfg.judge_silence_s
+        if i1 - i0 < 100_000:
+            T = np.arange(i0, i1 + 1, dtype=np.float64) * cfg.tick_s
+            last = np.full(T.shape, -np.inf)
+            for tr in self._tracks.values():
+                t = tr.t.view
+                if t.size:
+                    j = np.searchsorted(t, T, side="right") - 1
+                    last = np.maximum(last, np.where(j >= 0, t[np.maximum(j, 0)], -np.inf))
+            return T[T - last <= keep]
+        # A huge range: build it from the readings' own [t, t + keep] intervals instead.
+        times = [tr.t.view[np.searchsorted(tr.t.view, i0 * cfg.tick_s - keep):
+                            np.searchsorted(tr.t.view, i1 * cfg.tick_s, side="right")] for tr in self._tracks.values()]
+        t = np.unique(np.concatenate(times))
+        lo = np.maximum(np.ceil(t / cfg.tick_s - 1e-9).astype(np.int64), i0)
+        hi = np.minimum(np.floor((t + keep) / cfg.tick_s + 1e-9).astype(np.int64), i1)
+        keep_mask = hi >= lo
+        lo, hi = lo[keep_mask], np.maximum.accumulate(hi[keep_mask]) if keep_mask.any() else hi[keep_mask]
+        if lo.size == 0:
+            return np.empty(0)
+        # Merge the overlapping [lo, hi] intervals (lo is sorted), then list their indices.
+        starts = np.concatenate(([True], lo[1:] > hi[:-1] + 1))
+        ends = np.concatenate((np.flatnonzero(starts)[1:] - 1, [lo.size - 1]))
+        idx = np.concatenate([np.arange(a, b + 1) for a, b in zip(lo[starts].tolist(), hi[ends].tolist(), strict=True)])
+        return idx.astype(np.float64) * cfg.tick_s
 
     # ---- criteria and verdict (depends on markers; recomputed from scratch when they change) ----
     def _reset_evaluation(self) -> None:
@@ -398,11 +438,13 @@ class BlockPipeline:
     def _slopes(self, a: int, n: int) -> np.ndarray:
         """2-minute slope of the blocked side (°C/min) at ticks a..n, NaN where not clean."""
         tk = self._ticks
-        span = int(round(self.config.slope_window_s / self.config.tick_s))
+        times = tk.t.view[:n]
         idx = np.arange(a, n)
-        back = idx - span
+        window = self.config.slope_window_s
+        back = np.searchsorted(times, times[a:n] - window - 1e-6, side="left")
         out = np.full(n - a, np.nan)
-        good = back >= 0
+        # The tick exactly one window back must exist (none is missing from a judged stretch).
+        good = (back < idx) & (np.abs(times[np.minimum(back, n - 1)] - (times[a:n] - window)) < 1e-6)
         if not good.any():
             return out
         val = tk.val[self.blocked].view

@@ -138,6 +138,7 @@ class PipelineConfig:
     # (touch and lift are dated back to their start, up to this much).
     tick_s: float = 1.0
     finalise_lag_s: float = 15.0
+    judge_silence_s: float = 600.0  # no grid points when neither foot has reported for this long
     slope_window_s: float = 120.0
     early_slope_c_per_min: float = 0.4  # Park/Nahm 2010
     early_window_s: float = 300.0

@@ -110,3 +110,24 @@ def test_a_long_gap_is_judged_the_same_live_and_offline():
     live.finish()
     assert live.verdict == batch.verdict and live.kinetics() == batch.kinetics()
     assert batch.verdict.confirmed_at_s == confirm  # within the 5 s tolerance when the hold completed
+
+
+def test_a_long_silence_or_a_mistyped_time_asks_for_no_empty_grid():
+    from .helpers import flat, injection, readings
+
+    rs = readings(flat(28.0), flat(28.5), 1200)
+    rs += [Reading(limb, 28.0, r.status, r.session_s + 5e9, 0.0) for r in rs[-40:] for limb in [r.limb]]
+    live = BlockPipeline(Limb.LEFT)
+    live.add_marker(injection(600))
+    for r in rs:
+        live.push(r)
+        live.verdict  # noqa: B018
+    live.finish()
+    batch = BlockPipeline(Limb.LEFT)
+    batch.push_many(rs)
+    batch.add_marker(injection(600))
+    batch.finish()
+    assert live.verdict_changes == batch.verdict_changes and live.kinetics() == batch.kinetics()
+    assert len(batch._ticks.t) < 1200 + 2 * 600 + 100  # the silence of 5e9 s holds no grid points
+    # "Not confirmed yet" (40 min after the injection) falls in the silence: given at the next reading.
+    assert batch.verdict_changes[-1][0] >= 5e9
