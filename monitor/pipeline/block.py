@@ -602,9 +602,12 @@ class BlockPipeline:
         self._kinetics_cache = (n, result)
         return result
 
-    def snapshot(self) -> PipelineSnapshot:
+    def snapshot(self, now_s: float | None = None) -> PipelineSnapshot:
+        """The current state. ``now_s`` (the session clock) dates how old each reading is; by
+        default the newest reading's time, which cannot show that both probes went quiet."""
         self._update()
         cfg = self.config
+        clock = now_s if now_s is not None else self._now
         raw, smooth, age, status = {}, {}, {}, {}
         for limb, tr in self._tracks.items():
             n = len(tr.t)
@@ -612,7 +615,7 @@ class BlockPipeline:
             if n:
                 r = float(tr.raw.view[n - 1])
                 raw[limb] = r if tr.valid.view[n - 1] else None
-                age[limb] = (self._now or 0.0) - float(tr.t.view[n - 1])
+                age[limb] = max(0.0, (clock or 0.0) - float(tr.t.view[n - 1]))
             if len(tr.vt):
                 smooth[limb] = float(tr.vsmooth.view[-1])
             kind = tr.current_kind()
@@ -635,7 +638,7 @@ class BlockPipeline:
             warnings.append("Warm start, limited headroom: the blocked foot started at "
                             f"{base[b]:.1f} °C, so a complete block may warm it only a little.")
         return PipelineSnapshot(
-            now_s=self._now, blocked=b, criteria_id=self.criteria.id, raw_c=raw, smooth_c=smooth,
+            now_s=clock, blocked=b, criteria_id=self.criteria.id, raw_c=raw, smooth_c=smooth,
             reading_age_s=age, limb_status=status, baseline_c=base, rise_c=rise, di_minus_dc_c=didc,
             slope_c_per_min=self._current_slope(), verdict=self._verdict, warnings=tuple(warnings),
             early_warming_at_s=self._early_at, warm_start=self.warm_start,

@@ -284,3 +284,12 @@ def test_a_baseline_captured_by_hand_before_the_injection_is_shown_and_used():
     p.push_many([r for r in rs if r.session_s >= 500])
     p.finish()
     assert p.baselines[Limb.LEFT].window_end_s == 400 and p.verdict.state is VerdictState.MONITORING
+
+
+def test_snapshot_ages_readings_against_the_session_clock():
+    p = BlockPipeline(Limb.LEFT)
+    p.push_many(readings(flat(28.0), flat(28.0), 100))
+    assert p.snapshot().reading_age_s[Limb.LEFT] == pytest.approx(0.0)
+    snap = p.snapshot(now_s=130.0)  # both probes quiet for 31 s
+    assert snap.reading_age_s == {Limb.LEFT: pytest.approx(31.0), Limb.RIGHT: pytest.approx(31.0)}
+    assert all("no data" in snap.limb_status[limb] for limb in Limb) and snap.now_s == 130.0
