@@ -61,5 +61,11 @@ class SimulatedClock:
             raise RuntimeError("only a manual SimulatedClock can be advanced")
         self._manual_now += seconds
 
+    def restart(self) -> None:
+        """Make now() zero again (a source calls this when it starts, before any reading)."""
+        self._t0 = time.monotonic()
+        self._wall0 = time.time()
+        self._manual_now = 0.0
+
     def wall(self) -> float:
         return self._wall0 + self.now()

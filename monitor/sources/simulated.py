@@ -33,6 +33,9 @@ class SimulatedSource(ProbeSource):
             raise ValueError(f"unknown scenario {scenario!r}; choose one of: {', '.join(sorted(SCENARIOS))}")
         if not rate_hz > 0 or not math.isfinite(rate_hz):
             raise ValueError("rate_hz must be a positive number")
+        # A clock we create ourselves starts at start(), so the time between building the
+        # source and starting it does not arrive as a burst of readings.
+        self._owns_clock = clock is None
         clock = clock if clock is not None else SimulatedClock(speed)
         super().__init__(clock)
         self.model = PatientModel.from_scenario(scenario, seed=seed, blocked=blocked, injection_s=injection_s)
@@ -98,6 +101,8 @@ class SimulatedSource(ProbeSource):
     # ---- ProbeSource ---------------------------------------------------------------------
     def _start(self) -> None:
         self._stop_event.clear()
+        if self._owns_clock and self._next_index == 0:
+            self.clock.restart()  # type: ignore[attr-defined]
         self._set_state(ConnectionState.STREAMING, f"streaming from the simulated patient ({self.model.describe()})")
         if self.manual:
             return

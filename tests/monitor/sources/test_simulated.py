@@ -84,3 +84,13 @@ def test_threaded_source_runs_at_speed_and_stops():
 def test_unknown_scenario_is_a_plain_error():
     with pytest.raises(ValueError, match="unknown scenario"):
         SimulatedSource("nope")
+
+
+def test_an_own_clock_starts_when_the_source_starts_not_when_it_is_built():
+    source = SimulatedSource("success-fast", seed=1, speed=1000.0, rate_hz=1.0)
+    time.sleep(0.5)  # 500 simulated seconds would pass here if the clock ran from construction
+    source.start()
+    try:
+        assert source.clock.now() < 250.0
+    finally:
+        source.stop()
