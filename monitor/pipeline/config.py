@@ -129,7 +129,7 @@ class PipelineConfig:
     reapplied_rise_c: float = 1.0
     slowed_fall_c_per_30s: float = 0.5
     slowed_rise_c_per_30s: float = 1.25
-    max_touch_s: float = 300.0
+    release_drop_c: float = 1.0
     # Frozen device: the identical value for this long on a probe whose resolution is finer than
     # frozen_resolution_c (a coarse probe on a stable foot legitimately repeats its value).
     frozen_identical_s: float = 60.0

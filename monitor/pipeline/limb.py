@@ -407,11 +407,13 @@ class LimbTrack:
                 slowed = (d30[s] >= -cfg.slowed_fall_c_per_30s) & (d30[s] <= cfg.slowed_rise_c_per_30s)
                 if touch:
                     peak = np.maximum.accumulate(np.concatenate(([self._peak], level)))[1:]
-                    released = level <= peak - 0.5 * (peak - self._level0)
+                    # Released: the heat source went away (fell halfway back, or by release_drop_c).
+                    # A hand or heat pack that stays keeps the flag: a step is never skin.
+                    released = level <= peak - np.minimum(0.5 * (peak - self._level0), cfg.release_drop_c)
                     released = np.logical_or.accumulate(np.concatenate(([self._released], released)))[1:]
                     plausible = level <= (self._level0 + cfg.recovery_tolerance_c
                                           + cfg.recovery_rise_c_per_min * elapsed / 60.0)
-                    cond = plausible & slowed & (released | (elapsed >= cfg.max_touch_s))
+                    cond = plausible & slowed & released
                 else:
                     # Back near the level before the lift (allowing a little real cooling), or, long
                     # after, clearly re-applied (well above the lowest point) on a foot that cooled.

@@ -293,3 +293,15 @@ def test_snapshot_ages_readings_against_the_session_clock():
     snap = p.snapshot(now_s=130.0)  # both probes quiet for 31 s
     assert snap.reading_age_s == {Limb.LEFT: pytest.approx(31.0), Limb.RIGHT: pytest.approx(31.0)}
     assert all("no data" in snap.limb_status[limb] for limb in Limb) and snap.now_s == 130.0
+
+
+def test_a_heat_source_left_on_the_probe_stays_flagged():
+    def pack(t):  # a warm pack put on the blocked foot's probe at 1200 s and left there
+        v = np.full(t.shape, 27.0)
+        on = t >= 1200
+        v[on] += 7.0 * (1 - np.exp(-(t[on] - 1200) / 4))
+        return v
+    p = run(readings(pack, flat(27.0), 3000))
+    touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
+    assert len(touch) == 1 and touch[0].end_s is None
+    assert all(v is None for v in p.criteria_met_at.values())
