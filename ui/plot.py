@@ -72,7 +72,7 @@ class SessionPlot(QWidget):
         self.widget = pg.PlotWidget(axisItems={"bottom": self.axis}, background=theme.BACKGROUND)
         self.item = self.widget.getPlotItem()
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(theme.GRID, width=1, cosmetic=True))
-        self.grid.setZValue(-40)
+        self.grid.setZValue(-12)  # over the opaque bands, under the watermark and curves
         self.item.addItem(self.grid, ignoreBounds=True)
         self._grid_key: tuple | None = None
         self._shown_range: tuple | None = None
@@ -119,14 +119,16 @@ class SessionPlot(QWidget):
         self.baseline_region = pg.LinearRegionItem(values=(0, 0), movable=False, brush=pg.mkBrush(*theme.BASELINE_FILL),
                                                    pen=pg.mkPen(None))
         self.baseline_region.setZValue(-20)
-        self._baseline_label = pg.InfLineLabel(self.baseline_region.lines[0], text="baseline", position=0.97,
-                                               anchor=(0, 0), color="#4FD1A5")
+        self._baseline_label = pg.TextItem("baseline", color="#4FD1A5", anchor=(0, 0))
         bf = QFont()
         bf.setPixelSize(14)
         bf.setBold(True)
-        self._baseline_label.textItem.setFont(bf)
+        self._baseline_label.setFont(bf)
+        self._baseline_label.setZValue(5)
+        self._baseline_label.setVisible(False)
         self.baseline_region.setVisible(False)
         self.item.addItem(self.baseline_region, ignoreBounds=True)
+        self.item.addItem(self._baseline_label, ignoreBounds=True)
         self._artefact_items: dict[tuple, pg.LinearRegionItem] = {}
         self._open_artefacts: list[tuple[float, pg.LinearRegionItem]] = []
         self._marker_lines: dict[int, pg.InfiniteLine] = {}
@@ -183,12 +185,12 @@ class SessionPlot(QWidget):
 
     def set_simulated(self, on: bool) -> None:
         if on and self.watermark is None:
-            self.watermark = pg.TextItem("SIMULATED", color=(176, 58, 140, 70), anchor=(0.5, 0.5))
+            self.watermark = pg.TextItem("SIMULATED", color=theme.WATERMARK_COLOUR, anchor=(0.5, 0.5))
             f = QFont()
             f.setPixelSize(90)
             f.setBold(True)
             self.watermark.setFont(f)
-            self.watermark.setZValue(-30)
+            self.watermark.setZValue(-10)  # above the bands, below the curves
             self.item.addItem(self.watermark, ignoreBounds=True)
         if self.watermark is not None:
             self.watermark.setVisible(on)
@@ -218,9 +220,12 @@ class SessionPlot(QWidget):
         if window is None:
             if self.baseline_region.isVisible():
                 self.baseline_region.setVisible(False)
+                self._baseline_label.setVisible(False)
         elif self.baseline_region.getRegion() != tuple(window) or not self.baseline_region.isVisible():
             self.baseline_region.setRegion(window)
             self.baseline_region.setVisible(True)
+            self._baseline_label.setVisible(True)
+            self._place_labels()
 
     def set_artefacts(self, segments) -> None:
         """segments: objects with limb, kind, start_s, end_s (the pipeline's ArtefactSegment)."""
@@ -239,26 +244,43 @@ class SessionPlot(QWidget):
                                            brush=pg.mkBrush(*fill), pen=pg.mkPen(None))
                 item.setZValue(-15)
                 limb = Limb(seg.limb)
-                # L labels near the bottom, R labels above them, so both sides can be read.
-                label = pg.InfLineLabel(item.lines[0], text=f"{limb.letter} {kind.replace('_', ' ')}",
-                                        position=0.04 if limb is Limb.LEFT else 0.10, anchor=(0, 1),
-                                        color=theme.LIMB_TEXT_COLOURS[limb])
+                # The label is its own item above every band (a band's child would be covered by
+                # an overlapping band); L labels near the bottom, R labels above them.
+                label = pg.TextItem(f"{limb.letter} {kind.replace('_', ' ')}", color=theme.LIMB_TEXT_COLOURS[limb],
+                                    anchor=(0, 1))
                 f = QFont()
                 f.setPixelSize(14)
                 f.setBold(True)
-                label.textItem.setFont(f)
-                item._label = label  # keep a reference alive
+                label.setFont(f)
+                label.setZValue(5)
+                item._label = label
+                item._label_height = 0.03 if limb is Limb.LEFT else 0.09
                 self.item.addItem(item, ignoreBounds=True)
+                self.item.addItem(label, ignoreBounds=True)
                 self._artefact_items[key] = item
+                self._place_label(item)
             elif seg.end_s is not None and item.getRegion() != (seg.start_s, end):
                 item.setRegion((seg.start_s, end))
+                self._place_label(item)
             if seg.end_s is None:
                 # Still going on: stretched to the newest reading when the plot redraws, not on
                 # every tick (moving it would repaint the plot 10 times a second).
                 self._open_artefacts.append((seg.start_s, item))
         for key in list(self._artefact_items):
             if key not in keep:
-                self.item.removeItem(self._artefact_items.pop(key))
+                item = self._artefact_items.pop(key)
+                self.item.removeItem(item._label)
+                self.item.removeItem(item)
+
+    def _place_labels(self) -> None:
+        for item in self._artefact_items.values():
+            self._place_label(item)
+        (_, _), (y0, y1) = self.vb.viewRange()
+        self._baseline_label.setPos(self.baseline_region.getRegion()[0], y1 - 0.01 * (y1 - y0))
+
+    def _place_label(self, item: pg.LinearRegionItem) -> None:
+        (_, _), (y0, y1) = self.vb.viewRange()
+        item._label.setPos(item.getRegion()[0], y0 + item._label_height * (y1 - y0))
 
     def set_markers(self, markers: list[Marker]) -> None:
         ids = set()
@@ -352,6 +374,7 @@ class SessionPlot(QWidget):
                 finally:
                     self._setting_range = False
         self._update_grid()
+        self._place_labels()
         if self.watermark is not None:
             (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
             self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)

@@ -19,9 +19,12 @@ MARKER_COLOURS = {
     "injection": "#F0E442",
     "note": "#CCCCCC",
 }
-ARTEFACT_FILL = (213, 94, 0, 60)  # vermillion, translucent
-BASELINE_FILL = (0, 158, 115, 45)
-SETTLING_FILL = (150, 150, 150, 28)
+# Band fills behind the curves, opaque (what vermillion, bluish green and grey at 20–25 % look
+# like on the background): an opaque fill paints several times faster than a translucent one.
+ARTEFACT_FILL = (66, 40, 20)
+BASELINE_FILL = (17, 47, 42)
+SETTLING_FILL = (35, 37, 40)
+WATERMARK_COLOUR = (63, 32, 57)
 
 ALARM_MEDIUM = "#FFD400"  # yellow
 ALARM_LOW = "#00C8D7"  # cyan
@@ -32,7 +35,7 @@ BACKGROUND = "#15171A"
 PANEL = "#202327"
 TEXT = "#E6E6E6"
 TEXT_DIM = "#9AA0A6"
-GRID = "#2B3036"  # opaque: cheaper to paint than a translucent grid
+GRID = "#2B3036"  # opaque too
 
 STYLESHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}
