@@ -113,12 +113,12 @@ class SessionRecorder:
         # reconnection under a new port name is the same device (same key): one row.
         if self.source.state is not ConnectionState.STREAMING:
             return
-        identity = self.source.identity
-        if identity.key in self._device_keys:
-            return
-        self._device_keys.add(identity.key)
-        self.store.add_device(identity, calibration=self._calibration_of(identity),
-                              added_s=self.source.clock.now())
+        for identity in self.source.devices():
+            if identity.key in self._device_keys:
+                continue
+            self._device_keys.add(identity.key)
+            self.store.add_device(identity, calibration=self._calibration_of(identity),
+                                  added_s=self.source.clock.now())
 
     def _calibration_of(self, identity) -> dict:
         """Each channel's foot and calibration, as the device registry holds them for this device."""

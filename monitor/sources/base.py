@@ -86,6 +86,13 @@ class ProbeSource(ABC):
     @abstractmethod
     def identity(self) -> DeviceIdentity: ...
 
+    def devices(self) -> list[DeviceIdentity]:
+        """Every physical device behind this source (a BLE source may use one per foot).
+
+        Each has its own registry key, so each one's calibration is recorded in the session.
+        """
+        return [self.identity]
+
     def start(self) -> None:
         self._set_state(ConnectionState.CONNECTING, "connecting")
         self._start()

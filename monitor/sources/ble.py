@@ -142,6 +142,10 @@ class BleSource(ProbeSource):
     def identity(self) -> DeviceIdentity:
         return self._identity
 
+    def devices(self) -> list[DeviceIdentity]:
+        return [DeviceIdentity("ble", ln.name or ln.address, device_id=ln.address.upper(), channels=ln.channels or 1)
+                for ln in self._links if ln.connected or ln.channels]
+
     @property
     def sites(self) -> dict[str, dict[int, str]]:
         """Temperature type each device reports per channel, e.g. {"AA:..": {0: "toe"}}."""

@@ -208,3 +208,28 @@ def test_no_bluetooth_with_the_real_platform_backend(start_source, registry):
     src = BleSource(LEFT_ADDR, registry=registry, backoff_s=FAST)
     c = start_source(src)
     c.wait(lambda: src.reason == BLUETOOTH_UNAVAILABLE, what="the plain reason")
+
+
+def test_each_thermometer_is_recorded_in_the_session_with_its_own_calibration(radio, patient, start_source,
+                                                                              registry, tmp_path):
+    from monitor.model import SessionInfo
+    from monitor.pipeline import BlockPipeline
+    from monitor.recorder import SessionRecorder
+    from monitor.store import SessionStore
+
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock)
+    radio.add_thermometer(RIGHT_ADDR, "Thermo R", model, (Limb.RIGHT,), clock)
+    registry.set_calibration(ble_key(LEFT_ADDR), 0, Calibration(offset_c=0.3))
+    src = make_source(radio, LEFT_ADDR, RIGHT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: src.state is ConnectionState.STREAMING and len(src.devices()) == 2, what="both thermometers")
+    store = SessionStore.create(SessionInfo(patient_id="BLE-1", blocked=Limb.LEFT), path=tmp_path / "s.sympatherm")
+    recorder = SessionRecorder(src, store, BlockPipeline(Limb.LEFT), registry=registry)
+    recorder.pump()
+    recorder.finish()
+    rows = SessionStore.open_read_only(tmp_path / "s.sympatherm").devices()
+    by_key = {row.key: row for row in rows}
+    assert set(by_key) == {ble_key(LEFT_ADDR), ble_key(RIGHT_ADDR)}
+    assert by_key[ble_key(LEFT_ADDR)].calibration["channel 0"]["offset_c"] == 0.3
+    assert by_key[ble_key(RIGHT_ADDR)].calibration["channel 0"]["calibration"] == "none"
