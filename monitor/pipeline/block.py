@@ -420,14 +420,19 @@ class BlockPipeline:
                 criteria_id=self.criteria.id))
 
     def _check_captured(self, T: np.ndarray, i0: int, n: int) -> None:
+        """Baseline captured: both feet valid, each settled for a whole baseline window."""
         if self._state is not VerdictState.WAITING_FOR_BASELINE:
-            return
-        settled = [tr.settled_at_s for tr in self._tracks.values()]
-        if any(s is None for s in settled):
             return
         tk = self._ticks
         ready = tk.ok[Limb.LEFT].view[i0:n] & tk.ok[Limb.RIGHT].view[i0:n]
-        ready &= T >= max(settled) + self.config.baseline_window_s  # type: ignore[type-var]
+        for track in self._tracks.values():
+            settling = [seg for seg in track.segments if seg.kind is ArtefactKind.SETTLING]
+            if not settling:
+                return
+            starts = np.array([seg.start_s for seg in settling])
+            ends = np.array([np.inf if seg.end_s is None else seg.end_s for seg in settling])
+            last = np.searchsorted(starts, T, side="right") - 1
+            ready &= (last >= 0) & (ends[np.maximum(last, 0)] <= T - self.config.baseline_window_s)
         hit = np.flatnonzero(ready)
         if hit.size:
             self._set_state(float(T[hit[0]]), BlockVerdict(
@@ -479,7 +484,9 @@ class BlockPipeline:
         filled = np.unique(np.clip(((tw[eligible] - start_s) // cfg.gap_s).astype(np.int64), 0, slots - 1)).size
         if filled < cfg.baseline_mostly_invalid_fraction * slots:
             warnings.append(f"{name}: the baseline window is mostly invalid ({100 * filled // slots} % usable)")
-        first = track.first_valid_s
+        # When the probe was last put on (its latest settling began) before the window's end.
+        first = max((seg.start_s for seg in track.segments
+                     if seg.kind is ArtefactKind.SETTLING and seg.start_s <= end_s), default=None)
         if first is not None and end_s - first < cfg.attached_warning_s:
             warnings.append(f"{name}: the probe was attached less than "
                             f"{cfg.attached_warning_s / 60:g} minutes before the baseline")

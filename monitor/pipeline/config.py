@@ -112,6 +112,9 @@ class PipelineConfig:
     settle_rate_c_per_min: float = 0.3
     settle_min_s: float = 60.0
     settle_max_s: float = 600.0
+    # After a break in valid data (> gap_s), a reading this much below the last one means the
+    # probe was off the skin: it settles again.
+    reapplied_drop_c: float = 1.0
     # Touch and lift: a change over step_window_s (on a 3 s mean of the median) larger than
     # skin can produce. Skin warms ≤ ~2.5 °C/min and cools ≤ ~1 °C/min (domain.md).
     step_window_s: float = 10.0

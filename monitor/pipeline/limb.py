@@ -96,6 +96,7 @@ class LimbTrack:
         self._resolution = np.inf
         self.first_valid_s: float | None = None
         self.settled_at_s: float | None = None
+        self._settle_start_s = 0.0
 
     # ---- input ---------------------------------------------------------------------------
     @property
@@ -187,7 +188,7 @@ class LimbTrack:
         if vi.size == 0:
             return
         if self.first_valid_s is None:
-            self.first_valid_s = float(t[vi[0]])
+            self.first_valid_s = self._settle_start_s = float(t[vi[0]])
             self.segments.append(OpenSegment(ArtefactKind.SETTLING, self.first_valid_s))
         self.vidx.extend(vi)
         self.vt.extend(t[vi])
@@ -370,12 +371,12 @@ class LimbTrack:
             if self._mode == _SETTLING:
                 if d60 is None:
                     # Settling lasts at most settle_max_s: look no further than that.
-                    stop = int(np.searchsorted(vt, self.first_valid_s + cfg.settle_max_s, side="right")) + 1
+                    stop = int(np.searchsorted(vt, self._settle_start_s + cfg.settle_max_s, side="right")) + 1
                     stop = min(max(stop, k + 1), vb)
                     d60 = np.full(vb - va, np.nan)
                     j60 = np.zeros(vb - va, dtype=np.int64)
                     d60[k - va : stop - va], j60[k - va : stop - va] = self._change_over(k, stop, 60.0)
-                since = vt[k:vb] - self.first_valid_s
+                since = vt[k:vb] - self._settle_start_s
                 span = vt[k:vb] - vt[j60[s]]
                 rate_ok = np.abs(d60[s]) <= cfg.settle_rate_c_per_min * (span / 60.0)
                 done = ((since >= cfg.settle_min_s) & (span >= 45.0) & rate_ok) | (since >= cfg.settle_max_s)
@@ -390,11 +391,23 @@ class LimbTrack:
                 k = end
             elif self._mode == _NORMAL:
                 fast_fall = step[s] <= -cfg.lift_step_c
-                cand = (step[s] >= cfg.touch_step_c) | fast_fall | (d30[s] <= -cfg.lift_slow_step_c)
+                # Back after a break in valid data, well below where it was: the probe was off the
+                # skin (re-taped, or replugged) and settles again; its climb is not a touch.
+                prev = np.arange(k - 1, vb - 1)
+                reapplied = (prev >= 0) & (vt[k:vb] - vt[np.maximum(prev, 0)] > cfg.gap_s) & \
+                    (self.vraw.view[k:vb] < self.vraw.view[np.maximum(prev, 0)] - cfg.reapplied_drop_c)
+                cand = (step[s] >= cfg.touch_step_c) | fast_fall | (d30[s] <= -cfg.lift_slow_step_c) | reapplied
                 hit = np.flatnonzero(cand)
                 if not hit.size:
                     return
                 i = k + int(hit[0])
+                if reapplied[i - k]:
+                    self._settle_start_s = float(vt[i])
+                    self.segments.append(OpenSegment(ArtefactKind.SETTLING, self._settle_start_s))
+                    self._mode = _SETTLING
+                    d60 = None
+                    k = i
+                    continue
                 touch = bool(step[i - va] >= cfg.touch_step_c)
                 j = j_step[i - va] if touch or fast_fall[i - k] else j30[i - va]
                 self._start_event(i, int(j), touch=touch)

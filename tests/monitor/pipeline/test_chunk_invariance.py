@@ -20,6 +20,19 @@ def recordings(draw):
     for limb in Limb:
         level = 24 + 8 * rng.random()
         walk = level + np.cumsum(rng.normal(0, 0.02, n)) + np.where(t > t[n // 2], (t - t[n // 2]) / 60, 0)
+        # Episodes: a hand on the probe, a lift, or the probe off and re-taped after a break.
+        skip = np.zeros(n, dtype=bool)
+        for _ in range(rng.integers(0, 3)):
+            at, kind = int(rng.integers(0, n - 1)), rng.integers(0, 3)
+            dt = t - t[at]
+            after = dt >= 0
+            if kind == 0:
+                walk = walk + np.where(after & (dt < 90), 6.0 * (1 - np.exp(-dt / 4)), 0)
+            elif kind == 1:
+                walk = walk + np.where(after & (dt < 150), (23.0 - walk) * (1 - np.exp(-dt / 40)), 0)
+            else:
+                skip |= after & (dt < 40)
+                walk = np.where(after & (dt >= 40), walk + (23.0 - walk) * np.exp(-(dt - 40) / 60), walk)
         events = rng.random(n)
         seq = 0
         for i in range(n):
@@ -32,7 +45,7 @@ def recordings(draw):
                 value = 99.0  # out of range
             elif events[i] < 0.04:
                 value = value + 6.0  # a spike
-            elif events[i] < 0.05:
+            elif events[i] < 0.05 or skip[i]:
                 continue  # a missing reading
             if events[i] > 0.98:
                 seq -= 1  # the device repeats a frame

@@ -305,3 +305,19 @@ def test_a_heat_source_left_on_the_probe_stays_flagged():
     touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
     assert len(touch) == 1 and touch[0].end_s is None
     assert all(v is None for v in p.criteria_met_at.values())
+
+
+def test_a_probe_put_back_after_a_break_settles_again_rather_than_counting_as_touch():
+    def retaped(t):  # off the skin (no data) 1000–1060 s, then re-taped: climbs back from 23 °C
+        v = np.full(t.shape, 29.0)
+        after = t >= 1060
+        v[after] = 29.0 + (23.0 - 29.0) * np.exp(-(t[after] - 1060) / 60)
+        return v
+    rs = [r for r in readings(retaped, flat(29.0), 2400) if not (r.limb is Limb.LEFT and 1000 <= r.session_s < 1060)]
+    p = run(rs)
+    left = [a for a in p.artefacts if a.limb is Limb.LEFT]
+    assert [a.kind for a in left] == [ArtefactKind.SETTLING, ArtefactKind.NO_DATA, ArtefactKind.SETTLING]
+    assert left[-1].start_s == 1060 and left[-1].end_s is not None and left[-1].end_s < 1500
+    # A probe left on the skin through a short dropout does not settle again.
+    p = run(_drop(readings(flat(29.0), flat(29.0), 1500), 1000, 20))
+    assert [a.kind for a in p.artefacts if a.limb is Limb.LEFT] == [ArtefactKind.SETTLING, ArtefactKind.NO_DATA]
