@@ -469,16 +469,15 @@ class BlockPipeline:
         vt = track.vt.view
         lo, hi = np.searchsorted(vt, start_s, side="left"), np.searchsorted(vt, end_s, side="right")
         flags = track.flags.view[track.vidx.view[lo:hi]]
-        raw = track.vmed.view[lo:hi]
+        values = track.vmed.view[lo:hi]
         tw = vt[lo:hi]
-        valid = np.ones(tw.shape, dtype=bool)
         eligible = flags == 0
         warnings = []
         name = f"{limb} foot"
         use = eligible
         if not eligible.any():
             # Nothing settled: fall back on readings that are only settling, and say so.
-            use = valid & ((flags & ~np.uint16(FLAG_SETTLING)) == 0)
+            use = (flags & ~np.uint16(FLAG_SETTLING)) == 0
         # Coverage: share of 5 s slots in the window holding an eligible reading.
         slots = max(1, int(round(cfg.baseline_window_s / cfg.gap_s)))
         filled = np.unique(np.clip(((tw[eligible] - start_s) // cfg.gap_s).astype(np.int64), 0, slots - 1)).size
@@ -493,7 +492,7 @@ class BlockPipeline:
         if not use.any():
             warnings.append(f"{name}: no valid reading in the baseline window")
             return BaselineInfo(None, start_s, end_s, 0, tuple(warnings))
-        x, y = tw[use], raw[use]
+        x, y = tw[use], values[use]
         if x.size >= 3 and x[-1] - x[0] >= 30.0:
             slope = np.polyfit(x - x[0], y, 1)[0] * 60.0
             if abs(slope) > cfg.drift_warning_c_per_min:
