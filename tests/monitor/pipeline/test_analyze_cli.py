@@ -146,3 +146,23 @@ def test_several_injection_marks_in_the_file_are_all_kept(tmp_path):
     doc = json.loads(analyze(str(path), "--json").stdout)
     assert doc["injection_s"] == round(inj, 4) and doc["verdict"] == "not_confirmed"
     assert Marker(MarkerKind.INJECTION, inj, "first") in recording.markers
+
+
+@pytest.mark.parametrize("scenario", ["success-slow", "touch"])
+def test_a_live_session_written_as_csv_is_analysed_to_the_same_verdict(tmp_path, scenario):
+    from monitor.csvio import read_interchange_csv
+    from monitor.model import Marker, MarkerKind
+    from monitor.pipeline import BlockPipeline
+    from monitor.pipeline import analyze as analyze_recording
+
+    path = tmp_path / "live.csv"
+    rec = _write_scenario(path, scenario, 4, Limb.RIGHT)
+    recording = read_interchange_csv(path)
+    live = BlockPipeline(Limb.RIGHT)
+    live.add_marker(Marker(MarkerKind.INJECTION, rec.model.injection_s))
+    for r in recording.readings:
+        live.push(r)
+    live.finish()
+    result = analyze_recording(recording, Limb.RIGHT)
+    assert result.verdict == live.verdict and result.artefacts == live.artefacts
+    assert result.confirmed_at_s == live.verdict.confirmed_at_s
