@@ -51,7 +51,8 @@ class ProbeCandidate:
     kind: str  # serial | ble | simulated
     key: str = ""  # device registry key, once known
     usable: bool = True
-    # make_source(swap_sides: bool, scenario: str, speed: float) -> ProbeSource
+    # make_source(swap_sides: bool | None, scenario: str, speed: float) -> ProbeSource;
+    # swap_sides None: the probe's sides as the device registry remembers them.
     make_source: Callable[..., ProbeSource] | None = None
     extra: dict = field(default_factory=dict)
 
@@ -68,7 +69,7 @@ class _ScanSignals(QObject):
 class SetupResult:
     candidate: ProbeCandidate
     info: SessionInfo
-    swap_sides: bool
+    swap_sides: bool | None  # None: as the device registry remembers this probe
     scenario: str
     speed: float
     criteria: str = "default"
@@ -124,6 +125,7 @@ class SetupDialog(QDialog):
 
         # 2. sides
         self.swap = False
+        self.swap_touched = False  # untouched: a known probe keeps the sides the registry remembers
         self.sides_label = QLabel()
         swap_btn = QPushButton("S&wap left and right")
         swap_btn.clicked.connect(self.toggle_swap)
@@ -270,6 +272,8 @@ class SetupDialog(QDialog):
         c = self.candidate
         self.sim_box.setVisible(bool(c and c.simulated))
         self.check_btn.setChecked(False)
+        self.swap_touched = False
+        self.swap = False
         if c is not None and self.registry is not None and c.key:
             limbs = self.registry.channel_limbs(c.key, 2)
             self.swap = limbs[0] is Limb.RIGHT
@@ -278,14 +282,26 @@ class SetupDialog(QDialog):
     # ---- sides ---------------------------------------------------------------------------
     def toggle_swap(self) -> None:
         self.swap = not self.swap
+        self.swap_touched = True
         self._update_sides_label()
         if self._check_source is not None:  # restart the check with the new mapping
             self.check_btn.setChecked(False)
             self.check_btn.setChecked(True)
 
+    def chosen_swap(self) -> bool | None:
+        """The user's swap choice, or None to keep what the device registry remembers."""
+        c = self.candidate
+        if self.swap_touched or (c is not None and c.key):
+            return self.swap
+        return None
+
     def _update_sides_label(self) -> None:
         first, second = (Limb.RIGHT, Limb.LEFT) if self.swap else (Limb.LEFT, Limb.RIGHT)
-        self.sides_label.setText(f"probe 1 → {theme.limb_name(first)} foot,  probe 2 → {theme.limb_name(second)} foot")
+        text = f"probe 1 → {theme.limb_name(first)} foot,  probe 2 → {theme.limb_name(second)} foot"
+        c = self.candidate if hasattr(self, "probe_list") else None
+        if not self.swap_touched and c is not None and c.kind == "serial":
+            text += "  (or as remembered for this probe)"
+        self.sides_label.setText(text)
 
     def _side_check_toggled(self, on: bool) -> None:
         self._stop_check_source()
@@ -297,7 +313,7 @@ class SetupDialog(QDialog):
         if c is None or c.make_source is None:
             self.check_btn.setChecked(False)
             return
-        self._check_source = c.make_source(self.swap, self.scenario.currentData(), self.speed.value())
+        self._check_source = c.make_source(self.chosen_swap(), self.scenario.currentData(), self.speed.value())
         self._check_start = {Limb.LEFT: None, Limb.RIGHT: None}
         self._check_last = {Limb.LEFT: None, Limb.RIGHT: None}
         self._check_source.start()
@@ -363,7 +379,7 @@ class SetupDialog(QDialog):
         if CRITERIA_PRESETS[criteria].needs_core and info.core_c is None:
             self.error.setText("These criteria need a core temperature: enter it, or choose other criteria.")
             return
-        self.result_value = SetupResult(c, info, self.swap, self.scenario.currentData(), self.speed.value(),
+        self.result_value = SetupResult(c, info, self.chosen_swap(), self.scenario.currentData(), self.speed.value(),
                                         criteria)
         super().accept()
 

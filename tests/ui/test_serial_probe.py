@@ -1,0 +1,44 @@
+"""The set-up flow and live window with a real serial path: a simulated probe on a pseudo-terminal,
+found by the core's discovery as a USB SympaTherm probe, read by the real SerialSource."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+
+from monitor.model import Limb
+from monitor.sources import discovery
+from monitor.store import SessionStore
+from monitor.virtual_device import VirtualSerialProbe
+from ui.app_flow import AppController, _candidate_from_discovery, simulated_candidate
+from ui.setup_dialog import SetupDialog
+
+
+def test_known_serial_probe_is_picked_swapped_and_plotted(qtbot):
+    with VirtualSerialProbe("success-fast", seed=5, speed=60.0, rate_hz=1.0, blocked=Limb.RIGHT) as probe:
+        found = discovery.serial_probes(lambda: [probe.port_info()])
+        candidates = [_candidate_from_discovery(p) for p in found] + [simulated_candidate()]
+        controller = AppController()
+        dlg = SetupDialog(candidates, controller.registry)
+        qtbot.addWidget(dlg)
+        assert dlg.candidate.kind == "serial"  # a recognised probe is chosen over the simulated patient
+        assert dlg.chosen_swap() is None  # untouched: the registry decides
+        dlg.toggle_swap()  # the nurse taped probe 1 on the right foot
+        assert dlg.chosen_swap() is True
+        dlg.blocked_right.setChecked(True)
+        qtbot.keyClicks(dlg.patient, "MRN-SER")
+        qtbot.mouseClick(dlg.start_btn, Qt.MouseButton.LeftButton)
+        window = controller.start_session(dlg.result_value)
+        qtbot.addWidget(window)
+        assert window.sim_strip is None  # a real probe: no SIMULATED strip
+        qtbot.waitUntil(lambda: all(len(window.plot.buffers[limb]) >= 20 for limb in Limb), timeout=20000)
+        path = window.session.store.path
+        assert window.confirm_close  # a live session asks before a close ends it...
+        window.confirm_close = False  # ...which a script cannot answer
+        window.close()
+    # Swapped: probe channel 0 (the model's left foot) is recorded as the right foot.
+    with SessionStore.open_read_only(path) as store:
+        assert store.reading_count() >= 40
+        devices = store.devices()
+        assert devices and devices[0].kind == "serial"
+    key = devices[0].key
+    assert controller.registry.channel_limbs(key, 2) == (Limb.RIGHT, Limb.LEFT)
