@@ -86,3 +86,31 @@ def test_demo_window_plots_both_limbs_and_marks_injection(qtbot, tmp_path):
         assert store.reading_count() == sum(len(window.plot.buffers[limb]) for limb in Limb)
         assert store.simulated
         assert [m.kind for m in store.markers()] == [MarkerKind.INJECTION]
+
+
+def test_plain_sympatherm_without_display_says_so_in_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli"], cwd=ROOT, env=_env_without_display(tmp_path),
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "display" in lines[0].lower(), proc.stderr
+
+
+def test_export_dialog_reports_a_missing_folder_in_plain_words(qtbot, tmp_path):
+    from ui.demo import build_demo_window
+    from ui.export_dialog import ExportDialog
+
+    path = tmp_path / "e.sympatherm"
+    window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, session_path=path)
+    qtbot.addWidget(window)
+    window.advance_to(300, step_s=30)
+    window.finish()
+    dlg = ExportDialog(path, formats=("csv",))
+    qtbot.addWidget(dlg)
+    dlg.folder.setText(str(tmp_path / "no" / "such" / "folder"))
+    dlg.start_export()
+    dlg.wait(60)
+    qtbot.waitUntil(lambda: dlg.export_btn.isEnabled(), timeout=10000)
+    assert "csv" in dlg.errors and "does not exist" in dlg.errors["csv"]
+    assert "CSV failed" in dlg.result_label.text()
+    assert not list((tmp_path).glob("*.csv"))

@@ -42,3 +42,34 @@ def test_known_serial_probe_is_picked_swapped_and_plotted(qtbot):
         assert devices and devices[0].kind == "serial"
     key = devices[0].key
     assert controller.registry.channel_limbs(key, 2) == (Limb.RIGHT, Limb.LEFT)
+
+
+def test_unplugged_probe_alarm_is_raised_silenced_and_cleared_on_replug(qtbot):
+    with VirtualSerialProbe("success-fast", seed=6, speed=20.0, rate_hz=1.0) as probe:
+        found = discovery.serial_probes(lambda: [probe.port_info()])
+        candidates = [_candidate_from_discovery(p) for p in found]
+        controller = AppController()
+        dlg = SetupDialog(candidates, controller.registry)
+        qtbot.addWidget(dlg)
+        dlg.blocked_left.setChecked(True)
+        dlg.accept()
+        window = controller.start_session(dlg.result_value)
+        window.confirm_close = False
+        qtbot.addWidget(window)
+        qtbot.waitUntil(lambda: len(window.plot.buffers[Limb.LEFT]) >= 5, timeout=20000)
+        assert window.alarms.priority is None
+        probe.unplug()  # the USB cable is pulled
+        qtbot.waitUntil(lambda: window.alarms.priority == "medium", timeout=20000)
+        assert window.alarm_bar.isVisible() and "NO DATA" in window.alarm_bar.text.text()
+        window.acknowledge_alarms()
+        assert window.alarms.all_acknowledged and window.alarm_bar.isVisible()
+        before = len(window.plot.buffers[Limb.LEFT])
+        probe.replug()  # plugged back in: same probe, new device path
+        qtbot.waitUntil(lambda: window.alarms.priority is None, timeout=30000)
+        assert not window.alarm_bar.isVisible()
+        qtbot.waitUntil(lambda: len(window.plot.buffers[Limb.LEFT]) > before + 3, timeout=20000)  # data again
+        path = window.session.store.path
+        window.close()
+    with SessionStore.open_read_only(path) as store:
+        gaps = store.events("connection_gap")
+        assert gaps and gaps[0].end_s is not None
