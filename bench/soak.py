@@ -7,10 +7,14 @@ commits; with the GUI also tiles, banner, table and a plot redraw). Every ``samp
 the process's resident memory is sampled (psutil). At the end the session is closed and the
 file read back: every reading the source produced must be in it.
 
+Memory cannot be flat in absolute terms: the whole session stays on the plot and in the
+pipeline (hours of history, by design). What must be flat is everything else: after a one-hour
+warm-up, memory may grow only by what the readings kept account for (``GOAL_BYTES_PER_READING``).
+
     .venv/bin/python bench/soak.py [--hours 8] [--rate 10] [--no-gui] [--json]
 
-``run()`` returns the figures as a dict. Goal: memory flat after warm-up (growth over the second
-half under 5 MB per hour) and no reading lost.
+``run()`` returns the figures as a dict. Goals: no reading lost; after warm-up, memory grows by
+at most ``GOAL_BYTES_PER_READING`` bytes per reading kept.
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
 
-GOAL_GROWTH_MB_PER_H = 5.0
+# The session's whole history stays in memory by design (pipeline arrays, the plot's buffers), so
+# memory grows with the readings kept; the goal is that it grows by nothing else: after the first
+# hour (warm-up), at most this much per reading kept (growable buffers double, so up to twice the data).
+GOAL_BYTES_PER_READING = 256.0
+WARMUP_H = 1.0
 
 
 def _gui_available() -> bool:
@@ -131,8 +139,11 @@ def run(hours: float = 8.0, rate_hz: float = 10.0, gui: bool | None = None, step
             stored = store.reading_count()
             span = store.time_span()
         size_mb = path.stat().st_size / 2**20
-    half = [(h, m) for h, m in rss if h >= hours / 2]
-    growth = (half[-1][1] - half[0][1]) / max(half[-1][0] - half[0][0], 1e-9) if len(half) > 1 else 0.0
+    warm = [(h, m) for h, m in rss if h >= min(WARMUP_H, hours / 2)]
+    span_h = warm[-1][0] - warm[0][0] if len(warm) > 1 else 0.0
+    growth = (warm[-1][1] - warm[0][1]) / span_h if span_h > 0 else 0.0
+    readings_after_warmup = 2 * rate_hz * span_h * 3600.0
+    per_reading = (warm[-1][1] - warm[0][1]) * 2**20 / readings_after_warmup if readings_after_warmup else 0.0
     return {
         "simulated_hours": hours,
         "rate_hz_per_limb": rate_hz,
@@ -143,12 +154,14 @@ def run(hours: float = 8.0, rate_hz: float = 10.0, gui: bool | None = None, step
         "session_span_s": span[1] - span[0] if span else 0.0,
         "file_size_mb": round(size_mb, 2),
         "rss_mb_over_time": [[round(h, 2), round(m, 1)] for h, m in rss],
-        "rss_after_warmup_mb": round(half[0][1], 1) if half else None,
+        "warmup_h": warm[0][0] if warm else None,
+        "rss_after_warmup_mb": round(warm[0][1], 1) if warm else None,
         "rss_final_mb": round(rss[-1][1], 1),
         "rss_peak_mb": round(max(m for _, m in rss), 1),
-        "rss_growth_mb_per_hour_second_half": round(growth, 2),
-        "goal_growth_mb_per_hour": GOAL_GROWTH_MB_PER_H,
-        "memory_flat": growth < GOAL_GROWTH_MB_PER_H,
+        "rss_growth_mb_per_hour_after_warmup": round(growth, 2),
+        "bytes_per_reading_kept_after_warmup": round(per_reading, 1),
+        "goal_bytes_per_reading_kept": GOAL_BYTES_PER_READING,
+        "memory_bounded_by_history": per_reading <= GOAL_BYTES_PER_READING,
         "wall_time_s": round(elapsed, 1),
     }
 
@@ -168,9 +181,10 @@ def main(argv: list[str] | None = None) -> int:
               f"the GUI) in {f['wall_time_s']:.0f} s: {f['readings_produced']} readings produced, "
               f"{f['readings_stored']} stored, {f['readings_lost']} lost; file {f['file_size_mb']:.1f} MB")
         print(f"memory (MB) by simulated hour: {f['rss_mb_over_time']}")
-        print(f"growth over the second half: {f['rss_growth_mb_per_hour_second_half']:+.2f} MB/h "
-              f"(goal < {GOAL_GROWTH_MB_PER_H:g}); peak {f['rss_peak_mb']:.0f} MB")
-    return 0 if f["readings_lost"] == 0 and f["memory_flat"] else 1
+        print(f"after warm-up: {f['rss_growth_mb_per_hour_after_warmup']:+.2f} MB/h, "
+              f"{f['bytes_per_reading_kept_after_warmup']:.0f} bytes per reading kept "
+              f"(goal ≤ {GOAL_BYTES_PER_READING:g}); peak {f['rss_peak_mb']:.0f} MB")
+    return 0 if f["readings_lost"] == 0 and f["memory_bounded_by_history"] else 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,250 @@
+"""Every benchmark in one command: writes docs/benchmarks.json and docs/benchmarks.md.
+
+Runs each ``bench/bench_*.py`` module's ``run() -> dict`` (decoder throughput, serial latency,
+pipeline offline and live cost, GUI frame time / CPU / memory; a new module is picked up by
+itself and its figures kept in the JSON), the detector evaluation (``monitor.evaluation``)
+and the soak (``bench/soak.py``), then puts each headline figure beside its goal and, where
+one was measured in the same process, its baseline ratio.
+
+    tools/bench            # the full run (about 10 minutes on 2 cores)
+    tools/bench --quick    # shorter sessions and fewer repetitions (about 2 minutes)
+
+Exit status 1 if a benchmark failed or a goal was missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DOCS = ROOT / "docs"
+
+
+# ---- how each benchmark is run, full and quick -----------------------------------------------
+def _gui(quick: bool) -> dict:
+    import bench.bench_gui as gui
+
+    if not quick:
+        return gui.run()
+    # Quick: one simulated hour in the worker (its own process, offscreen) and 5 s of CPU.
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from bench.bench_gui import session_worker; "
+            "print(json.dumps(session_worker(1, 60)))")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT)], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"GUI benchmark worker failed:\n{out.stderr[-2000:]}")
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures.update(gui.cpu_of_live_demo(5.0, 3.0))
+    figures["hours_simulated"] = 1
+    return figures
+
+
+RUNNERS: dict[str, Callable[[bool], dict]] = {
+    "bench_decode": lambda quick: importlib.import_module("bench.bench_decode").run(
+        **({"n": 5000, "repeats": 2} if quick else {})),
+    "bench_latency": lambda quick: importlib.import_module("bench.bench_latency").run(
+        **({"readings": 2000} if quick else {})),
+    "bench_pipeline": lambda quick: importlib.import_module("bench.bench_pipeline").run(
+        **({"hours": 1.0, "live_readings": 5000, "repeat": 1} if quick else {})),
+    "bench_gui": _gui,
+}
+
+
+def _evaluation(quick: bool) -> dict:
+    from monitor.evaluation import evaluate, goals_met, summarise
+
+    seeds = 3 if quick else 30
+    summary = summarise(evaluate(seeds))
+    return {"seeds_per_scenario": seeds, "summary": summary, "goals": goals_met(summary)}
+
+
+def _soak(quick: bool) -> dict:
+    from bench.soak import run
+
+    return run(hours=1.0 if quick else 8.0, rate_hz=10.0)
+
+
+def bench_modules() -> list[str]:
+    return sorted(p.stem for p in (ROOT / "bench").glob("bench_*.py"))
+
+
+def collect(quick: bool, only: list[str] | None = None, log=print) -> dict:
+    jobs: list[tuple[str, Callable[[], dict]]] = []
+    for name in bench_modules():
+        runner = RUNNERS.get(name)
+        if runner is None:  # a benchmark added later: its default run, figures kept as they come
+            jobs.append((name, lambda n=name: importlib.import_module(f"bench.{n}").run()))
+        else:
+            jobs.append((name, lambda r=runner: r(quick)))
+    jobs += [("evaluation", lambda: _evaluation(quick)), ("soak", lambda: _soak(quick))]
+    results: dict[str, dict] = {}
+    for name, job in jobs:
+        if only and name not in only:
+            continue
+        log(f"running {name} ...", flush=True)
+        t0 = time.perf_counter()
+        try:
+            results[name] = job()
+        except Exception as exc:  # noqa: BLE001 - one failing benchmark must not hide the others
+            results[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        results[name]["_seconds"] = round(time.perf_counter() - t0, 1)
+        log(f"  done in {results[name]['_seconds']} s", flush=True)
+    return results
+
+
+# ---- the table ---------------------------------------------------------------------------------------
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def rows(results: dict, quick: bool) -> list[dict]:
+    """Headline rows: measure, result, goal, baseline ratio, met (True/False/None)."""
+    out: list[dict] = []
+
+    def add(measure: str, result: str, goal: str, ratio: str = "–", met: bool | None = None) -> None:
+        out.append({"measure": measure, "result": result, "goal": goal, "baseline_ratio": ratio, "met": met})
+
+    def failed(name: str) -> bool:
+        if "error" in results.get(name, {}):
+            add(name, f"failed: {results[name]['error'][:120]}", "runs", met=False)
+            return True
+        return name not in results
+
+    if not failed("bench_decode"):
+        d = results["bench_decode"]
+        goal = d.get("goal_ratio", 100.0)
+        for label, key, ratio, line in (("binary frames", "binary_frames_per_s_one_per_read", "binary_ratio_to_line",
+                                         "binary"),
+                                        ("text lines", "text_lines_per_s_one_per_read", "text_ratio_to_line", "text")):
+            add(f"decode throughput, {label} (one per read call)", f"{_fmt(d[key])} /s",
+                f"≥ {goal:g}× a 115200-baud line ({d['line_rate_frames_per_s'][line]:.0f} /s)",
+                f"{d[ratio]:.0f}× the line rate", d[ratio] >= goal)
+    if not failed("bench_latency"):
+        la = results["bench_latency"]
+        add(f"source latency, bytes on the pty → reading delivered (p50 / p99, {la['readings']} readings)",
+            f"{la['p50_ms']:.2f} / {la['p99_ms']:.2f} ms", f"p99 < {la['goal_p99_ms']:g} ms",
+            f"p99 {la['p99_ratio_to_raw_pty']:g}× a bare pty read", la["meets_goal"])
+    if not failed("bench_pipeline"):
+        p = results["bench_pipeline"]
+        hours = p["recording"]["hours"]
+        add(f"offline analysis, {hours:g} h × 2 feet × {p['recording']['rate_hz']:g} Hz "
+            f"({_fmt(p['recording']['readings'])} readings)", f"{p['offline_numpy_s']:.3f} s",
+            "< 0.5 s for 8 h" if hours >= 8 else "< 0.5 s for 8 h (quick run: 1 h)",
+            f"{p['offline_ratio_numpy_to_python']:.2f}× pure Python", p["offline_numpy_s"] < 0.5)
+        add("per-reading update cost, result asked after every reading / every 10",
+            f"{p['live_update_us_result_every_reading']:.0f} / {p['live_update_us_result_every_10_readings']:.0f} µs",
+            "constant per reading; 2 feet × 10 Hz under 1 % of a core (< 500 µs)",
+            f"{p['live_ratio_every_reading_to_python']:.0f}× / {p['live_ratio_every_10_to_python']:.0f}× pure Python",
+            p["live_update_us_result_every_reading"] < 500.0)
+    if not failed("bench_gui"):
+        g = results["bench_gui"]
+        hours = g.get("hours_simulated", 8)
+        add(f"GUI frame time, following live with {hours} h of 2 × 10 Hz history (median / p95)",
+            f"{g['median_frame_ms_8h']:.1f} / {g['p95_frame_ms_8h']:.1f} ms", "median < 10 ms",
+            f"{g['frame_ratio_8h_to_10min']:.2f}× the 10-minute frame", g["median_frame_ms_8h"] < 10.0)
+        add("CPU of the whole app while monitoring at 10 Hz per foot", f"{g['cpu_percent_of_one_core']:.1f} % of one core",
+            "< 5 %", "–", g["cpu_percent_of_one_core"] < 5.0)
+        add(f"GUI memory after an accelerated {hours} h session (peak RSS)", f"{g['peak_rss_mb']:.0f} MB", "< 300 MB",
+            "–", g["peak_rss_mb"] < 300.0)
+    if not failed("soak"):
+        s = results["soak"]
+        add(f"soak: {s['simulated_hours']:g} h at 10 Hz per foot through pipeline, store"
+            f"{' and GUI' if s['gui'] else ''}: readings lost", f"{s['readings_lost']} of {_fmt(s['readings_produced'])}",
+            "0", "–", s["readings_lost"] == 0)
+        add(f"soak: memory after {s['warmup_h']:g} h warm-up → at the end (RSS)",
+            f"{s['rss_after_warmup_mb']:.0f} → {s['rss_final_mb']:.0f} MB "
+            f"({s['rss_growth_mb_per_hour_after_warmup']:+.1f} MB/h = "
+            f"{s['bytes_per_reading_kept_after_warmup']:.0f} B per reading kept)",
+            f"no growth but the session's own history (≤ {s['goal_bytes_per_reading_kept']:g} B per reading kept)",
+            "–", s["memory_bounded_by_history"])
+        add("soak: session file size", f"{s['file_size_mb']:.1f} MB", "–", "–", None)
+    if not failed("evaluation"):
+        e = results["evaluation"]
+        t = e["summary"]["totals"]
+        n = t["successful_blocks_meeting_criterion"]
+        goals = e["goals"]
+        add(f"detector sensitivity, successful blocks whose signal met the criterion (n = {n})",
+            f"{100 * t['detector_sensitivity']:.0f} %", "100 %",
+            f"naive rule {100 * t['naive_sensitivity']:.0f} %", goals["every clean successful block confirmed"])
+        add(f"false confirmations (failed, systemic warming, artefacts; n = {t['negative_cases']})",
+            str(t["detector_false_confirmations"]), "0", f"naive rule {t['naive_false_confirmations']}",
+            goals["zero false confirmations"])
+        dc = t["detector_delay_clear"]
+        add(f"confirmation delay after the true one, median / worst (clear cases, n = {t['clear_cases']})",
+            f"{_fmt(dc['median_s'], 0)} / {_fmt(dc['worst_s'], 0)} s", "median < 30 s, worst < 120 s",
+            "–", goals["median delay < 30 s (clear cases)"] and goals["worst delay < 120 s (clear cases)"])
+    for name in results:
+        if name not in RUNNERS and name not in ("evaluation", "soak") and not failed(name):
+            add(f"{name} (figures in the JSON)", "see docs/benchmarks.json", "–")
+    return out
+
+
+def markdown(table: list[dict], meta: dict) -> str:
+    mark = {True: "yes", False: "**no**", None: "–"}
+    lines = [
+        "| measure | result | goal | baseline ratio | met |",
+        "|---|---|---|---|---|",
+        *[f"| {r['measure']} | {r['result']} | {r['goal']} | {r['baseline_ratio']} | {mark[r['met']]} |"
+          for r in table],
+        "",
+        f"`{meta['command']}` on {meta['date']} (commit {meta['commit']}), {meta['machine']}; "
+        f"{meta['total_seconds']:.0f} s in all.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=False).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="shorter sessions and fewer repetitions")
+    ap.add_argument("--only", nargs="*", help="run only these (e.g. bench_decode soak)")
+    ap.add_argument("--out", type=Path, default=DOCS, help="folder for benchmarks.json and benchmarks.md")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    results = collect(args.quick, args.only)
+    table = rows(results, args.quick)
+    meta = {
+        "command": "tools/bench" + (" --quick" if args.quick else ""),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _commit(),
+        "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}",
+        "quick": args.quick,
+        "total_seconds": time.perf_counter() - t0,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmarks.json").write_text(json.dumps({"meta": meta, "table": table, "figures": results},
+                                                         indent=1, default=str) + "\n", encoding="utf-8")
+    text = markdown(table, meta)
+    (args.out / "benchmarks.md").write_text("# Benchmarks\n\n" + text, encoding="utf-8")
+    print(text)
+    failed = any("error" in r for r in results.values()) or any(r["met"] is False for r in table)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
