@@ -141,3 +141,29 @@ def test_calibration_dialog_stores_two_point_calibration_in_the_registry(qtbot):
     bad.raw2.setValue(30.5)
     bad.accept()
     assert "Not saved" in bad.result.text() and reg.calibration("serial:ST-0042", 0) is None
+
+
+def test_application_new_session_with_discovery_and_background_scan(qtbot, monkeypatch):
+    """Plain `sympatherm`'s path: discovery, background Bluetooth search, set-up accepted, window open."""
+    from ui import app_flow
+
+    scans = []
+
+    def fake_exec(dlg):
+        qtbot.waitUntil(lambda: not dlg._scanning, timeout=20000)  # the background search finished
+        scans.append(len(dlg.candidates))
+        dlg.blocked_left.setChecked(True)
+        dlg.scenario.setCurrentIndex(dlg.scenario.findData("failed"))
+        dlg.accept()
+        return dlg.result() == SetupDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SetupDialog, "exec", fake_exec)
+    controller = app_flow.AppController(simulated_clock_factory=lambda: SimulatedClock(manual=True))
+    assert controller.new_session()
+    window = controller.windows[-1]
+    qtbot.addWidget(window)
+    assert scans and scans[0] >= 1
+    assert window.session.info.simulated and window.sim_strip is not None
+    window.advance_to(120)
+    assert window.session.total_readings >= 200
+    window.close()
