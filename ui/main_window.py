@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QFont, QKeySequence
 from PyQt6.QtWidgets import (
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         follow = add("follow", "Follow  F", "F", lambda on: self.plot.set_follow(bool(on)), "view", checkable=True)
         follow.setChecked(True)
         add("whole", "All  W", "W", self.plot.show_everything, "view")
+        add("difference", "Difference  V", "V", self._toggle_difference, "view", checkable=True, on_toolbar=False)
         wall = add("wall", "Clock  C", "C", self._toggle_wall_clock, "view", checkable=True)
         wall.setChecked(False)
         add("night", "Night (dimmer)", "D", self.set_night, "view", checkable=True, on_toolbar=False)
@@ -304,6 +306,11 @@ class MainWindow(QMainWindow):
         self.plot.set_wall_clock(self.session.clock.wall() - self.session.clock.now(), bool(on))
         self.plot.mark_dirty()
 
+    def _toggle_difference(self, on: bool) -> None:
+        self.plot.show_difference(bool(on))
+        if self.persist_layout:
+            settings().setValue("display/difference", "true" if on else "false")
+
     def set_night(self, on: bool) -> None:
         """Dim tiles, plot and table further for a darkened room (alarms and banner stay bright)."""
         self.night.setVisible(bool(on))
@@ -343,6 +350,7 @@ class MainWindow(QMainWindow):
         points = self.session.pump()
         for limb, p in points.items():
             self.plot.append(limb, p.t, p.celsius, p.valid)
+        self._append_difference(points)
         now = self.session.now()
         self.plot.note_time(now)
         if (self.auto_injection_s is not None and now >= self.auto_injection_s
@@ -357,6 +365,18 @@ class MainWindow(QMainWindow):
         # digit helps nobody and costs CPU); alarms and a stepped clock show at once.
         if manual or alarms_changed or time.monotonic() - self._numbers_shown_at >= NUMERIC_INTERVAL_S:
             self.update_display()
+
+    def _append_difference(self, points) -> None:
+        """Blocked minus other foot for readings taken together (same session time, both valid).
+        Plain subtraction of paired readings: no resampling, so one-foot devices give no curve."""
+        blocked = self.session.info.blocked
+        b, o = points.get(blocked), points.get(blocked.other)
+        if b is None or o is None:
+            return
+        t, ib, io = np.intersect1d(b.t, o.t, assume_unique=True, return_indices=True)
+        if t.size:
+            ok = b.valid[ib] & o.valid[io]
+            self.plot.append_difference(t, np.where(ok, b.celsius[ib] - o.celsius[io], np.nan))
 
     def redraw(self) -> bool:
         drawn = self.plot.refresh()
@@ -394,6 +414,9 @@ class MainWindow(QMainWindow):
             self.plot.set_baseline_window((info.window_start_s, info.window_end_s))
         else:
             self.plot.set_baseline_window(None)
+        base_b = snap.baseline_c.get(self.session.info.blocked)
+        base_o = snap.baseline_c.get(self.session.info.blocked.other)
+        self.plot.set_baseline_difference(None if base_b is None or base_o is None else base_b - base_o)
         self.plot.set_artefacts(self.session.pipeline.artefacts)
         self._update_table(snap, inj)
         self._update_alarm_display()
@@ -554,6 +577,9 @@ class MainWindow(QMainWindow):
 
         self.sound.set_volume(alarm_volume())
         self.plot.follow_window_s = follow_minutes() * 60.0
+        if str(settings().value("display/difference", "false")) == "true":
+            self.actions_by_name["difference"].setChecked(True)
+            self._toggle_difference(True)
         if str(settings().value("display/night", "false")) == "true":
             self.set_night(True)
         if wall_clock_default():

@@ -21,6 +21,8 @@ from monitor.model import Limb, Marker, MarkerKind
 from ui import theme
 from ui.plot_buffer import PlotBuffer
 
+AXIS_WIDTH = 78  # px, room for "30.5" and the axis label at the fonts used here
+
 
 class SessionTimeAxis(pg.AxisItem):
     """X axis in session seconds, labelled as minutes from an origin (the injection) or wall clock."""
@@ -136,9 +138,43 @@ class SessionPlot(QWidget):
         self.watermark: pg.TextItem | None = None
 
         self.vb.sigRangeChangedManually.connect(self._on_user_range)
+        # Optional: blocked minus other foot (ΔT, as patient monitors show T1 − T2), below the
+        # main plot on the same time axis, with the baseline difference as a dashed line: the
+        # height above that line is Di − Dc.
+        self.diff_buffer = PlotBuffer()
+        self.diff_widget = pg.PlotWidget(background=theme.BACKGROUND)
+        self.diff_widget.setMaximumHeight(170)
+        self.diff_widget.setXLink(self.widget)
+        di = self.diff_widget.getPlotItem()
+        di.setMenuEnabled(False)
+        di.hideButtons()
+        di.getViewBox().disableAutoRange()
+        di.getViewBox().setMouseEnabled(x=False, y=False)
+        di.getAxis("bottom").setStyle(showValues=False)
+        for name in ("bottom", "left"):
+            di.getAxis(name).setTickFont(font)
+            di.getAxis(name).setTextPen(pg.mkPen(theme.TEXT))
+            di.getAxis(name).setPen(pg.mkPen("#6A7078"))
+        # Same left-axis width on both plots, so their time axes line up.
+        self.item.getAxis("left").setWidth(AXIS_WIDTH)
+        di.getAxis("left").setWidth(AXIS_WIDTH)
+        di.setLabel("left", "blocked − other", units="°C", **{"font-size": "12pt", "color": theme.TEXT})
+        self.diff_curve = di.plot([], [], pen=pg.mkPen(QColor(theme.DIFFERENCE_COLOUR), width=1, cosmetic=True),
+                                  connect="finite")
+        self.diff_curve.setDownsampling(auto=True, method="peak")
+        self.diff_curve.opts["autoDownsampleFactor"] = 1.0
+        self.diff_curve.setClipToView(True)
+        self.diff_curve.setSkipFiniteCheck(True)
+        self.diff_ref = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.DIFFERENCE_COLOUR, width=1,
+                                                              style=Qt.PenStyle.DashLine))
+        self.diff_ref.setVisible(False)
+        di.addItem(self.diff_ref, ignoreBounds=True)
+        self.diff_widget.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.widget)
+        lay.setSpacing(0)
+        lay.addWidget(self.widget, 1)
+        lay.addWidget(self.diff_widget)
         self._y_range: tuple[float, float] | None = None
 
     # ---- modes ------------------------------------------------------------------------
@@ -210,7 +246,30 @@ class SessionPlot(QWidget):
             self.latest_s = session_s
             self._data_dirty = True
 
+    def show_difference(self, on: bool) -> None:
+        self.diff_widget.setVisible(bool(on))
+        self._dirty = True
+
+    @property
+    def showing_difference(self) -> bool:
+        return self.diff_widget.isVisible()
+
+    def append_difference(self, t, value) -> None:
+        """Blocked minus other foot at the times both feet were read together (one two-channel probe)."""
+        before = len(self.diff_buffer)
+        self.diff_buffer.append(t, value)
+        if len(self.diff_buffer) != before:
+            self._data_dirty = True
+
+    def set_baseline_difference(self, value: float | None) -> None:
+        if value is None:
+            self.diff_ref.setVisible(False)
+        elif not self.diff_ref.isVisible() or self.diff_ref.value() != value:
+            self.diff_ref.setValue(value)
+            self.diff_ref.setVisible(True)
+
     def clear_data(self) -> None:
+        self.diff_buffer.clear()
         for b in self.buffers.values():
             b.clear()
         self.latest_s = 0.0
@@ -364,6 +423,8 @@ class SessionPlot(QWidget):
             if buf.last_value is not None and buf.last_t is not None:
                 lab.setPos(buf.last_t, buf.last_value)
                 lab.setVisible(True)
+        if self.diff_widget.isVisible():
+            self._refresh_difference(x0, x1)
         if self._follow:
             yr = self._visible_y(x0, self.latest_s)
             if (x0, x1, *yr) != self._shown_range:
@@ -379,6 +440,17 @@ class SessionPlot(QWidget):
             (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
             self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
         return True
+
+    def _refresh_difference(self, x0: float, x1: float) -> None:
+        buf = self.diff_buffer
+        i0 = max(0, int(np.searchsorted(buf.x, x0, side="left")) - 1) if self._follow else 0
+        self.diff_curve.setData(buf.x[i0:], buf.y[i0:], connect="finite")
+        r = buf.visible_range(x0, x1)
+        lo, hi = (r if r else (-1.0, 1.0))
+        if self.diff_ref.isVisible():
+            lo, hi = min(lo, self.diff_ref.value()), max(hi, self.diff_ref.value())
+        lo, hi = math.floor(lo - 0.25), math.ceil(hi + 0.25)
+        self.diff_widget.getPlotItem().getViewBox().setYRange(lo, hi, padding=0.05)
 
     def _follow_x_range(self) -> tuple[float, float]:
         """The window follows in steps of 1/20 of its width: the axes change every few minutes,

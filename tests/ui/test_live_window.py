@@ -191,3 +191,19 @@ def test_lifted_probe_raises_a_low_priority_alarm_logged_with_its_end(make_windo
         logged = [e for e in store.events("alarm") if e.subkind == "probe_lifted"]
         assert logged and logged[0].limb is lift.limb and logged[0].priority == "low"
         assert logged[0].end_s is not None and logged[0].end_s > logged[0].start_s
+
+
+def test_difference_plot_on_key_v_with_the_baseline_difference(make_window, qtbot):
+    window, _ = make_window()
+    qtbot.keyClick(window, Qt.Key.Key_V)
+    assert window.plot.showing_difference
+    inj = window.session.source.suggested_injection_s
+    window.advance_to(inj + 300)
+    d = window.plot.diff_buffer
+    left, right = window.plot.buffers[Limb.LEFT], window.plot.buffers[Limb.RIGHT]
+    assert len(d) == len(left) == len(right)  # one paired difference per pair of readings
+    i = len(d) - 1
+    assert d.y[i] == pytest.approx(left.y[i] - right.y[i])  # blocked (left) minus other
+    snap = window.session.snapshot()
+    assert window.plot.diff_ref.isVisible()
+    assert window.plot.diff_ref.value() == pytest.approx(snap.baseline_c[Limb.LEFT] - snap.baseline_c[Limb.RIGHT])
