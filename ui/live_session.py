@@ -98,17 +98,27 @@ class LiveSession:
         self.started = True
 
     def stop(self, reason: str = "closed normally") -> None:
-        """Stop the source, write everything left and close the session file."""
+        """Stop the source, write everything left and close the session file.
+
+        If the last write fails (disk full, folder gone) the core's StoreWriteError is raised and
+        the session stays open with everything in memory: relocate it, then call stop again.
+        """
         if self.finished:
             return
-        self.finished = True
         if self.recorder is not None:
             self.recorder.finish(reason)
             self._take_seen()
         else:
             self.source.stop()
             self.pump()
+        self.finished = True
         self.pipeline.finish()
+
+    def relocate(self, new_path) -> None:
+        """Keep recording into another file (the whole session so far is copied there)."""
+        if self.store is None:
+            raise RuntimeError("this session is not being recorded")
+        self.store.relocate(new_path)
 
     def now(self) -> float:
         return self.clock.now()

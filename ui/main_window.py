@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, MarkerKind
+from monitor.store import StoreError
 from ui import theme
 from ui.alarms import MEDIUM_FLASH_HZ, AlarmCondition, AlarmManager, conditions_from_state
 from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
@@ -201,6 +202,8 @@ class MainWindow(QMainWindow):
         add("ack", "Silence  A", "A", self.acknowledge_alarms, "session")
         add("export", "Export…  X", "X", self.export, "session")
         add("review", "Review a past session…", "Ctrl+O", self.review_past, "session", on_toolbar=False)
+        add("relocate", "Save recording elsewhere…", "Ctrl+Shift+S", self.save_elsewhere, "session",
+            on_toolbar=False)
         add("stop", "End  Ctrl+E", "Ctrl+E", self.end_session, "session")
         add("criteria", "Criteria…  K", "K", self.edit_criteria, "settings", on_toolbar=False)
         add("calibration", "Probe calibration…", "Ctrl+K", self.calibrate, "settings", on_toolbar=False)
@@ -543,9 +546,38 @@ class MainWindow(QMainWindow):
     def finish(self, reason: str = "closed normally") -> None:
         self.timer.stop()
         self.flash_timer.stop()
-        self.session.stop(reason)
+        while True:
+            try:
+                self.session.stop(reason)
+                break
+            except StoreError as exc:
+                # Nothing is lost yet: everything is in memory. Ask where to save it instead.
+                if not self.confirm_close or not self._save_elsewhere(f"The session could not be written: {exc}"):
+                    raise
         self.screen_awake.release()
         self.sessionClosed.emit()
+
+    def save_elsewhere(self) -> None:
+        """Session menu: keep recording into another file (e.g. when the disk is full)."""
+        self._save_elsewhere("Choose where to keep recording this session.")
+
+    def _save_elsewhere(self, why: str) -> bool:
+        from PyQt6.QtWidgets import QFileDialog
+
+        if self.session.store is None:
+            return False
+        QMessageBox.warning(self, "Save the session elsewhere", why)
+        name, _ = QFileDialog.getSaveFileName(self, "Save the session as", str(self.session.store.path),
+                                              "SympaTherm sessions (*.sympatherm)")
+        if not name:
+            return False
+        try:
+            self.session.relocate(Path(name))
+        except StoreError as exc:
+            QMessageBox.critical(self, "Not saved", str(exc))
+            return False
+        self._update_status_bar()
+        return True
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if not self.session.finished and self.confirm_close and QMessageBox.question(

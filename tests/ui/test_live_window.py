@@ -207,3 +207,16 @@ def test_difference_plot_on_key_v_with_the_baseline_difference(make_window, qtbo
     snap = window.session.snapshot()
     assert window.plot.diff_ref.isVisible()
     assert window.plot.diff_ref.value() == pytest.approx(snap.baseline_c[Limb.LEFT] - snap.baseline_c[Limb.RIGHT])
+
+
+def test_recording_moves_to_another_file_and_keeps_everything(make_window, tmp_path):
+    window, _ = make_window()
+    window.advance_to(300)
+    new = tmp_path / "elsewhere.sympatherm"
+    window.session.relocate(new)  # what "Save recording elsewhere…" does after the file dialog
+    window.advance_to(600)
+    n = window.session.total_readings
+    window.finish()
+    with SessionStore.open_read_only(new) as store:
+        assert store.reading_count() == n and store.status == "closed"
+    assert "elsewhere.sympatherm" in window.status_label.text() or window.session.store.path == new
