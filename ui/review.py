@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, MarkerKind
+from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline, Criteria
 from monitor.store import SessionStore, StoreError
 from ui import theme
 from ui.banner import SimulatedStrip, StatusBanner
@@ -40,11 +41,20 @@ class ReviewWindow(QMainWindow):
             self.markers = store.markers()
             self.artefacts = store.events("artefact")
             self.verdicts = store.verdict_changes()
+            criteria = _criteria_from(store.criteria())
+            # The core judges the record again (the same pipeline as live) for baselines and rises.
+            self.pipeline = BlockPipeline(self.info.blocked or Limb.LEFT, criteria, core_c=self.info.core_c) \
+                if criteria is not None and (not criteria.needs_core or self.info.core_c is not None) else None
             arrays = {limb: ([], []) for limb in Limb}
             for r in store.iter_readings():
                 t, c = arrays[r.limb]
                 t.append(r.session_s)
                 c.append(r.celsius if r.has_temperature else np.nan)
+                if self.pipeline is not None:
+                    self.pipeline.push(r)
+            if self.pipeline is not None:
+                self.pipeline.set_markers(self.markers)
+                self.pipeline.finish()
         self.data = {limb: (np.asarray(t, float), np.asarray(c, float)) for limb, (t, c) in arrays.items()}
         self.end_s = max((float(t[-1]) for t, _ in self.data.values() if t.size), default=0.0)
         self.setWindowTitle(("SIMULATED — " if self.simulated else "") + f"SympaTherm — review {self.path.name}")
@@ -116,7 +126,14 @@ class ReviewWindow(QMainWindow):
         else:
             self.banner.set_status("review", "Review", f"{self.info.patient_id} · blocked side {self.info.blocked}",
                                    None)
-        self.table.set_rows(minute_rows(self.plot.buffers, min(inj) if inj else 0.0, until_s, {},
+        baselines: dict = {}
+        if self.pipeline is not None:
+            snap = self.pipeline.snapshot()
+            baselines = snap.baseline_c
+            b = self.pipeline.baselines
+            if b and self.info.blocked is not None and b[self.info.blocked].window_end_s <= until_s:
+                self.plot.set_baseline_window((b[self.info.blocked].window_start_s, b[self.info.blocked].window_end_s))
+        self.table.set_rows(minute_rows(self.plot.buffers, min(inj) if inj else 0.0, until_s, baselines,
                                         self.info.blocked))
         self.status.setText(f"{self.path} · {theme.format_mmss(until_s)} of {theme.format_mmss(self.end_s)}")
 
@@ -145,6 +162,17 @@ class ReviewWindow(QMainWindow):
         from ui.export_dialog import ExportDialog
 
         ExportDialog(self.path, self).exec()
+
+
+def _criteria_from(d: dict) -> Criteria | None:
+    """The criteria the session was recorded with (a preset id, or an adjusted copy)."""
+    if not d:
+        return CRITERIA_PRESETS["default"]
+    try:
+        return Criteria(**{k: d[k] for k in ("id", "label", "source", "min_rise_c", "min_di_minus_dc_c",
+                                             "core_within_c", "hold_s") if k in d})
+    except (TypeError, ValueError):
+        return CRITERIA_PRESETS.get(str(d.get("id")), CRITERIA_PRESETS["default"])
 
 
 class _Seg:

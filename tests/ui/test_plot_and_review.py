@@ -127,3 +127,21 @@ def test_screen_awake_is_best_effort_and_never_raises(monkeypatch):
     result = awake.inhibit()
     assert isinstance(result, bool) and awake.detail
     awake.release()
+
+
+def test_review_table_has_rises_from_the_pipeline_baseline(qtbot, tmp_path):
+    from ui.demo import build_demo_window
+    from ui.review import ReviewWindow
+
+    path = tmp_path / "rr.sympatherm"
+    live = build_demo_window("success-fast", 2, 1.0, Limb.LEFT, manual=True, session_path=path)
+    qtbot.addWidget(live)
+    live.advance_to(1800, step_s=30)
+    live_rows = live.table.table_model.rows
+    live.finish()
+    review = ReviewWindow(path)
+    qtbot.addWidget(review)
+    rows = review.table.table_model.rows
+    assert rows[-1][3] is not None and rows[-1][3] > 2.0  # the blocked foot's rise, from the same baseline
+    assert rows[: len(live_rows)] == live_rows[: len(rows)]
+    assert review.plot.baseline_region.isVisible()
