@@ -164,5 +164,4 @@ def run_application() -> int:
     controller = AppController()
     if not controller.start():
         return 0
-    app.setProperty("sympatherm_controller", id(controller))
     return app.exec()
