@@ -14,6 +14,7 @@ from PyQt6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
 )
@@ -23,14 +24,12 @@ from ui import theme
 
 
 class CalibrationDialog(QDialog):
-    def __init__(self, registry, devices: list[tuple[str, str]], parent=None,
-                 live_reading=None) -> None:
-        """``devices``: (registry key, name); ``live_reading(key, channel) -> °C | None`` fills "probe reads"."""
+    def __init__(self, registry, devices: list[tuple[str, str]], parent=None) -> None:
+        """``devices``: (registry key, name) of the probes that can be calibrated."""
         super().__init__(parent)
         self.setWindowTitle("Probe calibration")
         self.setStyleSheet(theme.STYLESHEET)
         self.registry = registry
-        self.live_reading = live_reading
         self.saved: Calibration | None = None
         self.device = QComboBox()
         for key, name in devices:
@@ -51,18 +50,46 @@ class CalibrationDialog(QDialog):
         form.addRow("Point 1: r&eference", self.ref1)
         form.addRow("Point 2: probe r&eads", self.raw2)
         form.addRow("Point 2: re&ference", self.ref2)
+        self.current = QLabel("")
+        self.current.setWordWrap(True)
+        self.clear_btn = QPushButton("C&lear this calibration")
+        self.clear_btn.clicked.connect(self.clear_calibration)
         self.result = QLabel("")
         self.result.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Put the probe and a reference thermometer in the same stable bath; enter both readings."))
+        lay.addWidget(QLabel("Put the probe and a reference thermometer in the same stable bath; enter both "
+                             "readings. Enter the probe's uncalibrated reading: clear an existing calibration "
+                             "first (readings are shown with it applied)."))
         lay.addLayout(form)
+        lay.addWidget(self.current)
+        lay.addWidget(self.clear_btn)
         lay.addWidget(self.result)
         lay.addWidget(buttons)
         self.two.toggled.connect(self._mode)
+        self.device.currentIndexChanged.connect(self._show_current)
+        self.channel.currentIndexChanged.connect(self._show_current)
         self._mode(False)
+        self._show_current()
+
+    def _show_current(self) -> None:
+        key = self.device.currentData()
+        cal = self.registry.calibration(key, int(self.channel.currentData())) if key else None
+        if cal is None or cal.is_identity:
+            self.current.setText("Current calibration: none.")
+            self.clear_btn.setEnabled(False)
+        else:
+            self.current.setText(f"Current calibration: offset {cal.offset_c:+.2f} °C, gain {cal.gain:.4f}"
+                                 + (f" ({cal.note})" if cal.note else ""))
+            self.clear_btn.setEnabled(True)
+
+    def clear_calibration(self) -> None:
+        key = self.device.currentData()
+        if key:
+            self.registry.clear_calibration(key, int(self.channel.currentData()))
+        self._show_current()
 
     def _mode(self, two: bool) -> None:
         for w in (self.raw2, self.ref2):
