@@ -17,6 +17,7 @@ from monitor.model import Limb, ProbeStatus
 # Flashing frequency for medium priority: 0.6 Hz, inside the 0.4–0.8 Hz band.
 MEDIUM_FLASH_HZ = 0.6
 NO_DATA_AFTER_S = 10.0
+NEVER_SEEN_AFTER_S = 20.0  # session seconds before a probe that never reported raises "no data"
 # A medium alarm repeats its tone this often (seconds of real time) until acknowledged.
 MEDIUM_REPEAT_S = 15.0
 
@@ -41,7 +42,8 @@ class ActiveAlarm:
 
 def conditions_from_state(statuses: dict[Limb, ProbeStatus | None], ages: dict[Limb, float | None],
                           connection_lost: str | None = None,
-                          ongoing_artefacts: dict[Limb, str] | None = None) -> list[AlarmCondition]:
+                          ongoing_artefacts: dict[Limb, str] | None = None,
+                          session_s: float | None = None) -> list[AlarmCondition]:
     """The alarm conditions present now, from per-limb probe status and age of last reading, and
     the artefacts the pipeline sees going on (a lifted or handled probe: low priority)."""
     out: list[AlarmCondition] = []
@@ -54,6 +56,10 @@ def conditions_from_state(statuses: dict[Limb, ProbeStatus | None], ages: dict[L
         if age is not None and age >= NO_DATA_AFTER_S and not connection_lost:
             out.append(AlarmCondition(f"no_data:{limb}", "medium", f"{name}: NO DATA for {int(age)} s",
                                       limb, "no_data", value=age))
+        elif age is None and session_s is not None and session_s >= NEVER_SEEN_AFTER_S and not connection_lost:
+            # A probe that never sent anything (unplugged from the start, a one-foot device missing).
+            out.append(AlarmCondition(f"no_data:{limb}", "medium", f"{name}: NO DATA since the start", limb,
+                                      "no_data_since_start"))
         elif status is ProbeStatus.NOT_ATTACHED:
             out.append(AlarmCondition(f"probe_off:{limb}", "medium", f"{name}: PROBE OFF", limb, "probe_off"))
         elif status is not None and status.is_fault:

@@ -40,8 +40,8 @@ from ui.tiles import LimbTile, TileState
 
 REDRAW_INTERVAL_MS = 100  # at most 10 Hz
 NUMERIC_INTERVAL_S = 0.5
-WINDOW_LOGGED_ALARMS = ("probe_lifted", "touch")
-MARKER_KEYS = {MarkerKind.BASELINE: "B", MarkerKind.NEEDLE: "N", MarkerKind.INJECTION: "I", MarkerKind.NOTE: "T"}
+# Alarm conditions only the window raises (the recorder logs faults, no data and connection gaps).
+WINDOW_LOGGED_ALARMS = ("probe_lifted", "touch", "no_data_since_start")
 
 # Verdict state name (pipeline VerdictState) → banner style.
 _VERDICT_KIND = {
@@ -495,7 +495,7 @@ class MainWindow(QMainWindow):
             lost = self.session.source.reason
         ongoing = {seg.limb: seg.kind for seg in self.session.pipeline.artefacts
                    if seg.end_s is None and str(seg.kind) in ("probe_lifted", "touch")}
-        conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing)
+        conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing, self.session.now())
         if self.session.write_error:
             conds.append(AlarmCondition("write", "medium", f"NOT SAVING: {self.session.write_error}",
                                         None, "write_error"))

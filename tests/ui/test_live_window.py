@@ -220,3 +220,23 @@ def test_recording_moves_to_another_file_and_keeps_everything(make_window, tmp_p
     with SessionStore.open_read_only(new) as store:
         assert store.reading_count() == n and store.status == "closed"
     assert "elsewhere.sympatherm" in window.status_label.text() or window.session.store.path == new
+
+
+def test_alarm_conditions_cover_faults_no_data_and_a_probe_never_heard_from():
+    from monitor.model import ProbeStatus
+    from ui.alarms import conditions_from_state
+
+    ok = {Limb.LEFT: ProbeStatus.OK, Limb.RIGHT: ProbeStatus.OK}
+    fresh = {Limb.LEFT: 1.0, Limb.RIGHT: 1.0}
+    assert conditions_from_state(ok, fresh, session_s=100) == []
+    conds = conditions_from_state({Limb.LEFT: ProbeStatus.NOT_ATTACHED, Limb.RIGHT: ProbeStatus.OK},
+                                  {Limb.LEFT: 1.0, Limb.RIGHT: 12.0}, session_s=100)
+    assert {(c.limb, c.subkind, c.priority) for c in conds} == {(Limb.LEFT, "probe_off", "medium"),
+                                                                 (Limb.RIGHT, "no_data", "medium")}
+    never = conditions_from_state({Limb.LEFT: ProbeStatus.OK, Limb.RIGHT: None}, {Limb.LEFT: 1.0, Limb.RIGHT: None},
+                                  session_s=30)
+    assert [(c.limb, c.subkind) for c in never] == [(Limb.RIGHT, "no_data_since_start")]
+    assert conditions_from_state({Limb.LEFT: None, Limb.RIGHT: None}, {Limb.LEFT: None, Limb.RIGHT: None},
+                                 session_s=5) == []  # just started: not yet
+    lost = conditions_from_state(ok, {Limb.LEFT: 30.0, Limb.RIGHT: 30.0}, "cable unplugged", session_s=100)
+    assert [c.key for c in lost] == ["connection"]  # one alarm for the link, not one per foot
