@@ -71,10 +71,14 @@ class ExportDialog(QDialog):
         self.export_btn = QPushButton("E&xport")
         self.export_btn.setDefault(True)
         self.export_btn.clicked.connect(self.start_export)
+        self.open_btn = QPushButton("&Open folder")
+        self.open_btn.setEnabled(False)
+        self.open_btn.clicked.connect(self._open_folder)
         close = QPushButton("&Close")
         close.clicked.connect(self.reject)
         buttons.addStretch(1)
         buttons.addWidget(self.export_btn)
+        buttons.addWidget(self.open_btn)
         buttons.addWidget(close)
         lay.addLayout(buttons)
         self.signals = _Signals()
@@ -139,6 +143,14 @@ class ExportDialog(QDialog):
         lines = [f"{fmt.upper()}: {p}" for fmt, p in self.written.items()]
         lines += [f"{fmt.upper()} failed: {msg}" for fmt, msg in self.errors.items()]
         self.result_label.setText("\n".join(lines) or "Nothing exported.")
+        self.open_btn.setEnabled(bool(self.written))
+
+    def _open_folder(self) -> None:
+        from PyQt6.QtCore import QUrl
+        from PyQt6.QtGui import QDesktopServices
+
+        folder = next(iter(self.written.values())).parent if self.written else Path(self.folder.text())
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def wait(self, timeout: float = 60.0) -> None:
         """Tests and scripts: block until the worker is done (signals are then delivered by Qt)."""

@@ -555,6 +555,9 @@ class MainWindow(QMainWindow):
                 if not self.confirm_close or not self._save_elsewhere(f"The session could not be written: {exc}"):
                     raise
         self.screen_awake.release()
+        self.setWindowTitle(self.windowTitle().replace("live session", "session ended"))
+        self.status_label.setText(f"Session ended and saved: {self.session.store.path}" if self.session.store
+                                  else "Session ended.")
         self.sessionClosed.emit()
 
     def save_elsewhere(self) -> None:
