@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
 
-# The session's whole history stays in memory by design (pipeline arrays, the plot's buffers), so
-# memory grows with the readings kept; the goal is that it grows by nothing else: after the first
-# hour (warm-up), at most this much per reading kept (growable buffers double, so up to twice the data).
+# The session's whole history stays in memory by design, so memory grows with the readings kept:
+# per reading the pipeline keeps about 108 bytes (15 per-limb arrays) and the plot 16. The goal is
+# that it grows by nothing else: after the first hour (warm-up), at most twice that per reading
+# (growable buffers double their capacity when full).
 GOAL_BYTES_PER_READING = 256.0
 WARMUP_H = 1.0
 

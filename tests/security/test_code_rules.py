@@ -63,7 +63,22 @@ def _static(expr, scope, allowed: set[str], seen=()) -> bool:
             return True
         values = list(_assignments(scope, expr.id))
         return bool(values) and all(_static(v, scope, allowed, (*seen, expr.id)) for v in values)
+    if _placeholders(expr):
+        return True
     return False  # % formatting, .format(), calls, attributes: could carry data
+
+
+def _placeholders(expr) -> bool:
+    """``",".join("?" for _ in values)``: a list of parameter marks, never data."""
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "join"
+            and isinstance(expr.func.value, ast.Constant) and len(expr.args) == 1):
+        return False
+    arg = expr.args[0]
+    if isinstance(arg, ast.GeneratorExp | ast.ListComp):
+        return isinstance(arg.elt, ast.Constant) and arg.elt.value == "?"
+    if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mult) and isinstance(arg.left, ast.List):
+        return all(isinstance(e, ast.Constant) and e.value == "?" for e in arg.left.elts)
+    return False
 
 
 def _vetted_names(tree, owner) -> set[str]:
