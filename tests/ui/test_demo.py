@@ -26,7 +26,7 @@ def _env_without_display(home: Path) -> dict[str, str]:
 def test_display_problem_rules():
     assert display_problem({}, "linux") is not None
     assert "--snapshot" in display_problem({}, "linux")
-    assert display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert display_problem({"DISPLAY": "otherhost:0"}, "linux") is None  # remote: Qt reports it
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
     assert display_problem({}, "win32") is None
@@ -114,3 +114,13 @@ def test_export_dialog_reports_a_missing_folder_in_plain_words(qtbot, tmp_path):
     assert "csv" in dlg.errors and "does not exist" in dlg.errors["csv"]
     assert "CSV failed" in dlg.result_label.text()
     assert not list((tmp_path).glob("*.csv"))
+
+
+def test_a_display_that_does_not_answer_is_reported_not_aborted(tmp_path):
+    assert display_problem({"DISPLAY": ":87"}, "linux") is not None  # no X server on :87 here
+    assert "does not answer" in display_problem({"DISPLAY": ":87"}, "linux")
+    env = _env_without_display(tmp_path)
+    env["DISPLAY"] = ":87"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and len([ln for ln in proc.stderr.splitlines() if ln.strip()]) == 1, proc.stderr
