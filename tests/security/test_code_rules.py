@@ -55,7 +55,7 @@ def _static(expr, scope, allowed: set[str], seen=()) -> bool:
     if isinstance(expr, ast.JoinedStr):
         return all(isinstance(v, ast.Constant) or (
             isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name)
-            and (v.value.id.isupper() or v.value.id in allowed)) for v in expr.values)
+            and _static(v.value, scope, allowed, seen)) for v in expr.values)
     if isinstance(expr, ast.Name):
         if expr.id.isupper() or expr.id in allowed:
             return True
