@@ -124,3 +124,13 @@ def test_a_display_that_does_not_answer_is_reported_not_aborted(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and len([ln for ln in proc.stderr.splitlines() if ln.strip()]) == 1, proc.stderr
+
+
+def test_a_listening_x_socket_counts_as_a_display():
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind("\0/tmp/.X11-unix/X86")  # an abstract socket, as X servers on Linux also listen on
+        server.listen(1)
+        assert display_problem({"DISPLAY": ":86"}, "linux") is None
+        assert display_problem({"DISPLAY": ":86.0"}, "linux") is None
