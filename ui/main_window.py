@@ -7,7 +7,9 @@ steps the session instead (tests, ``--snapshot``).
 
 from __future__ import annotations
 
+import sys
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +86,8 @@ class MainWindow(QMainWindow):
         # Off for --snapshot: a rendering neither uses nor changes the user's saved layout.
         self.persist_layout = persist_layout
         self._numbers_shown_at = 0.0
+        self._error_text: str | None = None
+        self._error_printed: str | None = None
 
         blocked = session.info.blocked
         self.tiles = {limb: LimbTile(limb) for limb in Limb}
@@ -333,11 +337,37 @@ class MainWindow(QMainWindow):
 
     # ---- the loop ------------------------------------------------------------------------
     def tick(self) -> None:
-        """Timer: pump the session, then redraw if anything changed (≤ 10 Hz)."""
+        """Timer: pump the session, then redraw if anything changed (≤ 10 Hz).
+
+        An exception here must not end the program (PyQt aborts on an exception in a slot) and
+        so the recording: it is shown as a medium alarm and printed once, and the next tick tries
+        again."""
         if self.session.finished:
             return
-        self.process()
-        self.redraw()
+        try:
+            self.process()
+            self.redraw()
+        except Exception as exc:
+            self._report_error(exc)
+            return
+        if self._error_text is not None:  # a tick that gets through ends the alarm
+            self._error_text = None
+            self._check_alarms()
+            self._update_alarm_display()
+
+    def _report_error(self, exc: Exception) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        if text != self._error_printed:
+            traceback.print_exception(exc, file=sys.stderr)
+            self._error_printed = text
+        self._error_text = text
+        try:
+            conds = [a.condition for a in self.alarms.active.values() if a.condition.key != "error"]
+            conds.append(AlarmCondition("error", "medium", f"PROGRAM ERROR: {text}", None, "program_error"))
+            self.alarms.update(conds, self.session.now(), time.monotonic())
+            self._update_alarm_display()
+        except Exception:  # noqa: S110 - the report itself must never take the program down
+            pass
 
     def advance_to(self, session_s: float, step_s: float = 5.0) -> None:
         """Manual clock: step the simulated source to ``session_s``, processing as a live run would."""
@@ -499,6 +529,9 @@ class MainWindow(QMainWindow):
         if self.session.write_error:
             conds.append(AlarmCondition("write", "medium", f"NOT SAVING: {self.session.write_error}",
                                         None, "write_error"))
+        if self._error_text:
+            conds.append(AlarmCondition("error", "medium", f"PROGRAM ERROR: {self._error_text}", None,
+                                        "program_error"))
         before = set(self.alarms.active)
         self.alarms.update(conds, self.session.now(), time.monotonic())
         return set(self.alarms.active) != before

@@ -240,3 +240,29 @@ def test_alarm_conditions_cover_faults_no_data_and_a_probe_never_heard_from():
                                  session_s=5) == []  # just started: not yet
     lost = conditions_from_state(ok, {Limb.LEFT: 30.0, Limb.RIGHT: 30.0}, "cable unplugged", session_s=100)
     assert [c.key for c in lost] == ["connection"]  # one alarm for the link, not one per foot
+
+
+def test_a_display_error_raises_an_alarm_and_recording_goes_on(make_window, monkeypatch, capsys):
+    window, path = make_window()
+    window.advance_to(60)
+
+    def broken():
+        raise RuntimeError("display bug")
+
+    monkeypatch.setattr(window.session, "snapshot", broken)
+    before = window.session.total_readings
+    window.session.source.step_to(120)
+    window.tick()  # what the timer calls: must not raise (PyQt would abort the program)
+    assert window.alarms.priority == "medium" and "PROGRAM ERROR" in window.alarm_bar.text.text()
+    window.session.source.step_to(121)
+    window.tick()
+    assert window.sound.played.count("medium") == 1  # one alarm, not one per tick
+    assert window.session.total_readings > before  # the readings were still recorded
+    assert "display bug" in capsys.readouterr().err
+    monkeypatch.undo()
+    window.session.source.step_to(130)
+    window.tick()
+    assert window.alarms.priority is None  # fixed: the alarm ends
+    window.finish()
+    with SessionStore.open_read_only(path) as store:
+        assert store.time_span()[1] == pytest.approx(130.0)
