@@ -91,6 +91,15 @@ def session_worker(hours: int = HOURS, frames: int = 150) -> dict:
             points_by_hour.append(sum(len(window.plot.buffers[limb]) for limb in Limb))
         long = _frames(window, frames, draw_plot=True)
         ticks = _frames(window, frames * 2, draw_plot=False)
+        # The display itself must not leak: 1000 full redraws with no new data, RSS before/after.
+        from PyQt6.QtWidgets import QApplication
+
+        rss0 = proc.memory_info().rss / 2**20
+        for _ in range(1000):
+            window.update_display()
+            window.plot.refresh(force=True)
+            QApplication.processEvents()
+        display_growth = proc.memory_info().rss / 2**20 - rss0
         history = sum(len(window.plot.buffers[limb]) for limb in Limb)
         window.finish("benchmark done")
         window.close()
@@ -104,6 +113,7 @@ def session_worker(hours: int = HOURS, frames: int = 150) -> dict:
         "mean_tick_ms_8h": statistics.fmean(ticks),
         "frame_ratio_8h_to_10min": statistics.median(long) / statistics.median(short),
         "rss_mb_by_hour": [round(x, 1) for x in rss_mb],
+        "rss_growth_mb_over_1000_redraws_without_new_data": round(display_growth, 2),
         "peak_rss_mb": max(rss_mb),
         "rss_growth_mb_per_hour_last4h": (last[-1] - last[0]) / max(1, len(last) - 1),
         # Growth is the session itself (the whole session stays on the plot and in the pipeline):
@@ -176,7 +186,8 @@ def main() -> int:
           f"(goal < {GOAL_CPU_PERCENT:g} %)")
     print(f"memory after an accelerated 8-hour session: peak {f['peak_rss_mb']:.0f} MB (goal < {GOAL_PEAK_MB:g} MB), "
           f"growth {f['rss_growth_mb_per_hour_last4h']:+.1f} MB/h over the last 4 h "
-          f"({f['bytes_per_reading_kept']:.0f} bytes per reading kept); by hour {f['rss_mb_by_hour']}")
+          f"({f['bytes_per_reading_kept']:.0f} bytes per reading kept); by hour {f['rss_mb_by_hour']}; "
+          f"{f['rss_growth_mb_over_1000_redraws_without_new_data']:+.2f} MB over 1000 redraws without new data")
     return 0
 
 
