@@ -6,6 +6,11 @@ buffers everything in the store, records what the pipeline found (artefacts, ver
 changes) and the technical alarms, and commits at least every ``commit_interval_s``
 seconds of real time, so a crash loses at most about a second of readings.
 
+Resuming an unfinished session (after a crash): :meth:`SessionRecorder.resume` replays the
+file into the pipeline and records everything the new source delivers shifted by a
+session-time offset (see :func:`plan_resume`), so the time axis continues without overlap and
+the interruption is recorded as a connection gap in plain words.
+
 A failed commit (disk full, folder gone) never stops the recording: readings stay in the
 store's memory buffer, :attr:`SessionRecorder.write_error` says what is wrong in plain
 words, and every later pump retries.
@@ -13,9 +18,11 @@ words, and every later pump retries.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, is_dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading
@@ -31,6 +38,65 @@ NO_DATA_AFTER_S = 10.0
 
 _GAP_STATES = (ConnectionState.LOST, ConnectionState.RECONNECTING)
 
+# A resumed session's time goes on at least this far past the last thing in the file, so the
+# new source's first reading (at its own time 0) can never land on or before an old one.
+MIN_RESUME_STEP_S = 1.0
+
+
+@dataclass(frozen=True)
+class ResumePlan:
+    """How an unfinished session continues: new session time = source time + ``offset_s``.
+
+    ``stopped_s``/``stopped_wall``: where the file left off; ``resumed_wall``: now;
+    ``offset_s`` = ``stopped_s`` + the real time that passed meanwhile (times the source
+    clock's speed, for a sped-up simulator), at least :data:`MIN_RESUME_STEP_S`.
+    """
+
+    stopped_s: float
+    stopped_wall: float | None
+    resumed_wall: float
+    offset_s: float
+
+    @property
+    def message(self) -> str:
+        """The interruption in plain words, for the session's event list."""
+        start = "an unknown time" if self.stopped_wall is None else _clock_time(self.stopped_wall)
+        return f"recording interrupted: SympaTherm was not running from {start} to {_clock_time(self.resumed_wall)}"
+
+
+def plan_resume(store: SessionStore, *, speed: float = 1.0, now_wall: float | None = None) -> ResumePlan:
+    """Work out where an unfinished session continues (before building its source, if needed).
+
+    Time never goes backwards: a wall clock that jumped back counts as no time passed.
+    """
+    point = store.resume_point()
+    now_wall = time.time() if now_wall is None else float(now_wall)
+    passed = 0.0 if point.stopped_wall is None else max(0.0, now_wall - point.stopped_wall) * float(speed)
+    offset = point.last_session_s + max(passed, MIN_RESUME_STEP_S)
+    return ResumePlan(point.last_session_s, point.stopped_wall, now_wall, offset)
+
+
+def _clock_time(wall: float) -> str:
+    return datetime.fromtimestamp(wall).strftime("%H:%M:%S")
+
+
+class SessionClock:
+    """The session clock a recorder works in: its source's clock moved on by ``offset_s``."""
+
+    def __init__(self, source_clock, offset_s: float = 0.0) -> None:
+        self.source_clock = source_clock
+        self.offset_s = float(offset_s)
+
+    def now(self) -> float:
+        return self.source_clock.now() + self.offset_s
+
+    def wall(self) -> float:
+        return self.source_clock.wall()
+
+    @property
+    def speed(self) -> float:
+        return float(getattr(self.source_clock, "speed", 1.0))
+
 
 @dataclass
 class _OpenAlarm:
@@ -45,20 +111,29 @@ class SessionRecorder:
     much); ``on_write_error(error or None)`` is called when writing fails and when it works
     again; ``stop_at_s``: session time after which readings are not recorded; ``registry``: the
     :class:`monitor.registry.DeviceRegistry` whose calibrations are recorded (default: the user's);
-    ``on_connection_event(event)`` is told of every connection change after it is recorded.
+    ``on_connection_event(event)`` is told of every connection change after it is recorded
+    (in session time); ``time_offset_s`` is added to every time the source gives (readings,
+    connection events) and to :attr:`clock`, which markers use: use :meth:`resume` rather
+    than setting it by hand.
     """
 
     def __init__(self, source: ProbeSource, store: SessionStore, pipeline: BlockPipeline, *,
                  commit_interval_s: float = 0.5,
                  on_write_error: Callable[[StoreWriteError | None], None] | None = None,
                  stop_at_s: float | None = None, registry: DeviceRegistry | None = None,
-                 on_connection_event: Callable[[ConnectionEvent], None] | None = None) -> None:
+                 on_connection_event: Callable[[ConnectionEvent], None] | None = None,
+                 time_offset_s: float = 0.0) -> None:
         self.source = source
+        self.time_offset_s = float(time_offset_s)
+        # Session time: the source's clock, moved on past the old part of a resumed session.
+        self.clock = SessionClock(source.clock, self.time_offset_s)
+        self.resume_plan: ResumePlan | None = None
         self.store = store
         self.pipeline = pipeline
         self.commit_interval_s = commit_interval_s
         self.on_write_error = on_write_error
         self.stop_at_s = stop_at_s  # readings after this session time are not recorded (--duration)
+        self.stop_reached = False  # a reading past stop_at_s has arrived
         self.on_connection_event = on_connection_event
         if registry is None:
             from monitor.registry import DeviceRegistry
@@ -97,9 +172,56 @@ class SessionRecorder:
         verdict = getattr(new, "verdict", None)
         if verdict is not None:
             self.store.add_verdict_change(
-                self.source.clock.now(), str(verdict.state), verdict.message,
+                self.clock.now(), str(verdict.state), verdict.message,
                 detail={"criteria_met": _plain(verdict.criteria_met), "confirmed_at_s": verdict.confirmed_at_s,
                         "criteria_changed_to": getattr(criteria, "id", None)})
+
+    @classmethod
+    def resume(cls, source: ProbeSource, store: SessionStore, pipeline: BlockPipeline, *,
+               plan: ResumePlan | None = None, **kwargs) -> SessionRecorder:
+        """Continue an unfinished session in ``store`` (opened with ``SessionStore.open(path, resume=True)``).
+
+        The readings and markers already in the file are replayed into ``pipeline`` (a fresh one
+        for the file's side and criteria), so baselines, artefacts and the verdict continue; the
+        alarms and gaps the crash left open are ended where it stopped; the interruption is
+        recorded as a connection gap in plain words; and everything the source gives from now on
+        is shifted by ``plan.offset_s`` (default: :func:`plan_resume` now). Call before
+        ``source.start()``. Other keyword arguments are those of the constructor.
+        """
+        if plan is None:
+            plan = plan_resume(store, speed=float(getattr(source.clock, "speed", 1.0)))
+        offset = plan.offset_s
+        if source.state is not ConnectionState.STOPPED:  # already running: its clock is past 0
+            offset = max(offset - source.clock.now(), plan.stopped_s + MIN_RESUME_STEP_S)
+        store.end_open_events(plan.stopped_s)
+        stored_verdicts = store.verdict_changes()
+        stored_artefacts = store.events("artefact")
+        known_devices = {d.key for d in store.devices()}
+        pipeline.push_many(store.iter_readings())
+        pipeline.set_markers(store.markers())
+        recorder = cls(source, store, pipeline, time_offset_s=offset, **kwargs)
+        recorder.resume_plan = plan
+        recorder._device_keys |= known_devices
+        # What the replay finds again is already in the file: record only what is new.
+        last_verdict_s = stored_verdicts[-1].session_s if stored_verdicts else None
+        replayed = list(getattr(pipeline, "verdict_changes", ()))
+        recorder._verdicts_recorded = sum(1 for t, _ in replayed if last_verdict_s is not None and t <= last_verdict_s)
+        for event in stored_artefacts:
+            key = (str(event.limb), event.subkind, round(float(event.start_s), 3))
+            recorder._artefact_ids[key] = (event.id, event.end_s)
+        gap_end = offset + (source.clock.now() if source.state is not ConnectionState.STOPPED else 0.0)
+        store.add_event("connection_gap", plan.stopped_s, end_s=gap_end, subkind="interrupted",
+                        message=plan.message, wall_time=plan.stopped_wall)
+        resumes = _json_list(store.meta().get("resumes"))
+        resumes.append({"stopped_s": plan.stopped_s, "resumed_s": gap_end, "stopped_wall": plan.stopped_wall,
+                        "resumed_wall": plan.resumed_wall})
+        store.set_meta("resumes", json.dumps(resumes))
+        recorder._sync_pipeline()  # artefacts and verdicts of the last second the crash did not save
+        try:
+            store.commit()
+        except StoreWriteError as exc:  # kept in memory; the pumps retry
+            recorder.write_error = exc
+        return recorder
 
     # ---- setup ---------------------------------------------------------------------------
     def _record_setup(self) -> None:
@@ -118,7 +240,7 @@ class SessionRecorder:
                 continue
             self._device_keys.add(identity.key)
             self.store.add_device(identity, calibration=self._calibration_of(identity),
-                                  added_s=self.source.clock.now())
+                                  added_s=self.clock.now())
 
     def _calibration_of(self, identity) -> dict:
         """Each channel's foot and calibration, as the device registry holds them for this device."""
@@ -143,9 +265,9 @@ class SessionRecorder:
     # ---- markers -------------------------------------------------------------------------
     def add_marker(self, kind: MarkerKind | str, session_s: float | None = None, text: str = "") -> int:
         """Place a marker now (or at ``session_s``, placed now); returns its id in the store."""
-        now = self.source.clock.now()
+        now = self.clock.now()
         at = now if session_s is None else float(session_s)
-        marker = Marker(MarkerKind(kind), at, text, wall_time=self.source.clock.wall() - now + at, placed_s=now)
+        marker = Marker(MarkerKind(kind), at, text, wall_time=self.clock.wall() - now + at, placed_s=now)
         marker_id = self.store.add_marker(marker)
         self.pipeline.add_marker(replace(marker, id=marker_id))
         return marker_id
@@ -156,7 +278,7 @@ class SessionRecorder:
         self._scheduled.sort(key=lambda m: m.session_s)
 
     def move_marker(self, marker_id: int, new_session_s: float, reason: str = "") -> None:
-        self.store.move_marker(marker_id, new_session_s, moved_at_s=self.source.clock.now(), reason=reason)
+        self.store.move_marker(marker_id, new_session_s, moved_at_s=self.clock.now(), reason=reason)
         markers = [replace(m, session_s=new_session_s) if m.id == marker_id else m for m in self.pipeline.markers]
         self.pipeline.set_markers(markers)  # the verdict is re-derived from the moved marker
 
@@ -164,11 +286,17 @@ class SessionRecorder:
     def pump(self) -> int:
         """Move everything available from the source on; returns the number of readings."""
         for event in self.source.drain_events():
+            if self.time_offset_s:
+                event = replace(event, session_s=event.session_s + self.time_offset_s)
             self._connection_event(event)
             if self.on_connection_event is not None:
                 self.on_connection_event(event)
         readings = self.source.drain()
+        if self.time_offset_s:
+            readings = [replace(r, session_s=r.session_s + self.time_offset_s) for r in readings]
         if self.stop_at_s is not None:
+            if any(r.session_s > self.stop_at_s for r in readings):
+                self.stop_reached = True  # readings arrive in order: nothing more is due before it
             readings = [r for r in readings if r.session_s <= self.stop_at_s]
         if readings:
             self._feed(readings)
@@ -187,9 +315,9 @@ class SessionRecorder:
             head = [r for r in readings if r.session_s <= marker.session_s]
             readings = [r for r in readings if r.session_s > marker.session_s]
             self._push(head)
-            now = self.source.clock.now()
+            now = self.clock.now()
             placed = Marker(marker.kind, marker.session_s, marker.text,
-                            wall_time=self.source.clock.wall() - now + marker.session_s,
+                            wall_time=self.clock.wall() - now + marker.session_s,
                             placed_s=marker.session_s)
             marker_id = self.store.add_marker(placed)
             self.pipeline.add_marker(replace(placed, id=marker_id))
@@ -232,10 +360,10 @@ class SessionRecorder:
         and against the clock, allowing one real second of lag (a sped-up simulator's worker
         can be that far behind its clock), and never beyond ``stop_at_s``.
         """
-        now = self.source.clock.now()
+        now = self.clock.now()
         if self.stop_at_s is not None:
             now = min(now, self.stop_at_s)
-        allowance = NO_DATA_AFTER_S + max(1.0, float(getattr(self.source.clock, "speed", 1.0)))
+        allowance = NO_DATA_AFTER_S + max(1.0, float(getattr(self.clock, "speed", 1.0)))
         newest = max((t for t in self.last_reading_s.values() if t is not None), default=None)
         for limb, last in self.last_reading_s.items():
             if last is None or self._nodata_alarm[limb] is not None:
@@ -244,7 +372,7 @@ class SessionRecorder:
                 self._nodata_alarm[limb] = self.store.add_event(
                     "alarm", last, subkind="no_data", limb=limb, priority="medium",
                     message=f"{limb} foot: no data for more than {NO_DATA_AFTER_S:g} s",
-                    wall_time=self.source.clock.wall() - self.source.clock.now() + last)
+                    wall_time=self.clock.wall() - self.clock.now() + last)
 
     def _connection_event(self, event: ConnectionEvent) -> None:
         if event.state in _GAP_STATES:
@@ -307,7 +435,7 @@ class SessionRecorder:
         if finish is not None:
             finish()  # judge the last seconds too, as the offline analysis does
             self._sync_pipeline()
-        now = self.source.clock.now()
+        now = self.clock.now()
         for limb in Limb:
             alarm = self._fault_alarm[limb]
             if alarm is not None:
@@ -320,6 +448,14 @@ class SessionRecorder:
             self.store.end_event(self._open_gap, now)
             self._open_gap = None
         self.store.close(end_reason=end_reason)
+
+
+def _json_list(text: str | None) -> list:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
 
 
 def _artefact_words(seg) -> str:

@@ -164,6 +164,21 @@ class DeviceRecord:
 
 
 @dataclass(frozen=True)
+class ResumePoint:
+    """Where an unfinished session left off, for resuming it without overlapping its time axis.
+
+    ``last_session_s``: the latest session time anything in the file refers to (readings,
+    markers, events, verdicts). ``stopped_wall``: the wall clock when recording stopped (the
+    last reading's wall time, never later than the last commit's real time, since a sped-up
+    simulator's wall clock runs ahead of real time); None if the file has no readings.
+    """
+
+    last_session_s: float
+    stopped_wall: float | None
+    readings: int
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """One line of `sympatherm sessions`."""
 
@@ -255,6 +270,12 @@ def _json(value: Any) -> str:
     if is_dataclass(value) and not isinstance(value, type):
         value = asdict(value)
     return json.dumps(value, default=str, sort_keys=True)
+
+
+# meta keys the store writes itself; set_meta refuses them.
+_RESERVED_META = frozenset({"schema_version", "software_version", "status", "started_wall", "started_iso", "info",
+                            "simulated", "criteria", "source", "pid", "ended_wall", "end_reason", "alive_wall",
+                            "relocated_from"})
 
 
 # Paths this process has open for writing: never probe their locks (closing a second file
@@ -489,6 +510,26 @@ class SessionStore:
     def set_criteria(self, criteria: dict) -> None:
         self._set_meta("criteria", _json(criteria))
 
+    def set_meta(self, key: str, value: str) -> None:
+        """Record a free descriptive field (e.g. how the recording was started); not the reserved ones."""
+        if key in _RESERVED_META:
+            raise ValueError(f"{key!r} is kept by the store itself")
+        self._set_meta(key, value)
+
+    def end_open_events(self, at_s: float, kinds: tuple[str, ...] = ("alarm", "connection_gap")) -> int:
+        """End every event of ``kinds`` still open (left so by a crash) at ``at_s``; returns how many."""
+        self._ensure_writable()
+        marks = ",".join("?" for _ in kinds)
+        rows = self.connection.execute(
+            f"SELECT id FROM events WHERE end_s IS NULL AND kind IN ({marks})", kinds).fetchall()  # noqa: S608
+        for (event_id,) in rows:
+            self.end_event(int(event_id), max(at_s, self._event_start(int(event_id))))
+        return len(rows)
+
+    def _event_start(self, event_id: int) -> float:
+        row = self.connection.execute("SELECT start_s FROM events WHERE id = ?", (event_id,)).fetchone()
+        return float(row[0]) if row else 0.0
+
     def _set_meta(self, key: str, value: str) -> None:
         self._op("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -511,6 +552,8 @@ class SessionStore:
         try:
             con.execute("BEGIN IMMEDIATE")
             self._write_pending(con)
+            # Real time of this commit: where a crash stopped the recording (see resume_point).
+            con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_wall', ?)", (repr(time.time()),))
             con.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -679,6 +722,21 @@ class SessionStore:
         row = self.connection.execute("SELECT MIN(session_s), MAX(session_s) FROM readings").fetchone()
         return None if row[0] is None else (float(row[0]), float(row[1]))
 
+    def resume_point(self) -> ResumePoint:
+        """Where this (unfinished) session left off; see :class:`ResumePoint`."""
+        con = self.connection
+        latest = [con.execute("SELECT MAX(session_s) FROM readings").fetchone()[0],
+                  *con.execute("SELECT MAX(session_s), MAX(placed_s) FROM markers").fetchone(),
+                  *con.execute("SELECT MAX(start_s), MAX(end_s) FROM events").fetchone(),
+                  con.execute("SELECT MAX(session_s) FROM verdict_changes").fetchone()[0]]
+        last_s = max((float(v) for v in latest if v is not None), default=0.0)
+        row = con.execute("SELECT wall_time FROM readings ORDER BY session_s DESC, id DESC LIMIT 1").fetchone()
+        stopped = None if row is None else float(row[0])
+        alive = self.meta().get("alive_wall")
+        if stopped is not None and alive:
+            stopped = min(stopped, float(alive))
+        return ResumePoint(last_s, stopped, self.reading_count())
+
     def summary(self) -> SessionSummary:
         meta = self.meta()
         info = SessionInfo.from_dict(json.loads(meta.get("info", "{}")))
@@ -823,8 +881,11 @@ def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Pa
 
 
 def close_unfinished(path: str | os.PathLike) -> None:
-    """Close a session interrupted by a crash: keep everything, mark it ended, fold in the WAL."""
+    """Close a session interrupted by a crash: keep everything, mark it ended, fold in the WAL.
+
+    Alarms and connection gaps the crash left open end where the recording stopped."""
     store = SessionStore.open(path)
+    store.end_open_events(store.resume_point().last_session_s)
     store.close(end_reason="recording was interrupted (crash or power loss); closed on recovery")
 
 

@@ -1,5 +1,8 @@
 """`sympatherm record`: headless recording from a serial probe, BLE thermometers or the simulator.
 
+``--resume FILE`` continues a session a crash left unfinished: its session time goes on from
+where the file stopped plus the time that passed, and the interruption is recorded.
+
 Markers can be typed while it runs, one per line on standard input: ``injection``,
 ``baseline``, ``needle`` or ``note TEXT``. SIGINT (Ctrl-C) and SIGTERM end the session
 cleanly: the file is checkpointed into one self-contained file.
@@ -9,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import queue
+import shlex
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from monitor.commands._common import add_blocked_flag, add_out_flag, add_simulation_flags, positive_float
 
@@ -32,6 +37,9 @@ def register(sub) -> None:
     p.add_argument("--baud", type=int, default=None, help="serial baud rate (default: the probe's)")
     add_simulation_flags(p)
     add_out_flag(p, "the session file to write (default: a new file in the user's data folder)")
+    p.add_argument("--resume", metavar="FILE",
+                   help="continue an unfinished (interrupted) session in FILE, with the same source flags as "
+                        "when it was started; see `sympatherm sessions`")
     p.add_argument("--duration", type=positive_float, metavar="SECONDS",
                    help="stop after this much session time (default: until Ctrl-C or SIGTERM)")
     add_blocked_flag(p)
@@ -100,7 +108,7 @@ def status_line(recorder, snapshot) -> str:
     """Both temperatures, rises, Di − Dc and the verdict, in one line."""
     # The time of the newest reading, not the clock: after --duration the clock runs on.
     now = getattr(snapshot, "now_s", None)
-    now = recorder.source.clock.now() if now is None else now
+    now = recorder.clock.now() if now is None else now
     parts = [f"[{int(now // 60):3d}:{int(now % 60):02d}]"]
     for limb in ("left", "right"):
         temps = getattr(snapshot, "smooth_c", None) or getattr(snapshot, "raw_c", None) or {}
@@ -130,11 +138,22 @@ def _lookup(mapping, limb: str):
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    from monitor.model import Limb, MarkerKind, SessionInfo
+def source_flags(args: argparse.Namespace) -> str:
+    """The source flags of this recording, as typed, so `sympatherm sessions` can show how to resume it."""
+    if args.demo:
+        words = ["--demo", "--scenario", args.scenario, "--seed", str(args.seed), "--speed", f"{args.speed:g}"]
+    elif args.port:
+        words = ["--port", args.port] + (["--baud", str(args.baud)] if args.baud else [])
+    else:
+        words = ["--ble", args.ble]
+    return shlex.join(words)
+
+
+def _new_session(args: argparse.Namespace):
+    """(store, source, pipeline, injection_at) for a new recording, or an exit code."""
+    from monitor.model import Limb, SessionInfo
     from monitor.pipeline import BlockPipeline
-    from monitor.recorder import SessionRecorder
-    from monitor.store import SessionStore, StoreError, StoreWriteError
+    from monitor.store import SessionStore, StoreError
 
     blocked = Limb.parse(args.blocked) if args.blocked else None
     if blocked is None:
@@ -156,6 +175,84 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         _error(str(exc))
         return 1
+    injection_at = args.injection_at
+    if injection_at is None and args.demo:
+        injection_at = source.suggested_injection_s
+    return store, source, pipeline, injection_at, None
+
+
+def _resumed_session(args: argparse.Namespace):
+    """(store, source, pipeline, injection_at, plan) to continue ``args.resume``, or an exit code.
+
+    The session's own side, patient and criteria are kept; flags that contradict them are refused."""
+    from monitor.model import Limb, MarkerKind
+    from monitor.pipeline import BlockPipeline
+    from monitor.recorder import plan_resume
+    from monitor.sources.simulated import SimulatedSource
+    from monitor.store import STATUS_CLOSED, SessionStore, StoreError
+
+    path = Path(args.resume)
+    if args.out:
+        _error("--resume continues FILE itself; --out is only for a new recording")
+        return 2
+    try:
+        old = SessionStore.open_read_only(path)
+    except StoreError as exc:
+        _error(str(exc))
+        return 1
+    try:
+        status, info, criteria = old.status, old.info(), old.criteria()
+        injections = [m.session_s for m in old.markers() if m.kind is MarkerKind.INJECTION]
+        plan = plan_resume(old, speed=args.speed if args.demo else 1.0)
+    finally:
+        old.close()
+    if status == STATUS_CLOSED:
+        _error(f"{path} was closed normally, so it is complete and cannot be resumed; start a new recording")
+        return 1
+    blocked = info.blocked or Limb.LEFT
+    if args.blocked and Limb.parse(args.blocked) is not blocked:
+        _error(f"this session's blocked side is {blocked}; leave out --blocked or give --blocked {blocked}")
+        return 2
+    if args.patient_id and args.patient_id != info.patient_id:
+        _error(f"this session belongs to patient {info.patient_id!r}, not {args.patient_id!r}")
+        return 2
+    if bool(args.demo) != info.simulated:
+        _error("a simulated session is resumed with --demo" if info.simulated
+               else "this session was recorded from real probes; resume it with --port or --ble, not --demo")
+        return 2
+    try:
+        if args.demo:
+            # The simulated patient goes on where it was: its injection keeps its place in session time.
+            injected = injections[0] if injections else SimulatedSource(
+                args.scenario, seed=args.seed, blocked=blocked).suggested_injection_s
+            source = SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
+                                     injection_s=injected - plan.offset_s)
+        else:
+            source = build_source(args, blocked)
+        pipeline = BlockPipeline(blocked, criteria=str(criteria.get("id") or args.criteria), core_c=info.core_c)
+    except (ValueError, ImportError) as exc:
+        _error(str(exc))
+        return 2
+    try:
+        store = SessionStore.open(path, resume=True)
+    except StoreError as exc:
+        _error(str(exc))
+        return 1
+    injection_at = None
+    if not injections:
+        injection_at = args.injection_at if args.injection_at is not None else (injected if args.demo else None)
+    return store, source, pipeline, injection_at, plan
+
+
+def run(args: argparse.Namespace) -> int:
+    from monitor.model import MarkerKind
+    from monitor.recorder import SessionRecorder
+    from monitor.store import StoreError, StoreWriteError
+
+    opened = _resumed_session(args) if args.resume else _new_session(args)
+    if isinstance(opened, int):
+        return opened
+    store, source, pipeline, injection_at, plan = opened
 
     def on_write_error(exc: StoreWriteError | None) -> None:
         if exc is None:
@@ -167,11 +264,16 @@ def run(args: argparse.Namespace) -> int:
         minutes, seconds = divmod(int(event.session_s), 60)
         print(f"[{minutes:3d}:{seconds:02d}]  connection {event.state}: {event.reason}", flush=True)
 
-    recorder = SessionRecorder(source, store, pipeline, on_write_error=on_write_error, stop_at_s=args.duration,
-                               on_connection_event=on_connection_event)
-    injection_at = args.injection_at
-    if injection_at is None and args.demo:
-        injection_at = source.suggested_injection_s
+    options = {"on_write_error": on_write_error, "stop_at_s": args.duration,
+               "on_connection_event": on_connection_event}
+    if plan is None:
+        recorder = SessionRecorder(source, store, pipeline, **options)
+    else:
+        recorder = SessionRecorder.resume(source, store, pipeline, plan=plan, **options)
+    try:
+        store.set_meta("record_source_flags", source_flags(args))
+    except StoreError:
+        pass  # only a hint for `sympatherm sessions`; written with the first commit
     if injection_at is not None:
         recorder.schedule_marker(MarkerKind.INJECTION, injection_at)
 
@@ -187,7 +289,11 @@ def run(args: argparse.Namespace) -> int:
     threading.Thread(target=_read_stdin, args=(lines,), name="record-stdin", daemon=True).start()
 
     sim = " (SIMULATED)" if args.demo else ""
-    print(f"Recording{sim} to {store.path}", flush=True)
+    if plan is not None:
+        print(f"Resuming{sim} {store.path}: {plan.message}; session time goes on at "
+              f"{recorder.time_offset_s:.1f} s.", flush=True)
+    else:
+        print(f"Recording{sim} to {store.path}", flush=True)
     if injection_at is not None:
         print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
     source.start()
@@ -223,10 +329,10 @@ def _duration_reached(recorder, duration_s: float) -> bool:
     """The readings have reached ``duration_s`` (a sped-up simulator's worker trails its clock),
     or the clock is well past it and data has stopped coming."""
     newest = max((t for t in recorder.last_reading_s.values() if t is not None), default=None)
-    if newest is not None and newest >= duration_s:
+    if recorder.stop_reached or (newest is not None and newest >= duration_s):
         return True
-    speed = float(getattr(recorder.source.clock, "speed", 1.0))
-    return recorder.source.clock.now() >= duration_s + 10.0 * max(1.0, speed)
+    speed = float(getattr(recorder.clock, "speed", 1.0))
+    return recorder.clock.now() >= duration_s + 10.0 * max(1.0, speed)
 
 
 def _finish(recorder, store, reason: str, stop: threading.Event, signals_seen: list) -> int:

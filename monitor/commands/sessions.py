@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sqlite3
 import sys
 from datetime import datetime
+from pathlib import Path
 
 
 def register(sub) -> None:
@@ -12,9 +15,38 @@ def register(sub) -> None:
                        description="List the recorded sessions in the data folder (or --dir), newest last, "
                                    "and any session left unfinished by a crash.")
     p.add_argument("--dir", metavar="FOLDER", help="look in this folder instead of the user's data folder")
-    p.add_argument("--recover", metavar="FILE",
-                   help="close an unfinished (interrupted) session so it becomes one complete file")
+    p.add_argument("--close", "--recover", dest="recover", metavar="FILE",
+                   help="close an unfinished (interrupted) session so it becomes one complete file "
+                        "(to continue recording into it instead: sympatherm record --resume FILE ...)")
     p.set_defaults(func=run)
+
+
+# Shown when the file does not say how it was recorded (e.g. started from the GUI).
+ANY_SOURCE = "--port PATH|--ble ADDRESS|--demo"
+
+
+def resume_command(path: Path, source_flags: str | None) -> str:
+    """The exact command that continues recording into an unfinished session."""
+    return f"sympatherm record --resume {shlex.quote(str(path))} {source_flags or ANY_SOURCE}"
+
+
+def close_command(path: Path) -> str:
+    return f"sympatherm sessions --close {shlex.quote(str(path))}"
+
+
+def _source_flags_of(path: Path) -> str | None:
+    from monitor.store import SessionStore, StoreError
+
+    try:
+        store = SessionStore.open_read_only(path, check_integrity=False)
+    except StoreError:
+        return None
+    try:
+        return store.meta().get("record_source_flags")
+    except sqlite3.Error:
+        return None
+    finally:
+        store.close()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +67,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"Sessions in {folder}")
     if not rows:
         print("No recorded sessions.")
-        return 0
+    else:
+        _print_table(rows)
+    unfinished = find_unfinished_sessions(None if args.dir is None else folder)
+    if unfinished:
+        print("\nUnfinished (interrupted) sessions. For each, either continue recording into it (session time "
+              "goes on after the interruption, which is recorded), or close it as it is:")
+        for path in unfinished:
+            print(f"  {path}")
+            print(f"    resume:  {resume_command(path, _source_flags_of(path))}")
+            print(f"    close:   {close_command(path)}")
+    return 0
+
+
+def _print_table(rows) -> None:
     print(f"{'date':16}  {'patient':16}  {'side':5}  {'duration':>8}  {'verdict':22}  file")
     for path, summary in rows:
         if isinstance(summary, str):
@@ -51,10 +96,3 @@ def run(args: argparse.Namespace) -> int:
         patient = (summary.patient_id or "—")[:16]
         side = str(summary.blocked or "—")
         print(f"{date:16}  {patient:16}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:22}  {path.name}")
-    unfinished = find_unfinished_sessions(folder)
-    if unfinished:
-        print("\nUnfinished (interrupted) sessions: resume them in the app, or close them with "
-              "`sympatherm sessions --recover FILE`:")
-        for path in unfinished:
-            print(f"  {path}")
-    return 0
