@@ -150,6 +150,7 @@ def test_a_killed_recording_resumed_with_record_resume_continues_one_time_axis(t
     assert result["verdict"] == last_verdict.state
     assert result["confirmed_at_s"] == pytest.approx(last_verdict.detail.get("confirmed_at_s"))
     assert result["blocked"] == "left"
+    assert "recording interrupted: SympaTherm was not running" in csv_path.with_name("resumed.events.csv").read_text()
 
 
 def _manual_session(path: Path, until_s: float) -> tuple[Path, list]:
@@ -163,9 +164,7 @@ def _manual_session(path: Path, until_s: float) -> tuple[Path, list]:
     recorder.pump()
     recorder.commit()
     verdicts = list(recorder.pipeline.verdict_changes)
-    # Simulate the crash: the file stays "recording"; only the lock and connection go.
-    store.connection.close()
-    store._release_lock(store.path)
+    _crash(store)  # the file stays "recording"; only the lock and connection go
     return store.path, verdicts
 
 
@@ -208,6 +207,36 @@ def test_the_recorder_api_replays_the_file_and_shifts_everything_the_source_give
     # The verdicts the crash had saved are not logged twice.
     states = [v.state for v in verdicts]
     assert states.count("confirmed") == 1
+
+
+def _crash(store: SessionStore) -> None:
+    store.connection.close()
+    store._release_lock(store.path)
+
+
+def test_a_session_can_be_interrupted_and_resumed_twice(tmp_path):
+    path, _ = _manual_session(tmp_path / "twice.sympatherm", 100.0)
+    for round_ in range(2):
+        store = SessionStore.open(path, resume=True)
+        plan = plan_resume(store, now_wall=store.resume_point().stopped_wall + 10.0)
+        source = SimulatedSource("success-fast", seed=3, blocked=Limb.RIGHT, clock=SimulatedClock(manual=True))
+        recorder = SessionRecorder.resume(source, store, BlockPipeline(Limb.RIGHT), plan=plan, commit_interval_s=0.0)
+        source.start()
+        source.step_to(20.0)
+        recorder.pump()
+        if round_ == 0:
+            recorder.commit()
+            _crash(store)
+        else:
+            recorder.finish()
+    store = SessionStore.open_read_only(path)
+    times = _times(store.readings(), Limb.LEFT)
+    gaps = [(g.start_s, g.end_s) for g in store.events("connection_gap") if g.subkind == "interrupted"]
+    resumes = json.loads(store.meta()["resumes"])
+    store.close()
+    assert gaps == [(100.0, 110.0), (130.0, 140.0)]
+    assert times == [float(t) for t in range(101)] + [110.0 + t for t in range(21)] + [140.0 + t for t in range(21)]
+    assert [r["resumed_s"] for r in resumes] == [110.0, 140.0]
 
 
 def test_time_never_goes_backwards_when_the_wall_clock_did(tmp_path):
