@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,38 @@ def test_a_session_can_be_interrupted_and_resumed_twice(tmp_path):
     assert gaps == [(100.0, 110.0), (130.0, 140.0)]
     assert times == [float(t) for t in range(101)] + [110.0 + t for t in range(21)] + [140.0 + t for t in range(21)]
     assert [r["resumed_s"] for r in resumes] == [110.0, 140.0]
+
+
+def test_a_serial_recording_resumes_on_the_wall_clock_across_the_interruption(tmp_path, capsys):
+    from monitor.model import ProbeStatus, Reading
+    from monitor.virtual_device import VirtualSerialProbe
+
+    path = tmp_path / "serial.sympatherm"
+    store = SessionStore.create(SessionInfo(patient_id="SER-R", blocked=Limb.LEFT), path)
+    crashed_at = time.time() - 10.0  # the last reading arrived 10 s ago; then the program died
+    store.add_readings(Reading(limb, 30.0, ProbeStatus.OK, float(t), crashed_at - 60.0 + t, sequence=t)
+                       for t in range(61) for limb in Limb)
+    store.commit()
+    _crash(store)
+
+    with VirtualSerialProbe("success-fast", rate_hz=10.0, device_id="SIM-0043") as probe:
+        port = probe.path
+        code = main(["record", "--resume", str(path), "--port", probe.path, "--duration", "72.5",
+                     "--status-every", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Resuming " in out and "connection streaming" in out
+    store = SessionStore.open_read_only(path)
+    readings = store.readings()
+    [gap] = [g for g in store.events("connection_gap") if g.subkind == "interrupted"]
+    flags = store.meta()["record_source_flags"]
+    store.close()
+    new = readings[2 * 61:]
+    assert len(new) >= 10 and all(60.0 < r.session_s <= 72.5 for r in new)
+    assert gap.start_s == 60.0 and 70.0 <= gap.end_s < 80.0  # 10 s before the resume, plus its start-up
+    # Session time went on with the real time that passed: it stays in step with the wall clock.
+    assert all(r.session_s - r.wall_time + crashed_at == pytest.approx(60.0, abs=2.0) for r in new)
+    assert flags == f"--port {port}"
 
 
 def test_time_never_goes_backwards_when_the_wall_clock_did(tmp_path):
