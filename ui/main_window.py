@@ -492,13 +492,18 @@ class MainWindow(QMainWindow):
 
     def _update_table(self, snap, inj: float | None) -> None:
         origin = inj if inj is not None else 0.0
-        # Rows change once a minute (or when the origin or baseline changes): recompute only then.
-        key = (origin, int((self.plot.latest_s - origin) // 60), tuple(snap.baseline_c.values()))
+        # A minute's row is written once both feet have readings past it (a foot silent for
+        # more than 30 s does not hold the table back); rows change once a minute, or when the
+        # origin or baseline changes: recompute only then.
+        lasts = [b.last_t for b in self.plot.buffers.values() if b.last_t is not None]
+        if not lasts:
+            return
+        end = min(t for t in lasts if t >= max(lasts) - 30.0)
+        key = (origin, int((end - origin) // 60), tuple(snap.baseline_c.values()))
         if key == self._table_key:
             return
         self._table_key = key
-        rows = minute_rows(self.plot.buffers, origin, self.plot.latest_s, snap.baseline_c,
-                           self.session.info.blocked)
+        rows = minute_rows(self.plot.buffers, origin, end, snap.baseline_c, self.session.info.blocked)
         self.table.set_rows(rows)
 
     def _update_status_bar(self) -> None:
