@@ -181,7 +181,7 @@ class LimbTrack:
         valid = flag == 0
         self.flags.set_range(a, b, flag)
         self.valid.set_range(a, b, valid)
-        self._fault_runs(t[a:b], flag)
+        self._fault_runs(t[a:b], flag, status)
         self._gaps(a, b)
         vi = a + np.flatnonzero(valid)
         self.n_done = b
@@ -266,14 +266,17 @@ class LimbTrack:
         self.v_done = k + 1
         return True
 
-    def _fault_runs(self, tc: np.ndarray, flag: np.ndarray) -> None:
+    def _fault_runs(self, tc: np.ndarray, flag: np.ndarray, status: np.ndarray) -> None:
         prev = np.concatenate(([self._fault_flag], flag[:-1]))
         for i in np.flatnonzero(flag != prev):
             if self._fault_seg is not None:
                 self._fault_seg.end_s = float(tc[i])
                 self._fault_seg = None
             if flag[i]:
-                self._fault_seg = OpenSegment(KIND_OF_FLAG[int(flag[i])], float(tc[i]))
+                code = int(status[i])
+                # Keep the probe's own words (e.g. "sensor fault: open circuit") as the reason.
+                reason = PROBE_STATUS_CODES[code].plain if code else ""
+                self._fault_seg = OpenSegment(KIND_OF_FLAG[int(flag[i])], float(tc[i]), reason)
                 self.segments.append(self._fault_seg)
         self._fault_flag = int(flag[-1])
 
