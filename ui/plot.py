@@ -334,6 +334,10 @@ class SessionPlot(QWidget):
     def _place_labels(self) -> None:
         for item in self._artefact_items.values():
             self._place_label(item)
+        (x0, x1) = self.vb.viewRange()[0]
+        for line in self._marker_lines.values():
+            # A marker scrolled out of view would leave half its label clipped at the edge.
+            line.label.setVisible(x0 <= line.value() <= x1)
         (_, _), (y0, y1) = self.vb.viewRange()
         self._baseline_label.setPos(self.baseline_region.getRegion()[0], y1 - 0.01 * (y1 - y0))
 
