@@ -170,7 +170,7 @@ class ResumePoint:
     ``last_session_s``: the latest session time anything in the file refers to (readings,
     markers, events, verdicts). ``stopped_wall``: the wall clock when recording stopped (the
     last reading's wall time, never later than the last commit's real time, since a sped-up
-    simulator's wall clock runs ahead of real time); None if the file has no readings.
+    simulator's wall clock runs ahead of real time; without readings, when the file was created).
     """
 
     last_session_s: float
@@ -552,8 +552,10 @@ class SessionStore:
         try:
             con.execute("BEGIN IMMEDIATE")
             self._write_pending(con)
-            # Real time of this commit: where a crash stopped the recording (see resume_point).
-            con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_wall', ?)", (repr(time.time()),))
+            if self._pending_readings:
+                # Real time readings were last saved: where a crash stopped the recording (resume_point).
+                con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_wall', ?)",
+                            (repr(time.time()),))
             con.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -731,10 +733,11 @@ class SessionStore:
                   con.execute("SELECT MAX(session_s) FROM verdict_changes").fetchone()[0]]
         last_s = max((float(v) for v in latest if v is not None), default=0.0)
         row = con.execute("SELECT wall_time FROM readings ORDER BY session_s DESC, id DESC LIMIT 1").fetchone()
+        meta = self.meta()
+        alive = meta.get("alive_wall") or meta.get("started_wall")  # no readings yet: its creation
         stopped = None if row is None else float(row[0])
-        alive = self.meta().get("alive_wall")
-        if stopped is not None and alive:
-            stopped = min(stopped, float(alive))
+        if alive:
+            stopped = float(alive) if stopped is None else min(stopped, float(alive))
         return ResumePoint(last_s, stopped, self.reading_count())
 
     def summary(self) -> SessionSummary:

@@ -175,6 +175,10 @@ def test_the_recorder_api_replays_the_file_and_shifts_everything_the_source_give
     store = SessionStore.open(path, resume=True)
     point = store.resume_point()
     assert point.last_session_s == 1200.0 and point.readings == 2 * 1201
+    # The simulator's wall clock ran ahead of real time; the stop is the last real save, which
+    # reopening the file does not move.
+    assert point.stopped_wall <= time.time() and point.stopped_wall < store.readings()[-1].wall_time
+    assert plan_resume(store, speed=20.0, now_wall=point.stopped_wall + 2.0).offset_s == pytest.approx(1240.0)
     plan = plan_resume(store, now_wall=point.stopped_wall + 42.0)
     assert plan.offset_s == pytest.approx(1242.0)
 
