@@ -118,14 +118,19 @@ class ReviewWindow(QMainWindow):
         self.plot.set_origin(min(inj) if inj else 0.0)
         self.plot.set_artefacts([_Seg(e.limb, e.subkind, e.start_s, e.end_s) for e in self.artefacts
                                  if e.start_s <= until_s and e.limb is not None])
+        # The banner shows what was shown live (the recorded verdict changes), dated from the injection.
         verdicts = [v for v in self.verdicts if v.session_s <= until_s]
+        who = f"{self.info.patient_id or 'no patient ID'} · blocked side {self.info.blocked or '?'}"
+        didc = self.pipeline.snapshot().di_minus_dc_c if self.pipeline is not None and until_s >= self.end_s else None
         if verdicts:
             v = verdicts[-1]
             kind = "confirmed" if str(v.state).lower() == "confirmed" else "review"
-            self.banner.set_status(kind, v.message or str(v.state), f"at {theme.format_mmss(v.session_s)}", None)
+            when = v.session_s - min(inj) if inj else v.session_s
+            since = "after injection" if inj else "into the session"
+            self.banner.set_status(kind, v.message or str(v.state),
+                                   f"recorded {theme.format_mmss(when)} {since} · {who}", didc)
         else:
-            self.banner.set_status("review", "Review", f"{self.info.patient_id} · blocked side {self.info.blocked}",
-                                   None)
+            self.banner.set_status("review", "Review", who, didc)
         baselines: dict = {}
         if self.pipeline is not None:
             snap = self.pipeline.snapshot()
