@@ -217,10 +217,7 @@ class SessionRecorder:
                         "resumed_wall": plan.resumed_wall})
         store.set_meta("resumes", json.dumps(resumes))
         recorder._sync_pipeline()  # artefacts and verdicts of the last second the crash did not save
-        try:
-            store.commit()
-        except StoreWriteError as exc:  # kept in memory; the pumps retry
-            recorder.write_error = exc
+        recorder.commit()  # if it fails, everything stays in memory and the pumps retry
         return recorder
 
     # ---- setup ---------------------------------------------------------------------------

@@ -239,6 +239,9 @@ def _resumed_session(args: argparse.Namespace):
         _error(str(exc))
         return 1
     injection_at = None
+    if injections and args.injection_at is not None:
+        _error(f"this session already has its injection mark at {injections[0]:.0f} s; --injection-at is ignored "
+               "(type 'injection' to add another)")
     if not injections:
         injection_at = args.injection_at if args.injection_at is not None else (injected if args.demo else None)
     return store, source, pipeline, injection_at, plan
