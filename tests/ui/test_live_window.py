@@ -266,3 +266,11 @@ def test_a_display_error_raises_an_alarm_and_recording_goes_on(make_window, monk
     window.finish()
     with SessionStore.open_read_only(path) as store:
         assert store.time_span()[1] == pytest.approx(130.0)
+
+
+def test_every_action_has_a_key_and_a_menu_entry(make_window):
+    window, _ = make_window()
+    menus = [a for m in window.menuBar().actions() for a in m.menu().actions()]
+    keys = [a.shortcut().toString() for a in window.actions_by_name.values()]
+    assert all(keys) and len(set(keys)) == len(keys)  # every action has its own key
+    assert set(window.actions_by_name.values()) <= set(menus)  # and is reachable from the menu bar
