@@ -19,6 +19,7 @@ words, and every later pump retries.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, is_dataclass, replace
@@ -147,7 +148,10 @@ class SessionRecorder:
         self._fault_alarm: dict[Limb, _OpenAlarm | None] = {Limb.LEFT: None, Limb.RIGHT: None}
         self._nodata_alarm: dict[Limb, int | None] = {Limb.LEFT: None, Limb.RIGHT: None}
         self._artefact_ids: dict[tuple, tuple[int, float | None]] = {}
-        self._verdicts_recorded = 0
+        # The verdict log appends what the display showed; the pipeline may re-derive its whole
+        # history (a marker moved, criteria changed), so we track the last entry logged, not a count.
+        self._verdict_logged_s = -math.inf
+        self._verdict_logged_key: tuple | None = None
         self._scheduled: list[Marker] = []
         self.finished = False
         self._device_keys: set[str] = set()
@@ -168,13 +172,11 @@ class SessionRecorder:
         if criteria is not None:
             self.store.set_criteria(_plain(criteria))
         changes = list(getattr(new, "verdict_changes", ()))
-        self._verdicts_recorded = len(changes)
         verdict = getattr(new, "verdict", None)
         if verdict is not None:
-            self.store.add_verdict_change(
-                self.clock.now(), str(verdict.state), verdict.message,
-                detail={"criteria_met": _plain(verdict.criteria_met), "confirmed_at_s": verdict.confirmed_at_s,
-                        "criteria_changed_to": getattr(criteria, "id", None)})
+            self._log_verdict(self.clock.now(), verdict, criteria_changed_to=getattr(criteria, "id", None))
+        if changes:  # the new pipeline's history up to now is summed up by the entry just logged
+            self._verdict_logged_s = max(self._verdict_logged_s, float(changes[-1][0]))
 
     @classmethod
     def resume(cls, source: ProbeSource, store: SessionStore, pipeline: BlockPipeline, *,
@@ -203,9 +205,10 @@ class SessionRecorder:
         recorder.resume_plan = plan
         recorder._device_keys |= known_devices
         # What the replay finds again is already in the file: record only what is new.
-        last_verdict_s = stored_verdicts[-1].session_s if stored_verdicts else None
-        replayed = list(getattr(pipeline, "verdict_changes", ()))
-        recorder._verdicts_recorded = sum(1 for t, _ in replayed if last_verdict_s is not None and t <= last_verdict_s)
+        if stored_verdicts:
+            last = stored_verdicts[-1]
+            recorder._verdict_logged_s = float(last.session_s)
+            recorder._verdict_logged_key = (last.state, last.detail.get("confirmed_at_s"))
         for event in stored_artefacts:
             key = (str(event.limb), event.subkind, round(float(event.start_s), 3))
             recorder._artefact_ids[key] = (event.id, event.end_s)
@@ -393,13 +396,20 @@ class SessionRecorder:
                 self.store.end_event(known[0], end)
                 self._artefact_ids[key] = (known[0], end)
         changes = list(getattr(self.pipeline, "verdict_changes", ()))
-        for session_s, verdict in changes[self._verdicts_recorded:]:
-            state = getattr(verdict, "state", verdict)
-            detail = {"criteria_met": _plain(getattr(verdict, "criteria_met", None)),
-                      "confirmed_at_s": getattr(verdict, "confirmed_at_s", None)}
-            self.store.add_verdict_change(float(session_s), str(getattr(state, "value", state)),
-                                          str(getattr(verdict, "message", "")), detail=detail)
-        self._verdicts_recorded = len(changes)
+        fresh = [(t, v) for t, v in changes if float(t) > self._verdict_logged_s]
+        for session_s, verdict in fresh:
+            self._log_verdict(float(session_s), verdict)
+        if not fresh and changes and _verdict_key(changes[-1][1]) != self._verdict_logged_key:
+            # The history was re-derived and now ends elsewhere: log where it stands, now.
+            self._log_verdict(max(self.clock.now(), self._verdict_logged_s), changes[-1][1], rejudged=True)
+
+    def _log_verdict(self, session_s: float, verdict, **extra) -> None:
+        state, confirmed_at_s = _verdict_key(verdict)
+        detail = {"criteria_met": _plain(getattr(verdict, "criteria_met", None)), "confirmed_at_s": confirmed_at_s,
+                  **extra}
+        self.store.add_verdict_change(session_s, state, str(getattr(verdict, "message", "")), detail=detail)
+        self._verdict_logged_s = max(self._verdict_logged_s, session_s)
+        self._verdict_logged_key = (state, confirmed_at_s)
 
     # ---- committing and finishing ---------------------------------------------------------
     def commit(self) -> bool:
@@ -458,6 +468,11 @@ def _json_list(text: str | None) -> list:
 def _artefact_words(seg) -> str:
     what = getattr(seg, "reason", "") or str(seg.kind).replace("_", " ")
     return f"{seg.limb} foot: {what} (excluded from baseline and criteria)"
+
+
+def _verdict_key(verdict) -> tuple[str, float | None]:
+    state = getattr(verdict, "state", verdict)
+    return str(getattr(state, "value", state)), getattr(verdict, "confirmed_at_s", None)
 
 
 def _plain(value):

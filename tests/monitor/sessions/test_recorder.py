@@ -106,3 +106,28 @@ def test_a_moved_marker_is_logged_and_the_pipeline_judges_from_its_new_place(tmp
     assert reader.criteria()["id"] == "rise-3"
     assert reader.verdict_changes()[-1].detail["criteria_changed_to"] == "rise-3"
     reader.close()
+
+
+def test_a_moved_injection_mark_rejudges_and_the_log_says_where_the_verdict_stands(tmp_path):
+    clock = SimulatedClock(manual=True)
+    source = SimulatedSource("success-fast", seed=1, clock=clock)
+    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "m.sympatherm")
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    source.start()
+    injection = source.suggested_injection_s
+    marker_id = recorder.add_marker(MarkerKind.INJECTION, injection)
+    source.step_to(injection + 1800)
+    recorder.pump()
+    logged = store.verdict_changes()
+    assert logged[-1].state == "confirmed"
+    # The mark was placed at the wrong moment: moved to after the warming, the pipeline re-derives
+    # its whole verdict history (no longer confirmed), and the log must end where it now stands.
+    recorder.move_marker(marker_id, injection + 1700, reason="typed at the wrong time")
+    recorder.pump()
+    after = store.verdict_changes()
+    assert len(after) > len(logged)
+    assert after[-1].state == str(recorder.pipeline.verdict.state)
+    assert after[-1].state != "confirmed" or after[-1].detail["confirmed_at_s"] != logged[-1].detail["confirmed_at_s"]
+    # Times in the log never go backwards.
+    assert [v.session_s for v in after] == sorted(v.session_s for v in after)
+    recorder.finish()
