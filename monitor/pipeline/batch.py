@@ -40,6 +40,11 @@ class AnalysisResult:
     def confirmed_at_s(self) -> float | None:
         return self.verdict.confirmed_at_s if self.outcome == "confirmed" else None
 
+    @property
+    def baseline_warnings(self) -> list[str]:
+        """Both feet's baseline warnings, words shared by both (a short window) said once."""
+        return list(dict.fromkeys(w for info in self.baselines.values() for w in info.warnings))
+
     def to_json_dict(self) -> dict:
         """The `sympatherm analyze --json` object (schema in README, "Detector")."""
         k = self.kinetics
@@ -62,7 +67,9 @@ class AnalysisResult:
             "criteria_met": list(self.verdict.criteria_met) if self.outcome == "confirmed" else [],
             "criteria_met_at_s": {cid: _num(v) for cid, v in self.criteria_met_at_s.items()},
             "message": self.verdict.message,
-            "baseline_warnings": [w for b in self.baselines.values() for w in b.warnings],
+            "baseline_warnings": self.baseline_warnings,
+            "baseline_window_s": {"start": _num(self.baselines[self.blocked].window_start_s),
+                                  "end": _num(self.baselines[self.blocked].window_end_s)},
             "kinetics": {
                 "time_to_plus_1c_s": _num(k.time_to_plus_1c_s),
                 "time_to_50pct_peak_s": _num(k.time_to_50pct_peak_s),
@@ -89,7 +96,7 @@ class AnalysisResult:
             lines.append(f"Early warming seen at {self.early_warming_at_s:g} s.")
         if self.warm_start:
             lines.append("Warm start, limited headroom: a complete block may warm this foot only a little.")
-        for w in (w for info in b.values() for w in info.warnings):
+        for w in self.baseline_warnings:
             lines.append(f"Warning: {w}")
         if self.artefacts:
             lines.append(f"Artefacts: {len(self.artefacts)} flagged segment(s), excluded from baseline and criteria.")

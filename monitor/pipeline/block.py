@@ -87,6 +87,7 @@ class PipelineSnapshot:
     injection_s: float | None
     criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
     kinetics: Kinetics = field(default_factory=Kinetics)
+    baseline_note: str | None = None  # the baseline in force in plain words
 
 
 class _Ticks:
@@ -281,29 +282,62 @@ class BlockPipeline:
                                      "Waiting for settled readings on both feet to take a baseline.",
                                      criteria_id=self.criteria.id)
         self._changes: list[tuple[float, BlockVerdict]] = []
-        self._baselines: dict[Limb, BaselineInfo] | None = None
+        self._epochs: list[_Epoch] | None = None  # the baseline plan, derived from the markers
+        self._epoch_base: list[dict[Limb, BaselineInfo] | None] = []
+        self._baselines: dict[Limb, BaselineInfo] | None = None  # the latest captured (in force)
         self._hold_since: dict[str, float | None] = {cid: None for cid in self._judged}
+        self._hold_epoch: int | None = None  # the epoch whose hold runs are carried between chunks
         self._met_at: dict[str, float | None] = {cid: None for cid in self._judged}
         self._early_at: float | None = None
-        self._monitoring_at: float | None = None
         self._not_confirmed_at: float | None = None
         self._kinetics_cache: tuple[int, Kinetics] | None = None
 
     def _injections(self) -> list[float]:
         return sorted(m.session_s for m in self._markers if m.kind is MarkerKind.INJECTION)
 
-    def _baseline_end(self) -> tuple[float, float] | None:
-        """(baseline window end, criteria start) or None without an injection mark."""
+    def _plan(self) -> list[_Epoch]:
+        """Which baseline is taken when, and which ticks are judged against it (markers only).
+
+        A "Baseline start" marker at b starts a window of ``baseline_window_s`` at b, clipped at
+        the next injection (or the next "Baseline start"). Without one before the first
+        injection, the window is the one that ends at that injection. A "Baseline start" after an
+        injection captures a new baseline: the hold restarts after the injection that follows it,
+        or, if none does, once its window ends.
+        """
+        if self._epochs is not None:
+            return self._epochs
+        width = self.config.baseline_window_s
         inj = self._injections()
+        starts = sorted(m.session_s for m in self._markers if m.kind is MarkerKind.BASELINE)
+        epochs: list[_Epoch] = []
         if not inj:
-            return None
-        captures = [m.session_s for m in self._markers if m.kind is MarkerKind.BASELINE]
-        if captures:
-            b = max(captures)
-            return b, max(b, inj[0])
-        return inj[0], inj[0]
+            if starts:
+                b = starts[-1]
+                epochs.append(_Epoch(b, b + width, b, False, math.inf, math.inf, -math.inf))
+        else:
+            first = inj[0]
+            before = [b for b in starts if b < first]
+            after = [b for b in starts if b >= first]
+            if before:
+                b = before[-1]
+                epochs.append(_Epoch(b, min(b + width, first), b, False, first,
+                                     after[0] if after else math.inf, -math.inf))
+            else:
+                epochs.append(_Epoch(first - width, first, None, False, first,
+                                     after[0] if after else math.inf, -math.inf))
+            for k, b in enumerate(after):
+                next_start = after[k + 1] if k + 1 < len(after) else math.inf
+                next_inj = next((i for i in inj if i > b), math.inf)
+                end = min(b + width, next_inj, next_start)
+                judge_from = next_inj if next_inj < next_start else end
+                epochs.append(_Epoch(b, end, b, True, judge_from, next_start, end))
+        self._epochs = epochs
+        self._epoch_base = [None] * len(epochs)
+        return epochs
 
     def _set_state(self, at: float, verdict: BlockVerdict) -> None:
+        if verdict == self._verdict and self._changes:
+            return  # nothing new to say
         self._state = verdict.state
         self._verdict = verdict
         self._changes.append((at, verdict))
@@ -315,40 +349,71 @@ class BlockPipeline:
         if n <= i0:
             return
         self._eval_done = n
-        T = tk.t.view[i0:n]
-        ends = self._baseline_end()
-        a = n if ends is None else i0 + int(np.searchsorted(T, ends[1], side="right"))
-        if a > i0:
-            self._check_captured(T[: a - i0], i0, a)
-        if ends is None:
-            self._capture_before_injection(T)
-            return
-        if a == n:
-            return
-        b_end, start = ends
-        T = tk.t.view[a:n]
-        if self._baselines is None:
-            self._baselines = {limb: self._baseline(limb, b_end) for limb in Limb}
-        base_b = self._baselines[self.blocked].celsius
-        base_c = self._baselines[self.blocked.other].celsius
-        if base_b is None or base_c is None:
-            if not self._changes or self._changes[-1][1].message != _NO_BASELINE:
-                self._set_state(float(T[0]), BlockVerdict(VerdictState.WAITING_FOR_BASELINE, _NO_BASELINE,
-                                                          criteria_id=self.criteria.id))
-            return
-        if self._monitoring_at is None:
-            self._monitoring_at = float(T[0])
-            self._set_state(float(T[0]), BlockVerdict(
-                VerdictState.MONITORING, "Monitoring: baseline taken, watching for the blocked foot to warm.",
-                criteria_id=self.criteria.id))
-        vb = tk.val[self.blocked].view[a:n]
-        vc = tk.val[self.blocked.other].view[a:n]
-        okb = tk.ok[self.blocked].view[a:n]
-        both = okb & tk.ok[self.blocked.other].view[a:n]
+        times = tk.t.view[:n]
+        epochs = self._plan()
+        inj = self._injections()
+        # Before any "Baseline start" (or injection): "baseline captured" once both probes settled.
+        if epochs and epochs[0].marker_s is not None:
+            auto_end = int(np.searchsorted(times, epochs[0].marker_s, side="left"))
+        elif inj:
+            auto_end = int(np.searchsorted(times, inj[0], side="right"))
+        else:
+            auto_end = n
+        if auto_end > i0:
+            self._check_captured(times[i0:auto_end], i0, auto_end)
+
+        def first_tick(at: float, side: str = "left") -> int | None:
+            """Index of the first tick at (or after, side="right") ``at``, if it is in this chunk."""
+            j = int(np.searchsorted(times, at, side=side))
+            return j if i0 <= j < n else None
+
+        # Events: (time, order at equal times, what, epoch); applied in time order below.
+        events: list[tuple[float, int, str, int]] = []
+        for k, ep in enumerate(epochs):
+            if ep.marker_s is not None and (j := first_tick(ep.marker_s)) is not None:
+                events.append((float(times[j]), 0, "capturing", k))
+            if (j := first_tick(ep.window_end_s)) is not None:
+                # Data up to finalise_lag_s beyond the window's end is in: its flags are final.
+                self._epoch_base[k] = {limb: self._baseline(limb, ep) for limb in Limb}
+                self._baselines = self._epoch_base[k]
+                if ep.marker_s is not None and ep.judge_from_s > ep.window_end_s:
+                    events.append((float(times[j]), 1, "captured", k))
+            if math.isinf(ep.judge_from_s):
+                continue
+            lo = int(np.searchsorted(times, ep.judge_from_s, side="right"))
+            hi = int(np.searchsorted(times, ep.judge_until_s, side="left"))
+            if i0 <= lo < min(hi, n):
+                events.append((float(times[lo]), 2, "monitoring", k))
+            lo, hi = max(lo, i0), min(hi, n)
+            if hi > lo and _usable(self._epoch_base[k]):
+                self._judge(k, lo, hi, events)
+        if inj and self._state is not VerdictState.CONFIRMED:
+            last_inj = inj[-1]
+            nc_at = last_inj + self.config.not_confirmed_after_min * 60.0
+            if times[-1] >= nc_at and (self._not_confirmed_at is None or self._not_confirmed_at < last_inj):
+                self._not_confirmed_at = float(times[int(np.searchsorted(times, nc_at, side="left"))])
+                events.append((self._not_confirmed_at, 4, "not_confirmed", 0))
+        for at, _, what, k in sorted(events):
+            if self._state is VerdictState.CONFIRMED:
+                break
+            self._apply(at, what, epochs[k], self._epoch_base[k])
+
+    def _judge(self, k: int, lo: int, hi: int, events: list[tuple[float, int, str, int]]) -> None:
+        """Criteria, hold and early warming on ticks lo..hi, against epoch k's baseline."""
+        tk = self._ticks
+        base = self._epoch_base[k]
+        assert base is not None
+        base_b, base_c = base[self.blocked].celsius, base[self.blocked.other].celsius
+        T = tk.t.view[lo:hi]
+        vb = tk.val[self.blocked].view[lo:hi]
+        vc = tk.val[self.blocked.other].view[lo:hi]
+        both = tk.ok[self.blocked].view[lo:hi] & tk.ok[self.blocked.other].view[lo:hi]
+        if self._hold_epoch != k:  # a new baseline: every hold starts afresh
+            self._hold_since = {cid: None for cid in self._judged}
+            self._hold_epoch = k
         with np.errstate(invalid="ignore"):
             rise_b = vb - base_b
             didc = rise_b - (vc - base_c)
-            events: list[tuple[float, int, str]] = []
             for cid, crit in self._judged.items():
                 if self._met_at[cid] is not None:
                     continue
@@ -363,61 +428,60 @@ class BlockPipeline:
                 done = np.flatnonzero(cond & (T - starts >= crit.hold_s - 1e-9))
                 if done.size:
                     self._met_at[cid] = float(T[done[0]])
+                    if cid == self.criteria.id:
+                        events.append((self._met_at[cid], 5, "confirmed", k))
                 else:
                     self._hold_since[cid] = float(starts[-1]) if cond[-1] else None
-            confirm = self._met_at[self.criteria.id]
-            if confirm is not None and self._state is not VerdictState.CONFIRMED:
-                events.append((confirm, 2, "confirmed"))
             if self._early_at is None:
-                slope = self._slopes(a, n)
+                slope = self._slopes(lo, hi)
                 near = np.zeros(T.shape[0], dtype=bool)
                 for inj in self._injections():
                     near |= (T > inj) & (T <= inj + self.config.early_window_s)
                 hit = np.flatnonzero(near & (slope >= self.config.early_slope_c_per_min))
                 if hit.size:
                     self._early_at = float(T[hit[0]])
-                    events.append((self._early_at, 0, "early"))
-        if self._state is not VerdictState.CONFIRMED:
-            last_inj = self._injections()[-1]
-            nc_at = last_inj + self.config.not_confirmed_after_min * 60.0
-            if T[-1] >= nc_at and (self._not_confirmed_at is None or self._not_confirmed_at < last_inj):
-                idx = int(np.searchsorted(T, nc_at, side="left"))
-                self._not_confirmed_at = float(T[idx])
-                events.append((self._not_confirmed_at, 1, "not_confirmed"))
-        for at, _, what in sorted(events):
-            if self._state is VerdictState.CONFIRMED:
-                break
-            if what == "early" and self._state is VerdictState.MONITORING:
-                self._set_state(at, BlockVerdict(
-                    VerdictState.EARLY_WARMING,
-                    f"Early warming: the blocked foot is rising ≥ {self.config.early_slope_c_per_min:g} °C/min "
-                    "(an early sign, not a confirmation).", criteria_id=self.criteria.id))
-            elif what == "not_confirmed":
-                minutes = self.config.not_confirmed_after_min
-                self._set_state(at, BlockVerdict(
-                    VerdictState.NOT_CONFIRMED_YET,
-                    f"Not confirmed yet, {minutes:g} min after injection (information only: a block can "
-                    "still develop).", criteria_id=self.criteria.id))
-            elif what == "confirmed":
-                crit = self.criteria
-                self._set_state(at, BlockVerdict(
-                    VerdictState.CONFIRMED,
-                    f"Block confirmed at {_fmt_clock(at - self._injections()[0])} after injection: "
-                    f"{crit.describe()} ({crit.id}).",
-                    confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))
+                    events.append((self._early_at, 3, "early", k))
 
-    def _capture_before_injection(self, T: np.ndarray) -> None:
-        """A baseline captured by hand (a baseline marker) before any injection mark: show it."""
-        captures = [m.session_s for m in self._markers if m.kind is MarkerKind.BASELINE]
-        if not captures or self._baselines is not None or T[-1] < max(captures):
-            return
-        self._baselines = {limb: self._baseline(limb, max(captures)) for limb in Limb}
-        if self._state is VerdictState.WAITING_FOR_BASELINE and all(
-                b.celsius is not None for b in self._baselines.values()):
-            at = float(T[int(np.searchsorted(T, max(captures), side="left"))])
+    def _apply(self, at: float, what: str, ep: _Epoch, base: dict[Limb, BaselineInfo] | None) -> None:
+        """One event of the verdict state machine (never after a confirmation)."""
+        cid = self.criteria.id
+        new = "new " if ep.after_injection else ""
+        if what == "capturing":
             self._set_state(at, BlockVerdict(
-                VerdictState.BASELINE_CAPTURED, "Baseline captured by hand. Mark the injection when it is given.",
-                criteria_id=self.criteria.id))
+                VerdictState.WAITING_FOR_BASELINE,
+                f"Taking the {new}baseline from {_fmt_session(ep.window_start_s)} to "
+                f"{_fmt_session(ep.window_end_s)}: keep both probes on and the feet still.", criteria_id=cid))
+        elif what in ("captured", "monitoring") and not _usable(base):
+            self._set_state(at, BlockVerdict(VerdictState.WAITING_FOR_BASELINE, _no_baseline(ep), criteria_id=cid))
+        elif what == "captured":
+            nxt = "next injection" if ep.after_injection else "injection"
+            self._set_state(at, BlockVerdict(
+                VerdictState.BASELINE_CAPTURED,
+                f"{_capitalised(_describe_baseline(ep, base))}. Mark the {nxt} when it is given.", criteria_id=cid))
+        elif what == "monitoring":
+            self._set_state(at, BlockVerdict(
+                VerdictState.MONITORING,
+                f"Monitoring against the {_describe_baseline(ep, base)}; watching for the blocked foot to warm.",
+                criteria_id=cid))
+        elif what == "early" and self._state is VerdictState.MONITORING:
+            self._set_state(at, BlockVerdict(
+                VerdictState.EARLY_WARMING,
+                f"Early warming: the blocked foot is rising ≥ {self.config.early_slope_c_per_min:g} °C/min "
+                "(an early sign, not a confirmation).", criteria_id=cid))
+        elif what == "not_confirmed" and self._state in (VerdictState.MONITORING, VerdictState.EARLY_WARMING,
+                                                          VerdictState.NOT_CONFIRMED_YET):
+            minutes = self.config.not_confirmed_after_min
+            self._set_state(at, BlockVerdict(
+                VerdictState.NOT_CONFIRMED_YET,
+                f"Not confirmed yet, {minutes:g} min after injection (information only: a block can "
+                "still develop).", criteria_id=cid))
+        elif what == "confirmed":
+            crit = self.criteria
+            self._set_state(at, BlockVerdict(
+                VerdictState.CONFIRMED,
+                f"Block confirmed at {_fmt_clock(at - self._injections()[0])} after injection: "
+                f"{crit.describe()} ({crit.id}).",
+                confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))
 
     def _check_captured(self, T: np.ndarray, i0: int, n: int) -> None:
         """Baseline captured: both feet valid, each settled for a whole baseline window."""
@@ -461,10 +525,11 @@ class BlockPipeline:
         out[good] = np.where(clean, (val[i] - val[j]) / minutes, np.nan)
         return out
 
-    def _baseline(self, limb: Limb, end_s: float) -> BaselineInfo:
+    def _baseline(self, limb: Limb, ep: _Epoch) -> BaselineInfo:
         cfg = self.config
         track = self._tracks[limb]
-        start_s = end_s - cfg.baseline_window_s
+        start_s, end_s = ep.window_start_s, ep.window_end_s
+        length = end_s - start_s
         # Valid readings only, spike-filtered (median of 5), so one wild reading cannot shift it.
         vt = track.vt.view
         lo, hi = np.searchsorted(vt, start_s, side="left"), np.searchsorted(vt, end_s, side="right")
@@ -473,22 +538,27 @@ class BlockPipeline:
         tw = vt[lo:hi]
         eligible = flags == 0
         warnings = []
+        if length < _SHORT_WINDOW_S:
+            # The same words on both feet: collected once where the warnings are listed.
+            warnings.append(f"baseline window only {length:.0f} s long (from {_fmt_session(start_s)} to "
+                            f"{_fmt_session(end_s)}): at least 1 minute is advised")
         name = f"{limb} foot"
         use = eligible
         if not eligible.any():
             # Nothing settled: fall back on readings that are only settling, and say so.
             use = (flags & ~np.uint16(FLAG_SETTLING)) == 0
         # Coverage: share of 5 s slots in the window holding an eligible reading.
-        slots = max(1, int(round(cfg.baseline_window_s / cfg.gap_s)))
+        slots = max(1, int(round(length / cfg.gap_s)))
         filled = np.unique(np.clip(((tw[eligible] - start_s) // cfg.gap_s).astype(np.int64), 0, slots - 1)).size
         if filled < cfg.baseline_mostly_invalid_fraction * slots:
             warnings.append(f"{name}: the baseline window is mostly invalid ({100 * filled // slots} % usable)")
-        # When the probe was last put on (its latest settling began) before the window's end.
+        # When the probe was last put on (its latest settling began): a baseline taken less than
+        # attached_warning_s after that may still be settling (domain.md).
         first = max((seg.start_s for seg in track.segments
                      if seg.kind is ArtefactKind.SETTLING and seg.start_s <= end_s), default=None)
-        if first is not None and end_s - first < cfg.attached_warning_s:
+        if first is not None and start_s - first < cfg.attached_warning_s:
             warnings.append(f"{name}: the probe was attached less than "
-                            f"{cfg.attached_warning_s / 60:g} minutes before the baseline")
+                            f"{cfg.attached_warning_s / 60:g} minutes before the baseline window")
         if not use.any():
             warnings.append(f"{name}: no valid reading in the baseline window")
             return BaselineInfo(None, start_s, end_s, 0, tuple(warnings))
@@ -552,34 +622,55 @@ class BlockPipeline:
         return out
 
     def judged_enough(self) -> bool:
-        """True if, after the injection, both feet had valid data for at least one hold period."""
+        """True if, after the injection, both feet had valid data for at least one hold period
+        on ticks judged against a baseline."""
         self._update()
-        ends = self._baseline_end()
-        if ends is None:
-            return False
         tk = self._ticks
         n = len(tk.t)
-        a = int(np.searchsorted(tk.t.view[:n], ends[1], side="right"))
-        both = tk.ok[Limb.LEFT].view[a:n] & tk.ok[Limb.RIGHT].view[a:n]
-        return int(both.sum()) * self.config.tick_s >= self.criteria.hold_s
+        times = tk.t.view[:n]
+        both = tk.ok[Limb.LEFT].view[:n] & tk.ok[Limb.RIGHT].view[:n]
+        count = 0
+        for ep in self._plan():
+            if math.isinf(ep.judge_from_s):
+                continue
+            lo = int(np.searchsorted(times, ep.judge_from_s, side="right"))
+            hi = int(np.searchsorted(times, ep.judge_until_s, side="left"))
+            count += int(both[lo:hi].sum()) if hi > lo else 0
+        return count * self.config.tick_s >= self.criteria.hold_s
+
+    @property
+    def baseline_history(self) -> list[dict[Limb, BaselineInfo]]:
+        """Every baseline captured so far, oldest first (the last is the one in force)."""
+        self._update()
+        return [base for base in self._epoch_base if base is not None]
 
     def kinetics(self) -> Kinetics:
+        """The course after the first injection; each tick's rise is taken from the baseline in
+        force at that tick (a new baseline counts from the end of its window)."""
         self._update()
-        ends = self._baseline_end()
-        if ends is None or not self._baselines:
-            return Kinetics()
-        base_b = self._baselines[self.blocked].celsius
-        base_c = self._baselines[self.blocked.other].celsius
-        if base_b is None or base_c is None:
+        inj = self._injections()
+        if not inj or not self._baselines:
             return Kinetics()
         tk = self._ticks
         n = len(tk.t)
         if self._kinetics_cache and self._kinetics_cache[0] == n:
             return self._kinetics_cache[1]
-        inj0 = self._injections()[0]
-        a = int(np.searchsorted(tk.t.view[:n], ends[1], side="right"))
+        inj0 = inj[0]
+        a = int(np.searchsorted(tk.t.view[:n], inj0, side="right"))
         T = tk.t.view[a:n]
-        okb, okc = tk.ok[self.blocked].view[a:n], tk.ok[self.blocked.other].view[a:n]
+        base_b, base_c = np.full(T.shape, np.nan), np.full(T.shape, np.nan)
+        epochs = self._plan()
+        for k, (ep, base) in enumerate(zip(epochs, self._epoch_base, strict=True)):
+            if not _usable(base):
+                continue
+            until = epochs[k + 1].in_force_from_s if k + 1 < len(epochs) else math.inf
+            lo, hi = np.searchsorted(T, ep.in_force_from_s, side="left"), np.searchsorted(T, until, side="left")
+            base_b[lo:hi] = base[self.blocked].celsius
+            base_c[lo:hi] = base[self.blocked.other].celsius
+        okb = tk.ok[self.blocked].view[a:n] & np.isfinite(base_b)
+        okc = tk.ok[self.blocked.other].view[a:n] & np.isfinite(base_c)
+        if not (okb.any() or okc.any()):
+            return Kinetics()
         rise_b = tk.val[self.blocked].view[a:n] - base_b
         rise_c = tk.val[self.blocked.other].view[a:n] - base_c
         result = Kinetics()
@@ -639,7 +730,7 @@ class BlockPipeline:
         warnings: list[str] = []
         if self._baselines:
             for info in self._baselines.values():
-                warnings.extend(info.warnings)
+                warnings.extend(w for w in info.warnings if w not in warnings)  # shared words once
         if self.warm_start:
             warnings.append("Warm start, limited headroom: the blocked foot started at "
                             f"{base[b]:.1f} °C, so a complete block may warm it only a little.")
@@ -649,8 +740,15 @@ class BlockPipeline:
             slope_c_per_min=self._current_slope(), verdict=self._verdict, warnings=tuple(warnings),
             early_warming_at_s=self._early_at, warm_start=self.warm_start,
             injection_s=(self._injections() or [None])[0], criteria_met_at_s=dict(self._met_at),
-            kinetics=self.kinetics(),
+            kinetics=self.kinetics(), baseline_note=self._baseline_note(),
         )
+
+    def _baseline_note(self) -> str | None:
+        """The baseline in force in plain words, e.g. "baseline captured from 10:02 to 12:02: ..."."""
+        for ep, base in zip(reversed(self._plan()), reversed(self._epoch_base), strict=True):
+            if base is not None:
+                return _describe_baseline(ep, base) if _usable(base) else _no_baseline(ep)
+        return None
 
     def _current_slope(self) -> float | None:
         tr = self._tracks[self.blocked]
@@ -664,7 +762,54 @@ class BlockPipeline:
         return float((vs[-1] - vs[j]) / ((vt[-1] - vt[j]) / 60.0))
 
 
-_NO_BASELINE = "No valid baseline: no usable reading on both feet in the window before the injection mark."
+# A "Baseline start" shortly before the injection leaves a window this short: say so.
+_SHORT_WINDOW_S = 60.0
+
+
+@dataclass(frozen=True)
+class _Epoch:
+    """One baseline window and the ticks judged against it (derived from the markers only)."""
+
+    window_start_s: float
+    window_end_s: float
+    marker_s: float | None  # the "Baseline start" marker; None: the default window before the injection
+    after_injection: bool  # a new baseline captured after an injection
+    judge_from_s: float  # criteria are judged on ticks after this (inf: not yet, no injection)
+    judge_until_s: float  # ... and before this: the next "Baseline start"
+    in_force_from_s: float  # rises are measured from this baseline from here on
+
+
+def _usable(base: dict[Limb, BaselineInfo] | None) -> bool:
+    return base is not None and all(info.celsius is not None for info in base.values())
+
+
+def _describe_baseline(ep: _Epoch, base: dict[Limb, BaselineInfo]) -> str:
+    """E.g. "baseline captured from 10:02 to 12:02: left 25.9 °C, right 27.4 °C"."""
+    which = "new baseline" if ep.after_injection else "baseline"
+    how = "captured" if ep.marker_s is not None else "taken"
+    values = ", ".join(f"{limb} {base[limb].celsius:.1f} °C" if base[limb].celsius is not None else f"{limb} none"
+                       for limb in Limb)
+    return f"{which} {how} from {_fmt_session(ep.window_start_s)} to {_fmt_session(ep.window_end_s)}: {values}"
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _no_baseline(ep: _Epoch) -> str:
+    if ep.marker_s is None:
+        return "No valid baseline: no usable reading on both feet in the window before the injection mark."
+    return (f"No valid baseline: no usable reading on both feet from {_fmt_session(ep.window_start_s)} to "
+            f"{_fmt_session(ep.window_end_s)}. Press \"Baseline start\" again once both probes read.")
+
+
+def _fmt_session(seconds: float) -> str:
+    """Session time as m:ss (h:mm:ss past an hour), e.g. 602 -> "10:02"."""
+    sign = "-" if seconds < 0 else ""
+    total = int(round(abs(seconds)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
 
 
 def _fmt_clock(seconds: float) -> str:

@@ -200,11 +200,137 @@ def test_several_injections_keep_the_first_baseline_unless_a_new_one_is_captured
     curve = ramp(26.0, 300, 0.05)  # a slow drift, so the baseline depends on when it is taken
     rs = readings(curve, flat(28.0), 1800)
     first = run(rs, markers=[injection(600)]).baselines[Limb.LEFT].celsius
+    assert first == pytest.approx(float(curve(np.array([540.0]))[0]), abs=0.03)  # the 2 min before it
     two = run(rs, markers=[injection(600), injection(1200)])
-    assert two.baselines[Limb.LEFT].celsius == first
+    assert two.baselines[Limb.LEFT].celsius == first and len(two.baseline_history) == 1
+    # "Baseline start" at 1100 s: the new window starts there, clipped at the next injection.
     recaptured = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100), injection(1200)])
-    assert recaptured.baselines[Limb.LEFT].celsius == pytest.approx(float(curve(np.array([1040.0]))[0]), abs=0.03)
-    assert recaptured.baselines[Limb.LEFT].window_end_s == 1100
+    info = recaptured.baselines[Limb.LEFT]
+    assert (info.window_start_s, info.window_end_s) == (1100, 1200)
+    assert info.celsius == pytest.approx(float(curve(np.array([1150.0]))[0]), abs=0.03)
+    assert [b[Limb.LEFT].celsius for b in recaptured.baseline_history] == [first, info.celsius]
+
+
+def _warms(at_s: float, by_c: float = 4.0):
+    return ramp(28.0, at_s, 1.0, cap_c=by_c)
+
+
+def test_baseline_start_before_the_injection_takes_the_window_from_the_marker_on():
+    curve = ramp(26.0, 0, 0.05)
+    rs = readings(curve, flat(28.0), 1500)
+    p = BlockPipeline(Limb.LEFT)
+    p.push_many([r for r in rs if r.session_s < 500])
+    p.add_marker(Marker(MarkerKind.BASELINE, 400))  # pressed at 6:40, when the probes had settled
+    snap = p.snapshot()
+    assert snap.verdict.state is VerdictState.WAITING_FOR_BASELINE and snap.baseline_c[Limb.LEFT] is None
+    assert snap.verdict.message.startswith("Taking the baseline from 6:40 to 8:40")
+    p.push_many([r for r in rs if 500 <= r.session_s < 700])
+    snap = p.snapshot()
+    assert snap.verdict.state is VerdictState.BASELINE_CAPTURED
+    expected = float(curve(np.array([460.0]))[0])  # the mean over 400–520 s
+    assert snap.baseline_c[Limb.LEFT] == pytest.approx(expected, abs=0.02)
+    assert snap.verdict.message.startswith(f"Baseline captured from 6:40 to 8:40: left {expected:.1f} °C, right 28.0 °C")
+    assert snap.baseline_note == f"baseline captured from 6:40 to 8:40: left {expected:.1f} °C, right 28.0 °C"
+    p.add_marker(injection(900))
+    p.push_many([r for r in rs if r.session_s >= 700])
+    p.finish()
+    info = p.baselines[Limb.LEFT]
+    assert (info.window_start_s, info.window_end_s) == (400, 520) and info.celsius == pytest.approx(expected, abs=0.02)
+    assert p.verdict.state is VerdictState.MONITORING and "from 6:40 to 8:40" in p.verdict.message
+    states = [v.state for _, v in p.verdict_changes]
+    assert states[-3:] == [VerdictState.WAITING_FOR_BASELINE, VerdictState.BASELINE_CAPTURED, VerdictState.MONITORING]
+
+
+def test_baseline_start_shortly_before_the_injection_is_clipped_there_with_a_warning():
+    curve = ramp(26.0, 0, 0.05)
+    rs = readings(curve, flat(28.0), 1200)
+    p = run(rs, markers=[Marker(MarkerKind.BASELINE, 560), injection(600)])
+    info = p.baselines[Limb.LEFT]
+    assert (info.window_start_s, info.window_end_s) == (560, 600)
+    assert info.celsius == pytest.approx(float(curve(np.array([580.0]))[0]), abs=0.02)
+    short = [w for w in p.snapshot().warnings if "baseline window only 40 s long" in w]
+    assert len(short) == 1  # shared by both feet, said once
+    assert p.verdict.state is VerdictState.MONITORING
+    # A full window fits: no warning; and the window length is configurable (1–5 min).
+    assert not [w for w in run(rs, markers=[Marker(MarkerKind.BASELINE, 480), injection(600)]).snapshot().warnings
+                if "window only" in w]
+    one_min = run(rs, markers=[Marker(MarkerKind.BASELINE, 400), injection(600)],
+                  config=PipelineConfig(baseline_window_s=60))
+    assert (one_min.baselines[Limb.LEFT].window_start_s, one_min.baselines[Limb.LEFT].window_end_s) == (400, 460)
+    # The last "Baseline start" before the injection counts.
+    again = run(rs, markers=[Marker(MarkerKind.BASELINE, 200), Marker(MarkerKind.BASELINE, 450), injection(600)])
+    assert again.baselines[Limb.LEFT].window_start_s == 450 and len(again.baseline_history) == 1
+
+
+def test_a_probe_attached_less_than_5_minutes_before_the_window_is_warned_about():
+    rs = readings(flat(28.0), flat(28.0), 1200)  # both probes attached at 0 s
+    early = run(rs, markers=[Marker(MarkerKind.BASELINE, 200), injection(600)])
+    assert any("attached less than 5 minutes before the baseline window" in w for w in early.snapshot().warnings)
+    late = run(rs, markers=[Marker(MarkerKind.BASELINE, 320), injection(600)])
+    assert not any("attached" in w for w in late.snapshot().warnings)
+
+
+def test_a_new_baseline_after_an_injection_is_judged_from_the_next_injection():
+    # The first injection (600 s) warms the blocked foot 1.8 °C only: not a block. The needle is
+    # moved, a new baseline captured at 1100 s, a second injection at 1400 s; the foot then warms
+    # 2.5 °C more. Against the first baseline the criteria would be met at ~1512 s.
+    def course(t):
+        return 28.0 + np.clip((t - 700) / 60, 0, 1.8) + np.clip((t - 1500) / 60, 0, 2.5)
+    rs = readings(course, flat(28.0), 2400)
+    markers = [injection(600), Marker(MarkerKind.BASELINE, 1100), injection(1400)]
+    p = run(rs, markers=markers)
+    info = p.baselines[Limb.LEFT]
+    assert (info.window_start_s, info.window_end_s) == (1100, 1220)
+    assert info.celsius == pytest.approx(29.8, abs=0.02)
+    v = p.verdict
+    # ΔTb ≥ 2.0 °C from the new baseline at 1620 s, + ~7 s smoothing lag + 60 s hold.
+    assert v.state is VerdictState.CONFIRMED and 1680 <= v.confirmed_at_s <= 1680 + 15
+    changes = [(t, v.state) for t, v in p.verdict_changes]
+    assert (1100.0, VerdictState.WAITING_FOR_BASELINE) in changes
+    assert (1220.0, VerdictState.BASELINE_CAPTURED) in changes and (1401.0, VerdictState.MONITORING) in changes
+    captured = dict(changes and [(t, v.message) for t, v in p.verdict_changes])[1220.0]
+    assert captured.startswith("New baseline captured from 18:20 to 20:20: left 29.8 °C, right 28.0 °C")
+    # Rises are measured from the new baseline from the end of its window on.
+    assert p.snapshot().rise_c[Limb.LEFT] == pytest.approx(2.5, abs=0.05)
+    assert p.kinetics().peak_rise_c == pytest.approx(2.5, abs=0.05)
+    # Without the new baseline, the first one stays and the block is confirmed earlier.
+    old = run(rs, markers=[injection(600), injection(1400)])
+    assert old.verdict.confirmed_at_s < 1600 and old.kinetics().peak_rise_c == pytest.approx(4.3, abs=0.05)
+
+
+def test_the_hold_after_a_new_baseline_starts_after_the_next_injection_or_else_after_its_window():
+    # No effect from the first injection; new baseline at 1100 s; the foot warms from 1250 s.
+    rs = readings(_warms(1250), flat(28.0), 2000)
+    with_inj = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100), injection(1400)])
+    # ΔTb ≥ 2 since ~1377 s, but the hold starts after the injection at 1400 s.
+    assert with_inj.verdict.confirmed_at_s == 1401 + 60
+    alone = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100)])
+    # No injection follows: judged from the window's end (1220 s); ~1370 + 7 s lag + 60 s hold.
+    assert 1430 <= alone.verdict.confirmed_at_s <= 1445
+    # The capture window itself is never judged: a foot warming through it (+4 °C by 1240 s)
+    # gives a new baseline of ~30.6 °C, from which the rise stays under 2 °C.
+    rs = readings(_warms(1000), flat(28.0), 2000)
+    assert run(rs, markers=[injection(600)]).verdict.state is VerdictState.CONFIRMED
+    during = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100)])
+    assert during.baselines[Limb.LEFT].celsius == pytest.approx(28.0 + 160 / 60, abs=0.05)
+    assert any("still drifting" in w for w in during.snapshot().warnings)
+    assert during.verdict.state is not VerdictState.CONFIRMED
+
+
+def test_a_confirmation_before_a_new_baseline_stands():
+    rs = readings(_warms(700), flat(28.0), 2000)
+    p = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1300), injection(1500)])
+    assert p.verdict.state is VerdictState.CONFIRMED and p.verdict.confirmed_at_s < 1000
+    assert p.baselines[Limb.LEFT].window_start_s == 1300  # later rises are from the new baseline
+    assert p.snapshot().rise_c[Limb.LEFT] == pytest.approx(0.0, abs=0.05)
+
+
+def test_no_valid_reading_in_a_baseline_start_window_says_so():
+    rs = [r for r in readings(flat(28.0), flat(28.0), 1200) if not (r.limb is Limb.RIGHT and 390 <= r.session_s < 700)]
+    p = run(rs, markers=[Marker(MarkerKind.BASELINE, 400), injection(600)])
+    assert p.baselines[Limb.RIGHT].celsius is None
+    assert p.verdict.state is VerdictState.WAITING_FOR_BASELINE
+    assert p.verdict.message.startswith("No valid baseline: no usable reading on both feet from 6:40 to 8:40")
 
 
 def test_early_warming_is_shown_but_is_never_a_confirmation():
@@ -270,20 +396,6 @@ def test_a_spike_in_the_baseline_window_does_not_shift_the_baseline():
     rs = [Reading(r.limb, 40.0, r.status, r.session_s, 0.0) if r.limb is Limb.LEFT and r.session_s == 550 else r
           for r in rs]
     assert run(rs).baselines[Limb.LEFT].celsius == pytest.approx(28.0, abs=1e-9)
-
-
-def test_a_baseline_captured_by_hand_before_the_injection_is_shown_and_used():
-    rs = readings(ramp(26.0, 0, 0.05), flat(28.0), 1500)
-    p = BlockPipeline(Limb.LEFT)
-    p.push_many([r for r in rs if r.session_s < 500])
-    p.add_marker(Marker(MarkerKind.BASELINE, 400))
-    snap = p.snapshot()
-    assert snap.verdict.state is VerdictState.BASELINE_CAPTURED
-    assert snap.baseline_c[Limb.LEFT] == pytest.approx(26.0 + 340 / 60 * 0.05, abs=0.02)
-    p.add_marker(injection(600))
-    p.push_many([r for r in rs if r.session_s >= 500])
-    p.finish()
-    assert p.baselines[Limb.LEFT].window_end_s == 400 and p.verdict.state is VerdictState.MONITORING
 
 
 def test_snapshot_ages_readings_against_the_session_clock():
