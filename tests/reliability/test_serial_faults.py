@@ -11,19 +11,30 @@ import os
 import pty
 import tty
 
+import pytest
+
 from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
 from firmware_protocol.textlines import encode_text_line
 from monitor.model import ConnectionState, Limb, ProbeStatus
 from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
 from monitor.sources.serial import SerialSource
+from monitor.virtual_device import VirtualSerialProbe
 
 from .harness import assert_nothing_lost
 
 SPEED = 30.0
 
 
+@pytest.fixture
+def strangers():
+    made: list[VirtualSerialProbe] = []
+    yield made
+    for probe in made:
+        probe.stop()
+
+
 def test_cable_pulled_and_replugged_under_a_new_name_while_a_stranger_is_plugged_in(
-        make_probe, make_recording, registry):
+        make_probe, make_recording, registry, strangers):
     probe = make_probe(speed=SPEED, usb_serial="USB-42")
     listed = [probe]
     src = SerialSource(None, registry=registry, discovery=lambda: [p.port_info() for p in listed if p.path])
@@ -33,8 +44,12 @@ def test_cable_pulled_and_replugged_under_a_new_name_while_a_stranger_is_plugged
     first_path = probe.path
     probe.unplug()
     rec.pump_until(lambda: src.state is ConnectionState.RECONNECTING, what="the loss to be seen")
-    stranger = make_probe(speed=SPEED, device_id="SIM-0002", usb_serial="USB-99")
+    # Listed from the moment its device node exists, as comports() lists a real USB device (the
+    # node may reuse the pulled probe's /dev/pts number).
+    stranger = VirtualSerialProbe(speed=SPEED, device_id="SIM-0002", usb_serial="USB-99")
     listed.append(stranger)
+    stranger.start()
+    strangers.append(stranger)
     rec.pump_until(lambda: probe.samples_unplugged >= 5, what="time passing unplugged")
     assert src.state is ConnectionState.RECONNECTING
     new_path = probe.replug()
@@ -80,7 +95,7 @@ class RawLine:
 
     def drain(self) -> None:
         try:
-            os.read(self.master, 4096)  # identity requests from the host: not answered here
+            os.read(self.master, 4096)  # requests from the host: not answered here
         except (BlockingIOError, OSError):
             pass
 
@@ -200,3 +215,4 @@ def test_binary_sent_when_text_is_expected_invents_nothing_and_keeps_what_came_b
                      [r.celsius for r in rec.delivered if r.limb is Limb.RIGHT], strict=True))
     assert set(pairs) <= sent and len(pairs) == 15
     assert_nothing_lost(rec.stored(), rec.delivered)
+
