@@ -90,3 +90,27 @@ def test_probe_lifted_touched_shorted_and_opened_during_the_block(scenario, arte
         # Fault readings are kept as such (no temperature invented for them).
         assert all(r.celsius is None for r in stored if r.status in (ProbeStatus.OPEN_CIRCUIT,
                                                                       ProbeStatus.SHORT_CIRCUIT))
+
+
+def test_the_live_display_keeps_its_time_axis_through_wall_clock_jumps(qtbot, tmp_path, monkeypatch):
+    from ui.demo import build_demo_window
+
+    window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, session_path=tmp_path / "gui.sympatherm")
+    qtbot.addWidget(window)
+    window.advance_to(300)
+    wall0 = window.session.clock.wall() - window.session.clock.now()
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() - 7200.0)  # set two hours back mid-session
+    window.advance_to(600)
+    window._toggle_wall_clock(True)
+    axis = window.plot.axis
+    assert axis.wall0 == pytest.approx(wall0, abs=1e-3)
+    assert axis.tickStrings([0.0, 600.0], 1.0, 600.0) == [
+        time.strftime("%H:%M", time.localtime(wall0)), time.strftime("%H:%M", time.localtime(wall0 + 600.0))]
+    n = window.session.total_readings
+    window.close()
+    with SessionStore.open_read_only(tmp_path / "gui.sympatherm") as store:
+        readings = store.readings()
+    assert len(readings) == n
+    assert_monotonic(readings)
+    assert max(r.wall_time - r.session_s for r in readings) - min(r.wall_time - r.session_s for r in readings) < 1e-3
