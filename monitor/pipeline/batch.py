@@ -114,10 +114,12 @@ def _fmt(value: float | None, unit: str) -> str:
     return "n/a" if value is None else f"{value:.2f} {unit}"
 
 
-def analyze_arrays(limbs: dict[Limb, tuple], blocked: Limb, injection_s: float, criteria: str | Criteria = "default",
+def analyze_arrays(limbs: dict[Limb, tuple], blocked: Limb, injection_s: float | None, criteria: str | Criteria = "default",
                    core_c: float | None = None, markers: Sequence[Marker] = (),
                    config: PipelineConfig | None = None) -> AnalysisResult:
-    """Analyse arrays per limb: ``{limb: (t_s, celsius, status[, sequence])}`` (NaN celsius: no temperature)."""
+    """Analyse arrays per limb: ``{limb: (t_s, celsius, status[, sequence])}`` (NaN celsius: no temperature).
+
+    ``injection_s`` replaces the injection marks in ``markers``; None keeps them (several allowed)."""
     pipe = BlockPipeline(blocked, criteria, config, core_c)
     for limb, arrays in limbs.items():
         pipe.push_arrays(limb, *arrays)

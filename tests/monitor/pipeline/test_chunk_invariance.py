@@ -54,19 +54,31 @@ def recordings(draw):
     out.sort(key=lambda r: (r.session_s, r.limb is Limb.RIGHT))
     chunks = draw(st.lists(st.integers(1, 40), min_size=1, max_size=30))
     inj = float(t[n // 3])
-    return out, chunks, inj
+    # "Baseline start" marks: none, one before the injection, and/or a new baseline after it
+    # (with or without a second injection).
+    markers = [Marker(MarkerKind.INJECTION, inj)]
+    if draw(st.booleans()):
+        markers.append(Marker(MarkerKind.BASELINE, inj - draw(st.floats(5.0, 300.0))))
+    if draw(st.booleans()):
+        recapture = float(t[n // 2]) + draw(st.floats(-30.0, 30.0))
+        markers.append(Marker(MarkerKind.BASELINE, recapture))
+        if draw(st.booleans()):
+            markers.append(Marker(MarkerKind.INJECTION, recapture + draw(st.floats(10.0, 200.0))))
+    return out, chunks, markers
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(recordings())
 def test_chunking_never_changes_the_results(data):
-    readings, chunks, inj = data
+    readings, chunks, markers = data
     batch = BlockPipeline(Limb.LEFT, "rise-1.5")
     batch.push_many(readings)
-    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
+    for m in markers:
+        batch.add_marker(m)
     batch.finish()
     live = BlockPipeline(Limb.LEFT, "rise-1.5")
-    live.add_marker(Marker(MarkerKind.INJECTION, inj))
+    for m in markers:
+        live.add_marker(m)
     i = 0
     k = 0
     while i < len(readings):
@@ -81,6 +93,7 @@ def test_chunking_never_changes_the_results(data):
     assert live.verdict_changes == batch.verdict_changes
     assert live.criteria_met_at == batch.criteria_met_at
     assert live.kinetics() == batch.kinetics()
+    assert live.baseline_history == batch.baseline_history
     for limb in Limb:
         a, b = live.series(limb), batch.series(limb)
         np.testing.assert_array_equal(a.smooth_c, b.smooth_c)

@@ -131,3 +131,43 @@ def test_a_long_silence_or_a_mistyped_time_asks_for_no_empty_grid():
     assert len(batch._ticks.t) < 1200 + 2 * 600 + 100  # the silence of 5e9 s holds no grid points
     # "Not confirmed yet" (40 min after the injection) falls in the silence: given at the next reading.
     assert batch.verdict_changes[-1][0] >= 5e9
+
+
+@pytest.mark.parametrize("scenario", ["success-slow", "failed", "touch"])
+def test_baseline_start_marks_before_and_after_the_injection_give_the_batch_results(scenario):
+    """"Baseline start" before the injection, and a new baseline with a second injection later,
+    each marked live as it happens (a marker may arrive a few seconds after its time)."""
+    rec = simulate(scenario, seed=4, blocked=Limb.LEFT, observe_after_s=2400.0)
+    inj = rec.model.injection_s
+    markers = [Marker(MarkerKind.BASELINE, inj - 150), Marker(MarkerKind.INJECTION, inj),
+               Marker(MarkerKind.BASELINE, inj + 1300), Marker(MarkerKind.INJECTION, inj + 1380)]
+    batch = BlockPipeline(Limb.LEFT)
+    for limb, arrays in rec.limbs.items():
+        batch.push_arrays(limb, *arrays)
+    for m in markers:
+        batch.add_marker(m)
+    batch.finish()
+
+    live = BlockPipeline(Limb.LEFT)
+    pending = list(markers)
+    ask = np.cumsum(np.random.default_rng(11).integers(1, 30, size=20000))
+    next_ask = 0
+    for i, r in enumerate(_interleaved(rec)):
+        while pending and r.session_s >= pending[0].session_s + 3.0:
+            live.add_marker(pending.pop(0))
+        live.push(r)
+        if i == ask[next_ask]:
+            next_ask += 1
+            live.snapshot()
+    for m in pending:
+        live.add_marker(m)
+    live.finish()
+
+    assert [(b[Limb.LEFT].window_start_s, b[Limb.LEFT].window_end_s) for b in batch.baseline_history] == [
+        (inj - 150, inj - 30), (inj + 1300, inj + 1380)]
+    assert live.verdict_changes == batch.verdict_changes
+    assert live.baseline_history == batch.baseline_history and live.baselines == batch.baselines
+    assert live.criteria_met_at == batch.criteria_met_at and live.kinetics() == batch.kinetics()
+    assert live.snapshot().baseline_note == batch.snapshot().baseline_note
+    result = analyze_arrays(rec.limbs, Limb.LEFT, None, markers=markers)
+    assert result.verdict == batch.verdict and result.baselines == batch.baselines
