@@ -88,6 +88,8 @@ class PipelineSnapshot:
     criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
     kinetics: Kinetics = field(default_factory=Kinetics)
     baseline_note: str | None = None  # the baseline in force in plain words
+    # The latest baseline window the markers call for that has begun (being taken, or in force).
+    baseline_window_s: tuple[float, float] | None = None
 
 
 class _Ticks:
@@ -741,7 +743,12 @@ class BlockPipeline:
             early_warming_at_s=self._early_at, warm_start=self.warm_start,
             injection_s=(self._injections() or [None])[0], criteria_met_at_s=dict(self._met_at),
             kinetics=self.kinetics(), baseline_note=self._baseline_note(),
+            baseline_window_s=self._current_window(),
         )
+
+    def _current_window(self) -> tuple[float, float] | None:
+        begun = [ep for ep in self._plan() if self._now is not None and ep.window_start_s <= self._now]
+        return (begun[-1].window_start_s, begun[-1].window_end_s) if begun else None
 
     def _baseline_note(self) -> str | None:
         """The baseline in force in plain words, e.g. "baseline captured from 10:02 to 12:02: ..."."""

@@ -224,6 +224,7 @@ def test_baseline_start_before_the_injection_takes_the_window_from_the_marker_on
     snap = p.snapshot()
     assert snap.verdict.state is VerdictState.WAITING_FOR_BASELINE and snap.baseline_c[Limb.LEFT] is None
     assert snap.verdict.message.startswith("Taking the baseline from 6:40 to 8:40")
+    assert snap.baseline_window_s == (400, 520)  # being taken: the display can draw it already
     p.push_many([r for r in rs if 500 <= r.session_s < 700])
     snap = p.snapshot()
     assert snap.verdict.state is VerdictState.BASELINE_CAPTURED
@@ -281,7 +282,7 @@ def test_a_new_baseline_after_an_injection_is_judged_from_the_next_injection():
     p = run(rs, markers=markers)
     info = p.baselines[Limb.LEFT]
     assert (info.window_start_s, info.window_end_s) == (1100, 1220)
-    assert info.celsius == pytest.approx(29.8, abs=0.02)
+    assert info.celsius == pytest.approx(29.8, abs=0.02) and p.snapshot().baseline_window_s == (1100, 1220)
     v = p.verdict
     # ΔTb ≥ 2.0 °C from the new baseline at 1620 s, + ~7 s smoothing lag + 60 s hold.
     assert v.state is VerdictState.CONFIRMED and 1680 <= v.confirmed_at_s <= 1680 + 15
