@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from monitor.csvio import InterchangeRecording
 from monitor.model import Limb, Marker, MarkerKind, Reading
 from monitor.pipeline.artefacts import ArtefactSegment
-from monitor.pipeline.block import BaselineInfo, BlockPipeline, Kinetics
+from monitor.pipeline.block import BaselineInfo, BlockPipeline, Kinetics, format_session_time
 from monitor.pipeline.config import Criteria, PipelineConfig
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
@@ -87,7 +87,8 @@ class AnalysisResult:
             f"Blocked side: {self.blocked}; injection at {self.injection_s:g} s; criteria {self.criteria.id} "
             f"({self.criteria.describe()}).",
             f"Verdict: {self.verdict.message}",
-            "Baseline: " + ", ".join(f"{limb} {_fmt(b[limb].celsius, '°C')}" for limb in Limb),
+            "Baseline: " + ", ".join(f"{limb} {_fmt(b[limb].celsius, '°C')}" for limb in Limb)
+            + f" (from {format_session_time(b[self.blocked].window_start_s)} to {format_session_time(b[self.blocked].window_end_s)}).",
             f"Peak rise: blocked {_fmt(self.kinetics.peak_rise_c, '°C')}, contralateral "
             f"{_fmt(self.kinetics.peak_rise_contralateral_c, '°C')}; max Di − Dc "
             f"{_fmt(self.kinetics.max_di_minus_dc_c, '°C')}.",

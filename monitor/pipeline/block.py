@@ -451,8 +451,8 @@ class BlockPipeline:
         if what == "capturing":
             self._set_state(at, BlockVerdict(
                 VerdictState.WAITING_FOR_BASELINE,
-                f"Taking the {new}baseline from {_fmt_session(ep.window_start_s)} to "
-                f"{_fmt_session(ep.window_end_s)}: keep both probes on and the feet still.", criteria_id=cid))
+                f"Taking the {new}baseline from {format_session_time(ep.window_start_s)} to "
+                f"{format_session_time(ep.window_end_s)}: keep both probes on and the feet still.", criteria_id=cid))
         elif what in ("captured", "monitoring") and not _usable(base):
             self._set_state(at, BlockVerdict(VerdictState.WAITING_FOR_BASELINE, _no_baseline(ep), criteria_id=cid))
         elif what == "captured":
@@ -542,8 +542,8 @@ class BlockPipeline:
         warnings = []
         if length < _SHORT_WINDOW_S:
             # The same words on both feet: collected once where the warnings are listed.
-            warnings.append(f"baseline window only {length:.0f} s long (from {_fmt_session(start_s)} to "
-                            f"{_fmt_session(end_s)}): at least 1 minute is advised")
+            warnings.append(f"baseline window only {length:.0f} s long (from {format_session_time(start_s)} to "
+                            f"{format_session_time(end_s)}): at least 1 minute is advised")
         name = f"{limb} foot"
         use = eligible
         if not eligible.any():
@@ -796,7 +796,7 @@ def _describe_baseline(ep: _Epoch, base: dict[Limb, BaselineInfo]) -> str:
     how = "captured" if ep.marker_s is not None else "taken"
     values = ", ".join(f"{limb} {base[limb].celsius:.1f} °C" if base[limb].celsius is not None else f"{limb} none"
                        for limb in Limb)
-    return f"{which} {how} from {_fmt_session(ep.window_start_s)} to {_fmt_session(ep.window_end_s)}: {values}"
+    return f"{which} {how} from {format_session_time(ep.window_start_s)} to {format_session_time(ep.window_end_s)}: {values}"
 
 
 def _capitalised(text: str) -> str:
@@ -806,11 +806,11 @@ def _capitalised(text: str) -> str:
 def _no_baseline(ep: _Epoch) -> str:
     if ep.marker_s is None:
         return "No valid baseline: no usable reading on both feet in the window before the injection mark."
-    return (f"No valid baseline: no usable reading on both feet from {_fmt_session(ep.window_start_s)} to "
-            f"{_fmt_session(ep.window_end_s)}. Press \"Baseline start\" again once both probes read.")
+    return (f"No valid baseline: no usable reading on both feet from {format_session_time(ep.window_start_s)} to "
+            f"{format_session_time(ep.window_end_s)}. Press \"Baseline start\" again once both probes read.")
 
 
-def _fmt_session(seconds: float) -> str:
+def format_session_time(seconds: float) -> str:
     """Session time as m:ss (h:mm:ss past an hour), e.g. 602 -> "10:02"."""
     sign = "-" if seconds < 0 else ""
     total = int(round(abs(seconds)))

@@ -166,3 +166,16 @@ def test_a_live_session_written_as_csv_is_analysed_to_the_same_verdict(tmp_path,
     result = analyze_recording(recording, Limb.RIGHT)
     assert result.verdict == live.verdict and result.artefacts == live.artefacts
     assert result.confirmed_at_s == live.verdict.confirmed_at_s
+
+
+def test_baseline_start_marks_in_the_file_place_the_baseline_window(tmp_path):
+    path = tmp_path / "marked.csv"
+    rec = _write_scenario(path, "success-slow", 6, Limb.LEFT)
+    inj = rec.model.injection_s
+    start = round(inj - 100.0, 1)  # pressed 100 s before the injection: a window clipped at it
+    text = path.read_text().replace("# injection_s:", f"# marker: baseline,{start!r},Baseline start\n# injection_s:")
+    path.write_text(text)
+    doc = json.loads(analyze(str(path), "--json").stdout)
+    assert doc["baseline_window_s"] == {"start": start, "end": round(inj, 4)}
+    assert doc["verdict"] == "confirmed"
+    assert not [w for w in doc["baseline_warnings"] if "window only" in w]  # 100 s is at least 1 minute
