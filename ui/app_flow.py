@@ -2,18 +2,27 @@
 
 Probes come from the core's discovery; the simulated patient is always offered and is
 picked when no probe is attached.
+
+Every session the GUI records keeps its source in the file as `sympatherm record` flags
+(meta ``record_source_flags``, written with ``monitor.commands.record.source_flags``), so an
+unfinished one can be resumed from the GUI or headless (``sympatherm sessions`` prints the
+command); the flags are read back with `sympatherm record`'s own parser.
 """
 
 from __future__ import annotations
 
+import argparse
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from monitor.clock import SimulatedClock
-from monitor.model import Limb
+from monitor.model import Limb, MarkerKind, SessionInfo
 from monitor.sources.simulated import SimulatedSource
-from monitor.store import SessionStore
+from monitor.store import SessionStore, StoreError
 from ui.setup_dialog import ProbeCandidate, SetupDialog, SetupResult
 
 
@@ -24,7 +33,7 @@ def simulated_candidate(seed: int = 1) -> ProbeCandidate:
                                clock=clock or SimulatedClock(speed))
 
     return ProbeCandidate("Simulated patient", "always available (not a real patient)", "simulated",
-                          key="simulated", make_source=make)
+                          key="simulated", make_source=make, extra={"seed": seed})
 
 
 def discover_candidates(*, ble: bool = False, ble_timeout_s: float = 3.0) -> list[ProbeCandidate]:
@@ -52,7 +61,7 @@ def _candidate_from_discovery(probe) -> ProbeCandidate:
     # modem) stays in the list for the user to choose deliberately.
     known = probe.kind == "ble" or (probe.kind == "serial" and probe.state.startswith("SympaTherm probe"))
     return ProbeCandidate(probe.name, probe.state, probe.kind, key=probe.key, usable=probe.usable,
-                          make_source=factory, extra={"known": known})
+                          make_source=factory, extra={"known": known, "address": probe.address})
 
 
 def source_for(result: SetupResult, clock=None):
@@ -63,24 +72,134 @@ def source_for(result: SetupResult, clock=None):
     return c.make_source(result.swap_sides)
 
 
-def offer_recovery(parent: QWidget | None = None) -> list[Path]:
-    """Unfinished sessions found at start-up: review them, or mark them finished. Returns reviewed paths."""
+def source_flags_for(result: SetupResult, source) -> str | None:
+    """The `sympatherm record` flags that reach the chosen source again (kept in the session file)."""
+    from monitor.commands.record import source_flags
+
+    c = result.candidate
+    if c.simulated:
+        args = argparse.Namespace(demo=True, scenario=result.scenario, seed=int(c.extra.get("seed", 1)),
+                                  speed=float(result.speed), port=None, baud=None, ble=None)
+    elif c.kind == "serial":
+        port = getattr(source, "port_name", None) or c.extra.get("address") or "auto"
+        args = argparse.Namespace(demo=False, port=port, baud=None, ble=None)
+    elif c.kind == "ble" and getattr(source, "addresses", ()):
+        # The source's addresses are in foot order (left first) once a swap is applied.
+        args = argparse.Namespace(demo=False, port=None, baud=None, ble=",".join(source.addresses))
+    else:
+        return None
+    return source_flags(args)
+
+
+def record_args(flags: str) -> argparse.Namespace:
+    """Saved source flags, read by `sympatherm record`'s own parser; ValueError in plain words."""
+    from monitor.commands import record
+
+    parser = argparse.ArgumentParser(prog="sympatherm", exit_on_error=False)
+    record.register(parser.add_subparsers(dest="command"))
+    try:
+        words = shlex.split(flags)
+        args, extra = parser.parse_known_args(["record", *words])
+    except (ValueError, argparse.ArgumentError) as exc:
+        raise ValueError(f"the session's saved source ({flags}) cannot be read: {exc}") from exc
+    if extra or not (args.demo or args.port or args.ble):
+        raise ValueError(f"the session's saved source ({flags}) cannot be read")
+    return args
+
+
+@dataclass(frozen=True)
+class ResumeChoice:
+    """An unfinished session whose source can be reached again."""
+
+    path: Path
+    flags: str
+    info: SessionInfo
+    description: str  # the source, in plain words
+
+
+def resume_choice(path: Path) -> ResumeChoice | str:
+    """How ``path`` can be resumed, or why it cannot (plain words)."""
+    try:
+        with SessionStore.open_read_only(path, check_integrity=False) as ro:
+            flags = ro.meta().get("record_source_flags")
+            info = ro.info()
+    except StoreError as exc:
+        return str(exc)
+    if not flags:
+        return "the file does not say which probes recorded it"
+    try:
+        args = record_args(flags)
+    except ValueError as exc:
+        return str(exc)
+    if bool(args.demo) != info.simulated:
+        return "the file's source does not match the session (simulated or real)"
+    if args.demo:
+        what = f"the simulated patient ({args.scenario})"
+    elif args.port:
+        if args.port != "auto" and not Path(args.port).exists():
+            return f"the serial probe on {args.port} is not connected"
+        what = "the serial probe" + ("" if args.port == "auto" else f" on {args.port}")
+    else:
+        what = "the Bluetooth thermometer(s) " + args.ble
+    return ResumeChoice(Path(path), flags, info, what)
+
+
+def resumed_source(choice: ResumeChoice, plan, clock: SimulatedClock | None = None):
+    """The session's source, built again from its saved flags (``clock``: tests step a manual one)."""
+    from monitor.commands.record import build_source
+
+    args = record_args(choice.flags)
+    blocked = choice.info.blocked or Limb.LEFT
+    if not args.demo:
+        return build_source(args, blocked)
+    # As `sympatherm record --resume --demo`: the simulated patient goes on where it was, its
+    # injection keeping its place in session time.
+    with SessionStore.open_read_only(choice.path, check_integrity=False) as ro:
+        injections = [m.session_s for m in ro.markers() if m.kind is MarkerKind.INJECTION]
+    injected = injections[0] if injections else SimulatedSource(
+        args.scenario, seed=args.seed, blocked=blocked).suggested_injection_s
+    return SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
+                           clock=clock or SimulatedClock(args.speed), injection_s=injected - plan.offset_s)
+
+
+def offer_recovery(parent: QWidget | None = None,
+                   resume: Callable[[ResumeChoice], object] | None = None) -> list[Path]:
+    """Unfinished sessions found at start-up: resume recording (when ``resume`` is given and the
+    session's source can be reached again), review them, or mark them finished. Returns reviewed paths."""
     from monitor import store as store_mod
 
     reviewed: list[Path] = []
     for path in store_mod.find_unfinished_sessions():
+        choice = resume_choice(path) if resume is not None else None
         box = QMessageBox(parent)
         box.setWindowTitle("Unfinished session found")
-        box.setText(f"The session {path.name} was not closed (the program or computer stopped while it was "
-                    "recording). Everything written until then is in the file.")
+        text = (f"The session {path.name} was not closed (the program or computer stopped while it was "
+                "recording). Everything written until then is in the file.")
+        if isinstance(choice, ResumeChoice):
+            text += (f"\n\nResume recording continues this session from {choice.description}: its time goes "
+                     "on after the interruption, which is recorded.")
+        elif isinstance(choice, str):
+            text += f"\n\nIt cannot be resumed here: {choice}."
+        box.setText(text)
+        go_on = None
+        if isinstance(choice, ResumeChoice):
+            go_on = box.addButton("Resume recording", QMessageBox.ButtonRole.AcceptRole)
         review = box.addButton("Review and export", QMessageBox.ButtonRole.AcceptRole)
         close = box.addButton("Mark as finished", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(go_on or review)
         box.exec()
-        if box.clickedButton() is review:
+        clicked = box.clickedButton()
+        if go_on is not None and clicked is go_on:
+            try:
+                resume(choice)
+            except (StoreError, ValueError, OSError) as exc:
+                QMessageBox.warning(parent, "Session not resumed",
+                                    f"{path.name} could not be resumed: {exc}\nIt is kept as it is.")
+        elif clicked is review:
             store_mod.close_unfinished(path)
             reviewed.append(path)
-        elif box.clickedButton() is close:
+        elif clicked is close:
             store_mod.close_unfinished(path)
     return reviewed
 
@@ -95,8 +214,10 @@ class AppController:
         self.simulated_clock_factory = simulated_clock_factory
 
     def start(self) -> bool:
-        for path in offer_recovery():
+        for path in offer_recovery(resume=self.resume_session):
             self.open_review(path)
+        if any(getattr(w, "session", None) is not None for w in self.windows):
+            return True  # a resumed recording is under way; a new one can be started from it later
         return self.new_session()
 
     def new_session(self) -> bool:
@@ -110,17 +231,45 @@ class AppController:
 
     def start_session(self, result: SetupResult):
         from ui.live_session import LiveSession
-        from ui.main_window import MainWindow
 
         clock = None
         if result.candidate.simulated and self.simulated_clock_factory is not None:
             clock = self.simulated_clock_factory()
         source = source_for(result, clock)
         store = SessionStore.create(result.info, source_description=source.identity.name)
+        flags = source_flags_for(result, source)
+        if flags:
+            store.set_meta("record_source_flags", flags)  # so the session can be resumed after a crash
         session = LiveSession(source, result.info, store=store, criteria=result.criteria)
+        return self._show_live(session)
+
+    def resume_session(self, choice: ResumeChoice):
+        """Continue recording an unfinished session into its own file, from its own source."""
+        from monitor.recorder import plan_resume
+        from ui.live_session import LiveSession
+
+        args = record_args(choice.flags)
+        with SessionStore.open_read_only(choice.path, check_integrity=False) as ro:
+            plan = plan_resume(ro, speed=args.speed if args.demo else 1.0)
+            criteria = str(ro.criteria().get("id") or "default")
+        clock = None
+        if args.demo and self.simulated_clock_factory is not None:
+            clock = self.simulated_clock_factory()
+        source = resumed_source(choice, plan, clock)
+        store = SessionStore.open(choice.path, resume=True)
+        try:
+            session = LiveSession(source, store.info(), store=store, criteria=criteria, resume_plan=plan)
+        except Exception:
+            store.close(status="recording", end_reason="resume failed")  # still unfinished, nothing lost
+            raise
+        return self._show_live(session)
+
+    def _show_live(self, session):
+        from ui.main_window import MainWindow
+
         # In the application the user marks the injection (only `sympatherm demo` marks it by itself).
-        manual = bool(getattr(source.clock, "manual", False))
-        window = MainWindow(session, simulated=result.info.simulated, run_timer=not manual)
+        manual = session.manual
+        window = MainWindow(session, simulated=session.info.simulated, run_timer=not manual)
         session.start()
         window.confirm_close = not manual
         window.resize(1400, 900)

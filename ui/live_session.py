@@ -5,18 +5,19 @@ The core does the work: :class:`monitor.recorder.SessionRecorder` drains the sou
 (committing at least once a second, so closing or killing the window loses nothing
 committed). The display only reads what the core computed: the pipeline snapshot and
 artefact segments, and the readings themselves (observed on their way to the recorder) to
-plot. Nothing here timestamps: every time is session time from the source's clock.
+plot. Nothing here timestamps: every time is session time, from the recorder's clock (the
+source's clock, moved on past the old part of a resumed session).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
 from monitor.pipeline import BlockPipeline, Criteria
-from monitor.recorder import SessionRecorder
+from monitor.recorder import ResumePlan, SessionRecorder
 from monitor.sources.base import ProbeSource
 from monitor.store import SessionStore
 
@@ -55,10 +56,16 @@ class ObservedSource:
     def __init__(self, inner: ProbeSource) -> None:
         self._inner = inner
         self.seen: list[Reading] = []
+        # A resumed session's readings are shifted into session time by the recorder; the
+        # display's copy is shifted the same way.
+        self.offset_s = 0.0
 
     def drain(self, max_items: int | None = None) -> list[Reading]:
         readings = self._inner.drain(max_items)
-        self.seen.extend(readings)
+        if self.offset_s:
+            self.seen.extend(replace(r, session_s=r.session_s + self.offset_s) for r in readings)
+        else:
+            self.seen.extend(readings)
         return readings
 
     def take_seen(self) -> list[Reading]:
@@ -73,21 +80,33 @@ class LiveSession:
     """Owns a running source, the pipeline and (usually) the recorder writing the session file."""
 
     def __init__(self, source: ProbeSource, info: SessionInfo, *, store=None,
-                 criteria: str | Criteria = "default") -> None:
+                 criteria: str | Criteria = "default", resume_plan: ResumePlan | None = None) -> None:
         if info.blocked is None:
             raise ValueError("the blocked side must be chosen before the session starts")
         self.source = source
         self.observed = ObservedSource(source)
         self.info = info
         self.store = store
-        self.clock = source.clock
         self.criteria = criteria
         self.pipeline = BlockPipeline(info.blocked, criteria, core_c=info.core_c)
-        self.recorder = SessionRecorder(self.observed, store, self.pipeline) if store is not None else None
-        self.state = LiveSessionState()
         self.markers: list[Marker] = []
+        if store is None:
+            self.recorder = None
+            self.clock = source.clock
+        elif resume_plan is None:
+            self.recorder = SessionRecorder(self.observed, store, self.pipeline)
+            self.clock = self.recorder.clock
+        else:
+            # The file's readings go to the display once, as the first batch it plots.
+            self.observed.seen.extend(store.iter_readings())
+            self.markers = list(store.markers())
+            self.recorder = SessionRecorder.resume(self.observed, store, self.pipeline, plan=resume_plan)
+            self.observed.offset_s = self.recorder.time_offset_s
+            # Session time goes on past the interruption: the source's clock plus the offset.
+            self.clock = self.recorder.clock
+        self.state = LiveSessionState()
         self.log: list[LogEntry] = []
-        self._next_local_marker_id = 1
+        self._next_local_marker_id = max((m.id or 0 for m in self.markers), default=0) + 1
         self.started = False
         self.finished = False
         self.total_readings = 0
@@ -122,6 +141,20 @@ class LiveSession:
 
     def now(self) -> float:
         return self.clock.now()
+
+    @property
+    def time_offset_s(self) -> float:
+        """Session time minus the source's own time (non-zero once a session was resumed)."""
+        return self.recorder.time_offset_s if self.recorder is not None else 0.0
+
+    @property
+    def manual(self) -> bool:
+        """The source runs on a manual clock (tests step it with ``source.step_to``)."""
+        return bool(getattr(self.source.clock, "manual", False))
+
+    @property
+    def resumed(self) -> bool:
+        return self.recorder is not None and self.recorder.resume_plan is not None
 
     # ---- data -----------------------------------------------------------------------------
     def pump(self) -> dict[Limb, NewPoints]:

@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
             self.timer.start()
             self.flash_timer.start()
         self.screen_awake.inhibit()
+        if session.markers:  # a resumed session: its marks are on the plot from the start
+            self.plot.set_markers(session.markers)
         self.update_display()
 
     # ---- actions and keys --------------------------------------------------------------
@@ -375,7 +377,7 @@ class MainWindow(QMainWindow):
         t = self.session.now()
         while t < session_s:
             t = min(session_s, t + step_s)
-            source.step_to(t)
+            source.step_to(t - self.session.time_offset_s)  # the source's own clock
             self.process()
         self.redraw()
 
@@ -393,7 +395,7 @@ class MainWindow(QMainWindow):
                                     text="marked automatically by the demo")
             self.plot.set_markers(self.session.markers)
         alarms_changed = self._check_alarms()
-        manual = bool(getattr(self.session.clock, "manual", False))
+        manual = self.session.manual
         # Numbers refresh twice a second, as patient monitors do (a 10 Hz flicker of the last
         # digit helps nobody and costs CPU); alarms and a stepped clock show at once.
         if manual or alarms_changed or time.monotonic() - self._numbers_shown_at >= NUMERIC_INTERVAL_S:
