@@ -479,10 +479,14 @@ class BlockPipeline:
                 "still develop).", criteria_id=cid))
         elif what == "confirmed":
             crit = self.criteria
+            given = [i for i in self._injections() if i < at]
+            when = f"{_fmt_clock(at - given[0])} after injection"
+            if len(given) > 1:
+                when = (f"{_fmt_clock(at - given[0])} after the first injection "
+                        f"({_fmt_clock(at - given[-1])} after the latest)")
             self._set_state(at, BlockVerdict(
                 VerdictState.CONFIRMED,
-                f"Block confirmed at {_fmt_clock(at - self._injections()[0])} after injection: "
-                f"{crit.describe()} ({crit.id}).",
+                f"Block confirmed at {when}: {crit.describe()} ({crit.id}).",
                 confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))
 
     def _check_captured(self, T: np.ndarray, i0: int, n: int) -> None:

@@ -286,6 +286,7 @@ def test_a_new_baseline_after_an_injection_is_judged_from_the_next_injection():
     v = p.verdict
     # ΔTb ≥ 2.0 °C from the new baseline at 1620 s, + ~7 s smoothing lag + 60 s hold.
     assert v.state is VerdictState.CONFIRMED and 1680 <= v.confirmed_at_s <= 1680 + 15
+    assert "after the first injection" in v.message and "after the latest" in v.message
     changes = [(t, v.state) for t, v in p.verdict_changes]
     assert (1100.0, VerdictState.WAITING_FOR_BASELINE) in changes
     assert (1220.0, VerdictState.BASELINE_CAPTURED) in changes and (1401.0, VerdictState.MONITORING) in changes
