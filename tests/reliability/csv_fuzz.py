@@ -22,7 +22,7 @@ from pathlib import Path
 from monitor.csvio import CsvFormatError, read_interchange_csv, write_interchange_csv
 from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading
 
-_SPECIAL = [",", "\n", "\r", '"', "#", ":", "\x00", " ", "\t", "e", "-", "+", ".", "nan", "inf", "1e999",
+_SPECIAL = [",", ";", "\n", "\r", '"', "#", ":", "\x00", " ", "\t", "e", "-", "+", ".", "nan", "inf", "1e999",
             "﻿", "é", "\u2028", "ok", "left", "=cmd|' /C calc'!A0", "9" * 6]
 _ODD_CELLS = ["", "nan", "-inf", "1e308", "-0", "0x1F", "31,5", "３１", " 31 ", "1_000", "open_circuit", "OK",
               "2026-11-23T10:00:00", "2026-11-23T10:00:00+14:00",
@@ -31,6 +31,7 @@ _ODD_CELLS = ["", "nan", "-inf", "1e308", "-0", "0x1F", "31,5", "３１", " 31 "
 # can leave them to their own tests (strict xfail) until fixed; the long campaign always runs them.
 KNOWN_DEFECT_KINDS = ("huge_integer_cell", "huge_field", "extreme_timestamp")
 _TOKEN = re.compile(r"[^,\r\n\"\s\x00]+")
+_TOKEN_SPREADSHEET = re.compile(r"[^;\r\n\"\s\x00]+")  # ';'-separated with decimal commas
 
 
 class CsvCampaign:
@@ -79,6 +80,16 @@ class CsvCampaign:
                         cells[0] = f"2026-11-23T10:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}"
                         lines[j] = ",".join(cells)
                     break
+            text = "\n".join(lines) + "\n"
+        if r.random() < 0.15:  # as a spreadsheet saves it: ';' with decimal commas, or tabs
+            lines = text.splitlines()
+            sep = r.choice((";", "\t"))
+            for i, line in enumerate(lines):
+                if not line.startswith("#"):
+                    cells = line.split(",")
+                    if sep == ";":
+                        cells = [c.replace(".", ",") for c in cells]
+                    lines[i] = sep.join(cells)
             text = "\n".join(lines) + "\n"
         return text, readings
 
@@ -192,7 +203,8 @@ class CsvCampaign:
 
     def check_nothing_invented(self, readings: list[Reading], text: str, kind: str) -> None:
         numbers = set()
-        for token in _TOKEN.findall(text):
+        tokens = _TOKEN.findall(text) + [t.replace(",", ".") for t in _TOKEN_SPREADSHEET.findall(text)]
+        for token in tokens:
             try:
                 numbers.add(float(token))
             except ValueError:
