@@ -5,6 +5,13 @@ or written), Bluetooth thermometers are found by a short scan for the Health The
 and Environmental Sensing services. Each :class:`DiscoveredProbe` says in plain words what
 it is and makes its :class:`~monitor.sources.base.ProbeSource` on request. The simulated
 patient is always available too (:func:`simulated_probe`); callers decide whether to show it.
+
+Built-in serial ports without USB IDs (a motherboard's /dev/ttyS0..31, which ``comports()``
+lists whether or not anything is attached) are left out unless ``show_all_ports`` is asked
+for: no probe is ever one of them, and thirty of them would bury the real probe.
+
+A bilateral Bluetooth set-up is usually two one-foot thermometers: :func:`ble_pair` makes one
+choice of two found thermometers (one :class:`~monitor.sources.ble.BleSource` for both feet).
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ class DiscoveredProbe:
     address: str = ""  # port path or Bluetooth address
     usable: bool = True
     side: Limb | None = None  # what the device registry says, for one-foot devices
+    # A device known to be a temperature probe (a SympaTherm USB probe, a Bluetooth thermometer),
+    # as opposed to any serial port: only these are picked without the user choosing them.
+    known_probe: bool = False
     _factory: Callable[..., ProbeSource] | None = field(default=None, repr=False)
 
     def make_source(self, swap_sides: bool = False, **kwargs) -> ProbeSource:
@@ -39,24 +49,30 @@ class DiscoveredProbe:
 
 def discover(*, serial: bool = True, ble: bool = True, ble_timeout_s: float = 3.0,
              ports: PortDiscovery | None = None, registry=None,
-             scanner_backend: type | None = None, client_backend: type | None = None) -> list[DiscoveredProbe]:
-    """Serial ports, then Bluetooth thermometers (or one entry saying why Bluetooth cannot be used)."""
+             scanner_backend: type | None = None, client_backend: type | None = None,
+             show_all_ports: bool = False) -> list[DiscoveredProbe]:
+    """Serial ports, then Bluetooth thermometers (or one entry saying why Bluetooth cannot be used).
+
+    ``show_all_ports``: also list built-in serial ports that have no USB IDs."""
     found: list[DiscoveredProbe] = []
     if serial:
-        found.extend(serial_probes(ports or system_ports))
+        found.extend(serial_probes(ports or system_ports, show_all=show_all_ports))
     if ble:
         found.extend(ble_probes(ble_timeout_s, registry=registry, scanner_backend=scanner_backend,
                                 client_backend=client_backend))
     return found
 
 
-def serial_probes(ports: PortDiscovery = system_ports) -> list[DiscoveredProbe]:
+def serial_probes(ports: PortDiscovery = system_ports, *, show_all: bool = False) -> list[DiscoveredProbe]:
+    """Known probes first, then other USB serial devices; ports without USB IDs only if ``show_all``."""
     out = []
     try:
         listed = ports()
     except Exception as exc:  # noqa: BLE001 - an OS listing failure is reported, not raised
         return [DiscoveredProbe("unavailable", "Serial ports", f"cannot list serial ports ({exc})", usable=False)]
     for info in sorted(listed, key=lambda p: (not p.is_known_probe, p.device)):
+        if info.usb_id is None and not show_all:
+            continue  # a built-in UART (or a port the OS cannot name): never a probe
         out.append(_serial_entry(info))
     return out
 
@@ -74,7 +90,7 @@ def _serial_entry(info: PortInfo) -> DiscoveredProbe:
         return SerialSource(info.device, swap_sides=swap_sides, **kwargs)
 
     return DiscoveredProbe("serial", f"Serial probe on {info.device}", state, address=info.device,
-                           _factory=factory)
+                           known_probe=info.is_known_probe, _factory=factory)
 
 
 def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type | None = None,
@@ -109,13 +125,38 @@ def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type |
         side = registry.side(key)
         state = f"Bluetooth thermometer, signal {adv.rssi} dBm" + (f", on the {side} foot" if side else "")
 
-        def factory(swap_sides: bool = False, _address: str = device.address, **kwargs) -> ProbeSource:
-            return BleSource(_address, swap_sides=swap_sides, scanner_backend=scanner_backend,
+        def factory(swap_sides: bool = False, _address: str = device.address,
+                    also: tuple[str, ...] = (), **kwargs) -> ProbeSource:
+            return BleSource(_address, *also, swap_sides=swap_sides, scanner_backend=scanner_backend,
                              client_backend=client_backend, **kwargs)
 
         out.append(DiscoveredProbe("ble", device.name or device.address, state, key=key,
-                                   address=device.address, side=side, _factory=factory))
+                                   address=device.address, side=side, known_probe=True, _factory=factory))
     return out
+
+
+def ble_pair(first: DiscoveredProbe, second: DiscoveredProbe) -> DiscoveredProbe:
+    """Two Bluetooth thermometers, one per foot, as one choice: left foot first.
+
+    The feet are as the device registry remembers them (a thermometer placed on the right foot
+    goes second); otherwise in the order given. ``make_source(swap_sides=True)`` swaps them. The
+    :class:`~monitor.sources.ble.BleSource` records the sides in the registry when it connects.
+    """
+    for probe in (first, second):
+        if probe.kind != "ble" or not probe.usable or probe._factory is None:
+            raise ValueError(f"{probe.name} is not a usable Bluetooth thermometer")
+    if first.address.upper() == second.address.upper():
+        raise ValueError("choose two different thermometers, one for each foot")
+    if first.side is Limb.RIGHT or second.side is Limb.LEFT:
+        first, second = second, first
+    left, right = first, second
+
+    def factory(swap_sides: bool = False, **kwargs) -> ProbeSource:
+        return left._factory(swap_sides=swap_sides, also=(right.address,), **kwargs)
+
+    state = "two Bluetooth thermometers, one per foot"
+    return DiscoveredProbe("ble", f"{left.name} + {right.name}", state, key="",
+                           address=f"{left.address},{right.address}", known_probe=True, _factory=factory)
 
 
 def _run_async(coro):

@@ -62,3 +62,57 @@ def test_simulated_probe_is_always_offered():
     probe = simulated_probe("touch", seed=3)
     src = probe.make_source(speed=50.0)
     assert src.identity.simulated and src.model.scenario.name == "touch"
+
+
+def test_builtin_uarts_without_usb_ids_are_hidden_unless_all_ports_are_asked_for():
+    ports = [PortInfo(f"/dev/ttyS{i}", None, None, "", "n/a") for i in range(32)]
+    ports += [PortInfo("/dev/ttyUSB0", 0x0403, 0x6001, "FT1", "FT232R"),
+              PortInfo("/dev/ttyACM3", 0x1209, 0x5354, "ST-0042", "SympaTherm probe")]
+    found = discover(ports=lambda: ports, ble=False)
+    assert [(p.address, p.known_probe) for p in found] == [("/dev/ttyACM3", True), ("/dev/ttyUSB0", False)]
+    everything = discover(ports=lambda: ports, ble=False, show_all_ports=True)
+    assert len(everything) == 34 and "/dev/ttyS0" in {p.address for p in everything}
+    assert not any(p.known_probe for p in everything if p.address.startswith("/dev/ttyS"))
+    assert not simulated_probe().known_probe
+
+
+LEFT_ADDR, RIGHT_ADDR = "F0:00:00:00:00:0A", "F0:00:00:00:00:0B"
+
+
+def _count(readings, limb):
+    return sum(1 for r in readings if r.limb is limb)
+
+
+def test_two_one_foot_thermometers_become_one_source_for_both_feet(registry, start_source):
+    from monitor.sources.discovery import ble_pair
+
+    radio = VirtualRadio()
+    try:
+        model, clock = PatientModel.from_scenario("success-fast", seed=2, blocked=Limb.LEFT), SimulatedClock(20.0)
+        radio.add_thermometer(LEFT_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
+        radio.add_thermometer(RIGHT_ADDR, "Thermo B", model, (Limb.RIGHT,), clock)
+        scanner, client = radio.bleak_backends()
+        found = discover(serial=False, ble_timeout_s=0.5, registry=registry,
+                         scanner_backend=scanner, client_backend=client)
+        assert [p.address for p in found] == [LEFT_ADDR, RIGHT_ADDR] and all(p.known_probe for p in found)
+        with pytest.raises(ValueError, match="two different"):
+            ble_pair(found[0], found[0])
+        # The nurse taped A on the right foot and B on the left: the swap puts A second.
+        pair = ble_pair(found[0], found[1])
+        assert pair.kind == "ble" and pair.known_probe and pair.address == f"{LEFT_ADDR},{RIGHT_ADDR}"
+        src = pair.make_source(swap_sides=True, registry=registry, backoff_s=(0.05,))
+        assert isinstance(src, BleSource) and src.addresses == (RIGHT_ADDR, LEFT_ADDR)
+        c = start_source(src)
+        c.wait(lambda: _count(c.readings, Limb.LEFT) >= 3 and _count(c.readings, Limb.RIGHT) >= 3,
+               timeout=15.0, what="both feet")
+        # A (the model's left foot, warming) now reads as the right foot; remembered in the registry.
+        assert {r.source for r in c.readings if r.limb is Limb.RIGHT} == {ble_key(LEFT_ADDR)}
+        assert registry.side(ble_key(LEFT_ADDR)) is Limb.RIGHT and registry.side(ble_key(RIGHT_ADDR)) is Limb.LEFT
+        src.stop()
+        # Found again, each carries the foot it was on, and a new pair keeps those feet by itself.
+        again = discover(serial=False, ble_timeout_s=0.5, registry=registry,
+                         scanner_backend=scanner, client_backend=client)
+        assert [p.side for p in again] == [Limb.RIGHT, Limb.LEFT]
+        assert ble_pair(again[0], again[1]).address == f"{RIGHT_ADDR},{LEFT_ADDR}"
+    finally:
+        radio.close()
