@@ -36,14 +36,17 @@ def simulated_candidate(seed: int = 1) -> ProbeCandidate:
                           key="simulated", make_source=make, extra={"seed": seed})
 
 
-def discover_candidates(*, ble: bool = False, ble_timeout_s: float = 3.0) -> list[ProbeCandidate]:
+def discover_candidates(*, ble: bool = False, ble_timeout_s: float = 3.0,
+                        show_all_ports: bool = False) -> list[ProbeCandidate]:
     """Probes found by the core's discovery (serial ports at once; Bluetooth thermometers only when
-    ``ble``, since that is a scan of a few seconds), then the simulated patient."""
+    ``ble``, since that is a scan of a few seconds), then the simulated patient. Built-in serial
+    ports without USB IDs only with ``show_all_ports``."""
     from monitor.sources import discovery
 
     found: list[ProbeCandidate] = []
     try:
-        probes = discovery.discover(serial=True, ble=ble, ble_timeout_s=ble_timeout_s)
+        probes = discovery.discover(serial=True, ble=ble, ble_timeout_s=ble_timeout_s,
+                                    show_all_ports=show_all_ports)
     except Exception as exc:  # discovery trouble must not stop the simulated patient being offered
         probes = []
         found.append(ProbeCandidate("Probe search", f"failed: {exc}", "unavailable", usable=False))
@@ -57,11 +60,25 @@ def _candidate_from_discovery(probe) -> ProbeCandidate:
                 clock=None):
         return probe.make_source(swap_sides=swap)
 
-    # Only a recognised probe is picked by default; an unknown serial port (a built-in UART, a
+    # Only a recognised probe is picked by default; an unknown serial port (a USB adapter, a
     # modem) stays in the list for the user to choose deliberately.
-    known = probe.kind == "ble" or (probe.kind == "serial" and probe.state.startswith("SympaTherm probe"))
     return ProbeCandidate(probe.name, probe.state, probe.kind, key=probe.key, usable=probe.usable,
-                          make_source=factory, extra={"known": known, "address": probe.address})
+                          make_source=factory,
+                          extra={"known": probe.known_probe, "address": probe.address, "probe": probe})
+
+
+def pair_candidates(first: ProbeCandidate, second: ProbeCandidate) -> ProbeCandidate:
+    """Two ticked Bluetooth thermometers, one per foot, as one choice (the core's ``ble_pair``).
+    ``extra["members"]``: (registry key, name) of each, left foot first before any swap."""
+    from monitor.sources.ble import ble_key
+    from monitor.sources.discovery import ble_pair
+
+    pair = ble_pair(first.extra["probe"], second.extra["probe"])
+    names = {ble_key(c.extra["probe"].address): c.name for c in (first, second)}
+    members = [(ble_key(a), names[ble_key(a)]) for a in pair.address.split(",")]
+    candidate = _candidate_from_discovery(pair)
+    candidate.extra["members"] = members
+    return candidate
 
 
 def source_for(result: SetupResult, clock=None):
@@ -222,7 +239,9 @@ class AppController:
 
     def new_session(self) -> bool:
         dlg = SetupDialog(discover_candidates(), self.registry,
-                          rescan=lambda: discover_candidates(ble=True), scan_in_background=True,
+                          rescan=lambda show_all_ports=False: discover_candidates(
+                              ble=True, show_all_ports=show_all_ports),
+                          scan_in_background=True,
                           review=self.choose_review)
         if not dlg.exec() or dlg.result_value is None:
             return bool(self.windows)

@@ -1,7 +1,9 @@
 """The set-up flow a nurse finishes in under a minute: probes, sides, session fields, Start.
 
 Probes found automatically are listed with their state; the simulated patient is always
-offered (and selected when no probe is attached). Left/right can be swapped and checked
+offered (and selected when no probe is attached). Bluetooth thermometers have a tick box:
+tick two one-foot thermometers to use one per foot (one two-channel thermometer is simply
+chosen). Built-in serial ports without USB IDs are listed only on request. Left/right can be swapped and checked
 ("warm the left probe in your hand": the tile that responds lights up); the choice is kept
 in the device registry. Start returns at once and the caller begins recording.
 """
@@ -16,6 +18,7 @@ from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -78,7 +81,8 @@ class SetupResult:
 class SetupDialog(QDialog):
     def __init__(self, candidates: list[ProbeCandidate], registry=None, parent=None,
                  rescan: Callable[[], list[ProbeCandidate]] | None = None,
-                 scan_in_background: bool = False, review: Callable[[QDialog], None] | None = None) -> None:
+                 scan_in_background: bool = False, review: Callable[[QDialog], None] | None = None,
+                 pair_ble: Callable[[ProbeCandidate, ProbeCandidate], ProbeCandidate] | None = None) -> None:
         super().__init__(parent)
         self._scan_signals = _ScanSignals()
         self._scan_signals.found.connect(self._scan_done)
@@ -88,6 +92,10 @@ class SetupDialog(QDialog):
         self.registry = registry
         self._rescan = rescan
         self.candidates: list[ProbeCandidate] = []
+        # Ticked Bluetooth thermometers (rows, in the order ticked) and the pair they make.
+        self._ticked: list[int] = []
+        self._pair: ProbeCandidate | None = None
+        self._pair_ble = pair_ble
         self.result_value: SetupResult | None = None
         self._check_source: ProbeSource | None = None
         self._check_start: dict[Limb, float | None] = {}
@@ -103,6 +111,13 @@ class SetupDialog(QDialog):
         rescan_btn = QPushButton("&Search again")
         rescan_btn.clicked.connect(self.rescan)
         rescan_btn.setEnabled(rescan is not None)
+        self.show_all_ports = QCheckBox("Show a&ll serial ports")
+        self.show_all_ports.setToolTip("Also list the computer's built-in serial ports (no USB IDs); "
+                                       "a probe is never one of them")
+        self.show_all_ports.setEnabled(rescan is not None)
+        self.show_all_ports.toggled.connect(lambda _on: self.rescan())
+        self.pair_hint = QLabel("One thermometer per foot? Tick both Bluetooth thermometers.")
+        self.pair_hint.setWordWrap(True)
         self.scenario = QComboBox()
         for name, sc in sorted(SCENARIOS.items()):
             self.scenario.addItem(f"{name} — {sc.description}", name)
@@ -119,8 +134,10 @@ class SetupDialog(QDialog):
         pl.addWidget(self.probe_list)
         row = QHBoxLayout()
         row.addWidget(rescan_btn)
+        row.addWidget(self.show_all_ports)
         row.addStretch(1)
         pl.addLayout(row)
+        pl.addWidget(self.pair_hint)
         pl.addWidget(self.sim_box)
 
         # 2. sides
@@ -216,6 +233,7 @@ class SetupDialog(QDialog):
         lay.addWidget(self.buttons)
 
         self.probe_list.currentRowChanged.connect(self._probe_changed)
+        self.probe_list.itemChanged.connect(self._tick_changed)
         self.set_candidates(candidates)
         self._update_sides_label()
         if scan_in_background:
@@ -224,12 +242,19 @@ class SetupDialog(QDialog):
     # ---- probes --------------------------------------------------------------------------
     def set_candidates(self, candidates: list[ProbeCandidate]) -> None:
         self.candidates = list(candidates)
+        self._ticked, self._pair = [], None
+        self.probe_list.blockSignals(True)
         self.probe_list.clear()
         for c in self.candidates:
             item = QListWidgetItem(f"{c.name}  —  {c.state}")
             if not c.usable:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            elif _pairable(c):
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked)
             self.probe_list.addItem(item)
+        self.probe_list.blockSignals(False)
+        self.pair_hint.setVisible(sum(1 for c in self.candidates if _pairable(c)) >= 2)
         # A recognised probe that is ready comes first; the simulated patient when none is.
         real = [i for i, c in enumerate(self.candidates) if c.usable and c.extra.get("known")]
         sim = [i for i, c in enumerate(self.candidates) if c.simulated]
@@ -238,16 +263,18 @@ class SetupDialog(QDialog):
         self._probe_changed(pick)
 
     def rescan(self) -> None:
-        """Search again (serial and Bluetooth) in a background thread; the list updates when done."""
+        """Search again (serial and Bluetooth) in a background thread; the list updates when done.
+        The search function is called with ``show_all_ports`` (the tick box)."""
         if self._rescan is None or self._scanning:
             return
         self._scanning = True
         self.error.setText("Searching for probes (serial and Bluetooth)…")
         rescan, signals = self._rescan, self._scan_signals
+        show_all = self.show_all_ports.isChecked()
 
         def work() -> None:
             try:
-                signals.found.emit(rescan())
+                signals.found.emit(rescan(show_all_ports=show_all))
             except Exception as exc:  # the dialog stays usable; say what went wrong
                 signals.found.emit([ProbeCandidate("Probe search", f"failed: {exc}", "unavailable", usable=False)])
 
@@ -257,18 +284,64 @@ class SetupDialog(QDialog):
         self._scanning = False
         self.error.setText("")
         keep = self.candidate
+        ticked = [self.candidates[i].key for i in self._ticked]
         self.set_candidates(candidates)
         if keep is not None and keep.simulated is False:
             for i, c in enumerate(self.candidates):
                 if c.name == keep.name:
                     self.probe_list.setCurrentRow(i)
+        for i, c in enumerate(self.candidates):  # the thermometers ticked before stay ticked
+            if c.key and c.key in ticked and _pairable(c):
+                self.set_ticked(i, True)
 
     @property
     def candidate(self) -> ProbeCandidate | None:
+        """The chosen probe: two ticked Bluetooth thermometers as one, else the selected row."""
+        if self._pair is not None:
+            return self._pair
         row = self.probe_list.currentRow()
         return self.candidates[row] if 0 <= row < len(self.candidates) else None
 
-    def _probe_changed(self, _row: int) -> None:
+    def set_ticked(self, row: int, on: bool = True) -> None:
+        """Tick (or untick) the Bluetooth thermometer in ``row``, as a click on its box does."""
+        self.probe_list.item(row).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def _tick_changed(self, item: QListWidgetItem) -> None:
+        row = self.probe_list.row(item)
+        on = item.checkState() == Qt.CheckState.Checked
+        if on and row not in self._ticked:
+            self._ticked.append(row)
+            if len(self._ticked) > 2:  # a third one replaces the first ticked: two feet
+                self.probe_list.blockSignals(True)
+                self.probe_list.item(self._ticked.pop(0)).setCheckState(Qt.CheckState.Unchecked)
+                self.probe_list.blockSignals(False)
+        elif not on and row in self._ticked:
+            self._ticked.remove(row)
+        self._pair = None
+        self.error.setText("")
+        if len(self._ticked) == 2:
+            first, second = (self.candidates[i] for i in self._ticked)
+            pair = self._pair_ble
+            if pair is None:
+                from ui.app_flow import pair_candidates as pair
+            try:
+                self._pair = pair(first, second)
+            except (ValueError, KeyError) as exc:
+                self.error.setText(f"These two cannot be used together: {exc}")
+        if self._ticked and self.probe_list.currentRow() not in self._ticked:
+            self.probe_list.blockSignals(True)
+            self.probe_list.setCurrentRow(self._ticked[-1])
+            self.probe_list.blockSignals(False)
+        self._probe_changed(self.probe_list.currentRow())
+
+    def _probe_changed(self, row: int) -> None:
+        if self._ticked and row not in self._ticked:
+            # Another probe chosen: the ticked thermometers are no longer the choice.
+            self.probe_list.blockSignals(True)
+            for i in self._ticked:
+                self.probe_list.item(i).setCheckState(Qt.CheckState.Unchecked)
+            self.probe_list.blockSignals(False)
+            self._ticked, self._pair = [], None
         c = self.candidate
         self.sim_box.setVisible(bool(c and c.simulated))
         self.check_btn.setChecked(False)
@@ -297,8 +370,11 @@ class SetupDialog(QDialog):
 
     def _update_sides_label(self) -> None:
         first, second = (Limb.RIGHT, Limb.LEFT) if self.swap else (Limb.LEFT, Limb.RIGHT)
-        text = f"probe 1 → {theme.limb_name(first)} foot,  probe 2 → {theme.limb_name(second)} foot"
         c = self.candidate if hasattr(self, "probe_list") else None
+        names = [name for _key, name in c.extra.get("members", ())] if c is not None else []
+        if len(names) != 2:
+            names = ["probe 1", "probe 2"]
+        text = f"{names[0]} → {theme.limb_name(first)} foot,  {names[1]} → {theme.limb_name(second)} foot"
         if not self.swap_touched and c is not None and c.kind == "serial":
             text += "  (or as remembered for this probe)"
         self.sides_label.setText(text)
@@ -373,6 +449,12 @@ class SetupDialog(QDialog):
         self._stop_check_source()
         if self.registry is not None and c.key and not c.simulated:
             self.registry.assign_side(c.key, Limb.RIGHT if self.swap else Limb.LEFT, channel=0)
+        members = c.extra.get("members", ())
+        if self.registry is not None and len(members) == 2:
+            # Two one-foot thermometers: each one's foot is remembered (the source confirms it on connecting).
+            feet = (Limb.RIGHT, Limb.LEFT) if self.swap else (Limb.LEFT, Limb.RIGHT)
+            for (key, _name), limb in zip(members, feet, strict=True):
+                self.registry.assign_side(key, limb)
         from monitor.pipeline import CRITERIA_PRESETS
 
         criteria = self.criteria.currentData()
@@ -390,6 +472,11 @@ class SetupDialog(QDialog):
     def _review_clicked(self) -> None:
         if self._review is not None:
             self._review(self)
+
+
+def _pairable(c: ProbeCandidate) -> bool:
+    """A found Bluetooth thermometer that can be ticked as one of two (one per foot)."""
+    return c.kind == "ble" and c.usable and "probe" in c.extra and not c.extra.get("members")
 
 
 def _optional_temp(lo: float, hi: float) -> QDoubleSpinBox:
