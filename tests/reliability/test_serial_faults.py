@@ -216,3 +216,20 @@ def test_binary_sent_when_text_is_expected_invents_nothing_and_keeps_what_came_b
     assert set(pairs) <= sent and len(pairs) == 15
     assert_nothing_lost(rec.stored(), rec.delivered)
 
+
+
+def test_a_corrupted_frame_right_after_the_first_good_one_is_counted(make_recording, registry):
+    """Line noise before the first good frame is boot noise; a bad frame after it is not."""
+    line = RawLine()
+    try:
+        src, rec = _start_on(line, registry, make_recording)
+        bad = bytearray(encode_frame(_sample(1)))
+        bad[len(bad) // 2] ^= 0x01
+        line.write(encode_frame(HelloFrame(0, 0, "RAW-1", "t", "ysi400", 2, 1.0)) + bytes(bad)
+                   + encode_frame(_sample(2)))
+        rec.pump_until(lambda: rec.count(Limb.LEFT) >= 1, what="the good sample")
+        rec.finish()
+    finally:
+        line.close()
+    assert [r.device_time_s for r in rec.delivered if r.limb is Limb.LEFT] == [2.0]
+    assert src.health().crc_failures == 1
