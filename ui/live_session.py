@@ -90,6 +90,9 @@ class LiveSession:
         self.criteria = criteria
         self.pipeline = BlockPipeline(info.blocked, criteria, core_c=info.core_c)
         self.markers: list[Marker] = []
+        # Session time the recording resumed at: the file's older readings are plotted but are
+        # not "the last reading" of a tile, and no-data ages count from here.
+        self.resumed_at_s: float | None = None
         if store is None:
             self.recorder = None
             self.clock = source.clock
@@ -102,6 +105,7 @@ class LiveSession:
             self.markers = list(store.markers())
             self.recorder = SessionRecorder.resume(self.observed, store, self.pipeline, plan=resume_plan)
             self.observed.offset_s = self.recorder.time_offset_s
+            self.resumed_at_s = self.recorder.time_offset_s
             # Session time goes on past the interruption: the source's clock plus the offset.
             self.clock = self.recorder.clock
         self.state = LiveSessionState()
@@ -174,11 +178,13 @@ class LiveSession:
             rs = [r for r in readings if r.limb is limb]
             if not rs:
                 continue
-            last = rs[-1]
-            live = self.state.limbs[limb]
-            live.status = last.status
-            live.last_s = last.session_s
-            live.celsius = last.celsius if last.has_temperature else None
+            fresh = rs if self.resumed_at_s is None else [r for r in rs if r.session_s >= self.resumed_at_s]
+            if fresh:
+                last = fresh[-1]
+                live = self.state.limbs[limb]
+                live.status = last.status
+                live.last_s = last.session_s
+                live.celsius = last.celsius if last.has_temperature else None
             t = np.fromiter((r.session_s for r in rs), float, len(rs))
             c = np.fromiter((r.celsius if r.celsius is not None else np.nan for r in rs), float, len(rs))
             ok = np.fromiter((r.has_temperature for r in rs), bool, len(rs))
@@ -190,8 +196,12 @@ class LiveSession:
 
     def reading_ages(self) -> dict[Limb, float | None]:
         now = self.now()
-        return {limb: (None if st.last_s is None else max(0.0, now - st.last_s))
-                for limb, st in self.state.limbs.items()}
+        since = self.resumed_at_s
+        out: dict[Limb, float | None] = {}
+        for limb, st in self.state.limbs.items():
+            last = st.last_s if since is None else max(st.last_s if st.last_s is not None else since, since)
+            out[limb] = None if last is None else max(0.0, now - last)
+        return out
 
     @property
     def write_error(self) -> str | None:
