@@ -7,6 +7,7 @@ simulated time, the window is laid out offscreen and grabbed to a PNG.
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, 
     source = SimulatedSource(scenario, seed=seed, speed=speed, blocked=blocked, clock=clock, rate_hz=rate_hz)
     info = demo_info(scenario, blocked)
     store = SessionStore.create(info, session_path, source_description=source.identity.name)
+    if rate_hz == 1.0:  # what `sympatherm record --demo` can reproduce: a crashed demo can be resumed
+        from monitor.commands.record import source_flags
+
+        store.set_meta("record_source_flags", source_flags(argparse.Namespace(
+            demo=True, scenario=scenario, seed=seed, speed=speed, port=None, baud=None, ble=None)))
     session = LiveSession(source, info, store=store)
     window = MainWindow(session, simulated=True, auto_injection_s=source.suggested_injection_s,
                         run_timer=not manual, persist_layout=not manual)

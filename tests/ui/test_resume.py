@@ -134,3 +134,16 @@ def test_a_session_whose_source_cannot_be_found_is_not_offered_for_resuming(qtbo
     bare.commit()
     assert "does not say which probes" in app_flow.resume_choice(bare.path)
     bare.close()
+
+
+def test_a_demo_session_keeps_its_source_so_it_can_be_resumed(qtbot, tmp_path):
+    from ui.demo import build_demo_window
+
+    window = build_demo_window("success-slow", 3, 1.0, Limb.RIGHT, manual=True, session_path=tmp_path / "d.sympatherm")
+    qtbot.addWidget(window)
+    window.session.recorder.commit()  # as the first pump does, at most half a second in
+    choice = app_flow.resume_choice(window.session.store.path)
+    assert isinstance(choice, app_flow.ResumeChoice) and "success-slow" in choice.description
+    args = app_flow.record_args(choice.flags)
+    assert (args.demo, args.scenario, args.seed) == (True, "success-slow", 3)
+    window.finish()
