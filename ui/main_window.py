@@ -512,6 +512,8 @@ class MainWindow(QMainWindow):
         src = self.session.source
         store = self.session.store
         where = f" · recording to {store.path.name}" if store is not None else " · not recorded"
+        if self.session.resumed:
+            where += " (resumed after an interruption)"
         hint = ""
         planned = getattr(src, "suggested_injection_s", None)
         if planned is not None and self.session.injection_s() is None:
