@@ -210,7 +210,7 @@ def offer_recovery(parent: QWidget | None = None,
         if go_on is not None and clicked is go_on:
             try:
                 resume(choice)
-            except (StoreError, ValueError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - start-up goes on; the file is left as it was
                 QMessageBox.warning(parent, "Session not resumed",
                                     f"{path.name} could not be resumed: {exc}\nIt is kept as it is.")
         elif clicked is review:
