@@ -443,12 +443,9 @@ class MainWindow(QMainWindow):
             tile.set_state(TileState(live.celsius, snap.rise_c.get(limb) if ok else None, ages[limb], probe_text,
                                      ok, prio, self._flash_on))
         self._update_banner(snap, inj)
-        baselines = self.session.pipeline.baselines
-        if baselines:
-            info = baselines[self.session.info.blocked]
-            self.plot.set_baseline_window((info.window_start_s, info.window_end_s))
-        else:
-            self.plot.set_baseline_window(None)
+        # The window being taken or in use, as the pipeline defines it (a "Baseline start" mark
+        # opens one; a new one after an injection replaces it).
+        self.plot.set_baseline_window(snap.baseline_window_s)
         base_b = snap.baseline_c.get(self.session.info.blocked)
         base_o = snap.baseline_c.get(self.session.info.blocked.other)
         self.plot.set_baseline_difference(None if base_b is None or base_o is None else base_b - base_o)
@@ -473,6 +470,8 @@ class MainWindow(QMainWindow):
             title = {"waiting": "Waiting for baseline", "baseline": "Baseline captured",
                      "monitoring": "Monitoring", "early": "Early warming",
                      "not_confirmed": "Not confirmed yet"}[kind]
+            if kind == "waiting" and snap.baseline_window_s is not None:
+                title = "Taking the baseline"  # a "Baseline start" mark opened the window
             detail = message
             if inj is not None and kind != "waiting":
                 title += f"  ·  {theme.format_mmss(self.session.now() - inj)} after injection"

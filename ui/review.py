@@ -135,9 +135,9 @@ class ReviewWindow(QMainWindow):
         if self.pipeline is not None:
             snap = self.pipeline.snapshot()
             baselines = snap.baseline_c
-            b = self.pipeline.baselines
-            if b and self.info.blocked is not None and b[self.info.blocked].window_end_s <= until_s:
-                self.plot.set_baseline_window((b[self.info.blocked].window_start_s, b[self.info.blocked].window_end_s))
+            window = snap.baseline_window_s
+            if window is not None and window[1] <= until_s:
+                self.plot.set_baseline_window(window)
         self.table.set_rows(minute_rows(self.plot.buffers, min(inj) if inj else 0.0, until_s, baselines,
                                         self.info.blocked))
         self.status.setText(f"{self.path} · {theme.format_mmss(until_s)} of {theme.format_mmss(self.end_s)}")

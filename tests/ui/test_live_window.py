@@ -44,6 +44,23 @@ def make_window(qtbot, tmp_path):
             w.finish()
 
 
+def test_baseline_start_key_opens_the_window_drawn_on_the_plot(make_window, qtbot):
+    window, _ = make_window(auto_injection=False)
+    window.advance_to(360)
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    window.advance_to(400)
+    window.advance_to(window.session.now() + 1)
+    # While it is being taken the banner says so and the plot shows the window from the mark on.
+    assert window.banner.title.text().startswith("Taking the baseline")
+    assert window.plot.baseline_region.isVisible()
+    assert window.plot.baseline_region.getRegion()[0] == pytest.approx(360.0)
+    window.advance_to(520)
+    qtbot.keyClick(window, Qt.Key.Key_I)
+    window.advance_to(window.session.now() + 1)
+    start, end = window.plot.baseline_region.getRegion()
+    assert (start, end) == (pytest.approx(360.0), pytest.approx(480.0))
+
+
 def test_markers_by_key_and_moved_with_the_change_logged(make_window, qtbot):
     window, path = make_window(auto_injection=False)
     window.advance_to(120)
