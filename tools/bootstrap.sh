@@ -8,7 +8,13 @@ VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 
 need_apt=()
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# The linker cache is read once: `ldconfig -p | grep -q` under pipefail fails at random when
+# grep stops early and ldconfig dies of SIGPIPE. Non-root PATHs may lack /sbin.
+LDCACHE="$( (ldconfig -p || /sbin/ldconfig -p) 2>/dev/null || true)"
+if [ -z "$LDCACHE" ]; then
+  LDCACHE="$(find /lib /usr/lib /lib64 /usr/lib64 -name 'lib*.so*' 2>/dev/null || true)"
+fi
+have_lib() { grep -qF "$1" <<<"$LDCACHE"; }
 # Libraries Qt's offscreen and xcb platforms load, and the font Qt falls back to.
 for pair in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon.so.0:libxkbcommon0 \
             libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \
