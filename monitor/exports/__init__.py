@@ -36,6 +36,13 @@ def export_session(path: str | os.PathLike, fmt: str, out: str | os.PathLike | N
         raise ExportError(f"unknown export format {fmt!r}; choose one of: {', '.join(FORMATS)}")
     session_path = Path(path)
     target = Path(out) if out is not None else default_export_path(session_path, fmt)
+    # "--out exports/" names a folder even before it exists: create it rather than writing a
+    # file called "exports".
+    if out is not None and str(out).endswith(("/", os.sep)) and not target.exists():
+        try:
+            target.mkdir(parents=True, mode=0o700)
+        except OSError as exc:
+            raise ExportError(f"cannot create the folder {target}: {exc.strerror or exc}") from None
     if target.is_dir():
         target = target / default_export_path(session_path, fmt).name
     if target.resolve() == session_path.resolve() or target.name.endswith(SUFFIX):

@@ -124,6 +124,12 @@ def test_export_errors_are_plain(tmp_path, success_session, capsys):
     assert "Wrote" in capsys.readouterr().out
 
 
+def test_out_with_a_trailing_slash_is_a_folder_even_before_it_exists(tmp_path, success_session):
+    written = export_session(success_session, "csv", str(tmp_path / "exports") + "/")
+    assert written.parent == tmp_path / "exports" and written.suffix == ".csv"
+    assert (tmp_path / "exports").is_dir()
+
+
 def test_sessions_lists_date_patient_side_duration_and_verdict(success_session, capsys):
     assert main(["sessions", "--dir", str(success_session.parent)]) == 0
     out = capsys.readouterr().out
