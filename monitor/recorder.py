@@ -277,6 +277,13 @@ class SessionRecorder:
         self._scheduled.append(Marker(MarkerKind(kind), float(session_s), text))
         self._scheduled.sort(key=lambda m: m.session_s)
 
+    def cancel_scheduled(self, kind: MarkerKind | str) -> bool:
+        """Drop scheduled markers of ``kind`` not yet placed; True if there were any."""
+        kept = [m for m in self._scheduled if m.kind is not MarkerKind(kind)]
+        cancelled = len(kept) != len(self._scheduled)
+        self._scheduled = kept
+        return cancelled
+
     def move_marker(self, marker_id: int, new_session_s: float, reason: str = "") -> None:
         self.store.move_marker(marker_id, new_session_s, moved_at_s=self.clock.now(), reason=reason)
         markers = [replace(m, session_s=new_session_s) if m.id == marker_id else m for m in self.pipeline.markers]

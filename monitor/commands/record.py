@@ -277,6 +277,8 @@ def run(args: argparse.Namespace) -> int:
         store.set_meta("record_source_flags", source_flags(args))
     except StoreError:
         pass  # only a hint for `sympatherm sessions`; written with the first commit
+    # A demo's injection comes from the scenario unless the user gives --injection-at or types it.
+    auto_injection = args.demo and args.injection_at is None
     if injection_at is not None:
         recorder.schedule_marker(MarkerKind.INJECTION, injection_at)
 
@@ -312,6 +314,9 @@ def run(args: argparse.Namespace) -> int:
                     continue
                 if parsed:
                     kind, text = parsed
+                    if kind == "injection" and auto_injection and recorder.cancel_scheduled(MarkerKind.INJECTION):
+                        # The user marked the injection: the simulated physician's time no longer applies.
+                        print("The automatic injection mark is cancelled: you marked it.", flush=True)
                     recorder.add_marker(MarkerKind(kind), text=text)
                     print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
             if time.monotonic() >= next_status:

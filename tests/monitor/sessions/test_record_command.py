@@ -106,6 +106,23 @@ def test_sigterm_ends_cleanly_and_markers_typed_on_stdin_are_recorded(tmp_path):
     store.close()
 
 
+def test_an_injection_typed_in_a_demo_replaces_the_automatic_one(tmp_path):
+    path = tmp_path / "typed.sympatherm"
+    proc = _start("--demo", "--speed", "100", "--blocked", "left", "--out", str(path), "--status-every", "0.3",
+                  "--seed", "1")
+    proc.stdin.write("injection\n")
+    proc.stdin.flush()
+    lines = _lines_until(proc, r"Marker placed: injection")
+    assert any("automatic injection mark is cancelled" in ln for ln in lines)
+    _lines_until(proc, r"^\[ *1[0-9]:")  # past 10 min: the scenario's own time (7–9 min) has gone by
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=20)
+    store = SessionStore.open_read_only(path)
+    injections = [m for m in store.markers() if m.kind is MarkerKind.INJECTION]
+    assert len(injections) == 1 and injections[0].session_s < 300  # typed early, well before the scenario's
+    store.close()
+
+
 def test_duration_and_injection_at_are_session_time(tmp_path):
     path = tmp_path / "timed.sympatherm"
     proc = _start("--demo", "--speed", "400", "--duration", "700", "--injection-at", "400", "--out", str(path),
