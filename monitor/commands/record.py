@@ -11,6 +11,7 @@ cleanly: the file is checkpointed into one self-contained file.
 from __future__ import annotations
 
 import argparse
+import os
 import queue
 import shlex
 import signal
@@ -73,6 +74,11 @@ def build_source(args: argparse.Namespace, blocked):
         from monitor.sources.serial import SerialSource
 
         port = None if args.port == "auto" else args.port
+        if port is not None and port.startswith("/") and not os.path.exists(port):
+            # A device path that is not there is a typo or an unplugged cable: say so now rather
+            # than record an empty session.
+            raise ValueError(f"there is no serial port {port}; is the probe plugged in? "
+                             "(`--port auto` finds a SympaTherm probe by itself)")
         return SerialSource(port, args.baud) if args.baud else SerialSource(port)
     from monitor.sources.ble import BleSource
 

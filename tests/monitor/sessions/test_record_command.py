@@ -220,3 +220,11 @@ def test_when_the_disk_stays_full_a_second_ctrl_c_saves_the_session_to_the_data_
     rescued = SessionStore.open_read_only(store.path)
     assert rescued.reading_count() == 2 * 1501 and rescued.status == "closed"
     rescued.close()
+
+
+def test_a_port_that_does_not_exist_is_said_at_once_and_no_empty_session_is_left(tmp_path, capsys):
+    from monitor.paths import sessions_dir
+
+    assert main(["record", "--port", str(tmp_path / "ttyACM9"), "--blocked", "left", "--duration", "5"]) == 2
+    assert "there is no serial port" in capsys.readouterr().err
+    assert list(sessions_dir().iterdir()) == []
