@@ -13,7 +13,8 @@ _LOCAL_DISPLAY = re.compile(r"(?:unix)?:(\d+)(?:\.\d+)?")
 _HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc")
 
 
-DEMO_HINT = "use `sympatherm demo --snapshot demo.png --after 1200` to render the window to a PNG instead."
+# ./demo sets SYMPATHERM_DEMO_COMMAND, so the advice names the command the user actually typed.
+DEMO_HINT = ("use `{command} --snapshot demo.png --after 1200` to render the window to a PNG instead.")
 
 
 def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None,
@@ -21,6 +22,7 @@ def display_problem(env: Mapping[str, str] | None = None, platform: str | None =
     """One plain line saying why no window can open here, or None when one can."""
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
+    hint = hint.replace("{command}", env.get("SYMPATHERM_DEMO_COMMAND") or "sympatherm demo")
     qpa = env.get("QT_QPA_PLATFORM", "").strip().lower()
     if qpa.startswith(_HEADLESS_PLATFORMS):
         return None

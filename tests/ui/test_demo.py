@@ -32,6 +32,11 @@ def test_display_problem_rules():
     assert display_problem({}, "win32") is None
 
 
+def test_the_no_display_advice_names_the_command_the_user_typed():
+    assert "`./demo --snapshot" in display_problem({"SYMPATHERM_DEMO_COMMAND": "./demo"}, "linux")
+    assert "`sympatherm demo --snapshot" in display_problem({}, "linux")
+
+
 def test_demo_without_display_says_so_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo"], cwd=ROOT, env=_env_without_display(tmp_path),
                           capture_output=True, text=True, timeout=60)
