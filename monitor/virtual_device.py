@@ -13,7 +13,10 @@ The device behaves like a battery-powered two-channel probe on a USB cable:
 * it answers an identity request with a hello frame and then resends its last few
   samples (store and forward), which the host must not count twice;
 * :meth:`unplug` closes the pseudo-terminal (its path vanishes, as a USB device node does)
-  and :meth:`replug` serves again under a *new* path with the same identity.
+  and :meth:`replug` serves again under a *new* path with the same identity; after a replug
+  (binary) it repeats its hello every ``ANNOUNCE_S`` until a host asks who it is, so a host
+  that may not write to it (it only listens) can still recognise it. A host that opens the
+  port after a single hello would miss it: opening flushes what was already waiting.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ BOOT_BANNER = b"\r\nSympaTherm sim probe bootloader v0.3\r\nbooting...\r\n"
 # What a naive text firmware prints for an open (absurdly cold) or shorted (absurdly hot) thermistor.
 TEXT_OPEN_C = -40.0
 TEXT_SHORT_C = 150.0
+ANNOUNCE_S = 0.5  # real seconds between unsolicited hellos after a replug, until asked
 
 
 class VirtualSerialProbe:
@@ -77,6 +81,7 @@ class VirtualSerialProbe:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._requests = FrameDecoder()
+        self._announce_at: float | None = None  # next unsolicited hello (monotonic), None: not announcing
         #: Samples written to the pseudo-terminal, and samples lost while unplugged.
         self.samples_sent = 0
         self.samples_unplugged = 0
@@ -135,6 +140,8 @@ class VirtualSerialProbe:
             if self._master is not None:
                 return self._path
             self._open_pty()
+            if self.protocol == "binary":
+                self._announce_at = time.monotonic()
             return self._path
 
     def inject(self, data: bytes) -> None:
@@ -221,6 +228,9 @@ class VirtualSerialProbe:
             now = clock.now()
             with self._lock:
                 self._answer_requests()
+                if self._announce_at is not None and time.monotonic() >= self._announce_at:
+                    self._write_locked(self._hello())
+                    self._announce_at = time.monotonic() + ANNOUNCE_S
                 while self._next_index / self.rate_hz <= now:
                     t = self._next_index / self.rate_hz
                     self._next_index += 1
@@ -258,6 +268,7 @@ class VirtualSerialProbe:
         for frame in self._requests.feed(data):
             if isinstance(frame, IdentityRequest):
                 self.identity_requests += 1
+                self._announce_at = None  # asked: no need to announce any more
                 self._write_locked(self._hello())
                 for old in self._backlog:  # store and forward: the host must drop what it already has
                     self._write_locked(old)

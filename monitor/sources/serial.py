@@ -3,13 +3,18 @@
 Rules from ``shared/devices.md`` this module keeps:
 
 * **Listen first.** A port is opened read-only in spirit: the host writes an identity
-  request only to a port the user chose or whose USB VID/PID is a known SympaTherm probe,
-  and only once the device has proven it speaks the binary protocol. Text devices are
+  request only once the device has proven it speaks the binary protocol, and only to a port
+  that is vouched for: the port the user chose (until the source is locked to a device), or
+  a port that discovery lists, *while we hold it open*, with a known SympaTherm VID/PID and,
+  once locked, the locked device's VID/PID and USB serial number. A device node merely
+  existing at the old path vouches for nothing: port numbers are reused (``/dev/pts/N``,
+  ``ttyACM0``), so after an unplug another device may appear there. Text devices are
   never written to.
 * **The same device, never "the first port".** Once a probe is identified the source is
   locked to it: on unplug it waits for a port with the same USB serial number (or the
   same VID/PID and the same identity frame, or the same path when nothing else is known)
-  and reconnects, possibly under a new name. A different device is left alone.
+  and reconnects, possibly under a new name. A port not vouched for must prove itself by
+  its hello frame, which is only listened for. A different device is left alone.
 * **Unplug is seen at once** (pyserial raises on read; the device node vanishes) and is
   reported in plain words; the gap is recorded as connection events.
 * **Boot noise is tolerated**: bytes before the first good frame after opening do not
@@ -126,7 +131,7 @@ class SerialSource(ProbeSource):
         # Ports not to open again for a while: path -> (until, USB serial seen there). A port
         # holding a different probe (REFUSE_OTHER_S) or sending nothing we understand
         # (REFUSE_SILENT_S); forgotten early when the port vanishes or lists another device.
-        self._refused: dict[str, tuple[float, str]] = {}
+        self._refused: dict[str, tuple[float, str, str]] = {}
         self._conn: _Connection | None = None
         self._binary = FrameDecoder()
         self._text = TextLineDecoder()
@@ -213,25 +218,27 @@ class SerialSource(ProbeSource):
         for info in self._candidates(ports):
             if info.device in self._refused:
                 continue
-            conn = self._try_open(info, may_write=info.is_known_probe or info.device == self.port_name)
+            conn = self._try_open(info)
             if conn is not None:
                 return conn
         return None
 
     def _refuse(self, info: PortInfo, seconds: float) -> None:
-        self._refused[info.device] = (time.monotonic() + seconds, info.serial_number)
+        self._refused[info.device] = (time.monotonic() + seconds, info.serial_number, _node_target(info.device))
 
     def _prune_refused(self, ports: list[PortInfo]) -> None:
         """Forget a refusal when it expires, or when the port vanished or now lists another device."""
         now = time.monotonic()
         listed = {p.device: p.serial_number for p in ports}
         kept = {}
-        for path, (until, serial_number) in self._refused.items():
+        for path, (until, serial_number, node) in self._refused.items():
             if until <= now or not (path in listed or _node_exists(path)):
                 continue
             if path in listed and listed[path] != serial_number:
                 continue
-            kept[path] = (until, serial_number)
+            if _node_target(path) != node:
+                continue  # the name now points at another device node (e.g. a by-id link)
+            kept[path] = (until, serial_number, node)
         self._refused = kept
 
     def _waiting_state(self) -> ConnectionState:
@@ -241,7 +248,7 @@ class SerialSource(ProbeSource):
         """Ports that may hold the device we are locked to (or the port the user named)."""
         t = self._target
         if t is None:  # first connection to a named port
-            info = next((p for p in ports if p.device == self.port_name), None)
+            info = _listed_at(ports, self.port_name or "")
             if info is None and _node_exists(self.port_name or ""):
                 info = PortInfo(self.port_name or "")
             if info is None:
@@ -254,11 +261,44 @@ class SerialSource(ProbeSource):
         elif t.vid is not None and t.device_id:
             # Same kind of USB device without a serial number: only its identity frame can tell.
             out = [p for p in ports if p.usb_id == (t.vid, t.pid) and p.is_known_probe]
-        if not out and t.path and _node_exists(t.path) and not any(
-                p.device == t.path and p.serial_number and p.serial_number != t.usb_serial for p in ports):
-            # Not listed: nothing vouches for it, so its hello frame (if we know one) must.
-            out = [next((p for p in ports if p.device == t.path), PortInfo(t.path))]
+        if not out and t.path and _node_exists(t.path):
+            listed = _listed_at(ports, t.path)
+            if listed is None:
+                # Not listed: nothing vouches for it (the path may be reused by another device), so
+                # it is only listened to, and its hello frame (if we know one) must prove it.
+                out = [PortInfo(t.path)]
+            elif not self._listing_is_target(listed) and not (t.vid is None and not listed.serial_number):
+                return []  # listed as another device: leave it alone
+            else:
+                out = [listed]
         return out
+
+    def _listing_is_target(self, listed: PortInfo) -> bool:
+        """Whether discovery lists this port as the device we are locked to (USB IDs and serial)."""
+        t = self._target
+        return (t is not None and t.vid is not None and listed.usb_id == (t.vid, t.pid)
+                and listed.serial_number == t.usb_serial)
+
+    def _listing_now(self, path: str) -> PortInfo | None:
+        """How discovery lists ``path`` right now (None: not listed, or discovery failed)."""
+        try:
+            return _listed_at(self._discovery(), path)
+        except Exception:  # noqa: BLE001 - a failing discovery vouches for nothing
+            return None
+
+    def _may_write(self, path: str, listed: PortInfo | None) -> bool:
+        """Whether the port just opened at ``path`` may receive an identity request.
+
+        (a) The user named it, and we are not yet locked to a device: the user vouches for what
+        is there now. Once locked, the node at the named path may be another device that got
+        the same name after an unplug, so only (b) counts. (b) Discovery lists it, while we
+        hold it open (so the name cannot change hands under us), with a known probe VID/PID,
+        and, when locked, as the very device we are locked to."""
+        if self._target is None and self.port_name is not None and path == self.port_name:
+            return True
+        if listed is None or not listed.is_known_probe:
+            return False
+        return self._target is None or self._listing_is_target(listed)
 
     def _auto_detect(self) -> _Connection | None:
         """Find a probe: known SympaTherm USB IDs first, then listen (only) to other ports."""
@@ -278,7 +318,7 @@ class SerialSource(ProbeSource):
             if info.device in self._refused:
                 continue
             self._set_state(ConnectionState.CONNECTING, f"listening on {info.describe()}")
-            conn = self._try_open(info, may_write=info.is_known_probe)
+            conn = self._try_open(info)
             if conn is None:
                 continue
             if self._listen_for_protocol(conn):
@@ -302,12 +342,19 @@ class SerialSource(ProbeSource):
                     return True
         return False
 
-    def _try_open(self, info: PortInfo, *, may_write: bool) -> _Connection | None:
+    def _try_open(self, info: PortInfo) -> _Connection | None:
         try:
             port = self._open_port(info.device, self.baud)
         except (serial.SerialException, OSError, ValueError) as exc:
             self._set_state(self._waiting_state(), self._open_failure(info.device, exc))
             return None
+        # The listing that chose this port was taken before we opened it, and the device at
+        # that path may have changed since (unplugged, and another one given the same name).
+        # Now that we hold the port open its name cannot change hands: ask discovery again,
+        # and trust (for writing, and for a USB serial number match) only what it says now.
+        listed = self._listing_now(info.device)
+        may_write = self._may_write(info.device, listed)
+        info = listed if listed is not None else PortInfo(info.device)
         now = self.clock.now()
         conn = _Connection(port, info, may_write, now, last_bytes_at=now,
                            counters_at_open=self._line_error_counts())
@@ -344,17 +391,19 @@ class SerialSource(ProbeSource):
             t = self._target
             if t is not None and t.device_id:
                 # Locked to a known probe: a matching USB serial number proves it, else its hello must.
-                conn.verified = bool(t.usb_serial and conn.info.serial_number == t.usb_serial)
+                if t.usb_serial and conn.info.serial_number == t.usb_serial:
+                    self._proven(conn)
             else:
                 # First contact: wait briefly for the hello that names the device (asked for if
                 # allowed), so every reading carries the device's lasting identity.
-                conn.verified = not conn.may_write
+                if not conn.may_write:
+                    self._proven(conn)
             # Allowed to write: ask who it is (also after a reconnect: it may be another unit).
             self._request_identity(conn)
         else:
             self._text.reset()
             self._target_from_port(conn)
-            conn.verified = True
+            self._proven(conn)  # a text device cannot say who it is: the port is all we know
 
     def _request_identity(self, conn: _Connection) -> None:
         if conn.identity_requested or not conn.may_write:
@@ -413,7 +462,7 @@ class SerialSource(ProbeSource):
         if self._target is not None:
             self._target.device_id = hello.device_id
         self._update_identity(conn)
-        conn.verified = True
+        self._proven(conn)
         for frame, at, wall in conn.pending:  # samples that arrived before the hello come first
             self._deliver(frame, at, wall)
         conn.pending.clear()
@@ -427,7 +476,7 @@ class SerialSource(ProbeSource):
             self._refuse(conn.info, REFUSE_OTHER_S)
             raise _PortGone(f"the device on {conn.info.device} did not identify itself; "
                             f"still waiting for {t.describe()}")
-        conn.verified = True
+        self._proven(conn)
         self._update_identity(conn)
         for frame, at, wall in conn.pending:
             self._deliver(frame, at, wall)
@@ -482,12 +531,18 @@ class SerialSource(ProbeSource):
 
     # ---- identity ------------------------------------------------------------------------------
     def _target_from_port(self, conn: _Connection) -> None:
+        """First contact: lock on to this port's device. (Later connections move the target's
+        path only once proven to be the same device: see :meth:`_proven`.)"""
         info = conn.info
         if self._target is None:
             self._target = _Target(info.device, info.serial_number, info.vid, info.pid)
             self._update_identity(conn)
-        else:
-            self._target.path = info.device
+
+    def _proven(self, conn: _Connection) -> None:
+        """``conn`` holds the device we are locked to: remember where it is now."""
+        conn.verified = True
+        if self._target is not None:
+            self._target.path = conn.info.device
 
     def _update_identity(self, conn: _Connection) -> None:
         info, hello = conn.info, self._hello
@@ -598,6 +653,20 @@ class SerialSource(ProbeSource):
         if err == errno.ENOENT or not _node_exists(device):
             return f"waiting for {device}: no such port"
         return f"cannot open {device} ({exc})"
+
+
+def _listed_at(ports: list[PortInfo], path: str) -> PortInfo | None:
+    """The listing for ``path`` (also when ``path`` is a symlink to the listed device, as the
+    user may name a port by ``/dev/serial/by-id/...``)."""
+    if not path:
+        return None
+    real = _node_target(path)
+    return next((p for p in ports if p.device in (path, real)), None)
+
+
+def _node_target(path: str) -> str:
+    """The device node a port name resolves to (names may be symlinks that udev moves)."""
+    return os.path.realpath(path) if path.startswith("/") else path
 
 
 def _node_exists(path: str) -> bool:

@@ -6,10 +6,11 @@ import os
 import select
 
 import pytest
+import serial
 
 from monitor.model import ConnectionState, Limb, ProbeStatus
 from monitor.physiology import PatientModel
-from monitor.sources.ports import PortInfo
+from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
 from monitor.sources.serial import SerialSource
 
 SPEED = 30.0  # simulated seconds per real second; 1 sample per simulated second
@@ -106,8 +107,8 @@ def test_unplug_and_replug_under_a_new_name(make_probe, start_source, registry):
     assert src.state is ConnectionState.RECONNECTING
     assert len(c.readings) == count_at_unplug
     assert stranger.identity_requests == 0
+    # Usually a new name; the old one when another process took no pty meanwhile (both are real).
     new_path = probe.replug()
-    assert new_path != first_path or not os.path.exists(first_path)
     c.wait(lambda: src.state is ConnectionState.STREAMING and len(c.readings) >= count_at_unplug + 20,
            what="the stream to continue")
     states = [e.state for e in c.events]
@@ -221,3 +222,88 @@ def test_side_assignment_from_the_registry_swaps_channels(make_probe, start_sour
               if twin.measure(Limb.LEFT, float(n))}
     r = lefts(c.readings)[0]
     assert (r.celsius, r.status) == values[r.device_time_s]
+
+
+# ---- a stranger at the pulled probe's old path ------------------------------------------------
+# Port names are reused (/dev/pts/N, ttyACM0): after an unplug another device may get the old
+# name. A symlink standing for the port name makes that reuse deterministic here.
+def _stranger_refused(c) -> bool:
+    return any("SIM-0002" in e.reason or "did not identify itself" in e.reason for e in c.events)
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["user-named-port", "auto-detected"])
+def test_stranger_at_the_reused_old_path_is_never_written_to(named, make_probe, start_source, registry, tmp_path):
+    probe = make_probe(speed=SPEED, usb_serial="USB-42")
+    port = str(tmp_path / "ttyACM0")
+    os.symlink(probe.path, port)
+    listing: dict[str, PortInfo] = {} if named else {port: PortInfo(port, SYMPATHERM_VID, SYMPATHERM_PID, "USB-42")}
+    src = SerialSource(port if named else None, registry=registry, discovery=lambda: list(listing.values()))
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 5, what="first readings")
+    assert src.identity.device_id == "SIM-0001" and probe.identity_requests >= 1
+    probe.unplug()
+    os.unlink(port)
+    listing.clear()
+    c.wait(lambda: src.state is ConnectionState.RECONNECTING, what="the loss")
+    count_at_unplug = len(c.readings)
+    # Another device of the same model gets the old name.
+    stranger = make_probe(speed=SPEED, device_id="SIM-0002", usb_serial="USB-99")
+    if named:  # nothing lists it (as comports() does not list a pseudo-terminal, or a by-id link)
+        os.symlink(stranger.path, port)
+        c.wait(lambda: _stranger_refused(c), what="the stranger to be listened to and refused")
+        assert stranger.bytes_received == 0, "an unlisted device at the named path was written to"
+    # Listed from the start: our VID/PID, but no serial number (it cannot be ours, which has one).
+    listing[port] = PortInfo(port, SYMPATHERM_VID, SYMPATHERM_PID, "")
+    if not named:
+        os.symlink(stranger.path, port)
+    sent = stranger.samples_sent
+    c.wait(lambda: stranger.samples_sent >= sent + 20, what="time passing with the stranger listed")
+    assert stranger.bytes_received == 0, "a listed device that is not ours was written to"
+    c.pump()
+    assert src.state is not ConnectionState.STREAMING and len(c.readings) == count_at_unplug
+    # Our probe comes back under another name (unlisted when the user named the old one: it
+    # must prove itself by the hello it repeats after a replug, which is only listened to).
+    os.unlink(port)
+    listing.clear()
+    new_port = str(tmp_path / "ttyACM1")
+    os.symlink(probe.replug(), port if named else new_port)
+    if not named:
+        listing[new_port] = PortInfo(new_port, SYMPATHERM_VID, SYMPATHERM_PID, "USB-42")
+    c.wait(lambda: src.state is ConnectionState.STREAMING and len(c.readings) >= count_at_unplug + 10,
+           what="the stream to continue from our probe")
+    assert all(r.source == "serial:SIM-0001" for r in c.readings)
+    assert_no_duplicates(c.readings)
+    assert stranger.bytes_received == 0 and stranger.identity_requests == 0
+
+
+def test_a_listing_taken_before_the_port_changed_hands_is_not_trusted(make_probe, start_source, registry, tmp_path):
+    """comports() is a snapshot: it may still list our probe at a path that another device has
+    just been given. Only the listing seen while the port is held open may vouch for it."""
+    probe = make_probe(speed=SPEED, usb_serial="USB-42")
+    port = str(tmp_path / "ttyACM0")
+    os.symlink(probe.path, port)
+    ours = PortInfo(port, SYMPATHERM_VID, SYMPATHERM_PID, "USB-42")
+    state = {"stale": False, "plugged": True}
+
+    def discovery():
+        return [ours] if state["plugged"] or state["stale"] else []
+
+    def open_port(path, baud):
+        opened = serial.Serial(path, baud, timeout=0.1, write_timeout=0.5, exclusive=True)
+        state["stale"] = False  # the system's listing catches up once the port is open
+        return opened
+
+    src = SerialSource(None, registry=registry, discovery=discovery, open_port=open_port)
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 5, what="first readings")
+    probe.unplug()
+    os.unlink(port)
+    state["plugged"] = False
+    c.wait(lambda: src.state is ConnectionState.RECONNECTING, what="the loss")
+    count_at_unplug = len(c.readings)
+    state["stale"] = True  # the next listing still shows our probe at the old name...
+    stranger = make_probe(speed=SPEED, device_id="SIM-0002", usb_serial="USB-99")
+    os.symlink(stranger.path, port)  # ...which another device now has
+    c.wait(lambda: _stranger_refused(c), what="the stranger to be refused")
+    assert stranger.bytes_received == 0, "written to on the strength of a stale listing"
+    assert len(c.readings) == count_at_unplug, "the stranger's samples were taken for ours"
