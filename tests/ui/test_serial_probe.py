@@ -44,8 +44,14 @@ def test_known_serial_probe_is_picked_swapped_and_plotted(qtbot):
     assert controller.registry.channel_limbs(key, 2) == (Limb.RIGHT, Limb.LEFT)
 
 
-def test_unplugged_probe_alarm_is_raised_silenced_and_cleared_on_replug(qtbot):
+def test_unplugged_probe_alarm_is_raised_silenced_and_cleared_on_replug(qtbot, monkeypatch):
     with VirtualSerialProbe("success-fast", seed=6, speed=20.0, rate_hz=1.0) as probe:
+        # The operating system lists the probe as a USB device wherever it is now (comports() does
+        # not list pseudo-terminals), so the replugged probe is found under its new name even when
+        # another process took the old pty number meanwhile.
+        import monitor.sources.serial as serial_source
+
+        monkeypatch.setattr(serial_source, "system_ports", lambda: [probe.port_info()] if probe.path else [])
         found = discovery.serial_probes(lambda: [probe.port_info()])
         candidates = [_candidate_from_discovery(p) for p in found]
         controller = AppController()
