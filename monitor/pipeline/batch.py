@@ -86,7 +86,8 @@ class AnalysisResult:
         lines = [
             f"Blocked side: {self.blocked}; injection at {self.injection_s:g} s; criteria {self.criteria.id} "
             f"({self.criteria.describe()}).",
-            f"Verdict: {self.verdict.message}",
+            # The same verdict word as --json, then the detail in plain words.
+            f"Verdict: {self.outcome.replace('_', ' ')}. {self.verdict.message}",
             "Baseline: " + ", ".join(f"{limb} {_fmt(b[limb].celsius, '°C')}" for limb in Limb)
             + f" (from {format_session_time(b[self.blocked].window_start_s)} to {format_session_time(b[self.blocked].window_end_s)}).",
             f"Peak rise: blocked {_fmt(self.kinetics.peak_rise_c, '°C')}, contralateral "

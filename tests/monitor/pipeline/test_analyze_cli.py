@@ -72,6 +72,7 @@ def test_flags_override_metadata_and_criteria_change_the_answer(success_csv):
 def test_human_summary(success_csv):
     out = analyze(str(success_csv[0]))
     assert out.returncode == 0 and "Block confirmed" in out.stdout and "not a certified medical device" in out.stdout
+    assert "Verdict: confirmed." in out.stdout  # the same word as --json gives
 
 
 def test_touch_recording_is_analysed_not_confirmed_with_the_artefact(tmp_path):
