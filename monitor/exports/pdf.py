@@ -161,7 +161,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
                height: float = PLOT_H) -> Drawing:
     """Both limbs against minutes from injection, with markers, artefacts and the confirmation."""
     d = Drawing(width, height)
-    left, right, bottom, top = 34.0, 8.0, 26.0, 22.0
+    left, right, bottom, top = 34.0, 8.0, 26.0, 30.0  # three rows of marker labels above the plot
     pw, ph = width - left - right, height - bottom - top
     ref = figures.injection_s or 0.0
     arrays = {limb: data.limb(limb) for limb in Limb}
@@ -232,7 +232,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
                 points += [points[0] + 0.8, points[1]]
             d.add(PolyLine(points, strokeColor=stroke, strokeWidth=width_pt, strokeDashArray=dash))
     # Markers and the confirmation moment.
-    row_ends = [-1e9, -1e9]  # where the last label in each row above the plot ends
+    row_ends = [-1e9, -1e9, -1e9]  # where the last label in each row above the plot ends
     for marker in data.markers:
         x = sx((marker.session_s - ref) / 60.0)
         heavy = marker.kind.value == "injection"
@@ -241,8 +241,10 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
         text = _glyphs(marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text[:30]}")
         text_w = pdfmetrics.stringWidth(text, FONT, 6)
         row = min(range(len(row_ends)), key=lambda i: (row_ends[i] > x, row_ends[i]))
-        d.add(String(x + 1.5, bottom + ph + 3 + 8 * row, text, fontName=FONT, fontSize=6))
-        row_ends[row] = x + text_w + 4
+        # When every row is taken here, the label moves right of its neighbour rather than over it.
+        tx = max(x + 1.5, row_ends[row])
+        d.add(String(tx, bottom + ph + 3 + 8 * row, text, fontName=FONT, fontSize=6))
+        row_ends[row] = tx + text_w + 4
     if figures.confirmed_at_s is not None:
         x = sx((figures.confirmed_at_s - ref) / 60.0)
         d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.6))
