@@ -157,7 +157,10 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
     # is read too.
     delimiter = "," if "," in header_line else ";" if ";" in header_line else "\t" if "\t" in header_line else ","
     decimal_comma = delimiter != ","
-    header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    try:
+        header = [h.strip().lower() for h in next(csv.reader([header_line], delimiter=delimiter))]
+    except csv.Error as exc:
+        raise CsvFormatError(f"{name}, line {line_no}: the header row is not readable as CSV ({exc})") from None
     time_col = "time_s" if "time_s" in header else "timestamp" if "timestamp" in header else None
     missing = [c for c in ("left_c", "right_c") if c not in header]
     if time_col is None or missing:
@@ -169,7 +172,14 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
     cells: dict[str, list[str]] = {k: [] for k in ("left_c", "right_c", "left_status", "right_status",
                                                    "left_seq", "right_seq", "wall_time")}
     first_stamp: datetime | None = None
-    for row in csv.reader(fh, delimiter=delimiter):
+    rows = csv.reader(fh, delimiter=delimiter)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise CsvFormatError(f"{name}, line {line_no + 1}: not readable as CSV ({exc})") from None
         line_no += 1
         if decimal_comma:
             row = [c.replace(",", ".") for c in row]
@@ -196,7 +206,11 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
             if (when.tzinfo is None) != (first_stamp.tzinfo is None):
                 raise CsvFormatError(f"{name}, line {line_no}: timestamps mix local and UTC-offset times")
             t = (when - first_stamp).total_seconds()
-            wall_default = when.timestamp()
+            try:
+                wall_default = when.timestamp()
+            except (ValueError, OverflowError, OSError):
+                raise CsvFormatError(f"{name}, line {line_no}: {stamp!r} is outside the dates a clock can "
+                                     "show") from None
         times.append(t)
         for key in cells:
             cells[key].append(row[col[key]].strip() if key in col else "")
@@ -242,6 +256,8 @@ def _limb_arrays(limb: Limb, times: list[float], cells: dict[str, list[str]], na
                 seq = int(sq)
             except ValueError:
                 raise CsvFormatError(f"{name}, data {line}: {limb}_seq {sq!r} is not a whole number") from None
+            if not -(2**63) <= seq < 2**63:
+                raise CsvFormatError(f"{name}, data {line}: {limb}_seq {sq!r} is too large for a sequence number")
         w = cells["wall_time"][i]
         try:
             wall = float(w) if w else math.nan
@@ -260,7 +276,10 @@ def _limb_arrays(limb: Limb, times: list[float], cells: dict[str, list[str]], na
 
 
 def _parse_marker(text: str, name: str, line_no: int) -> Marker:
-    parts = next(csv.reader([text])) if text else []
+    try:
+        parts = next(csv.reader([text])) if text else []
+    except csv.Error as exc:
+        raise CsvFormatError(f"{name}, line {line_no}: the marker is not readable as CSV ({exc})") from None
     if len(parts) < 2:
         raise CsvFormatError(f"{name}, line {line_no}: a marker needs 'kind,session_s[,text]'")
     try:

@@ -10,10 +10,15 @@ from typing import IO
 def open_private(path: str | os.PathLike, mode: str = "w", **kwargs) -> IO:
     """Open for writing (truncating), creating the file 0600 if it does not exist."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # a file that already existed keeps its mode otherwise
     return os.fdopen(fd, mode, **kwargs)
 
 
 def precreate_private(path: str | os.PathLike) -> Path:
     """Create (or empty) the file 0600 so a library that opens it by name keeps that mode."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)
+    os.close(fd)
     return Path(path)
