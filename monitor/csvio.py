@@ -287,6 +287,8 @@ def _parse_marker(text: str, name: str, line_no: int) -> Marker:
     except ValueError:
         raise CsvFormatError(f"{name}, line {line_no}: unknown marker kind {parts[0]!r}") from None
     at = _number(parts[1].strip(), name, line_no, "marker time")
+    if not math.isfinite(at):
+        raise CsvFormatError(f"{name}, line {line_no}: the marker time {parts[1].strip()!r} is not a finite number")
     return Marker(kind, at, ",".join(parts[2:]).strip())
 
 

@@ -563,7 +563,8 @@ class MainWindow(QMainWindow):
         if cond.subkind not in WINDOW_LOGGED_ALARMS or store is None or store.closed:
             return None
         return store.add_event("alarm", start_s, subkind=cond.subkind, limb=cond.limb, message=cond.text,
-                               priority=cond.priority, value=cond.value, wall_time=time.time())
+                               priority=cond.priority, value=cond.value,
+                               wall_time=self.session.clock.wall())  # derived from session time, not time.time()
 
     def _log_alarm_end(self, event_id: int, end_s: float) -> None:
         store = self.session.store

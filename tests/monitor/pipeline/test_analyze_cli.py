@@ -180,3 +180,10 @@ def test_baseline_start_marks_in_the_file_place_the_baseline_window(tmp_path):
     assert doc["baseline_window_s"] == {"start": start, "end": round(inj, 4)}
     assert doc["verdict"] == "confirmed"
     assert not [w for w in doc["baseline_warnings"] if "window only" in w]  # 100 s is at least 1 minute
+
+
+def test_a_marker_time_that_is_not_finite_is_a_plain_error(tmp_path):
+    path = tmp_path / "inf.csv"
+    path.write_text("# blocked: left\n# marker: injection,inf,x\ntime_s,left_c,right_c\n0,30,30\n")
+    out = analyze(str(path))
+    assert out.returncode == 2 and "not a finite number" in out.stderr and "Traceback" not in out.stderr
