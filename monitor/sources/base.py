@@ -80,6 +80,8 @@ class ProbeSource(ABC):
         self.lost_frames = 0
         self.crc_failures = 0
         self.malformed_frames = 0
+        self._stop_event = threading.Event()  # set by _stop_worker(); worker loops watch it
+        self._worker: threading.Thread | None = None
 
     # ---- public interface ---------------------------------------------------------
     @property
@@ -145,6 +147,18 @@ class ProbeSource(ABC):
 
     @abstractmethod
     def _stop(self) -> None: ...
+
+    def _start_worker(self, target, name: str) -> None:
+        """Run ``target`` in a daemon thread; :meth:`_stop_worker` sets ``_stop_event`` and joins it."""
+        self._stop_event.clear()
+        self._worker = threading.Thread(target=target, name=name, daemon=True)
+        self._worker.start()
+
+    def _stop_worker(self, timeout: float = 2.0) -> None:
+        self._stop_event.set()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.join(timeout=timeout)
 
     def _emit(self, reading: Reading) -> None:
         with self._lock:

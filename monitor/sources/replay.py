@@ -45,8 +45,6 @@ class ReplaySource(ProbeSource):
         self._times = [r.session_s for r in self._recorded]
         self._next = 0
         self._lock_step = threading.Lock()
-        self._stop_event = threading.Event()
-        self._thread: threading.Thread | None = None
         simulated = bool(self.info.simulated) if self.info is not None else \
             self.metadata.get("simulated", "").strip().lower() in ("1", "true", "yes")
         self._identity = DeviceIdentity("replay", f"Replay of {self.path.name}", device_id=str(self.path.resolve()),
@@ -108,14 +106,10 @@ class ReplaySource(ProbeSource):
             return
         if not math.isinf(self.speed):
             self.clock = SimulatedClock(self.speed)  # session time restarts at 0 when the replay starts
-        self._thread = threading.Thread(target=self._run, name="replay-source", daemon=True)
-        self._thread.start()
+        self._start_worker(self._run, "replay-source")
 
     def _stop(self) -> None:
-        self._stop_event.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        self._stop_worker()
 
     def _run(self) -> None:
         if math.isinf(self.speed):

@@ -54,8 +54,6 @@ class SimulatedSource(ProbeSource):
         self._wire = SimulatedProbeWire(self.model, device_id=self._identity.device_id)
         self._next_index = 0
         self._step_lock = threading.Lock()
-        self._stop_event = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @property
     def identity(self) -> DeviceIdentity:
@@ -106,14 +104,10 @@ class SimulatedSource(ProbeSource):
         self._set_state(ConnectionState.STREAMING, f"streaming from the simulated patient ({self.model.describe()})")
         if self.manual:
             return
-        self._thread = threading.Thread(target=self._run, name="simulated-source", daemon=True)
-        self._thread.start()
+        self._start_worker(self._run, "simulated-source")
 
     def _stop(self) -> None:
-        self._stop_event.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
+        self._stop_worker()
 
     def _run(self) -> None:
         while not self._stop_event.is_set():
