@@ -28,3 +28,21 @@ def _isolated_user_folders(tmp_path_factory, monkeypatch):
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(home / "qsettings"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(home / "qsettings"))
     yield home
+
+
+@pytest.fixture
+def make_probe():
+    """Virtual serial probes on real pseudo-terminals, stopped after the test."""
+    from monitor.virtual_device import VirtualSerialProbe
+
+    made: list[VirtualSerialProbe] = []
+
+    def make(**kwargs) -> VirtualSerialProbe:
+        probe = VirtualSerialProbe(**kwargs)
+        made.append(probe)
+        probe.start()
+        return probe
+
+    yield make
+    for probe in made:
+        probe.stop()

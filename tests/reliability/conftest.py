@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from monitor.registry import DeviceRegistry
-from monitor.virtual_device import VirtualSerialProbe
 
 from .harness import Recording
 
@@ -13,21 +12,6 @@ from .harness import Recording
 @pytest.fixture
 def registry(tmp_path):
     return DeviceRegistry(tmp_path / "devices.json")
-
-
-@pytest.fixture
-def make_probe():
-    made: list[VirtualSerialProbe] = []
-
-    def make(**kwargs) -> VirtualSerialProbe:
-        probe = VirtualSerialProbe(**kwargs)
-        made.append(probe)
-        probe.start()
-        return probe
-
-    yield make
-    for probe in made:
-        probe.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import time
 import pytest
 
 from monitor.registry import DeviceRegistry
-from monitor.virtual_device import VirtualSerialProbe
 
 
 class Collector:
@@ -32,21 +31,6 @@ class Collector:
         self.pump()
         raise AssertionError(f"timed out waiting for {what}; state {self.source.state}: {self.source.reason}; "
                              f"events {[(e.state.value, e.reason) for e in self.events]}")
-
-
-@pytest.fixture
-def make_probe():
-    made: list[VirtualSerialProbe] = []
-
-    def make(**kwargs) -> VirtualSerialProbe:
-        probe = VirtualSerialProbe(**kwargs)
-        made.append(probe)
-        probe.start()
-        return probe
-
-    yield make
-    for probe in made:
-        probe.stop()
 
 
 @pytest.fixture
