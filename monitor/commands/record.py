@@ -14,13 +14,13 @@ import argparse
 import os
 import queue
 import shlex
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
 from monitor.commands._common import add_blocked_flag, add_out_flag, add_simulation_flags, positive_float
+from monitor.commands._signals import StopRequests
 
 STATUS_EVERY_S = 5.0
 MARKER_WORDS = ("injection", "baseline", "needle", "note")
@@ -288,14 +288,6 @@ def run(args: argparse.Namespace) -> int:
     if injection_at is not None:
         recorder.schedule_marker(MarkerKind.INJECTION, injection_at)
 
-    stop = threading.Event()
-    signals_seen = []
-
-    def on_signal(signum, _frame) -> None:
-        signals_seen.append(signum)
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_read_stdin, args=(lines,), name="record-stdin", daemon=True).start()
 
@@ -307,36 +299,42 @@ def run(args: argparse.Namespace) -> int:
         print(f"Recording{sim} to {store.path}", flush=True)
     if injection_at is not None:
         print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
-    source.start()
+    with StopRequests() as stops:
+        source.start()
+        try:
+            _record_until_stopped(args, recorder, pipeline, lines, stops, auto_injection)
+        finally:
+            reason = "stopped by a signal" if stops.requested else "recording finished"
+            return_code = _finish(recorder, store, reason, stops)
+    return return_code
+
+
+def _record_until_stopped(args, recorder, pipeline, lines: queue.Queue, stops: StopRequests,
+                          auto_injection: bool) -> None:
+    from monitor.model import MarkerKind
+
     next_status = time.monotonic() + min(args.status_every, 1.0)
-    try:
-        while not stop.is_set():
-            recorder.pump()
-            while not lines.empty():
-                try:
-                    parsed = parse_marker_line(lines.get_nowait())
-                except ValueError as exc:
-                    _error(str(exc))
-                    continue
-                if parsed:
-                    kind, text = parsed
-                    if kind == "injection" and auto_injection and recorder.cancel_scheduled(MarkerKind.INJECTION):
-                        # The user marked the injection: the simulated physician's time no longer applies.
-                        print("The automatic injection mark is cancelled: you marked it.", flush=True)
-                    recorder.add_marker(MarkerKind(kind), text=text)
-                    print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
-            if time.monotonic() >= next_status:
-                print(status_line(recorder, pipeline.snapshot()), flush=True)
-                next_status = time.monotonic() + args.status_every
-            if args.duration is not None and _duration_reached(recorder, args.duration):
-                break
-            stop.wait(0.1)
-    finally:
-        reason = "stopped by a signal" if signals_seen else "recording finished"
-        code = _finish(recorder, store, reason, stop, signals_seen)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return code
+    while not stops.requested:
+        recorder.pump()
+        while not lines.empty():
+            try:
+                parsed = parse_marker_line(lines.get_nowait())
+            except ValueError as exc:
+                _error(str(exc))
+                continue
+            if parsed:
+                kind, text = parsed
+                if kind == "injection" and auto_injection and recorder.cancel_scheduled(MarkerKind.INJECTION):
+                    # The user marked the injection: the simulated physician's time no longer applies.
+                    print("The automatic injection mark is cancelled: you marked it.", flush=True)
+                recorder.add_marker(MarkerKind(kind), text=text)
+                print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
+        if time.monotonic() >= next_status:
+            print(status_line(recorder, pipeline.snapshot()), flush=True)
+            next_status = time.monotonic() + args.status_every
+        if args.duration is not None and _duration_reached(recorder, args.duration):
+            return
+        stops.wait(0.1, since=0)
 
 
 def _duration_reached(recorder, duration_s: float) -> bool:
@@ -349,18 +347,18 @@ def _duration_reached(recorder, duration_s: float) -> bool:
     return recorder.clock.now() >= duration_s + 10.0 * max(1.0, speed)
 
 
-def _finish(recorder, store, reason: str, stop: threading.Event, signals_seen: list) -> int:
+def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
     """Close the session; if the disk refuses, retry until space returns or, on a further
     Ctrl-C, save everything to the user's data folder instead."""
     from monitor.store import StoreError, StoreWriteError, default_session_path
 
-    seen = len(signals_seen)
+    seen = stops.count
     while True:
         try:
             recorder.finish(end_reason=reason)
             break
         except StoreWriteError as exc:
-            if len(signals_seen) > seen:
+            if stops.count > seen:
                 rescue = default_session_path(_info_of(store))
                 rescue = rescue.with_name(rescue.stem + "-rescued" + rescue.suffix)
                 try:
@@ -373,9 +371,8 @@ def _finish(recorder, store, reason: str, stop: threading.Event, signals_seen: l
                 break
             _error(f"{exc} Retrying every 2 s; free some space, or press Ctrl-C again to save the session "
                    "to your data folder instead.")
-            seen = len(signals_seen)
-            stop.clear()
-            stop.wait(2.0)
+            seen = stops.count
+            stops.wait(2.0, since=seen)
     print(status_line(recorder, recorder.pipeline.snapshot()), flush=True)
     print(f"Session saved: {store.path} ({recorder.readings_received} readings)", flush=True)
     return 0

@@ -8,11 +8,10 @@ Any serial program, including `sympatherm record --port PATH`, can read it as ha
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 from monitor.commands._common import add_blocked_flag, add_simulation_flags, positive_float
+from monitor.commands._signals import StopRequests
 
 
 def register(sub) -> None:
@@ -46,22 +45,18 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"sympatherm simulate: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
+    with StopRequests() as stops:
+        _serve(args, probe, stops)
+    return 0
 
-    def on_signal(signum, frame) -> None:
-        stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+def _serve(args: argparse.Namespace, probe, stops: StopRequests) -> None:
     try:
         path = probe.start()
         print(path, flush=True)
         print(f"{probe.injection_s:.1f}", flush=True)
         print(f"serving {probe.model.describe()} as {args.protocol} probe {args.device_id} at {args.speed:g}x "
               f"on {path}; stop with Ctrl-C", file=sys.stderr, flush=True)
-        while not stop.wait(0.2):
-            pass
+        stops.wait(float("inf"), since=0)
     finally:
         probe.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0

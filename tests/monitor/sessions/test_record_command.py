@@ -204,15 +204,11 @@ def test_when_the_disk_stays_full_a_second_ctrl_c_saves_the_session_to_the_data_
     recorder.pump()
     store.connection.execute(f"PRAGMA max_page_count={store.connection.execute('PRAGMA page_count').fetchone()[0]}")
     source.step_to(1500)
-    signals_seen: list[int] = []
-    stop = threading.Event()
+    from monitor.commands._signals import StopRequests
 
-    def press_ctrl_c_again() -> None:
-        signals_seen.append(signal.SIGINT)
-        stop.set()
-
-    threading.Timer(0.2, press_ctrl_c_again).start()
-    assert _finish(recorder, store, "stopped by a signal", stop, signals_seen) == 0
+    with StopRequests() as stops:  # a real second Ctrl-C, delivered to this process's main thread
+        threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGINT)).start()
+        assert _finish(recorder, store, "stopped by a signal", stops) == 0
     out, err = capsys.readouterr()
     assert "disk is full" in err and "press Ctrl-C again" in err
     assert store.path.parent == paths.sessions_dir() and store.path.name.endswith("-rescued.sympatherm")
