@@ -14,6 +14,7 @@ from monitor.pipeline.block import (
     PipelineSnapshot,
 )
 from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
+from monitor.pipeline.difference import DifferenceSeries
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "BlockPipeline",
     "BlockVerdict",
     "Criteria",
+    "DifferenceSeries",
     "Kinetics",
     "LimbSeries",
     "PipelineConfig",

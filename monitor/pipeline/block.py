@@ -25,6 +25,7 @@ from monitor.pipeline.artefacts import (
 )
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
+from monitor.pipeline.difference import BaselineOffsets, DifferenceSeries, DifferenceTracker
 from monitor.pipeline.limb import STATUS_CODE, LimbTrack, run_starts
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
@@ -131,6 +132,7 @@ class BlockPipeline:
         }
         self._judged[self.criteria.id] = self.criteria
         self._dirty = False
+        self._difference = DifferenceTracker(self.blocked, self.config)
         self._reset_evaluation()
 
     # ---- input ---------------------------------------------------------------------------
@@ -613,6 +615,22 @@ class BlockPipeline:
         self._update()
         tr = self._tracks[limb]
         return LimbSeries(limb, tr.t.view, tr.raw.view, tr.smooth.view, tr.valid.view, tr.flags.view)
+
+    def difference_series(self) -> DifferenceSeries:
+        """Di − Dc over the whole session on a common time base (both feet's reading times), for
+        probes that report at different times and rates; see :class:`DifferenceSeries`. Cheap to
+        call at every redraw: only the last ``finalise_lag_s`` seconds are recomputed."""
+        self._update()
+        return self._difference.series(self._tracks, self._baseline_offsets(), self._finished)
+
+    def _baseline_offsets(self) -> BaselineOffsets | None:
+        """Blocked minus contralateral baseline per epoch, from when each is in force (None: no
+        baseline captured yet, so the difference series is the plain one)."""
+        epochs = self._plan()
+        if not any(_usable(base) for base in self._epoch_base):
+            return None
+        return tuple((ep.in_force_from_s, base[self.blocked].celsius - base[self.blocked.other].celsius
+                      if _usable(base) else None) for ep, base in zip(epochs, self._epoch_base, strict=True))
 
     @property
     def artefacts(self) -> list[ArtefactSegment]:

@@ -51,6 +51,10 @@ class GrowableArray:
         self._data[self._n : self._n + values.size] = values
         self._n += values.size
 
+    def truncate(self, n: int) -> None:
+        """Forget everything after the first ``n`` values (capacity is kept)."""
+        self._n = max(0, min(n, self._n))
+
     def last(self) -> float | int | bool:
         return self._data[self._n - 1].item()
 

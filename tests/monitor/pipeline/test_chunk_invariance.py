@@ -88,6 +88,8 @@ def test_chunking_never_changes_the_results(data):
             live.push(r)
         i += size
         live.verdict  # noqa: B018 - process this chunk
+        if k % 2:
+            live.difference_series()  # cached between calls, extended
     live.finish()
     assert live.artefacts == batch.artefacts
     assert live.verdict_changes == batch.verdict_changes
@@ -99,3 +101,7 @@ def test_chunking_never_changes_the_results(data):
         np.testing.assert_array_equal(a.smooth_c, b.smooth_c)
         np.testing.assert_array_equal(a.flags, b.flags)
         np.testing.assert_array_equal(a.valid, b.valid)
+    da, db = live.difference_series(), batch.difference_series()
+    assert da.relative_to_baseline == db.relative_to_baseline
+    np.testing.assert_array_equal(da.t_s, db.t_s)
+    np.testing.assert_array_equal(da.di_minus_dc_c, db.di_minus_dc_c)

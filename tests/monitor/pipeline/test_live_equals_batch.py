@@ -21,6 +21,13 @@ def _interleaved(rec) -> list[Reading]:
     return out
 
 
+def _assert_same_difference(live: BlockPipeline, batch: BlockPipeline) -> None:
+    a, b = live.difference_series(), batch.difference_series()
+    assert a.relative_to_baseline == b.relative_to_baseline
+    np.testing.assert_array_equal(a.t_s, b.t_s)
+    np.testing.assert_array_equal(a.di_minus_dc_c, b.di_minus_dc_c)
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_live_processing_gives_the_batch_results(scenario):
     rec = simulate(scenario, seed=3, blocked=Limb.RIGHT, observe_after_s=2600.0)
@@ -45,6 +52,8 @@ def test_live_processing_gives_the_batch_results(scenario):
         if i == ask[next_ask]:
             next_ask += 1
             seen_states.append(live.snapshot().verdict.state if next_ask % 10 == 0 else live.verdict.state)
+            if next_ask % 3 == 0:
+                live.difference_series()
     live.finish()
 
     assert live.verdict_changes == batch_pipe.verdict_changes
@@ -57,6 +66,7 @@ def test_live_processing_gives_the_batch_results(scenario):
         a, b = live.series(limb), batch_pipe.series(limb)
         for field in ("t_s", "raw_c", "smooth_c", "valid", "flags"):
             np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    _assert_same_difference(live, batch_pipe)
     # The analyse() path agrees too, and the live verdict passed through the same states.
     result = analyze_arrays(rec.limbs, Limb.RIGHT, inj)
     assert result.verdict == batch_pipe.verdict
@@ -79,8 +89,11 @@ def test_results_after_every_single_reading_equal_the_batch(scenario):
     for r in _interleaved(rec):
         live.push(r)
         live.verdict  # noqa: B018 - processing after every reading is the point
+        if len(live.series(Limb.LEFT).t_s) % 17 == 0:
+            live.difference_series()  # a GUI redraw: cached and extended
     live.finish()
     assert live.artefacts == batch.artefacts and live.verdict_changes == batch.verdict_changes
+    _assert_same_difference(live, batch)
     for limb in Limb:
         a, b = live.series(limb), batch.series(limb)
         np.testing.assert_array_equal(a.smooth_c, b.smooth_c)
@@ -159,6 +172,7 @@ def test_baseline_start_marks_before_and_after_the_injection_give_the_batch_resu
         if i == ask[next_ask]:
             next_ask += 1
             live.snapshot()
+            live.difference_series()
     for m in pending:
         live.add_marker(m)
     live.finish()
@@ -169,5 +183,6 @@ def test_baseline_start_marks_before_and_after_the_injection_give_the_batch_resu
     assert live.baseline_history == batch.baseline_history and live.baselines == batch.baselines
     assert live.criteria_met_at == batch.criteria_met_at and live.kinetics() == batch.kinetics()
     assert live.snapshot().baseline_note == batch.snapshot().baseline_note
+    _assert_same_difference(live, batch)
     result = analyze_arrays(rec.limbs, Limb.LEFT, None, markers=markers)
     assert result.verdict == batch.verdict and result.baselines == batch.baselines
