@@ -9,6 +9,10 @@
    (the worst case), and after every 10 readings (a GUI polling at 1 Hz with 10 Hz probes),
    against the pure-Python detector's per-reading cost.
 
+3. The Di − Dc difference curve at a 10 Hz redraw at the end of an 8-hour session:
+   ``BlockPipeline.difference_series()`` (cached, extended; only the recent tail recomputed)
+   after every new reading pair, against recomputing the whole series each call.
+
 Run: ``.venv/bin/python bench/bench_pipeline.py`` (prints JSON). Timings are the best of
 several repetitions; both sides are measured in the same process.
 """
@@ -25,6 +29,7 @@ import numpy as np
 from monitor.model import PROBE_STATUS_CODES, Limb, Marker, MarkerKind, Reading
 from monitor.physiology import PatientModel
 from monitor.pipeline import BlockPipeline, analyze_arrays
+from monitor.pipeline.difference import DifferenceTracker
 
 HOURS = 8.0
 RATE_HZ = 10.0
@@ -141,6 +146,48 @@ def _best(fn, repeat: int) -> float:
     return best
 
 
+def difference_redraw(model, limbs, redraws: int = 600, full_redraws: int = 10) -> dict:
+    """Per-call cost of the difference series at a 10 Hz redraw (one new reading per foot per
+    call), at the end of the recording, cached vs recomputed from scratch."""
+    inj = model.injection_s
+    end = min(float(arrays[0][-1]) for arrays in limbs.values())
+    tail_from = end - (redraws + 1) / RATE_HZ
+    pipe = BlockPipeline(Limb.LEFT)
+    pipe.add_marker(Marker(MarkerKind.INJECTION, inj))
+    for limb, (t, c, s) in limbs.items():
+        keep = t < tail_from
+        pipe.push_arrays(limb, t[keep], c[keep], s[keep])
+    pipe.verdict  # noqa: B018 - process the history before timing
+    t0 = time.perf_counter()
+    first = pipe.difference_series()
+    first_s = time.perf_counter() - t0
+    rows = [r for r in _interleave({limb: tuple(a[a_t >= tail_from] for a in arrays)
+                                    for limb, arrays in limbs.items() for a_t in [arrays[0]]})]
+    readings = [Reading(limb, None if c != c else c, PROBE_STATUS_CODES[s], t, 0.0) for limb, t, c, s in rows]
+    pairs = [readings[i : i + 2] for i in range(0, len(readings) - 1, 2)][:redraws]
+    cached = full = 0.0
+    for k, pair in enumerate(pairs):
+        pipe.push_many(pair)
+        pipe.verdict  # noqa: B018 - the pipeline's own update is not what is measured
+        t0 = time.perf_counter()
+        pipe.difference_series()
+        cached += time.perf_counter() - t0
+        if k < full_redraws:
+            fresh = DifferenceTracker(pipe.blocked, pipe.config)
+            t0 = time.perf_counter()
+            fresh.series(pipe._tracks, pipe._baseline_offsets(), False)
+            full += time.perf_counter() - t0
+    cached_us = cached / len(pairs) * 1e6
+    full_us = full / min(full_redraws, len(pairs)) * 1e6
+    return {
+        "difference_points": int(first.t_s.size),
+        "difference_first_build_s": round(first_s, 4),
+        "difference_redraw_us_cached": round(cached_us, 1),
+        "difference_redraw_us_recomputed": round(full_us, 1),
+        "difference_ratio_cached_to_recomputed": round(cached_us / full_us, 5),
+    }
+
+
 def run(hours: float = HOURS, rate_hz: float = RATE_HZ, live_readings: int = LIVE_READINGS,
         repeat: int = 3) -> dict:
     model, limbs = make_recording(hours, rate_hz)
@@ -202,6 +249,7 @@ def run(hours: float = HOURS, rate_hz: float = RATE_HZ, live_readings: int = LIV
     live_batched_us = live_numpy(10) / len(readings) * 1e6
     live_python_us = live_python() / len(readings) * 1e6
     r = result_holder["r"]
+    diff = difference_redraw(model, limbs)
     return {
         "recording": {"hours": hours, "rate_hz": rate_hz, "limbs": 2, "readings": n_readings},
         "offline_numpy_s": round(numpy_s, 4),
@@ -217,6 +265,7 @@ def run(hours: float = HOURS, rate_hz: float = RATE_HZ, live_readings: int = LIV
         "live_pure_python_us": round(live_python_us, 2),
         "live_ratio_every_reading_to_python": round(live_each_us / live_python_us, 3),
         "live_ratio_every_10_to_python": round(live_batched_us / live_python_us, 3),
+        **diff,
     }
 
 

@@ -62,17 +62,21 @@ class DifferenceTracker:
         self._final_until = -math.inf  # ... they are the points at or before this time
         self._t.truncate(0)
         self._d.truncate(0)
+        self._seen: tuple[int, int, bool] | None = None  # readings per foot at the last call
 
     def series(self, tracks: dict[Limb, LimbTrack], offsets: BaselineOffsets | None,
                finished: bool) -> DifferenceSeries:
         if offsets != self._offsets:
             self._reset(offsets)
         b, c = tracks[self.blocked], tracks[self.blocked.other]
-        if len(b.t) and len(c.t):
+        seen = (len(b.t), len(c.t), finished)
+        if seen != self._seen and len(b.t) and len(c.t):
             tb, tc = b.t.view, c.t.view
             lo, hi = max(tb[0], tc[0]), min(tb[-1], tc[-1])
             if hi >= lo:
                 self._extend(b, c, float(lo), float(hi), finished)
+        # Nothing new (a redraw faster than the probes report): the same series as last time.
+        self._seen = seen
         t, d = self._t.view, self._d.view
         t.flags.writeable = False
         d.flags.writeable = False
