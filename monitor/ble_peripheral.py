@@ -138,7 +138,7 @@ class SimulatedThermometer:
     def __init__(self, radio: VirtualRadio, address: str, name: str, model: PatientModel,
                  limbs: tuple[Limb, ...], clock: SimulatedClock, rate_hz: float = 1.0, *,
                  site: int = SITE_TOE, intermediate: bool = False, interval_s: int = 1,
-                 service: str = "hts", time_offset_s: float = 0.0) -> None:
+                 service: str = "hts", time_offset_s: float = 0.0, measurement_every: int = 1) -> None:
         if not limbs:
             raise ValueError("a thermometer serves at least one limb")
         if service not in ("hts", "ess"):
@@ -154,6 +154,11 @@ class SimulatedThermometer:
         self.intermediate = intermediate
         self.interval_s = interval_s
         self.service = service
+        # Health Thermometer: indicate a Temperature Measurement every ``measurement_every``
+        # samples (0: never, a device that only sends Intermediate Temperatures).
+        if measurement_every < 0:
+            raise ValueError("measurement_every must be 0 (never) or a positive number of samples")
+        self.measurement_every = measurement_every
         # The patient's time at the moment the clock reads 0 (lets a test start mid-procedure).
         self.time_offset_s = time_offset_s
         self.device: Device | None = None
@@ -161,8 +166,10 @@ class SimulatedThermometer:
         self._intermediate: dict[Limb, gatt.Characteristic] = {}
         self._task: asyncio.Task | None = None
         self._in_range = True
-        #: Measurements indicated to a subscribed central, per limb.
+        #: Measurements indicated (or ESS values notified) to a subscribed central, per limb,
+        #: and Intermediate Temperature values notified.
         self.sent: dict[Limb, int] = {limb: 0 for limb in limbs}
+        self.sent_intermediate: dict[Limb, int] = {limb: 0 for limb in limbs}
         self.connections_seen = 0
 
     # ---- control from the test thread --------------------------------------------------------
@@ -251,6 +258,7 @@ class SimulatedThermometer:
             n += 1
             if not self.connected:
                 continue
+            final = self.measurement_every > 0 and (n - 1) % self.measurement_every == 0
             for limb in self.limbs:
                 measured = self.model.measure(limb, t + self.time_offset_s)
                 if measured is None:
@@ -265,8 +273,11 @@ class SimulatedThermometer:
                     payload = encode_temperature_measurement(value)
                     if self.intermediate:
                         await self.device.notify_subscribers(self._intermediate[limb], payload)
-                    await asyncio.wait_for(self.device.indicate_subscribers(self._measurement[limb], payload), 2.0)
-                    self.sent[limb] += 1
+                        self.sent_intermediate[limb] += 1
+                    if final:
+                        await asyncio.wait_for(self.device.indicate_subscribers(self._measurement[limb], payload),
+                                               2.0)
+                        self.sent[limb] += 1
                 except Exception:  # noqa: BLE001 - the link dropped mid-indication; the next sample retries
                     continue
 

@@ -8,7 +8,10 @@ addresses given (left first), or the side assignments in the device registry.
 For each device the source scans for its address, connects, reads the Temperature Type
 (0x2A1D), subscribes to Temperature Measurement indications (0x2A1C) and Intermediate
 Temperature notifications (0x2A1E) (or ESS Temperature 0x2A6E), and parses them with
-``firmware_protocol.ble``. bleak has no reconnect of its own: on an unsolicited
+``firmware_protocol.ble``. Temperature Measurements are the readings; Intermediate
+Temperature values (display values while a measurement is in progress, per the HTS spec)
+stand in only while no measurements arrive, so a device sending both never gives two
+readings per sample. bleak has no reconnect of its own: on an unsolicited
 disconnection the source rescans by address and connects again, with backoff.
 
 Where the computer has no Bluetooth (no adapter, no BlueZ or D-Bus: bleak raises a bare
@@ -54,6 +57,9 @@ BLUETOOTH_UNAVAILABLE = "Bluetooth is not available on this computer"
 THERMOMETER_SERVICES = (HEALTH_THERMOMETER_SERVICE, ENVIRONMENTAL_SENSING_SERVICE)
 DEFAULT_BACKOFF_S: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
 UNAVAILABLE_RETRY_S = 10.0  # an adapter may be plugged in later: look again now and then
+# Intermediate Temperature values stand in for a channel's measurements only when no
+# Temperature Measurement has come for this long (or for 2.5 Measurement Intervals, if longer).
+FINAL_STALE_S = 5.0
 SITE_NAMES = {1: "armpit", 2: "body", 3: "ear", 4: "finger", 5: "GI tract", 6: "mouth", 7: "rectum",
               8: "toe", 9: "tympanum"}
 
@@ -88,6 +94,7 @@ class _Link:
     sites: dict[int, int] = field(default_factory=dict)  # channel -> temperature type code
     calibrations: dict[int, object] = field(default_factory=dict)  # channel -> Calibration
     interval_s: int | None = None
+    last_final_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last 0x2A1C came
     connected: bool = False
     client: BleakClient | None = None
 
@@ -106,14 +113,17 @@ class BleSource(ProbeSource):
 
     ``addresses``: one or two device addresses, left foot first (a single two-channel device
     covers both feet); ``swap_sides=True`` says the user swapped them (or, for a two-channel
-    device, that channel 0 is the right foot), and is remembered in the registry. With none, the source scans for thermometers and uses those the
-    device registry has placed on a foot (or the only one found).
+    device, that channel 0 is the right foot), and is remembered in the registry. With none,
+    the source scans for thermometers and uses those the device registry has placed on a
+    foot (or the only one found). ``intermediate_stale_s``: how long after a channel's last
+    Temperature Measurement its Intermediate Temperature values stand in again.
     """
 
     def __init__(self, *addresses: str, clock: SessionClock | None = None, registry=None,
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 20.0,
                  backoff_s: Sequence[float] = DEFAULT_BACKOFF_S, swap_sides: bool | None = None,
-                 scanner_backend: type | None = None, client_backend: type | None = None) -> None:
+                 scanner_backend: type | None = None, client_backend: type | None = None,
+                 intermediate_stale_s: float = FINAL_STALE_S) -> None:
         super().__init__(clock if clock is not None else MonotonicClock())
         if len(addresses) > 2:
             raise ValueError("give at most two Bluetooth addresses: the left foot's, then the right foot's")
@@ -126,6 +136,7 @@ class BleSource(ProbeSource):
         self.scan_timeout_s = scan_timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.backoff_s = tuple(backoff_s)
+        self.intermediate_stale_s = float(intermediate_stale_s)
         self._scanner_backend = scanner_backend
         self._client_backend = client_backend
         self._registry = registry
@@ -134,7 +145,10 @@ class BleSource(ProbeSource):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self.reconnections = 0
+        #: Intermediate Temperature values received, and those not delivered because the same
+        #: channel's Temperature Measurements were arriving (see ``_intermediate_stands_in``).
         self.intermediate_readings = 0
+        self.intermediate_ignored = 0
         self._identity = self._make_identity()
 
     # ---- ProbeSource -------------------------------------------------------------------
@@ -339,6 +353,7 @@ class BleSource(ProbeSource):
     # ---- services, characteristics, values ----------------------------------------------------
     async def _subscribe(self, link: _Link, client: BleakClient) -> None:
         services = sorted(client.services, key=lambda s: s.handle)
+        link.last_final_at.clear()  # a new connection: intermediate values lead until a measurement comes
         hts = [s for s in services if s.uuid == HEALTH_THERMOMETER_SERVICE]
         if hts:
             link.channels = len(hts)
@@ -404,11 +419,32 @@ class BleSource(ProbeSource):
         except MalformedValueError:
             self.malformed_frames += 1
             return
-        if intermediate:
-            self.intermediate_readings += 1
         if m.site is not None:
             link.sites[channel] = m.site
+        if intermediate:
+            self.intermediate_readings += 1
+            if not self._intermediate_stands_in(link, channel, now):
+                self.intermediate_ignored += 1
+                return
+        else:
+            link.last_final_at[channel] = now
         self._deliver(link, channel, m.celsius, m.special, now, wall)
+
+    def _intermediate_stands_in(self, link: _Link, channel: int, now: float) -> bool:
+        """Whether an Intermediate Temperature value is delivered as this channel's reading.
+
+        The Health Thermometer spec makes Intermediate Temperature a display value while a
+        measurement is in progress; Temperature Measurement is the result. A device that
+        sends both would otherwise give two near-identical readings per sample, so the
+        record holds the measurements, and intermediate values fill in only while none
+        arrive: before the first one on a connection, for devices that send none, and when
+        they stop for longer than ``intermediate_stale_s`` or 2.5 Measurement Intervals.
+        """
+        last = link.last_final_at.get(channel)
+        if last is None:
+            return True
+        stale_s = max(self.intermediate_stale_s, 2.5 * (link.interval_s or 0))
+        return now - last > stale_s
 
     def _on_ess(self, link: _Link, channel: int, _char, data: bytearray) -> None:
         now, wall = self.clock.now(), self.clock.wall()

@@ -138,6 +138,63 @@ def test_sensor_fault_and_intermediate_values_over_ble(radio, start_source, regi
     assert any(r.has_temperature for r in c.readings if r.limb is Limb.RIGHT)
 
 
+def delivered_intermediates(src):
+    return src.intermediate_readings - src.intermediate_ignored
+
+
+def test_a_device_sending_measurements_and_intermediate_values_gives_one_reading_per_sample(
+        radio, patient, start_source, registry):
+    model, clock = patient
+    thermo = radio.add_thermometer(LEFT_ADDR, "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock,
+                                   intermediate=True)
+    # A generous window: a stalled, loaded machine must not make an intermediate value stand in.
+    src = make_source(radio, LEFT_ADDR, registry=registry, intermediate_stale_s=120.0)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 15 and count(c.readings, Limb.RIGHT) >= 15
+           and src.intermediate_ignored >= 20, what="measurements while intermediate values arrive")
+    src.stop()
+    c.pump()
+    # Each intermediate value is notified just before its sample's measurement, so at most the
+    # first per channel can come before that channel's first measurement; all others are dropped.
+    assert delivered_intermediates(src) <= 2
+    # One reading per sample, not two: at most the measurements indicated, plus that first
+    # intermediate value and the last indication, which may arrive unacknowledged at stop().
+    for limb in Limb:
+        assert thermo.sent_intermediate[limb] >= 14
+        assert count(c.readings, limb) <= thermo.sent[limb] + 2
+
+
+def test_intermediate_values_stand_in_for_a_device_that_sends_no_measurements(
+        radio, patient, start_source, registry):
+    model, clock = patient
+    radio.add_thermometer(LEFT_ADDR, "Spot L", model, (Limb.LEFT,), clock, intermediate=True, measurement_every=0)
+    radio.add_thermometer(RIGHT_ADDR, "Spot R", model, (Limb.RIGHT,), clock, intermediate=True, measurement_every=0)
+    src = make_source(radio, LEFT_ADDR, RIGHT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 5 and count(c.readings, Limb.RIGHT) >= 5, what="both feet")
+    src.stop()
+    c.pump()
+    assert src.intermediate_ignored == 0 and src.intermediate_readings == len(c.readings)
+    t = clock.now()
+    for limb in Limb:
+        assert abs(np.mean([r.celsius for r in c.readings if r.limb is limb][-3:]) - float(model.truth(limb, t))) < 1.0
+
+
+def test_intermediate_values_fill_in_when_measurements_stop_and_give_way_when_they_return(
+        radio, patient, start_source, registry):
+    model, clock = patient
+    thermo = radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock, intermediate=True)
+    src = make_source(radio, LEFT_ADDR, registry=registry, intermediate_stale_s=0.5)
+    c = start_source(src)
+    c.wait(lambda: src.intermediate_ignored >= 5, what="intermediate values given way to measurements")
+    thermo.measurement_every = 0  # the device stops sending measurements
+    used = delivered_intermediates(src)
+    c.wait(lambda: delivered_intermediates(src) >= used + 10, what="intermediate values standing in")
+    thermo.measurement_every = 1  # and starts again
+    c.wait(lambda: src.intermediate_ignored >= 5 + 10 and count(c.readings, Limb.LEFT) > 0,
+           what="measurements leading again")
+
+
 def test_scan_picks_thermometers_the_registry_placed(radio, patient, start_source, registry):
     model, clock = patient
     radio.add_thermometer(LEFT_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
