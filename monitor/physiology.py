@@ -36,6 +36,9 @@ class Scenario:
     warm_start: bool = False
     systemic_warming: bool = False
     artefacts: tuple[str, ...] = ()  # lift | touch | dropout | sensor-fault
+    # One thermometer per foot (e.g. two Bluetooth probes) rather than one two-channel probe:
+    # the in-process simulator then loses only the dropped foot's data, not whole frames.
+    per_foot_probes: bool = False
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -53,8 +56,8 @@ SCENARIOS: dict[str, Scenario] = {
                  False, "none", artefacts=("lift",)),
         Scenario("touch", "Failed block; a warm hand rests on the blocked foot's probe", False, "none",
                  artefacts=("touch",)),
-        Scenario("dropout", "Successful block with data dropouts (a flaky link) on both feet", True, "fast",
-                 artefacts=("dropout",)),
+        Scenario("dropout", "Successful block; each foot's own thermometer drops out now and then (3-40 s), "
+                 "one foot at a time", True, "fast", artefacts=("dropout",), per_foot_probes=True),
         Scenario("sensor-fault", "Successful block; the blocked probe goes open-circuit, the other shorts",
                  True, "slow", artefacts=("sensor-fault",)),
     )
@@ -99,7 +102,10 @@ class PatientModel:
         sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
         blocked = Limb.parse(blocked) if isinstance(blocked, str) else blocked
         rng = np.random.default_rng([seed, _stable_hash(sc.name)])
-        inj = float(injection_s if injection_s is not None else rng.uniform(420.0, 540.0))
+        # Drawn even when the injection time is given, so that the seed gives the same patient
+        # (baseline, course, artefacts relative to the injection) whatever the injection time.
+        suggested = float(rng.uniform(420.0, 540.0))
+        inj = float(injection_s) if injection_s is not None else suggested
 
         base_lo, base_hi = (32.0, 32.8) if sc.warm_start else (24.0, 30.5)
         b_base = float(rng.uniform(base_lo, base_hi))

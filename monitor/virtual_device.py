@@ -10,6 +10,8 @@ The device behaves like a battery-powered two-channel probe on a USB cable:
 * it samples the patient model at ``rate_hz`` on a simulated clock running ``speed`` times
   real time; samples due while nobody listens (unplugged) are lost, and the sequence
   number moves on, so the host sees the gap;
+* it is one two-channel probe, so a dropout of either foot in the scenario loses the whole
+  frame (both feet), as a flaky link would; the sequence number moves on;
 * it answers an identity request with a hello frame and then resends its last few
   samples (store and forward), which the host must not count twice;
 * :meth:`unplug` closes the pseudo-terminal (its path vanishes, as a USB device node does)

@@ -8,6 +8,12 @@ the same code as a probe on a cable.
 
 With a *manual* clock there is no worker thread: tests call :meth:`SimulatedSource.step_to`
 to emit, synchronously, every sample up to a session time.
+
+``start_at_s`` starts the source in the middle of the patient: the source's clock reads 0
+when the patient is at ``start_at_s`` (and ``injection_s``, like ``suggested_injection_s``,
+is in the patient's time). A resumed recording passes the time its session goes on at
+(the recorder's offset), so the probes, long settled, go on where the file stopped instead
+of settling again from room temperature.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ class SimulatedSource(ProbeSource):
 
     def __init__(self, scenario: str, seed: int = 1, speed: float = 1.0, blocked: Limb = Limb.LEFT,
                  clock: SimulatedClock | None = None, rate_hz: float = 1.0,
-                 injection_s: float | None = None) -> None:
+                 injection_s: float | None = None, start_at_s: float = 0.0) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; choose one of: {', '.join(sorted(SCENARIOS))}")
         if not rate_hz > 0 or not math.isfinite(rate_hz):
             raise ValueError("rate_hz must be a positive number")
+        if not start_at_s >= 0 or not math.isfinite(start_at_s):
+            raise ValueError("start_at_s must be zero or a positive number of seconds")
         # A clock we create ourselves starts at start(), so the time between building the
         # source and starting it does not arrive as a burst of readings.
         self._owns_clock = clock is None
@@ -51,7 +59,8 @@ class SimulatedSource(ProbeSource):
             sample_rate_hz=self.rate_hz,
             simulated=True,
         )
-        self._wire = SimulatedProbeWire(self.model, device_id=self._identity.device_id)
+        self.start_at_s = float(start_at_s)
+        self._wire = SimulatedProbeWire(self.model, device_id=self._identity.device_id, time_offset_s=self.start_at_s)
         self._next_index = 0
         self._step_lock = threading.Lock()
 
@@ -61,7 +70,10 @@ class SimulatedSource(ProbeSource):
 
     @property
     def suggested_injection_s(self) -> float:
-        """When (session seconds) the simulated physician injects: where to put the injection mark."""
+        """When the simulated physician injects: where to put the injection mark.
+
+        In the patient's time, which is the session time of a recording that started with this
+        patient (the source's own clock plus ``start_at_s``)."""
         return self.model.injection_s
 
     @property

@@ -124,11 +124,11 @@ def test_environmental_sensing_device_with_two_temperatures(radio, patient, star
 
 
 def test_sensor_fault_and_intermediate_values_over_ble(radio, start_source, registry):
-    # Seed 1 with the injection at 0 s opens the blocked probe from about 303 s to 359 s.
     model = PatientModel.from_scenario("sensor-fault", seed=1, blocked=Limb.LEFT, injection_s=0.0)
+    opened = next(ev for ev in model.artefacts if ev.kind == "open")  # the blocked probe goes open-circuit
     clock = SimulatedClock(SPEED)
     radio.add_thermometer(LEFT_ADDR, "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock,
-                          intermediate=True, time_offset_s=300.0)
+                          intermediate=True, time_offset_s=opened.start_s - 5.0)
     src = make_source(radio, LEFT_ADDR, registry=registry)
     c = start_source(src)
     c.wait(lambda: any(r.status is ProbeStatus.NOT_ATTACHED for r in c.readings), what="a no-valid-reading value")

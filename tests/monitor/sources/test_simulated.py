@@ -8,7 +8,9 @@ import pytest
 
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, ProbeStatus
+from monitor.physiology import PatientModel
 from monitor.sources.simulated import SimulatedSource
+from monitor.sources.wire import SimulatedProbeWire
 
 
 def test_manual_clock_steps_deterministically():
@@ -64,6 +66,53 @@ def test_dropouts_show_as_lost_frames_in_health():
     health = src.health()
     assert health.lost_frames >= sum(round(g) - 1 for g in gaps)
     assert health.last_reading_age_s[Limb.LEFT] is not None
+
+
+def test_dropouts_are_one_foot_at_a_time_with_a_probe_per_foot():
+    src = SimulatedSource("dropout", seed=1, clock=SimulatedClock(manual=True))
+    src.start()
+    src.step_to(src.suggested_injection_s + 3000)
+    readings = src.drain()
+    times = {limb: {r.session_s for r in readings if r.limb is limb} for limb in Limb}
+    only_right = times[Limb.RIGHT] - times[Limb.LEFT]
+    only_left = times[Limb.LEFT] - times[Limb.RIGHT]
+    assert only_right and only_left, "each foot's probe drops out on its own"
+    # The other foot goes on through every second one foot is missing; no second is lost by both
+    # feet at once (the scenario's dropouts do not overlap).
+    every = {float(t) for t in range(0, int(src.suggested_injection_s + 3000) + 1)}
+    assert times[Limb.LEFT] | times[Limb.RIGHT] == every
+    # Each probe counts its own lost frames.
+    assert src.health().lost_frames == len(only_right) + len(only_left)
+
+
+def test_a_two_channel_probe_loses_whole_frames_in_a_dropout():
+    model = PatientModel.from_scenario("dropout", seed=1)
+    wire = SimulatedProbeWire(model, per_foot=False)
+    limbs_per_sample = [{s.limb for s in wire.sample(i, float(i))} for i in range(int(model.injection_s) + 3000)]
+    assert {frozenset(x) for x in limbs_per_sample} == {frozenset(Limb), frozenset()}
+    assert wire.lost_frames == sum(1 for x in limbs_per_sample if not x) > 0
+
+
+def test_a_source_started_mid_patient_goes_on_without_settling_again():
+    whole = PatientModel.from_scenario("success-slow", seed=3, blocked=Limb.LEFT)
+    resume_at = whole.injection_s + 600.0
+    src = SimulatedSource("success-slow", seed=3, clock=SimulatedClock(manual=True), start_at_s=resume_at,
+                          injection_s=whole.injection_s)
+    assert src.suggested_injection_s == whole.injection_s  # in the patient's (the session's) time
+    src.start()
+    src.step_to(300.0)
+    readings = src.drain()
+    assert readings[0].session_s == 0.0  # the source's own clock starts at zero
+    for r in readings:
+        truth = float(whole.truth(r.limb, r.session_s + resume_at))
+        assert abs(r.celsius - truth) < 0.2, (r, truth)  # no dip toward room temperature
+    # A source started at zero settles from room temperature, which is what the resume avoids.
+    fresh = SimulatedSource("success-slow", seed=3, clock=SimulatedClock(manual=True))
+    fresh.start()
+    fresh.step_to(0.0)
+    assert abs(fresh.drain()[0].celsius - 23.0) < 0.5
+    with pytest.raises(ValueError, match="start_at_s"):
+        SimulatedSource("success-slow", start_at_s=-1.0)
 
 
 def test_threaded_source_runs_at_speed_and_stops():
