@@ -13,7 +13,9 @@ the interruption is recorded as a connection gap in plain words.
 
 A failed commit (disk full, folder gone) never stops the recording: readings stay in the
 store's memory buffer, :attr:`SessionRecorder.write_error` says what is wrong in plain
-words, and every later pump retries.
+words, and every later pump retries. A file locked by another program is retried quietly
+(each try waits at most ``WRITE_BUSY_TIMEOUT_MS``, so the GUI never freezes) and reported only
+once readings have waited :data:`LOCKED_TELL_AFTER_S` seconds to be saved.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading
 from monitor.sources.base import ConnectionEvent, ProbeSource
-from monitor.store import SessionStore, StoreWriteError
+from monitor.store import SessionStore, StoreBusyError, StoreWriteError
 
 if TYPE_CHECKING:
     from monitor.pipeline import BlockPipeline
@@ -42,6 +44,10 @@ _GAP_STATES = (ConnectionState.LOST, ConnectionState.RECONNECTING)
 # A resumed session's time goes on at least this far past the last thing in the file, so the
 # new source's first reading (at its own time 0) can never land on or before an old one.
 MIN_RESUME_STEP_S = 1.0
+
+# A session file locked by another program is retried quietly; the user is told once nothing
+# could be saved for this long (session seconds: real seconds with real probes).
+LOCKED_TELL_AFTER_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,8 @@ class SessionRecorder:
     ``on_connection_event(event)`` is told of every connection change after it is recorded
     (in session time); ``time_offset_s`` is added to every time the source gives (readings,
     connection events) and to :attr:`clock`, which markers use: use :meth:`resume` rather
-    than setting it by hand.
+    than setting it by hand. ``locked_tell_after_s``: how long (session seconds) a file locked by
+    another program is retried quietly before :attr:`write_error` says so.
     """
 
     def __init__(self, source: ProbeSource, store: SessionStore, pipeline: BlockPipeline, *,
@@ -123,7 +130,7 @@ class SessionRecorder:
                  on_write_error: Callable[[StoreWriteError | None], None] | None = None,
                  stop_at_s: float | None = None, registry: DeviceRegistry | None = None,
                  on_connection_event: Callable[[ConnectionEvent], None] | None = None,
-                 time_offset_s: float = 0.0) -> None:
+                 time_offset_s: float = 0.0, locked_tell_after_s: float = LOCKED_TELL_AFTER_S) -> None:
         self.source = source
         self.time_offset_s = float(time_offset_s)
         # Session time: the source's clock, moved on past the old part of a resumed session.
@@ -142,6 +149,11 @@ class SessionRecorder:
             registry = DeviceRegistry()
         self.registry = registry  # where channel sides and calibrations come from
         self.write_error: StoreWriteError | None = None
+        # Another program holds the file's lock: retried quietly (see commit()); None when saving works.
+        self.write_delayed: StoreBusyError | None = None
+        self.locked_tell_after_s = float(locked_tell_after_s)
+        self._saved_at_s = self.clock.now()  # session time of the last commit that worked
+        self._next_try_monotonic = -math.inf  # after a failed commit, when to try the next one
         self.readings_received = 0
         self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
         self._open_gap: int | None = None
@@ -310,7 +322,8 @@ class SessionRecorder:
         self._check_no_data()
         self._sync_pipeline()
         self._record_identity()
-        if time.monotonic() - self.store.last_commit_monotonic >= self.commit_interval_s:
+        now = time.monotonic()
+        if now - self.store.last_commit_monotonic >= self.commit_interval_s and now >= self._next_try_monotonic:
             self.commit()
         return len(readings)
 
@@ -420,15 +433,38 @@ class SessionRecorder:
 
     # ---- committing and finishing ---------------------------------------------------------
     def commit(self) -> bool:
-        """Commit now; returns False (and sets :attr:`write_error`) if the store cannot write."""
+        """Commit now; returns False if the store cannot write (nothing is dropped).
+
+        A failure sets :attr:`write_error` (and calls ``on_write_error``) at once, except a file
+        locked by another program: that is often momentary, so it is only noted in
+        :attr:`write_delayed` until readings have waited ``locked_tell_after_s`` to be saved.
+        """
         try:
             self.store.commit()
         except StoreWriteError as exc:
-            first = self.write_error is None
+            self._next_try_monotonic = time.monotonic() + self.commit_interval_s
+            if isinstance(exc, StoreBusyError):
+                self.write_delayed = exc
+                waited = self.clock.now() - self._saved_at_s
+                if self.write_error is None and waited < self.locked_tell_after_s:
+                    return False  # often momentary: retried quietly at the next pump
+                if not isinstance(self.write_error, StoreBusyError):
+                    since = _clock_time(self.clock.wall() - waited)
+                    exc = StoreBusyError(
+                        f"The session file {self.store.path} has been locked by another program since {since} "
+                        "(perhaps a database viewer or a backup tool has it open), so nothing could be saved since "
+                        "then. Nothing is lost: the readings are held in memory and will be written as soon as it "
+                        "lets go. Close that program, or save the session to another location.")
+            told = self.write_error
+            if isinstance(exc, StoreBusyError) and isinstance(told, StoreBusyError):
+                return False  # still locked: already said
             self.write_error = exc
-            if first and self.on_write_error:
+            if self.on_write_error and (told is None or type(told) is not type(exc)):
                 self.on_write_error(exc)
             return False
+        self._next_try_monotonic = -math.inf
+        self._saved_at_s = self.clock.now()
+        self.write_delayed = None
         if self.write_error is not None:
             self.write_error = None
             if self.on_write_error:

@@ -35,7 +35,12 @@ SCHEMA_VERSION = 1
 APPLICATION_ID = 0x53545348  # "STSH": marks the file as a SympaTherm session
 SUFFIX = ".sympatherm"
 
+# Readers (exports, listings) and one-off steps (opening, closing) may wait this long for a lock.
 BUSY_TIMEOUT_MS = 3000
+# The recording's own commits wait at most this long: they run on the GUI thread, and a file
+# another program keeps locked must not freeze the display. A commit that finds the file
+# locked keeps everything in memory and is simply tried again at the next one.
+WRITE_BUSY_TIMEOUT_MS = 50
 
 STATUS_RECORDING = "recording"
 STATUS_CLOSED = "closed"
@@ -117,6 +122,13 @@ class SessionFileError(StoreError):
 
 class StoreWriteError(StoreError):
     """Writing failed (disk full, folder not writable); nothing held in memory was dropped."""
+
+
+class StoreBusyError(StoreWriteError):
+    """Another program holds the session file's write lock; nothing was dropped, retry later.
+
+    Usually momentary (a database viewer, a backup tool): the recorder retries quietly and
+    tells the user only if it lasts (see ``SessionRecorder``)."""
 
 
 @dataclass(frozen=True)
@@ -256,10 +268,19 @@ def _create_private_file(path: Path) -> None:
         os.chmod(path, 0o600)  # in case the umask was stricter than asked, keep exactly 0600
 
 
+def _is_busy(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def _connect_for_writing(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    # Wait for a reader (an export of the live session) instead of failing at once.
-    con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # In WAL mode readers never block the writer; only another writer can, and then the
+    # commit gives up quickly and is retried (see WRITE_BUSY_TIMEOUT_MS).
+    con.execute(f"PRAGMA busy_timeout={WRITE_BUSY_TIMEOUT_MS}")
     con.execute("PRAGMA journal_mode=WAL")
     # FULL: each commit is fsynced to the WAL, so a power cut keeps every committed reading.
     con.execute("PRAGMA synchronous=FULL")
@@ -359,8 +380,11 @@ class SessionStore:
             _verify(con, target)
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
+            con.execute(f"PRAGMA busy_timeout={WRITE_BUSY_TIMEOUT_MS}")
         except sqlite3.DatabaseError as exc:
             con.close()
+            if _is_busy(exc):
+                raise StoreBusyError(_plain_sqlite_error(exc, target)) from exc
             raise SessionFileError(_plain_damage(target, exc)) from exc
         except StoreError:
             con.close()
@@ -368,8 +392,13 @@ class SessionStore:
         store = cls(target, con, read_only=False)
         store._take_lock()
         if resume:
-            store._set_meta_now("status", STATUS_RECORDING)
-            store._set_meta_now("pid", str(os.getpid()))
+            try:
+                store._set_meta("status", STATUS_RECORDING)
+                store._set_meta_now("pid", str(os.getpid()))
+            except StoreError:
+                con.close()
+                store._release_lock(target)
+                raise
         return store
 
     @classmethod
@@ -560,7 +589,8 @@ class SessionStore:
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 con.execute("ROLLBACK")
-            self.write_error = StoreWriteError(_plain_sqlite_error(exc, self.path))
+            error_type = StoreBusyError if _is_busy(exc) else StoreWriteError
+            self.write_error = error_type(_plain_sqlite_error(exc, self.path))
             raise self.write_error from exc
         self._pending_readings.clear()
         self._pending_ops.clear()
@@ -582,7 +612,7 @@ class SessionStore:
         try:
             dest = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
             self.connection.backup(dest)
-            dest.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            dest.execute(f"PRAGMA busy_timeout={WRITE_BUSY_TIMEOUT_MS}")
             dest.execute("PRAGMA journal_mode=WAL")
             dest.execute("PRAGMA synchronous=FULL")
             dest.execute("BEGIN IMMEDIATE")
@@ -619,7 +649,13 @@ class SessionStore:
         self._set_meta("status", status)
         self._set_meta("ended_wall", repr(time.time()))
         self._set_meta("end_reason", end_reason)
-        self.commit()
+        # Closing happens once: worth waiting a little for a lock rather than failing.
+        self.connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            self.commit()
+        except StoreWriteError:
+            self.connection.execute(f"PRAGMA busy_timeout={WRITE_BUSY_TIMEOUT_MS}")
+            raise
         self._return_to_single_file()
         self.connection.close()
         self._release_lock(self.path)
