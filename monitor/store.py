@@ -888,14 +888,42 @@ def list_session_files(folder: str | os.PathLike | None = None) -> list[Path]:
     return sorted(p for p in base.glob(f"*{SUFFIX}") if p.is_file())
 
 
-def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Path]:
-    """Sessions left 'recording' by a process that is no longer running (crash, kill, power cut).
+@dataclass(frozen=True)
+class DamagedSession:
+    """A session file that cannot be opened, with the reason in plain words (fit to show as is)."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnfinishedScan:
+    """What the start-up scan found: sessions to offer for resuming or closing, and files to report.
+
+    ``resumable``: left 'recording' by a process no longer running, intact (open them with
+    ``SessionStore.open(path, resume=True)`` or :func:`close_unfinished`). ``damaged``: files that
+    cannot be opened at all (damaged, not a session, or from a newer SympaTherm); they are never
+    changed, only reported, and resuming or closing them would fail.
+    """
+
+    resumable: list[Path]
+    damaged: list[DamagedSession]
+
+
+# A file this young that is not (yet) a session may be one another process is creating right now.
+_CREATION_GRACE_S = 10.0
+
+
+def scan_unfinished_sessions(folder: str | os.PathLike | None = None) -> UnfinishedScan:
+    """Sessions a crash, kill or power cut left unfinished, and session files that cannot be opened.
 
     Looks in ``folder`` (default: the sessions folder, plus sessions recorded elsewhere with
-    ``--out`` that were never closed). Offer each for :meth:`SessionStore.open` with
-    ``resume=True`` or :func:`close_unfinished`.
+    ``--out`` that were never closed). Sessions being recorded right now are left out. An
+    unfinished session gets SQLite's page-by-page check (the crash may have damaged it); closed
+    ones are not checked here, to keep start-up quick.
     """
-    found = []
+    resumable: list[Path] = []
+    damaged: list[DamagedSession] = []
     candidates = list_session_files(folder)
     if folder is None:
         known = {p.resolve() for p in candidates}
@@ -905,18 +933,46 @@ def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Pa
             continue  # being recorded right now
         try:
             store = SessionStore.open_read_only(path, check_integrity=False)
-        except StoreError:
+        except StoreError as exc:
+            if not _recently_modified(path, _CREATION_GRACE_S):
+                damaged.append(DamagedSession(path, str(exc)))
             continue
         try:
-            if store.status == STATUS_RECORDING:
-                found.append(path)
-            else:
+            if store.status != STATUS_RECORDING:
                 _remove_pointer(path)
-        except sqlite3.Error:
-            pass
+                continue
+            check = store.connection.execute("PRAGMA quick_check").fetchone()
+            if not check or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check says: {check[0] if check else 'nothing'}")
+            resumable.append(path)
+        except sqlite3.Error as exc:
+            damaged.append(DamagedSession(path, _plain_damage(path, exc)))
         finally:
             store.close()
-    return found
+    return UnfinishedScan(resumable, damaged)
+
+
+def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Intact sessions left 'recording' by a process that is no longer running (crash, kill,
+    power cut): offer each for ``SessionStore.open(path, resume=True)`` or :func:`close_unfinished`.
+
+    Damaged files are not listed here: see :func:`find_damaged_sessions` (or
+    :func:`scan_unfinished_sessions` for both at once).
+    """
+    return scan_unfinished_sessions(folder).resumable
+
+
+def find_damaged_sessions(folder: str | os.PathLike | None = None) -> list[DamagedSession]:
+    """Session files that cannot be opened, each with the reason in plain words (see
+    :func:`scan_unfinished_sessions`)."""
+    return scan_unfinished_sessions(folder).damaged
+
+
+def _recently_modified(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return False
 
 
 def close_unfinished(path: str | os.PathLike) -> None:

@@ -50,7 +50,7 @@ def _source_flags_of(path: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.store import StoreError, close_unfinished, find_unfinished_sessions, session_summaries
+    from monitor.store import StoreError, close_unfinished, scan_unfinished_sessions, session_summaries
 
     if args.recover:
         try:
@@ -64,12 +64,13 @@ def run(args: argparse.Namespace) -> int:
 
     folder = args.dir or paths.sessions_dir()
     rows = session_summaries(folder)
+    scan = scan_unfinished_sessions(None if args.dir is None else folder)
     print(f"Sessions in {folder}")
     if not rows:
         print("No recorded sessions.")
     else:
-        _print_table(rows)
-    unfinished = find_unfinished_sessions(None if args.dir is None else folder)
+        _print_table(rows, {entry.path.resolve() for entry in scan.damaged})
+    unfinished = scan.resumable
     if unfinished:
         print("\nUnfinished (interrupted) sessions. For each, either continue recording into it (session time "
               "goes on after the interruption, which is recorded), or close it as it is:")
@@ -77,10 +78,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {path}")
             print(f"    resume:  {resume_command(path, _source_flags_of(path))}")
             print(f"    close:   {close_command(path)}")
+    if scan.damaged:
+        print("\nSession files that cannot be opened (they cannot be resumed or closed; each is left exactly as "
+              "it was, so keep a copy for a technician):")
+        for entry in scan.damaged:
+            print(f"  {entry.path}")
+            print(f"    why:     {entry.reason}")
     return 0
 
 
-def _print_table(rows) -> None:
+def _print_table(rows, damaged: set[Path]) -> None:
     print(f"{'date':16}  {'patient':16}  {'side':5}  {'duration':>8}  {'verdict':22}  file")
     for path, summary in rows:
         if isinstance(summary, str):
@@ -91,7 +98,9 @@ def _print_table(rows) -> None:
         verdict = (summary.verdict or "—").replace("_", " ")
         if summary.simulated:
             verdict += " (SIMULATED)"
-        if summary.status != "closed":
+        if path.resolve() in damaged:
+            verdict += " [DAMAGED]"
+        elif summary.status != "closed":
             verdict += " [unfinished]"
         patient = (summary.patient_id or "—")[:16]
         side = str(summary.blocked or "—")
