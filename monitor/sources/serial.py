@@ -54,6 +54,10 @@ IDENTIFY_WAIT_S = 2.0
 SILENCE_S = 5.0  # no bytes for this long on an open port: say so (the link may be dead)
 REFUSE_SILENT_S = 30.0  # a port that sent nothing we understand is listened to again after this
 REFUSE_OTHER_S = 10.0  # a port holding a different probe is checked again after this
+# A sample whose device time is not later than the last one delivered is a resend only if its
+# sequence number is at most this far behind the newest; further back, the device restarted
+# (its clock and numbering began again) and the hello that would have said so was lost.
+REPLAY_WINDOW_FRAMES = 64
 
 ProtocolChoice = Literal["auto", "binary", "text"]
 
@@ -139,6 +143,8 @@ class SerialSource(ProbeSource):
         self._last_seq: int | None = None
         self._last_device_ms: int | None = None
         self.duplicates_dropped = 0
+        #: Times the device restarted (a hello with sequence 0, or its clock and numbering began again).
+        self.device_restarts = 0
         self.reconnections = 0
         self.protocol: str | None = None
         self._hello: HelloFrame | None = None
@@ -456,8 +462,7 @@ class SerialSource(ProbeSource):
             self._set_state(self._waiting_state(), why)
             raise _Refused(why)
         if hello.sequence == 0 and self._hello is not None:
-            self._last_device_ms = None  # the device restarted: its clock and sequence start over
-            self._last_seq = None
+            self._device_restarted()
         self._hello = hello
         if self._target is not None:
             self._target.device_id = hello.device_id
@@ -482,10 +487,20 @@ class SerialSource(ProbeSource):
             self._deliver(frame, at, wall)
         conn.pending.clear()
 
+    def _device_restarted(self) -> None:
+        self.device_restarts += 1
+        self._last_device_ms = None  # its clock and sequence start over
+        self._last_seq = None
+
     def _deliver(self, frame: SampleFrame, now: float, wall: float) -> None:
         if self._last_device_ms is not None and frame.device_time_ms <= self._last_device_ms:
-            self.duplicates_dropped += 1  # already delivered (replayed after a reconnect)
-            return
+            behind = 0 if self._last_seq is None else (self._last_seq - frame.sequence) & 0xFFFF
+            if behind < REPLAY_WINDOW_FRAMES:
+                self.duplicates_dropped += 1  # already delivered (replayed after a reconnect)
+                return
+            # Not a resend: the device restarted (a watchdog, a brown-out) and its hello was lost.
+            # Without this every sample would be dropped until its clock passed the old one.
+            self._device_restarted()
         self._count_gap(frame.sequence)
         self._last_device_ms = frame.device_time_ms
         key = self._identity.key

@@ -203,6 +203,41 @@ def test_line_errors_after_the_first_good_frame_count_even_in_one_chunk(start_so
         os.close(slave)
 
 
+def test_a_device_restart_whose_hello_was_lost_does_not_silence_the_probe(start_source, registry):
+    import pty
+    import tty
+
+    from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
+
+    def sample(seq, celsius):
+        return encode_frame(SampleFrame(seq, seq * 1000, (ChannelValue(celsius, None, ProbeStatus.OK),
+                                                          ChannelValue(29.0, None, ProbeStatus.OK))))
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    try:
+        src = SerialSource(os.ttyname(slave), registry=registry, discovery=lambda: [])
+        c = start_source(src)
+        c.wait(lambda: "listening" in src.reason, what="the port to open")
+        os.write(master, encode_frame(HelloFrame(0, 0, "RAW-2", "t", "ysi400", 2, 1.0))
+                 + b"".join(sample(i, 30.0) for i in range(1, 81)))
+        c.wait(lambda: len(lefts(c.readings)) == 80, what="the first 80 samples")
+        # A watchdog restart: the hello it sends at boot is garbled, then its clock and numbers begin again.
+        hello = bytearray(encode_frame(HelloFrame(0, 0, "RAW-2", "t", "ysi400", 2, 1.0)))
+        hello[5] ^= 0x40
+        os.write(master, bytes(hello) + b"".join(sample(i, 31.0) for i in range(1, 11)))
+        c.wait(lambda: len(lefts(c.readings)) == 90, what="the samples after the restart")
+        assert [r.celsius for r in lefts(c.readings)[80:]] == [31.0] * 10
+        assert src.device_restarts == 1 and src.duplicates_dropped == 0
+        # A resend of recent samples is still recognised as one and dropped.
+        os.write(master, sample(9, 31.0) + sample(10, 31.0) + sample(11, 31.5))
+        c.wait(lambda: len(lefts(c.readings)) == 91, what="the new sample after the resend")
+        assert lefts(c.readings)[-1].celsius == 31.5 and src.duplicates_dropped == 2
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_named_port_that_does_not_exist_says_so(start_source, registry, tmp_path):
     src = SerialSource(str(tmp_path / "ttyNOPE"), registry=registry, discovery=lambda: [])
     c = start_source(src)
