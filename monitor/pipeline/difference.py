@@ -110,7 +110,9 @@ class DifferenceTracker:
         i0 = int(np.searchsorted(t, max(after, lo), side="right" if after >= lo else "left"))
         i1 = int(np.searchsorted(t, hi, side="right"))
         own = t[i0:i1]
-        pairs = t[max(i0 - 1, 0):i1]
+        # Gaps that began before (after, hi] or end after it count too: a gap whose end has
+        # arrived has its middle point even if that end lies beyond the other foot's data.
+        pairs = t[max(i0 - 1, 0):i1 + 1]
         gap = np.flatnonzero(np.diff(pairs) > self.cfg.gap_s)
         mids = (pairs[gap] + pairs[gap + 1]) / 2.0
         mids = mids[(mids > after) & (mids >= lo) & (mids <= hi)]

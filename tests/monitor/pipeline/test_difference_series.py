@@ -152,3 +152,26 @@ def test_asked_while_readings_arrive_it_equals_a_fresh_computation():
             assert a.relative_to_baseline == b.relative_to_baseline
             np.testing.assert_array_equal(a.t_s, b.t_s)
             np.testing.assert_array_equal(a.di_minus_dc_c, b.di_minus_dc_c)
+
+
+def test_a_gap_whose_end_arrives_before_the_other_foot_catches_up_is_kept_live():
+    """Regression (found by the chunking property test): the left probe is silent from 313 s to
+    350 s, and its 350 s reading arrives while the right one is still at 349 s."""
+    left = [r for r in _probe(Limb.LEFT, flat(28.0), 0.5, 1.0, 600.0, seed=3) if not 313.6 < r.session_s < 350.0]
+    right = _probe(Limb.RIGHT, flat(29.0), 0.3, 1.0, 600.0, seed=4)
+    rs = _merge(left, right)
+    live = BlockPipeline(Limb.LEFT)
+    for r in rs:
+        live.push(r)
+        if r.limb is Limb.LEFT and r.session_s == 350.5:
+            live.difference_series()  # asked just as the gap's end arrives
+        elif r.session_s > 360 and int(r.session_s) % 20 == 0:
+            live.difference_series()
+    live.finish()
+    batch = _run(rs)
+    batch.finish()
+    a, b = live.difference_series(), batch.difference_series()
+    np.testing.assert_array_equal(a.t_s, b.t_s)
+    np.testing.assert_array_equal(a.di_minus_dc_c, b.di_minus_dc_c)
+    mid = (313.5 + 350.5) / 2
+    assert mid in a.t_s.tolist() and np.isnan(a.di_minus_dc_c[a.t_s == mid]).all()
