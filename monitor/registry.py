@@ -102,11 +102,12 @@ class DeviceRegistry:
 
     def channel_limbs(self, key: str, channels: int = 2) -> tuple[Limb | None, ...]:
         """The limb of each channel: the user's assignment, else channel 0 left and 1 right
-        for a two-channel device, else None (a one-channel device the user has not placed)."""
+        for a device with two or more channels (further channels unused), else None (a
+        one-channel device the user has not placed)."""
         rec = self.get(key)
         default: tuple[Limb | None, ...]
-        if channels == 2:
-            default = (Limb.LEFT, Limb.RIGHT)
+        if channels >= 2:
+            default = (Limb.LEFT, Limb.RIGHT) + tuple(None for _ in range(channels - 2))
         else:
             default = tuple(None for _ in range(channels))
         if rec is None or not rec.sides:

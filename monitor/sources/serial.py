@@ -541,8 +541,9 @@ class SerialSource(ProbeSource):
             conn = self._conn
             where = conn.info.device if conn else "?"
             verb = "reconnected to" if self.reconnections else "streaming from"
+            unplaced = "" if any(self._limbs) else "; choose which foot it is on (no channel is on a foot yet)"
             self._set_state(ConnectionState.STREAMING, f"{verb} {self._target_name()} on {where} "
-                                                        f"({self.protocol} protocol)")
+                                                        f"({self.protocol} protocol){unplaced}")
 
     # ---- identity ------------------------------------------------------------------------------
     def _target_from_port(self, conn: _Connection) -> None:

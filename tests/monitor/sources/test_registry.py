@@ -37,6 +37,7 @@ def test_two_channel_device_defaults_and_swap():
     reg.assign_side("serial:ST-1", Limb.LEFT, channel=1)
     assert reg.channel_limbs("serial:ST-1", 2) == (Limb.RIGHT, Limb.LEFT)
     assert reg.channel_limbs("ble:unknown", 1) == (None,)
+    assert reg.channel_limbs("serial:four-channel", 4) == (Limb.LEFT, Limb.RIGHT, None, None)
 
 
 def test_one_foot_per_single_channel_device():

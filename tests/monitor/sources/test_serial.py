@@ -238,6 +238,27 @@ def test_a_device_restart_whose_hello_was_lost_does_not_silence_the_probe(start_
         os.close(slave)
 
 
+def test_a_one_channel_probe_waits_for_the_user_to_place_it(start_source, registry):
+    import pty
+    import tty
+
+    from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    try:
+        src = SerialSource(os.ttyname(slave), registry=registry, discovery=lambda: [])
+        c = start_source(src)
+        c.wait(lambda: "listening" in src.reason, what="the port to open")
+        os.write(master, encode_frame(HelloFrame(0, 0, "ONE-1", "t", "ysi400", 1, 1.0)) + b"".join(
+            encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))) for i in (1, 2, 3)))
+        c.wait(lambda: "choose which foot" in src.reason, what="a request to place the probe")
+        assert src.state is ConnectionState.STREAMING and not c.readings  # never guessed
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_named_port_that_does_not_exist_says_so(start_source, registry, tmp_path):
     src = SerialSource(str(tmp_path / "ttyNOPE"), registry=registry, discovery=lambda: [])
     c = start_source(src)
