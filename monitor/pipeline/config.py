@@ -133,6 +133,10 @@ class PipelineConfig:
     slowed_fall_c_per_30s: float = 0.5
     slowed_rise_c_per_30s: float = 1.25
     release_drop_c: float = 1.0
+    # A touch also ends once the level has risen this far beyond the highest level of its first
+    # touch_plateau_s (the hand's step): a resting hand cannot make the reading climb further.
+    touch_plateau_s: float = 60.0
+    touch_rise_beyond_c: float = 1.0
     # Frozen device: the identical value for this long on a probe whose resolution is finer than
     # frozen_resolution_c (a coarse probe on a stable foot legitimately repeats its value).
     frozen_identical_s: float = 60.0

@@ -87,6 +87,8 @@ class LimbTrack:
         self._event: OpenSegment | None = None
         self._level0 = 0.0
         self._peak = 0.0
+        self._plateau = 0.0  # a touch's highest level within touch_plateau_s of its (latest) step
+        self._plateau_from = 0.0
         self._released = False
         self._ok_since: float | None = None
         self._fault_seg: OpenSegment | None = None
@@ -417,15 +419,34 @@ class LimbTrack:
                 k = i + 1
             else:
                 touch = self._mode == _TOUCH
-                tk = vt[k:vb]
+                stop = vb
+                if touch:
+                    # A new step after the hand's plateau (pressed harder, a second hand or a heat
+                    # pack): a new plateau, and the release must be seen again.
+                    restep = np.flatnonzero((vt[k:vb] - self._plateau_from > cfg.touch_plateau_s)
+                                            & (step[s] >= cfg.touch_step_c))
+                    if restep.size and restep[0] == 0:
+                        self._new_plateau(k)
+                        continue
+                    if restep.size:
+                        stop = k + int(restep[0])
+                s = slice(k - va, stop - va)
+                tk = vt[k:stop]
                 elapsed = tk - self._event.start_s
-                level = vmed[k:vb]
+                level = vmed[k:stop]
                 slowed = (d30[s] >= -cfg.slowed_fall_c_per_30s) & (d30[s] <= cfg.slowed_rise_c_per_30s)
                 if touch:
                     peak = np.maximum.accumulate(np.concatenate(([self._peak], level)))[1:]
                     # Released: the heat source went away (fell halfway back, or by release_drop_c).
                     # A hand or heat pack that stays keeps the flag: a step is never skin.
                     released = level <= peak - np.minimum(0.5 * (peak - self._level0), cfg.release_drop_c)
+                    # Or the foot warmed well beyond the level the hand brought the probe to: a
+                    # hand adds only a fraction of the skin's own rise, so the skin shows again
+                    # (a hand lifted from a foot that the block is warming never "falls back").
+                    in_plateau = tk - self._plateau_from <= cfg.touch_plateau_s
+                    plateau = np.maximum.accumulate(
+                        np.concatenate(([self._plateau], np.where(in_plateau, level, -np.inf))))[1:]
+                    released |= ~in_plateau & (level >= plateau + cfg.touch_rise_beyond_c)
                     released = np.logical_or.accumulate(np.concatenate(([self._released], released)))[1:]
                     plausible = level <= (self._level0 + cfg.recovery_tolerance_c
                                           + cfg.recovery_rise_c_per_min * elapsed / 60.0)
@@ -443,14 +464,19 @@ class LimbTrack:
                 hit = np.flatnonzero(done)
                 bit = FLAG_TOUCH if touch else FLAG_LIFT
                 if not hit.size:
-                    self._flag_valid(k, vb, bit)
+                    self._flag_valid(k, stop, bit)
                     if touch:
                         self._peak = float(peak[-1])
+                        self._plateau = float(plateau[-1])
                         self._released = bool(released[-1])
                     else:
                         self._peak = float(trough[-1])
                     self._ok_since = None if not cond[-1] else float(starts[-1])
-                    return
+                    if stop == vb:
+                        return
+                    self._new_plateau(stop)
+                    k = stop
+                    continue
                 end = k + int(hit[0])
                 self._flag_valid(k, end, bit)
                 self._event.end_s = float(vt[end])
@@ -458,6 +484,12 @@ class LimbTrack:
                 self._ok_since = None
                 self._mode = _NORMAL
                 k = end + 1
+
+    def _new_plateau(self, k: int) -> None:
+        self._plateau_from = float(self.vt.view[k])
+        self._plateau = float(self.vmed.view[k])
+        self._released = False
+        self._ok_since = None
 
     def _settling_index(self) -> int:
         for i in range(len(self.segments) - 1, -1, -1):
@@ -482,6 +514,8 @@ class LimbTrack:
         # For a touch: the highest point so far; for a lift: the lowest.
         seg = self.vmed.view[start : i + 1]
         self._peak = float(seg.max() if touch else seg.min())
+        self._plateau = self._peak
+        self._plateau_from = float(vt[start])
         self._released = False
         self._ok_since = None
         self._flag_valid(start, i + 1, FLAG_TOUCH if touch else FLAG_LIFT)

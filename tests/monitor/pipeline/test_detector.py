@@ -435,3 +435,36 @@ def test_a_probe_put_back_after_a_break_settles_again_rather_than_counting_as_to
     # A probe left on the skin through a short dropout does not settle again.
     p = run(_drop(readings(flat(29.0), flat(29.0), 1500), 1000, 20))
     assert [a.kind for a in p.artefacts if a.limb is Limb.LEFT] == [ArtefactKind.SETTLING, ArtefactKind.NO_DATA]
+
+
+def _hand(v: np.ndarray, t: np.ndarray, start: float, end: float, hand_c: float, share: float) -> np.ndarray:
+    """A hand on the probe from start to end: the reading moves ``share`` of the way from the
+    skin to the hand within seconds, and back (over ~25 s) after it is lifted."""
+    out = v.copy()
+    on = (t >= start) & (t < end)
+    after = t >= end
+    out[on] += (hand_c - v[on]) * share * (1 - np.exp(-(t[on] - start) / 4))
+    out[after] += (hand_c - v[after]) * share * np.exp(-(t[after] - end) / 25)
+    return out
+
+
+def test_a_hand_on_the_probe_while_the_block_warms_the_foot_does_not_hide_the_block():
+    """A nurse feels the blocked foot as it warms: when the hand is lifted the reading never falls
+    back (the skin has caught up with it), but it goes on climbing beyond what a hand could do."""
+    warming = ramp(28.0, 700.0, 1.2, cap_c=6.0)
+    p = run(readings(lambda t: _hand(warming(t), t, 720.0, 840.0, 34.0, 0.6), flat(28.5), 2400))
+    touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
+    assert len(touch) == 1 and touch[0].limb is Limb.LEFT and touch[0].end_s is not None
+    assert 900 < touch[0].end_s < 1150
+    assert p.verdict.state is VerdictState.CONFIRMED and p.verdict.confirmed_at_s < touch[0].end_s + 120
+
+
+def test_a_hand_pressed_harder_after_its_first_step_stays_flagged():
+    """A second step (a firmer grip, a heat pack) is a new plateau, not skin warming beyond the hand."""
+    def pressed(t):
+        v = _hand(np.full(t.shape, 27.0), t, 1200.0, 2400.0, 35.0, 0.3)
+        return _hand(v, t, 1400.0, 2400.0, 35.0, 0.8)
+    p = run(readings(pressed, flat(27.0), 2400))
+    touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
+    assert len(touch) == 1 and touch[0].end_s is None
+    assert all(v is None for v in p.criteria_met_at.values())
