@@ -93,6 +93,17 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
+def _fit(text: str, font: str, size: float, max_w: float) -> str:
+    """``text`` shortened with an ellipsis to fit ``max_w`` points ('' if not even that fits)."""
+    if pdfmetrics.stringWidth(text, font, size) <= max_w:
+        return text
+    for n in range(len(text) - 1, 0, -1):
+        short = text[:n].rstrip() + "…"
+        if pdfmetrics.stringWidth(short, font, size) <= max_w:
+            return short
+    return ""
+
+
 def _t(text: object) -> str:
     """User or stored text, escaped for reportlab's paragraph markup."""
     return escape(_glyphs("" if text is None else str(text)))
@@ -160,6 +171,7 @@ def _thin(t: np.ndarray, c: np.ndarray, max_points: int = 900) -> tuple[np.ndarr
 def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
                height: float = PLOT_H) -> Drawing:
     """Both limbs against minutes from injection, with markers, artefacts and the confirmation."""
+    _register_fonts()
     d = Drawing(width, height)
     left, right, bottom, top = 34.0, 8.0, 26.0, 30.0  # three rows of marker labels above the plot
     pw, ph = width - left - right, height - bottom - top
@@ -181,7 +193,9 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
         return bottom + (celsius - lo) / (hi - lo) * ph
 
     d.add(Rect(left, bottom, pw, ph, strokeColor=colors.black, fillColor=None, strokeWidth=0.6))
-    # Artefact bands (hatched, labelled) under the curves.
+    # Artefact bands (hatched, labelled) under the curves. Labels take one of two rows along the
+    # bottom and are left out where they would overlap another (every event is in the table).
+    band_label_ends = [-1e9, -1e9]
     for e in data.events:
         if e.kind not in ("artefact", "connection_gap"):
             continue
@@ -193,7 +207,12 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
             y = bottom + 6 * k
             d.add(Line(a, y, min(b, a + 6), y + 6, strokeColor=GREY, strokeWidth=0.3))
         label = "gap" if e.kind == "connection_gap" else str(e.subkind).replace("_", " ")
-        d.add(String(a + 1, bottom + 2, label, fontName=FONT, fontSize=5.5, fillColor=colors.black))
+        label_w = pdfmetrics.stringWidth(label, FONT, 5.5)
+        tx = min(a + 1, left + pw - 1 - label_w)  # never past the plot's right edge
+        free = [row for row, end in enumerate(band_label_ends) if end <= tx]
+        if free:
+            d.add(String(tx, bottom + 2 + 7 * free[0], label, fontName=FONT, fontSize=5.5, fillColor=colors.black))
+            band_label_ends[free[0]] = tx + label_w + 3
     # Grid and ticks.
     step_c = 1.0 if hi - lo <= 8 else 2.0
     c = lo
@@ -238,11 +257,16 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
         heavy = marker.kind.value == "injection"
         d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.0 if heavy else 0.5,
                    strokeDashArray=None if heavy else [2, 2]))
-        text = _glyphs(marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text[:30]}")
+        text = _glyphs(marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text}")
+        text = _fit(text, FONT, 6, min(pw * 0.4, 170.0))  # the whole note is in the table below
         text_w = pdfmetrics.stringWidth(text, FONT, 6)
         row = min(range(len(row_ends)), key=lambda i: (row_ends[i] > x, row_ends[i]))
         # When every row is taken here, the label moves right of its neighbour rather than over it.
         tx = max(x + 1.5, row_ends[row])
+        if tx + text_w > width:  # near the right edge: end the label at its line instead
+            tx = max(x - 1.5 - text_w, row_ends[row])
+            text = _fit(text, FONT, 6, width - tx)
+            text_w = pdfmetrics.stringWidth(text, FONT, 6)
         d.add(String(tx, bottom + ph + 3 + 8 * row, text, fontName=FONT, fontSize=6))
         row_ends[row] = tx + text_w + 4
     if figures.confirmed_at_s is not None:

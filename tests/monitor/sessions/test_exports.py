@@ -210,3 +210,33 @@ def test_a_single_missed_reading_is_a_gap_in_the_edf_not_an_interpolation(tmp_pa
     jittered = np.array([0.0, 1.2, 1.9, 3.1, 4.0, 5.05])  # serial arrival jitter is not a gap
     assert GAP_VALUE_C not in resample_limb(jittered, np.full(6, 30.0), np.ones(6, bool), np.arange(6.0),
                                             bridge_for(jittered, np.ones(6, bool)))
+
+
+def test_plot_labels_stay_on_the_page_and_never_overlap(tmp_path):
+    from reportlab.graphics.shapes import String
+    from reportlab.pdfbase import pdfmetrics
+
+    from monitor.exports.figures import compute_figures
+    from monitor.exports.pdf import build_plot
+    from monitor.exports.session_data import load_session
+
+    long_note = "leg moved, probe re-taped by the nurse after the patient coughed twice " * 2
+    path = record_simulated(tmp_path / "d.sympatherm", "dropout", until_s=2400.0,
+                            notes=((900.0, long_note), (2390.0, "a note typed in the last seconds")))
+    data = load_session(path)
+    drawing = build_plot(data, compute_figures(data))
+    labels = []
+    for item in drawing.contents:
+        if isinstance(item, String):
+            x = item.x - (pdfmetrics.stringWidth(item.text, item.fontName, item.fontSize)
+                          if item.textAnchor == "end" else 0.0)
+            width = pdfmetrics.stringWidth(item.text, item.fontName, item.fontSize)
+            labels.append((item.text, x, x + width, item.y))
+            assert x >= 0 and x + width <= drawing.width + 0.01, f"{item.text!r} runs off the plot"
+    notes = [label for label in labels if label[0].startswith("Note")]
+    assert len(notes) == 2 and any(text.endswith("…") for text, *_ in notes), "a long note is shortened visibly"
+    gap_labels = [(y, a, b) for text, a, b, y in labels if text == "no data"]
+    assert gap_labels, "the dropouts are labelled"
+    for row in {y for y, _, _ in gap_labels}:
+        spans = sorted((a, b) for y, a, b in gap_labels if y == row)
+        assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False)), "gap labels overlap"
