@@ -58,6 +58,7 @@ REFUSE_OTHER_S = 10.0  # a port holding a different probe is checked again after
 # sequence number is at most this far behind the newest; further back, the device restarted
 # (its clock and numbering began again) and the hello that would have said so was lost.
 REPLAY_WINDOW_FRAMES = 64
+SIDES_RECHECK_S = 2.0  # a probe with no channel on a foot looks in the registry again this often
 
 ProtocolChoice = Literal["auto", "binary", "text"]
 
@@ -142,6 +143,7 @@ class SerialSource(ProbeSource):
         self._ignored = [0, 0]  # (crc, malformed) counted during boot noise, not held against the link
         self._last_seq: int | None = None
         self._last_device_ms: int | None = None
+        self._sides_checked_at = 0.0
         self.duplicates_dropped = 0
         #: Times the device restarted (a hello with sequence 0, or its clock and numbering began again).
         self.device_restarts = 0
@@ -503,6 +505,12 @@ class SerialSource(ProbeSource):
             self._device_restarted()
         self._count_gap(frame.sequence)
         self._last_device_ms = frame.device_time_ms
+        if not any(self._limbs) and time.monotonic() >= self._sides_checked_at + SIDES_RECHECK_S:
+            # Nothing placed on a foot yet (a one-channel probe): the user may be choosing now.
+            self._sides_checked_at = time.monotonic()
+            self._load_assignments()
+            if any(self._limbs) and self.state is ConnectionState.STREAMING:
+                self._set_state(ConnectionState.STREAMING, self.reason.split("; choose which foot")[0])
         key = self._identity.key
         model = self._hello.probe_model if self._hello else ""
         for index, channel in enumerate(frame.channels):

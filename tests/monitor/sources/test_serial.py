@@ -254,6 +254,16 @@ def test_a_one_channel_probe_waits_for_the_user_to_place_it(start_source, regist
             encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))) for i in (1, 2, 3)))
         c.wait(lambda: "choose which foot" in src.reason, what="a request to place the probe")
         assert src.state is ConnectionState.STREAMING and not c.readings  # never guessed
+        registry.assign_side(src.identity.key, Limb.RIGHT)  # the user places it (e.g. in the setup dialog)
+        numbers = iter(range(4, 100_000))
+
+        def one_more_sample_then_check():
+            n = next(numbers)
+            os.write(master, encode_frame(SampleFrame(n, n * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))))
+            return any(r.limb is Limb.RIGHT for r in c.readings)
+
+        c.wait(one_more_sample_then_check, what="readings on the chosen foot")
+        assert "choose which foot" not in src.reason and not lefts(c.readings)
     finally:
         os.close(master)
         os.close(slave)
