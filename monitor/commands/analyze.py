@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 from monitor.commands._common import add_blocked_flag
@@ -63,9 +64,14 @@ def run(args: argparse.Namespace) -> int:
     if args.criteria == "core-3" and core_c is None:
         return _fail("criteria core-3 needs a core temperature: give --core-c C")
     result = analyze(recording, blocked, injection_s=args.injection_at, criteria=args.criteria, core_c=core_c)
-    if args.json:
-        json.dump(result.to_json_dict(), sys.stdout, ensure_ascii=False, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        print(result.summary())
+    try:
+        if args.json:
+            json.dump(result.to_json_dict(), sys.stdout, ensure_ascii=False, allow_nan=False)
+            sys.stdout.write("\n")
+        else:
+            print(result.summary())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): the file was analysed; no traceback on exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
