@@ -7,7 +7,8 @@ and the soak (``bench/soak.py``), then puts each headline figure beside its goal
 one was measured in the same process, its baseline ratio.
 
     tools/bench            # the full run (about 10 minutes on 2 cores)
-    tools/bench --quick    # shorter sessions and fewer repetitions (about 2 minutes)
+    tools/bench --quick    # shorter sessions and fewer repetitions (about 2 minutes; written to a
+                           # temporary folder, never over the published docs/benchmarks.*)
 
 Exit status 1 if a benchmark failed or a goal was missed.
 """
@@ -21,6 +22,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -223,13 +225,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="shorter sessions and fewer repetitions")
     ap.add_argument("--only", nargs="*", help="run only these (e.g. bench_decode soak)")
-    ap.add_argument("--out", type=Path, default=DOCS, help="folder for benchmarks.json and benchmarks.md")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="folder for benchmarks.json and benchmarks.md (default: docs/ for a full run; a "
+                         "temporary folder for --quick or --only, so partial figures never replace the "
+                         "published ones)")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = DOCS if not (args.quick or args.only) else Path(tempfile.gettempdir()) / "sympatherm-bench"
     t0 = time.perf_counter()
     results = collect(args.quick, args.only)
     table = rows(results, args.quick)
     meta = {
-        "command": "tools/bench" + (" --quick" if args.quick else ""),
+        "command": "tools/bench" + (" --quick" if args.quick else "") + (f" --only {' '.join(args.only)}"
+                                                                           if args.only else ""),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _commit(),
         "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}",
@@ -242,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(table, meta)
     (args.out / "benchmarks.md").write_text("# Benchmarks\n\n" + text, encoding="utf-8")
     print(text)
+    print(f"Written to {args.out / 'benchmarks.md'} and {args.out / 'benchmarks.json'}")
     failed = any("error" in r for r in results.values()) or any(r["met"] is False for r in table)
     return 1 if failed else 0
 

@@ -68,3 +68,24 @@ def test_cli_help_and_version():
     assert out.returncode == 0 and "not a certified medical device" in " ".join(out.stdout.split())
     out = subprocess.run([sys.executable, "-m", "monitor.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("sympatherm ")
+
+
+def test_the_benchmark_command_writes_its_table_and_never_overwrites_the_published_one(tmp_path, monkeypatch):
+    """`tools/bench` machinery on one quick benchmark: JSON and Markdown written where asked; a
+    partial run (--quick / --only) goes to a temporary folder by default, not over docs/."""
+    import json
+
+    from bench import run_all
+
+    published = {p: p.read_bytes() for p in run_all.DOCS.glob("benchmarks.*")}
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    (tmp_path / "tmp").mkdir()
+    run_all.main(["--quick", "--only", "bench_decode"])  # exit status depends on the machine's load
+    out = tmp_path / "tmp" / "sympatherm-bench"
+    data = json.loads((out / "benchmarks.json").read_text())
+    assert data["meta"]["command"] == "tools/bench --quick --only bench_decode"
+    assert "frames" in " ".join(r["measure"] for r in data["table"])
+    assert "error" not in data["figures"]["bench_decode"]
+    assert "| measure | result | goal | baseline ratio | met |" in (out / "benchmarks.md").read_text()
+    assert {p: p.read_bytes() for p in run_all.DOCS.glob("benchmarks.*")} == published

@@ -52,8 +52,9 @@ class Recording:
     def pump(self) -> None:
         self.recorder.pump()
 
-    def pump_until(self, predicate, *, timeout: float = 15.0, what: str = "condition") -> None:
-        """Pump the recorder (as the GUI timer or `record` does) until ``predicate()`` holds."""
+    def pump_until(self, predicate, *, timeout: float = 60.0, what: str = "condition") -> None:
+        """Pump the recorder (as the GUI timer or `record` does) until ``predicate()`` holds. The
+        timeout only bounds a failing test; a generous one keeps a loaded CI machine from failing it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.recorder.pump()

@@ -44,8 +44,10 @@ def test_link_lost_for_5_s_then_60_s_then_for_good_keeps_every_reading(radio, ma
     for seconds in (5.0, 60.0):
         before = list(rec.delivered)
         thermo.go_out_of_range()
-        t_lost = clock.now()
         rec.pump_until(lambda: src.state in (ConnectionState.LOST, ConnectionState.RECONNECTING), what="the loss")
+        # Counted from when the loss was seen (however late a loaded machine notices it), so the
+        # recorded gap, which starts no later than that, lasts at least this long.
+        t_lost = clock.now()
         rec.pump_until(lambda s=seconds, t=t_lost: clock.now() - t >= s, what=f"{seconds:g} s out of range")
         thermo.come_back()
         n = rec.count(Limb.LEFT)
@@ -71,8 +73,8 @@ def test_link_lost_for_5_s_then_60_s_then_for_good_keeps_every_reading(radio, ma
         status = reader.status
     assert len(gaps) == 3 and all(g.end_s is not None for g in gaps), "each outage is recorded, start to end"
     assert all("lost" in g.message for g in gaps)
-    for gap, (_t_lost, seconds) in zip(gaps, outages, strict=False):
-        assert gap.end_s - gap.start_s >= seconds * 0.8
+    for gap, (t_lost, seconds) in zip(gaps, outages, strict=False):
+        assert gap.start_s <= t_lost and gap.end_s - gap.start_s >= seconds
     # The long outages raise "no data"; the session still closes cleanly with everything in it.
     assert sum(a.subkind == "no_data" for a in alarms) >= 2
     assert status == "closed"
