@@ -87,15 +87,30 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# A closed session's last verdict state, as the outcome a chart filer looks for.
+_OUTCOME_WORDS = {"confirmed": "confirmed", "monitoring": "not confirmed", "early_warming": "not confirmed",
+                  "not_confirmed_yet": "not confirmed", "baseline_captured": "no injection marked",
+                  "waiting_for_baseline": "no baseline"}
+
+
+def verdict_words(state: str, *, finished: bool) -> str:
+    """The verdict column: the outcome for a finished session, the current state for one still open."""
+    if not state:
+        return "—"
+    if finished:
+        return _OUTCOME_WORDS.get(state, state.replace("_", " "))
+    return state.replace("_", " ")
+
+
 def _print_table(rows, damaged: set[Path]) -> None:
-    print(f"{'date':16}  {'patient':16}  {'side':5}  {'duration':>8}  {'verdict':22}  file")
+    print(f"{'date':16}  {'patient':16}  {'side':5}  {'duration':>8}  {'verdict':28}  file")
     for path, summary in rows:
         if isinstance(summary, str):
-            print(f"{'?':16}  {'':16}  {'':5}  {'':>8}  {'UNREADABLE':22}  {path.name}: {summary}")
+            print(f"{'?':16}  {'':16}  {'':5}  {'':>8}  {'UNREADABLE':28}  {path.name}: {summary}")
             continue
         date = datetime.fromtimestamp(summary.started_wall).strftime("%Y-%m-%d %H:%M") \
             if summary.started_wall else "?"
-        verdict = (summary.verdict or "—").replace("_", " ")
+        verdict = verdict_words(summary.verdict, finished=summary.status == "closed")
         if summary.simulated:
             verdict += " (SIMULATED)"
         if path.resolve() in damaged:
@@ -104,4 +119,4 @@ def _print_table(rows, damaged: set[Path]) -> None:
             verdict += " [unfinished]"
         patient = (summary.patient_id or "—")[:16]
         side = str(summary.blocked or "—")
-        print(f"{date:16}  {patient:16}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:22}  {path.name}")
+        print(f"{date:16}  {patient:16}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:28}  {path.name}")

@@ -20,7 +20,7 @@ import numpy as np
 
 from monitor.exports._files import open_private
 from monitor.exports.edf import GAP_VALUE_C, bridge_for, resample_limb
-from monitor.exports.figures import ReportFigures
+from monitor.exports.figures import ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 
@@ -108,12 +108,13 @@ def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 
                             effectiveDateTime=_iso(start + (figures.injection_s or 0.0)
                                                    + (fig.time_to_peak_s or 0.0)),
                             valueQuantity=_celsius(fig.peak_rise_c)))
-    verdict_words = figures.verdict_message or figures.verdict_state or "no verdict recorded"
+    outcome = session_outcome(data, figures)
+    verdict_words = f"{outcome.headline}. {outcome.message}".strip()
     criteria = "; ".join(f"{c.name} ({c.threshold}): " + ("met" if c.met_at_s is not None else "not met")
                          for c in figures.criteria)
     verdict = observation(None, "Lumbar sympathetic block assessment by skin temperature (SympaTherm)",
                           effectivePeriod={"start": _iso(start), "end": _iso(end)},
-                          valueString=f"{figures.verdict_state or 'unknown'}: {verdict_words}")
+                          valueString=f"{outcome.code}: {verdict_words}")
     components = []
     if figures.di_minus_dc_c is not None:
         components.append({"code": {"text": "Di - Dc (blocked minus contralateral change)"},

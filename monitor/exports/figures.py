@@ -66,6 +66,44 @@ class ReportFigures:
         return next((f for f in self.limbs.values() if not f.blocked), None)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What the report leads with: a headline and a sentence, in plain words.
+
+    ``code``: confirmed | not_confirmed | not_judged | in_progress (a session still being recorded
+    or interrupted: the verdict so far)."""
+
+    code: str
+    headline: str
+    message: str
+
+
+def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
+    """The verdict a chart filer reads: for a finished session the outcome, never a state such as
+    "monitoring" that sounds as if the procedure were still going on."""
+    state = figures.verdict_state or ""
+    words = state.replace("_", " ")
+    if figures.confirmed_at_s is not None:
+        after = (figures.confirmed_at_s - figures.injection_s) / 60.0 if figures.injection_s is not None else None
+        when = f" at {after:.1f} min after injection" if after is not None else ""
+        return Outcome("confirmed", f"Block CONFIRMED{when}", figures.verdict_message)
+    if data.status != "closed":
+        return Outcome("in_progress", f"Verdict so far: {words or 'none yet'}",
+                       "The session is still being recorded, or its recording was interrupted. "
+                       + (figures.verdict_message or ""))
+    if figures.injection_s is None:
+        return Outcome("not_judged", "Not judged: no injection was marked",
+                       "The criteria are judged from the injection mark, and none was placed in this session.")
+    if state in ("", "waiting_for_baseline"):
+        return Outcome("not_judged", "Not judged: no baseline could be taken", figures.verdict_message
+                       or "No settled readings on both feet before the injection.")
+    recorded_min = max(0.0, (data.duration_s - figures.injection_s) / 60.0)
+    criteria = f" ({figures.criteria_label})" if figures.criteria_label else ""
+    return Outcome("not_confirmed", "Block NOT CONFIRMED by the end of the recording",
+                   f"The criteria in force{criteria} were not met in the {recorded_min:.0f} min recorded after the "
+                   "injection. Information only: a block can still develop after the recording ended.")
+
+
 def compute_figures(data: SessionData) -> ReportFigures:
     inj = data.injection_s
     blocked = data.info.blocked

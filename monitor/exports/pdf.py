@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 
 from monitor.exports._files import open_private
-from monitor.exports.figures import REPORT_MINUTES, ReportFigures
+from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 
@@ -293,17 +293,6 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
 
 
 # ---- the document -------------------------------------------------------------------------
-def _verdict_words(figures: ReportFigures) -> str:
-    state = (figures.verdict_state or "").replace("_", " ")
-    if figures.confirmed_at_s is not None:
-        head = f"Block CONFIRMED at {_min(figures.confirmed_at_s, figures.injection_s)} after injection"
-    elif state:
-        head = f"Verdict: {state}"
-    else:
-        head = "No verdict recorded"
-    return head
-
-
 def _details(data: SessionData, figures: ReportFigures, s: dict) -> Table:
     info = data.info
     started = datetime.fromtimestamp(data.started_wall)
@@ -486,8 +475,9 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
     if data.simulated:
         story.append(Paragraph("SIMULATED session from the SympaTherm simulator: not patient data.", s["sim"]))
     story += [Paragraph("Lumbar sympathetic block: foot skin temperature", s["h1"]), Spacer(1, 2 * mm)]
-    verdict = Table([[Paragraph(_t(_verdict_words(figures)), s["verdict"])],
-                     [Paragraph(_t(figures.verdict_message or "—"), s["body"])]],
+    outcome = session_outcome(data, figures)
+    verdict = Table([[Paragraph(_t(outcome.headline), s["verdict"])],
+                     [Paragraph(_t(outcome.message or "—"), s["body"])]],
                     colWidths=[A4[0] - 2 * MARGIN])
     verdict.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.black),
                                  ("BACKGROUND", (0, 0), (-1, -1), colors.Color(0.96, 0.96, 0.96))]))

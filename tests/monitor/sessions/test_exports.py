@@ -109,7 +109,9 @@ def test_an_export_works_on_a_session_still_being_recorded(tmp_path):
                        for i in range(600) for limb in Limb)
     store.commit()
     out = export_session(store.path, "pdf", tmp_path / "live.pdf")
-    assert "LIVE-1" in _pdf_text(out)[0]
+    first_page = _pdf_text(out)[0]
+    assert "LIVE-1" in first_page
+    assert "Verdict so far" in first_page and "still being recorded" in first_page, "never passed off as final"
     store.add_readings([Reading(Limb.LEFT, 28.0, ProbeStatus.OK, 601.0, 1.7e9)])
     store.close()  # the export did not disturb the recording
     assert SessionStore.open_read_only(store.path).reading_count() == 1201
@@ -240,3 +242,22 @@ def test_plot_labels_stay_on_the_page_and_never_overlap(tmp_path):
     for row in {y for y, _, _ in gap_labels}:
         spans = sorted((a, b) for y, a, b in gap_labels if y == row)
         assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False)), "gap labels overlap"
+
+
+def test_a_failed_block_is_not_confirmed_in_the_listing_the_report_and_analyze(tmp_path, capsys):
+    path = record_simulated(tmp_path / "failed.sympatherm", "failed", until_s=2700.0)
+    with SessionStore.open_read_only(path) as store:
+        assert store.verdict_changes()[-1].state != "confirmed"
+    assert main(["sessions", "--dir", str(tmp_path)]) == 0
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if path.name in ln)
+    assert "not confirmed" in line and "monitoring" not in line, "a finished session shows its outcome"
+    out = export_session(path, "csv", tmp_path / "failed.csv")
+    assert main(["analyze", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "not_confirmed"
+    text = "\n".join(_pdf_text(export_session(path, "pdf", tmp_path / "failed.pdf")))
+    assert "Block NOT CONFIRMED by the end of the recording" in text and "Block CONFIRMED" not in text
+    headline = text.split("foot skin temperature", 1)[1].split("Patient ID", 1)[0]
+    assert "onitoring" not in headline, "a finished report never sounds as if it were still going on"
+    bundle = json.loads(export_session(path, "fhir", tmp_path / "failed.fhir.json").read_text())
+    verdict = next(e["resource"] for e in bundle["entry"] if "assessment" in e["resource"].get("code", {}).get("text", ""))
+    assert verdict["valueString"].startswith("not_confirmed: Block NOT CONFIRMED")
