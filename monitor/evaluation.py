@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from monitor.model import Limb
-from monitor.physiology import SCENARIOS, PatientModel
+from monitor.physiology import ROOM_C, SCENARIOS, PatientModel
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline, Criteria, PipelineConfig
 from monitor.pipeline.batch import analyze_arrays
 
@@ -68,13 +68,14 @@ class SimulatedRecording:
 
 def simulate(scenario: str, seed: int, blocked: Limb = Limb.LEFT, rate_hz: float = 1.0,
              observe_after_s: float = OBSERVE_AFTER_S, noise_c: float | None = None,
-             quantum_c: float | None = None, spike_rate: float = 0.0, right_offset_s: float = 0.0
-             ) -> SimulatedRecording:
+             quantum_c: float | None = None, spike_rate: float = 0.0, right_offset_s: float = 0.0,
+             handling: str | None = None) -> SimulatedRecording:
     """Read both simulated probes at ``rate_hz`` from session start until after the injection.
 
     Conditions beyond the suite's: probe noise, a coarser probe resolution (``quantum_c``),
-    single-reading spikes of ±5 °C at ``spike_rate``, and the right probe reporting
-    ``right_offset_s`` later than the left (two unsynchronised BLE probes).
+    single-reading spikes of ±5 °C at ``spike_rate``, the right probe reporting
+    ``right_offset_s`` later than the left (two unsynchronised BLE probes), and a ``handling``
+    artefact from :data:`HANDLING` beyond the suite's own (one fixed hand, one fixed lift).
     """
     model = PatientModel.from_scenario(scenario, seed=seed, blocked=blocked)
     if noise_c is not None:
@@ -90,8 +91,74 @@ def simulate(scenario: str, seed: int, blocked: Limb = Limb.LEFT, rate_hz: float
         if spike_rate:
             spikes = rng.random(times.shape) < spike_rate
             celsius = np.where(spikes, celsius + rng.choice([-5.0, 5.0], times.shape), celsius)
+        if handling is not None:
+            celsius = _handle(handling, model, limb, times, celsius, np.random.default_rng([seed, 17]))
         limbs[limb] = (times[present], celsius[present], status[present])
     return SimulatedRecording(model, limbs)
+
+
+# Handling the suite does not contain: scenario → how the probes are handled. Durations, hand
+# temperatures and contact vary by seed. Reported apart (`--handling`); the goals are judged on
+# the suite.
+HANDLING: dict[str, tuple[str, str]] = {
+    "hand on the blocked foot as it warms (30–180 s)": ("success-fast", "hand-while-warming"),
+    "hand on the other foot as the block works": ("success-fast", "hand-other"),
+    "hand rests 5–10 min on a failed block": ("failed", "hand-long"),
+    "firmer grip 1.5–5 min into a touch, failed block": ("failed", "hand-pressed"),
+    "tape loosens slowly on the blocked foot, re-taped": ("success-slow", "loose-blocked"),
+    "tape loosens slowly on the other foot, failed block": ("failed", "loose-other"),
+}
+
+
+def _hand(v: np.ndarray, t: np.ndarray, start: float, end: float, hand_c: float, share: float,
+          tau_s: float) -> np.ndarray:
+    """A hand on the probe: the reading moves ``share`` of the way to the hand within seconds,
+    and back over ~25 s after the hand is lifted."""
+    on = (t >= start) & (t < end)
+    after = t >= end
+    out = v.copy()
+    out[on] += (hand_c - v[on]) * share * (1.0 - np.exp(-(t[on] - start) / tau_s))
+    out[after] += (hand_c - v[after]) * share * (1.0 - np.exp(-(end - start) / tau_s)) * np.exp(-(t[after] - end) / 25.0)
+    return out
+
+
+def _loose(v: np.ndarray, t: np.ndarray, start: float, end: float, tau_s: float) -> np.ndarray:
+    """Tape loosening: the reading drifts toward room temperature (slower than a lift), until
+    the probe is re-taped at ``end`` and settles back (tau 60 s)."""
+    on = (t >= start) & (t < end)
+    after = t >= end
+    out = v.copy()
+    out[on] += (ROOM_C - v[on]) * (1.0 - np.exp(-(t[on] - start) / tau_s))
+    out[after] += (ROOM_C - v[after]) * (1.0 - np.exp(-(end - start) / tau_s)) * np.exp(-(t[after] - end) / 60.0)
+    return out
+
+
+def _handle(kind: str, model: PatientModel, limb: Limb, t: np.ndarray, celsius: np.ndarray,
+            rng: np.random.Generator) -> np.ndarray:
+    inj = model.injection_s
+    draws = rng.random(6)  # the same draws for both feet: one event per recording
+    target = model.blocked.other if kind in ("hand-other", "loose-other") else model.blocked
+    if limb is not target:
+        return celsius
+    hand_c, share, tau = 33.5 + 2.5 * draws[0], 0.3 + 0.6 * draws[1], 2.0 + 8.0 * draws[2]
+    if kind in ("hand-while-warming", "hand-other"):
+        # While the blocked foot climbs: between its 5 % and 60 % of the rise.
+        f = model.feet[model.blocked]
+        start = f.t50_s - np.log(19.0) / f.k_per_s + draws[3] * (np.log(19.0) + np.log(1.5)) / f.k_per_s
+        return _hand(celsius, t, start, start + 30.0 + 150.0 * draws[4], hand_c, share, tau)
+    if kind == "hand-long":
+        start = inj + 300.0 + 900.0 * draws[3]
+        return _hand(celsius, t, start, start + 300.0 + 300.0 * draws[4], hand_c, share, tau)
+    if kind == "hand-pressed":
+        start = inj + 300.0 + 900.0 * draws[3]
+        end = start + 600.0
+        first = _hand(celsius, t, start, end, hand_c, 0.2 + 0.3 * draws[1], tau)
+        press = start + 90.0 + 210.0 * draws[4]
+        return _hand(first, t, press, end, hand_c, 0.6 + 0.3 * draws[5], tau)
+    if kind in ("loose-blocked", "loose-other"):
+        start = inj + 300.0 + 900.0 * draws[3]
+        return _loose(celsius, t, start, start + 240.0 + 600.0 * draws[4], 80.0 + 200.0 * draws[5])
+    raise ValueError(f"unknown handling {kind!r}")
 
 
 # Conditions outside the suite's defaults (1 Hz, 0.03 °C noise, 0.01 °C resolution, synchronised).
@@ -161,7 +228,7 @@ def naive_confirmation(rec: SimulatedRecording) -> float | None:
 
 
 def run_case(scenario: str, seed: int, criteria: str = "default", config: PipelineConfig | None = None,
-             rate_hz: float = 1.0, noise_c: float | None = None, **conditions: float) -> CaseResult:
+             rate_hz: float = 1.0, noise_c: float | None = None, **conditions: float | str) -> CaseResult:
     config = config or PipelineConfig()
     blocked = Limb.LEFT if seed % 2 else Limb.RIGHT
     rec = simulate(scenario, seed, blocked, rate_hz, noise_c=noise_c, **conditions)
@@ -176,6 +243,31 @@ def evaluate(seeds: int = 20, scenarios: list[str] | None = None, criteria: str 
              **conditions: float) -> list[CaseResult]:
     names = scenarios or list(SCENARIOS)
     return [run_case(name, seed, criteria, **conditions) for name in names for seed in range(1, seeds + 1)]
+
+
+def evaluate_handling(seeds: int = 5, criteria: str = "default") -> list[dict]:
+    """Each of :data:`HANDLING` on its scenario: one summary row each."""
+    rows = []
+    for name, (scenario, kind) in HANDLING.items():
+        results = [run_case(scenario, seed, criteria, handling=kind) for seed in range(1, seeds + 1)]
+        t = summarise(results)["totals"]
+        rows.append({"handling": name, "scenario": scenario, "cases": len(results), **{k: t[k] for k in (
+            "successful_blocks_meeting_criterion", "detector_sensitivity", "naive_sensitivity", "negative_cases",
+            "detector_false_confirmations", "naive_false_confirmations", "detector_delay")}})
+    return rows
+
+
+def format_handling(rows: list[dict]) -> str:
+    lines = ["| handling | scenario | detector confirmed / should | false confirmations (detector / naive) "
+             "| delay median / worst (s) |", "|---|---|---|---|---|"]
+    for r in rows:
+        should = r["successful_blocks_meeting_criterion"]
+        sens = r["detector_sensitivity"]
+        confirmed = "–" if not should else f"{round(sens * should)} / {should}"
+        negatives = "–" if not r["negative_cases"] else (f"{r['detector_false_confirmations']} / "
+                                                         f"{r['naive_false_confirmations']} (n = {r['negative_cases']})")
+        lines.append(f"| {r['handling']} | {r['scenario']} | {confirmed} | {negatives} | {_fmt_delay(r['detector_delay'])} |")
+    return "\n".join(lines)
 
 
 def evaluate_conditions(seeds: int = 5, criteria: str = "default") -> list[dict]:
@@ -318,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conditions", action="store_true",
                         help="also run every scenario under conditions outside the suite's (sampling rate, "
                              "noise, resolution, spikes, unsynchronised probes)")
+    parser.add_argument("--handling", action="store_true",
+                        help="also run handling the suite does not contain (a hand while the foot warms, a "
+                             "long or firmer touch, slowly loosening tape)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -327,10 +422,13 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(results)
     goals = goals_met(summary)
     conditions = evaluate_conditions(max(1, args.seeds // 4), args.criteria) if args.conditions else None
+    handling = evaluate_handling(args.seeds, args.criteria) if args.handling else None
     if args.json:
         doc = {"summary": summary, "goals": goals, "cases": [asdict(r) for r in results]}
         if conditions is not None:
             doc["conditions"] = conditions
+        if handling is not None:
+            doc["handling"] = handling
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
@@ -343,11 +441,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Outside the suite's conditions ({max(1, args.seeds // 4)} seeds per scenario):")
             print()
             print(format_conditions(conditions))
+        if handling is not None:
+            print()
+            print(f"Handling outside the suite ({args.seeds} seeds each; the naive rule for comparison):")
+            print()
+            print(format_handling(handling))
     return 0
 
 
 # BlockPipeline is re-exported for callers who evaluate a live pipeline against the same truth.
-__all__ = ["CONDITIONS", "BlockPipeline", "CaseResult", "evaluate", "evaluate_conditions", "goals_met", "naive_confirmation", "run_case", "simulate",
+__all__ = ["CONDITIONS", "HANDLING", "BlockPipeline", "CaseResult", "evaluate", "evaluate_conditions", "evaluate_handling", "goals_met", "naive_confirmation", "run_case", "simulate",
            "summarise", "true_confirmation"]
 
 if __name__ == "__main__":

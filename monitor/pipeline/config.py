@@ -137,6 +137,8 @@ class PipelineConfig:
     # touch_plateau_s (the hand's step): a resting hand cannot make the reading climb further.
     touch_plateau_s: float = 60.0
     touch_rise_beyond_c: float = 1.0
+    # ... or once it falls this much in 30 s (1 °C/min: faster than skin cools on its own).
+    touch_release_fall_c: float = 0.5
     # Frozen device: the identical value for this long on a probe whose resolution is finer than
     # frozen_resolution_c (a coarse probe on a stable foot legitimately repeats its value).
     frozen_identical_s: float = 60.0

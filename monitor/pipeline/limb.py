@@ -447,6 +447,8 @@ class LimbTrack:
                     plateau = np.maximum.accumulate(
                         np.concatenate(([self._plateau], np.where(in_plateau, level, -np.inf))))[1:]
                     released |= ~in_plateau & (level >= plateau + cfg.touch_rise_beyond_c)
+                    # Or a fall faster than skin can cool: the hand is being lifted.
+                    released |= d30[s] <= -cfg.touch_release_fall_c
                     released = np.logical_or.accumulate(np.concatenate(([self._released], released)))[1:]
                     plausible = level <= (self._level0 + cfg.recovery_tolerance_c
                                           + cfg.recovery_rise_c_per_min * elapsed / 60.0)

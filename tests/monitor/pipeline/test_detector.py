@@ -468,3 +468,17 @@ def test_a_hand_pressed_harder_after_its_first_step_stays_flagged():
     touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
     assert len(touch) == 1 and touch[0].end_s is None
     assert all(v is None for v in p.criteria_met_at.values())
+
+
+def test_a_hand_lifted_from_a_foot_nearing_the_hand_s_warmth_is_seen_by_its_fast_fall():
+    """The reading falls back only ~0.7 °C (the skin has nearly caught up), but faster than skin
+    can cool: the hand has gone, and the block is confirmed."""
+    warming = ramp(28.0, 700.0, 1.2, cap_c=5.0)
+    rs = readings(lambda t: _hand(warming(t), t, 760.0, 880.0, 35.0, 0.6), flat(28.5), 2400)
+    p = run(rs)
+    touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
+    assert len(touch) == 1 and touch[0].end_s is not None and touch[0].end_s < 1000
+    assert p.verdict.state is VerdictState.CONFIRMED
+    # Without that rule the flag would stay for good (the fall is under the 1 °C release drop).
+    p = run(rs, config=PipelineConfig(touch_release_fall_c=1e9))
+    assert p.verdict.state is not VerdictState.CONFIRMED

@@ -10,7 +10,9 @@ import pytest
 
 from monitor.evaluation import (
     CONDITIONS,
+    HANDLING,
     evaluate,
+    evaluate_handling,
     goals_met,
     run_case,
     simulate,
@@ -64,6 +66,18 @@ def test_no_false_confirmation_outside_the_suite_conditions(condition):
         assert r.detector_confirm_s is None, r
     r = run_case("success-fast", seed=11, **kw)
     assert r.detector_confirm_s is not None and r.delay_s < 120, r
+
+
+def test_handling_outside_the_suite_gives_no_false_confirmation_and_finds_these_blocks():
+    """A hand while the foot warms, a long or firmer touch, slowly loosening tape (seeds 1–3)."""
+    rows = {r["handling"]: r for r in evaluate_handling(seeds=3)}
+    assert set(rows) == set(HANDLING)
+    for r in rows.values():
+        assert r["detector_false_confirmations"] == 0, r
+        if r["successful_blocks_meeting_criterion"]:
+            assert r["detector_sensitivity"] == 1.0, r
+    # The naive rule is fooled by the hands on failed blocks.
+    assert rows["hand rests 5–10 min on a failed block"]["naive_false_confirmations"] > 0
 
 
 def test_evaluation_command_runs():
