@@ -23,6 +23,7 @@ from monitor.model import Limb
 GAP_VALUE_C = -20.0  # out-of-range marker for "no valid reading here" (physical minimum)
 PHYSICAL_RANGE_C = (-20.0, 60.0)
 ANNOTATION_CHARS = 40  # edflib writes at most 40 characters per annotation
+RECORDING_FIELD_CHARS = 65  # edflib writes at most this much of the 80-character recording field
 
 
 def resample_limb(t_s: np.ndarray, celsius: np.ndarray, valid: np.ndarray, grid_s: np.ndarray,
@@ -102,11 +103,15 @@ def write_edf(data: SessionData, out: str | os.PathLike, *, rate_hz: float = 1.0
         writer.setSignalHeaders(headers)
         writer.setStartdatetime(datetime.fromtimestamp(int(data.started_wall)))
         writer.setPatientCode(_edf_field(data.info.patient_id, 40))
-        # Equipment + technician + recording-additional share 80 characters in EDF+.
-        writer.setEquipment(_edf_field(f"SympaTherm-{data.software_version}", 24))
-        writer.setTechnician(_edf_field(data.info.operator, 16))
-        recording = ("SIMULATED_" if data.simulated else "") + (f"blocked_{blocked}" if blocked else "side_not_set")
-        writer.setRecordingAdditional(_edf_field(recording, 30))
+        # The recording field is short (edflib keeps at most RECORDING_FIELD_CHARS of it, after
+        # "Startdate dd-MMM-yyyy X "): SIMULATED and the side come first, the operator gets the rest.
+        equipment = _edf_field(f"SympaTherm-{data.software_version}", 24)
+        side = blocked.letter if blocked else "not_set"  # L or R: the operator's name needs the room
+        recording = _edf_field(("SIMULATED_" if data.simulated else "") + f"blocked_{side}", 30)
+        room = RECORDING_FIELD_CHARS - len("Startdate dd-MMM-yyyy X ") - len(equipment) - len(recording) - 2
+        writer.setEquipment(equipment)
+        writer.setTechnician(_edf_field(data.info.operator, room) if room >= 4 else "X")  # X: not given
+        writer.setRecordingAdditional(recording)
         writer.writeSamples(signals)
         for onset, duration, text in annotations(data, runs, rate_hz):
             writer.writeAnnotation(max(onset, 0.0), max(duration, -1), _edf_text(text, ANNOTATION_CHARS))
@@ -138,7 +143,7 @@ def annotations(data: SessionData, runs: dict[Limb, list[tuple[int, int]]],
         kind = {"connection_gap": "Connection gap", "artefact": "Artefact", "alarm": "Alarm"}.get(e.kind, e.kind)
         out.append((e.start_s, dur, f"{kind} {limb}{e.subkind.replace('_', ' ')}".strip()))
     for v in data.verdicts:
-        out.append((v.session_s, -1, f"Verdict: {v.state}"))
+        out.append((v.session_s, -1, f"Verdict: {v.state.replace('_', ' ')}"))
     for limb, limb_runs in runs.items():
         for start, length in limb_runs:
             out.append((start / rate_hz, length / rate_hz, f"No data {limb} (set to {GAP_VALUE_C:g} degC)"))

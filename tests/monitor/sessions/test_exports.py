@@ -59,7 +59,11 @@ def test_the_edf_file_reopens_with_both_limbs_gaps_and_annotations(tmp_path):
         assert reader.getSignalLabels() == ["L foot skin", "R foot skin BLK"]
         assert reader.getSampleFrequency(0) == 1 and reader.getPhysicalDimension(0) == "degC"
         assert reader.getFileDuration() == 1501
+        header = reader.getHeader()
+        assert header["recording_additional"] == "SIMULATED_blocked_R", "edflib's short field keeps both"
+        assert header["patientcode"] == "PT-0042" and header["equipment"].startswith("SympaTherm")
         onsets, durations, texts = reader.readAnnotations()
+        assert "Verdict: baseline captured" in texts
         assert "SIMULATED session, not patient data" in texts
         assert "Injection" in texts
         gap_notes = [i for i, t in enumerate(texts) if t.startswith("No data")]
