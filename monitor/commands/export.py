@@ -65,4 +65,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     bar.close()
     print(f"Wrote {written}")
+    if args.format == "csv":
+        from monitor.exports.csv import events_path
+
+        print(f"Wrote {events_path(written)} (artefacts, alarms, gaps, verdict changes, marker moves)")
     return 0
