@@ -54,6 +54,7 @@ def snapshot(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float
     with tempfile.TemporaryDirectory(prefix="sympatherm-snapshot-") as tmp:
         window = build_demo_window(scenario, seed, 1.0, blocked, manual=True,
                                    session_path=Path(tmp) / "snapshot.sympatherm", rate_hz=rate_hz)
+        window.recording_note = "picture made by sympatherm demo --snapshot: nothing saved"
         try:
             window.resize(*size)
             window.show()

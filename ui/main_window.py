@@ -12,7 +12,6 @@ import time
 import traceback
 from pathlib import Path
 
-import numpy as np
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QFont, QKeySequence
 from PyQt6.QtWidgets import (
@@ -88,6 +87,9 @@ class MainWindow(QMainWindow):
         self._numbers_shown_at = 0.0
         self._error_text: str | None = None
         self._error_printed: str | None = None
+        # Replaces "recording to FILE" in the status bar when the file is not the user's to
+        # keep (``--snapshot`` records to a temporary file deleted after the picture).
+        self.recording_note: str | None = None
 
         blocked = session.info.blocked
         self.tiles = {limb: LimbTile(limb) for limb in Limb}
@@ -98,6 +100,8 @@ class MainWindow(QMainWindow):
         self.alarm_bar.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.plot = SessionPlot()
         self.plot.set_simulated(simulated)
+        # The pipeline may be replaced (criteria changed): always ask the current one.
+        self.plot.difference_source = lambda: self.session.pipeline.difference_series()
         self.plot.markerMoved.connect(self._marker_dragged)
         self.plot.followChanged.connect(self._follow_changed)
         self.table = MinuteTable()
@@ -385,7 +389,6 @@ class MainWindow(QMainWindow):
         points = self.session.pump()
         for limb, p in points.items():
             self.plot.append(limb, p.t, p.celsius, p.valid)
-        self._append_difference(points)
         now = self.session.now()
         self.plot.note_time(now)
         if (self.auto_injection_s is not None and now >= self.auto_injection_s
@@ -400,18 +403,6 @@ class MainWindow(QMainWindow):
         # digit helps nobody and costs CPU); alarms and a stepped clock show at once.
         if manual or alarms_changed or time.monotonic() - self._numbers_shown_at >= NUMERIC_INTERVAL_S:
             self.update_display()
-
-    def _append_difference(self, points) -> None:
-        """Blocked minus other foot for readings taken together (same session time, both valid).
-        Plain subtraction of paired readings: no resampling, so one-foot devices give no curve."""
-        blocked = self.session.info.blocked
-        b, o = points.get(blocked), points.get(blocked.other)
-        if b is None or o is None:
-            return
-        t, ib, io = np.intersect1d(b.t, o.t, assume_unique=True, return_indices=True)
-        if t.size:
-            ok = b.valid[ib] & o.valid[io]
-            self.plot.append_difference(t, np.where(ok, b.celsius[ib] - o.celsius[io], np.nan))
 
     def redraw(self) -> bool:
         drawn = self.plot.refresh()
@@ -446,9 +437,7 @@ class MainWindow(QMainWindow):
         # The window being taken or in use, as the pipeline defines it (a "Baseline start" mark
         # opens one; a new one after an injection replaces it).
         self.plot.set_baseline_window(snap.baseline_window_s)
-        base_b = snap.baseline_c.get(self.session.info.blocked)
-        base_o = snap.baseline_c.get(self.session.info.blocked.other)
-        self.plot.set_baseline_difference(None if base_b is None or base_o is None else base_b - base_o)
+        self.plot.set_difference_threshold(self.session.pipeline.criteria.min_di_minus_dc_c)
         self.plot.set_artefacts(self.session.pipeline.artefacts)
         self._update_table(snap, inj)
         self._update_alarm_display()
@@ -504,13 +493,17 @@ class MainWindow(QMainWindow):
         if key == self._table_key:
             return
         self._table_key = key
-        rows = minute_rows(self.plot.buffers, origin, end, snap.baseline_c, self.session.info.blocked)
+        pipeline = self.session.pipeline
+        readings = {limb: (ser.t_s, ser.raw_c) for limb in Limb for ser in (pipeline.series(limb),)}
+        rows = minute_rows(readings, origin, end, snap.baseline_c, self.session.info.blocked)
         self.table.set_rows(rows)
 
     def _update_status_bar(self) -> None:
         src = self.session.source
         store = self.session.store
         where = f" · recording to {store.path.name}" if store is not None else " · not recorded"
+        if self.recording_note:
+            where = f" · {self.recording_note}"
         if self.session.resumed:
             where += " (resumed after an interruption)"
         hint = ""

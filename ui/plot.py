@@ -15,13 +15,16 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
-from PyQt6.QtWidgets import QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from monitor.model import Limb, Marker, MarkerKind
 from ui import theme
 from ui.plot_buffer import PlotBuffer
 
 AXIS_WIDTH = 78  # px, room for "30.5" and the axis label at the fonts used here
+# Readings newer than this (or than 1.5 follow windows, if longer) are kept as they came;
+# older ones are thinned to each 2-second bucket's min and max (see ui.plot_buffer).
+FULL_RESOLUTION_S = 3600.0
 
 
 class SessionTimeAxis(pg.AxisItem):
@@ -55,10 +58,12 @@ class SessionPlot(QWidget):
     followChanged = pyqtSignal(bool)  # noqa: N815 (Qt signal naming)
     markerMoved = pyqtSignal(int, float)  # noqa: N815  (marker id, new session seconds)
 
-    def __init__(self, parent=None, follow_window_s: float = 40 * 60.0) -> None:
+    def __init__(self, parent=None, follow_window_s: float = 40 * 60.0, thin_old_data: bool = True) -> None:
+        """``thin_old_data=False`` keeps every reading (a review, whose file is in memory anyway)."""
         super().__init__(parent)
         pg.setConfigOptions(antialias=False)
-        self.follow_window_s = follow_window_s
+        self._thin_old_data = thin_old_data
+        self._follow_window_s = follow_window_s
         self._follow = True
         self._dirty = True
         self._data_dirty = False  # new readings only (may wait for a visible change)
@@ -67,11 +72,14 @@ class SessionPlot(QWidget):
         # New readings alone redraw at least this often (real seconds), whatever their pixel size.
         self.min_frame_interval_s = 1.0
         self._setting_range = False
-        self.buffers: dict[Limb, PlotBuffer] = {Limb.LEFT: PlotBuffer(), Limb.RIGHT: PlotBuffer()}
+        self.buffers: dict[Limb, PlotBuffer] = {limb: PlotBuffer(full_resolution_s=self._full_resolution_s())
+                                                for limb in Limb}
+        self._curve_key: dict[Limb, tuple] = {}  # what each curve was last given (skip if unchanged)
         self.latest_s = 0.0
 
         self.axis = SessionTimeAxis(orientation="bottom")
         self.widget = pg.PlotWidget(axisItems={"bottom": self.axis}, background=theme.BACKGROUND)
+        _paint_opaque(self.widget)
         self.item = self.widget.getPlotItem()
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(theme.GRID, width=1, cosmetic=True))
         self.grid.setZValue(-12)  # over the opaque bands, under the watermark and curves
@@ -138,11 +146,17 @@ class SessionPlot(QWidget):
         self.watermark: pg.TextItem | None = None
 
         self.vb.sigRangeChangedManually.connect(self._on_user_range)
-        # Optional: blocked minus other foot (ΔT, as patient monitors show T1 − T2), below the
-        # main plot on the same time axis, with the baseline difference as a dashed line: the
-        # height above that line is Di − Dc.
-        self.diff_buffer = PlotBuffer()
+        # Optional: Di − Dc (the pipeline's difference series: blocked foot's rise minus the other
+        # foot's, on both feet's reading times, so two one-foot probes that never report together
+        # still give a curve), below the main plot on the same time axis. Before a baseline it is
+        # the plain temperature difference, and the title says which.
+        self.difference_source = None  # callable returning monitor.pipeline.DifferenceSeries
+        self._diff_key: tuple | None = None
+        self.diff_title = QLabel("")
+        self.diff_title.setStyleSheet(f"color: {theme.DIFFERENCE_COLOUR}; font-size: 15px; font-weight: bold; "
+                                      f"padding: 2px 0 0 {AXIS_WIDTH}px;")
         self.diff_widget = pg.PlotWidget(background=theme.BACKGROUND)
+        _paint_opaque(self.diff_widget)
         self.diff_widget.setMaximumHeight(170)
         self.diff_widget.setXLink(self.widget)
         di = self.diff_widget.getPlotItem()
@@ -158,26 +172,52 @@ class SessionPlot(QWidget):
         # Same left-axis width on both plots, so their time axes line up.
         self.item.getAxis("left").setWidth(AXIS_WIDTH)
         di.getAxis("left").setWidth(AXIS_WIDTH)
-        di.setLabel("left", "blocked − other", units="°C", **{"font-size": "12pt", "color": theme.TEXT})
+        di.setLabel("left", "°C", **{"font-size": "12pt", "color": theme.TEXT})
         self.diff_curve = di.plot([], [], pen=pg.mkPen(QColor(theme.DIFFERENCE_COLOUR), width=1, cosmetic=True),
                                   connect="finite")
         self.diff_curve.setDownsampling(auto=True, method="peak")
         self.diff_curve.opts["autoDownsampleFactor"] = 1.0
         self.diff_curve.setClipToView(True)
         self.diff_curve.setSkipFiniteCheck(True)
-        self.diff_ref = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.DIFFERENCE_COLOUR, width=1,
-                                                              style=Qt.PenStyle.DashLine))
-        self.diff_ref.setVisible(False)
+        # Zero: no difference between the feet's rises (or temperatures, before a baseline).
+        self.diff_ref = pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#6A7078", width=1,
+                                                                       style=Qt.PenStyle.DashLine))
         di.addItem(self.diff_ref, ignoreBounds=True)
+        # The criteria's Di − Dc threshold, once there is a baseline to measure rises from.
+        self.diff_threshold = pg.InfiniteLine(angle=0, pen=pg.mkPen(theme.DIFFERENCE_COLOUR, width=1,
+                                                                    style=Qt.PenStyle.DotLine),
+                                              label="criterion",
+                                              labelOpts={"position": 0.02, "color": theme.DIFFERENCE_COLOUR,
+                                                         "anchors": [(0, 1), (0, 1)]})
+        self.diff_threshold.setVisible(False)
+        self._threshold_c: float | None = None
+        self._relative: bool | None = None
+        di.addItem(self.diff_threshold, ignoreBounds=True)
+        self.diff_title.setVisible(False)
         self.diff_widget.setVisible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
         lay.addWidget(self.widget, 1)
+        lay.addWidget(self.diff_title)
         lay.addWidget(self.diff_widget)
         self._y_range: tuple[float, float] | None = None
 
     # ---- modes ------------------------------------------------------------------------
+    @property
+    def follow_window_s(self) -> float:
+        return self._follow_window_s
+
+    @follow_window_s.setter
+    def follow_window_s(self, seconds: float) -> None:
+        self._follow_window_s = float(seconds)
+        for buf in self.buffers.values():  # the follow window is always drawn from full resolution
+            buf.full_resolution_s = self._full_resolution_s()
+        self._dirty = True
+
+    def _full_resolution_s(self) -> float | None:
+        return max(FULL_RESOLUTION_S, 1.5 * self._follow_window_s) if self._thin_old_data else None
+
     @property
     def following(self) -> bool:
         return self._follow
@@ -248,28 +288,40 @@ class SessionPlot(QWidget):
 
     def show_difference(self, on: bool) -> None:
         self.diff_widget.setVisible(bool(on))
+        self.diff_title.setVisible(bool(on))
+        self._diff_key = None
         self._dirty = True
 
     @property
     def showing_difference(self) -> bool:
         return self.diff_widget.isVisible()
 
-    def append_difference(self, t, value) -> None:
-        """Blocked minus other foot at the times both feet were read together (one two-channel probe)."""
-        before = len(self.diff_buffer)
-        self.diff_buffer.append(t, value)
-        if len(self.diff_buffer) != before:
-            self._data_dirty = True
+    def set_difference_threshold(self, value: float | None) -> None:
+        """The criteria's Di − Dc threshold (None: the criteria have none), drawn once rises exist."""
+        if value != self._threshold_c:
+            self._threshold_c = value
+            self._relative = None  # re-label on the next redraw
+            self._dirty = True
 
-    def set_baseline_difference(self, value: float | None) -> None:
-        if value is None:
-            self.diff_ref.setVisible(False)
-        elif not self.diff_ref.isVisible() or self.diff_ref.value() != value:
-            self.diff_ref.setValue(value)
-            self.diff_ref.setVisible(True)
+    def _label_difference(self, relative: bool) -> None:
+        if relative == self._relative:
+            return
+        self._relative = relative
+        if relative:
+            self.diff_title.setText("Di − Dc: blocked foot's rise minus the other foot's rise (from baseline)")
+            self.diff_widget.getPlotItem().setLabel("left", "Di − Dc", units="°C",
+                                                    **{"font-size": "12pt", "color": theme.TEXT})
+        else:
+            self.diff_title.setText("blocked − other foot: temperature difference (no baseline yet, not Di − Dc)")
+            self.diff_widget.getPlotItem().setLabel("left", "Tb − Tc", units="°C",
+                                                    **{"font-size": "12pt", "color": theme.TEXT})
+        show = relative and self._threshold_c is not None
+        self.diff_threshold.setVisible(show)
+        if show:  # after setVisible: a hidden line's label does not follow its value
+            self.diff_threshold.setValue(self._threshold_c)
+            self.diff_threshold.label.setText(f"criterion: Di − Dc ≥ {self._threshold_c:+.1f} °C")
 
     def clear_data(self) -> None:
-        self.diff_buffer.clear()
         for b in self.buffers.values():
             b.clear()
         self.latest_s = 0.0
@@ -416,13 +468,14 @@ class SessionPlot(QWidget):
             item.setRegion((start, self.latest_s))
         for limb, curve in self.curves.items():
             buf = self.buffers[limb]
-            if self._follow:
-                # Following: hand pyqtgraph only what is in view (plus one point each side), so a
-                # frame costs the same with 10 minutes or 8 hours of history.
-                i0 = max(0, int(np.searchsorted(buf.x, x0, side="left")) - 1)
+            # Following: hand pyqtgraph only what is in view (plus one point each side), so a
+            # frame costs the same with 10 minutes or 8 hours of history; free pan/zoom needs
+            # everything (older data thinned, see ui.plot_buffer).
+            i0 = max(0, int(np.searchsorted(buf.x, x0, side="left")) - 1) if self._follow else 0
+            key = (buf.version, i0)
+            if key != self._curve_key.get(limb):  # an unchanged curve is not handed over again
+                self._curve_key[limb] = key
                 curve.setData(buf.x[i0:], buf.y[i0:], connect="finite")
-            else:
-                curve.setData(buf.x, buf.y, connect="finite")  # free pan/zoom needs everything
             lab = self.end_labels[limb]
             if buf.last_value is not None and buf.last_t is not None:
                 lab.setPos(buf.last_t, buf.last_value)
@@ -446,14 +499,27 @@ class SessionPlot(QWidget):
         return True
 
     def _refresh_difference(self, x0: float, x1: float) -> None:
-        buf = self.diff_buffer
-        i0 = max(0, int(np.searchsorted(buf.x, x0, side="left")) - 1) if self._follow else 0
-        self.diff_curve.setData(buf.x[i0:], buf.y[i0:], connect="finite")
-        r = buf.visible_range(x0, x1)
-        lo, hi = (r if r else (-1.0, 1.0))
-        if self.diff_ref.isVisible():
-            lo, hi = min(lo, self.diff_ref.value()), max(hi, self.diff_ref.value())
+        if self.difference_source is None:
+            return
+        series = self.difference_source()
+        t, d = series.t_s, series.di_minus_dc_c
+        self._label_difference(bool(series.relative_to_baseline))
+        i0 = max(0, int(np.searchsorted(t, x0, side="left")) - 1) if self._follow else 0
+        i1 = int(np.searchsorted(t, x1, side="right"))
+        seen = d[max(i0, 0):i1]
+        seen = seen[np.isfinite(seen)]
+        lo, hi = (float(seen.min()), float(seen.max())) if seen.size else (-1.0, 1.0)
+        marks = [0.0] + ([self._threshold_c] if self.diff_threshold.isVisible() else [])
+        lo, hi = min(lo, *marks), max(hi, *marks)
         lo, hi = math.floor(lo - 0.25), math.ceil(hi + 0.25)
+        # The series is recomputed at its recent end and after a baseline change: compare the
+        # last values too, not only the length.
+        key = (t.size, i0, t[-1:].tobytes(), d[-8:].tobytes(), series.relative_to_baseline, lo, hi)
+        if key == self._diff_key:
+            return
+        self._diff_key = key
+        # Copies: the pipeline's views are valid only until its next call.
+        self.diff_curve.setData(np.array(t[i0:]), np.array(d[i0:]), connect="finite")
         self.diff_widget.getPlotItem().getViewBox().setYRange(lo, hi, padding=0.05)
 
     def _follow_x_range(self) -> tuple[float, float]:
@@ -491,7 +557,8 @@ class SessionPlot(QWidget):
     def _visible_y(self, x0: float, x1: float) -> tuple[float, float]:
         lo, hi = math.inf, -math.inf
         for buf in self.buffers.values():
-            r = buf.visible_range(x0, x1)
+            # Following, the view ends at the newest reading: scan on from the last frame.
+            r = buf.range_from(x0) if x1 >= self.latest_s else buf.visible_range(x0, x1)
             if r:
                 lo, hi = min(lo, r[0]), max(hi, r[1])
         if not math.isfinite(lo):
@@ -528,3 +595,10 @@ def _marker_text(m: Marker) -> str:
 
 def _major(levels) -> list[float]:
     return list(levels[0][1]) if levels else []
+
+
+def _paint_opaque(widget: pg.PlotWidget) -> None:
+    """The plot paints its whole area itself: say so, and Qt no longer repaints the window, the
+    splitters and the stylesheet backgrounds under it on every frame (a quarter of a frame)."""
+    widget.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+    widget.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)

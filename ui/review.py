@@ -61,7 +61,7 @@ class ReviewWindow(QMainWindow):
         self.setStyleSheet(theme.STYLESHEET)
 
         self.banner = StatusBanner()
-        self.plot = SessionPlot()
+        self.plot = SessionPlot(thin_old_data=False)  # the whole file is in memory here anyway
         self.plot.set_simulated(self.simulated)
         self.table = MinuteTable()
         central = QWidget()
@@ -138,7 +138,7 @@ class ReviewWindow(QMainWindow):
             window = snap.baseline_window_s
             if window is not None and window[1] <= until_s:
                 self.plot.set_baseline_window(window)
-        self.table.set_rows(minute_rows(self.plot.buffers, min(inj) if inj else 0.0, until_s, baselines,
+        self.table.set_rows(minute_rows(self.data, min(inj) if inj else 0.0, until_s, baselines,
                                         self.info.blocked))
         self.status.setText(f"{self.path} · {theme.format_mmss(until_s)} of {theme.format_mmss(self.end_s)}")
 

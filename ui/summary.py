@@ -1,7 +1,9 @@
 """The table of 1-minute values per limb: what nurses otherwise write down by hand.
 
-Each row is the reading at a whole minute (the last reading at or before it, from the plot's
-buffers) and its rise from the pipeline's baseline. Nothing is smoothed or filtered here.
+Each row is the reading at a whole minute (the last reading at or before it, from the
+readings as recorded: the pipeline's series live, the file in a review; not the plot's copy,
+which thins old data) and its rise from the pipeline's baseline. Nothing is smoothed or
+filtered here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from PyQt6.QtWidgets import QHeaderView, QTableView
 
 from monitor.model import Limb
 from ui import theme
-from ui.plot_buffer import PlotBuffer
 
 COLUMNS = ("min", "L °C", "R °C", "L rise", "R rise", "Di − Dc")
 
@@ -73,9 +74,11 @@ class MinuteTableModel(QAbstractTableModel):
         self.endResetModel()
 
 
-def minute_rows(buffers: dict[Limb, PlotBuffer], origin_s: float, end_s: float,
+def minute_rows(readings: dict[Limb, tuple[np.ndarray, np.ndarray]], origin_s: float, end_s: float,
                 baselines: dict[Limb, float | None], blocked: Limb | None):
-    """(minute from origin, L, R, L rise, R rise, Di − Dc) at each whole minute up to end_s."""
+    """(minute from origin, L, R, L rise, R rise, Di − Dc) at each whole minute up to end_s.
+
+    ``readings``: per limb, (session seconds, °C with NaN where the probe gave none), in time order."""
     if end_s <= 0:
         return []
     first = -int(np.floor(origin_s / 60.0))
@@ -83,8 +86,8 @@ def minute_rows(buffers: dict[Limb, PlotBuffer], origin_s: float, end_s: float,
     minutes = np.arange(first, last + 1)
     times = origin_s + minutes * 60.0
     values = {}
-    for limb, buf in buffers.items():
-        x, y = buf.x, buf.y
+    for limb in Limb:
+        x, y = readings.get(limb, (np.empty(0), np.empty(0)))
         idx = np.searchsorted(x, times, side="right") - 1
         vals: list[float | None] = []
         for i, t in zip(idx, times, strict=True):

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
@@ -210,20 +211,74 @@ def test_lifted_probe_raises_a_low_priority_alarm_logged_with_its_end(make_windo
         assert logged[0].end_s is not None and logged[0].end_s > logged[0].start_s
 
 
-def test_difference_plot_on_key_v_with_the_baseline_difference(make_window, qtbot):
+def test_difference_plot_on_key_v_draws_the_pipelines_di_minus_dc(make_window, qtbot):
     window, _ = make_window()
     qtbot.keyClick(window, Qt.Key.Key_V)
-    assert window.plot.showing_difference
+    assert window.plot.showing_difference and window.plot.diff_title.isVisible()
+    window.advance_to(120)
+    window.plot.refresh(force=True)
+    # No baseline yet: the plain temperature difference, and the title says it is not Di − Dc.
+    assert "not Di − Dc" in window.plot.diff_title.text()
+    assert not window.plot.diff_threshold.isVisible()
     inj = window.session.source.suggested_injection_s
-    window.advance_to(inj + 300)
-    d = window.plot.diff_buffer
-    left, right = window.plot.buffers[Limb.LEFT], window.plot.buffers[Limb.RIGHT]
-    assert len(d) == len(left) == len(right)  # one paired difference per pair of readings
-    i = len(d) - 1
-    assert d.y[i] == pytest.approx(left.y[i] - right.y[i])  # blocked (left) minus other
-    snap = window.session.snapshot()
-    assert window.plot.diff_ref.isVisible()
-    assert window.plot.diff_ref.value() == pytest.approx(snap.baseline_c[Limb.LEFT] - snap.baseline_c[Limb.RIGHT])
+    window.advance_to(inj + 600)
+    window.plot.refresh(force=True)
+    series = window.session.pipeline.difference_series()
+    assert series.relative_to_baseline
+    assert window.plot.diff_title.text().startswith("Di − Dc: blocked foot's rise minus the other foot's rise")
+    x, y = window.plot.diff_curve.getOriginalDataset()
+    # What is drawn is the pipeline's series (the visible part of it), NaN gaps included.
+    i0 = int(np.searchsorted(series.t_s, x[0]))
+    np.testing.assert_array_equal(x, series.t_s[i0:])
+    np.testing.assert_array_equal(y, series.di_minus_dc_c[i0:])
+    assert np.nanmax(y) > 1.0  # the blocked foot warmed
+    threshold = window.session.pipeline.criteria.min_di_minus_dc_c
+    assert threshold is not None and window.plot.diff_threshold.isVisible()
+    assert window.plot.diff_threshold.value() == pytest.approx(threshold)
+
+
+def test_difference_curve_from_two_one_foot_probes_that_never_report_together(qtbot, tmp_path):
+    """Two one-foot thermometers at their own rates (1 s and 1.4 s): no two readings share a time,
+    yet the plot shows Di − Dc, with a gap where one probe was silent."""
+    from monitor.clock import SimulatedClock
+    from monitor.csvio import write_interchange_csv
+    from monitor.model import MarkerKind, ProbeStatus, Reading, SessionInfo
+    from monitor.sources.replay import ReplaySource
+    from ui.live_session import LiveSession
+    from ui.main_window import MainWindow
+
+    def probe(limb, start, period, temp):
+        t = np.arange(start, 1500.0, period)
+        t = t[(t < 1000.0) | (t > 1030.0)] if limb is Limb.RIGHT else t  # the right probe falls silent 30 s
+        return [Reading(limb, round(float(temp(ti)), 2), ProbeStatus.OK, float(ti), 1.7e9 + ti) for ti in t]
+
+    left = probe(Limb.LEFT, 0.3, 1.0, lambda t: 28.0 + min(4.0, max(0.0, (t - 600.0) / 40.0)))
+    right = probe(Limb.RIGHT, 0.55, 1.4, lambda t: 30.0)
+    assert not {r.session_s for r in left} & {r.session_s for r in right}
+    csv = tmp_path / "two-probes.csv"
+    write_interchange_csv(csv, sorted(left + right, key=lambda r: r.session_s))
+    source = ReplaySource(csv, clock=SimulatedClock(manual=True))
+    info = SessionInfo(patient_id="T", blocked=Limb.LEFT)
+    store = SessionStore.create(info, tmp_path / "two.sympatherm")
+    session = LiveSession(source, info, store=store)
+    window = MainWindow(session, run_timer=False, persist_layout=False)
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    session.start()
+    window.actions_by_name["difference"].trigger()
+    window.advance_to(400)
+    window.mark(MarkerKind.INJECTION)
+    window.advance_to(1490)
+    window.plot.refresh(force=True)
+    x, y = window.plot.diff_curve.getOriginalDataset()
+    ok = np.isfinite(y)
+    assert ok.sum() > 500  # a curve, not the empty one a same-time subtraction gives
+    assert np.nanmax(y) == pytest.approx(4.0, abs=0.2)  # the left foot's 4 °C rise
+    silent = (x > 1006.0) & (x < 1025.0)
+    assert silent.any() and not ok[silent].any()  # the silent stretch is a gap, not a line
+    assert window.plot.diff_title.text().startswith("Di − Dc")
+    window.finish()
 
 
 def test_recording_moves_to_another_file_and_keeps_everything(make_window, tmp_path):

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.model import Limb
 from monitor.store import find_unfinished_sessions
 from ui.plot import SessionPlot
-from ui.plot_buffer import PlotBuffer
+from ui.plot_buffer import PlotBuffer, thin_min_max
 
 
 def test_plot_buffer_breaks_the_line_at_gaps_and_invalid_readings():
@@ -25,6 +27,55 @@ def test_plot_buffer_breaks_the_line_at_gaps_and_invalid_readings():
     assert buf.x[3] == pytest.approx(11.0) and np.isnan(y[3])
     assert buf.visible_range(0.0, 2.0) == (30.0, 30.2)
     assert buf.last_value == 31.0
+
+
+def _runs(y: np.ndarray) -> int:
+    """Unbroken stretches of line (what connect='finite' draws)."""
+    f = np.isfinite(y)
+    return int(f[0]) + int(np.sum(f[1:] & ~f[:-1])) if f.size else 0
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.floats(0.01, 3.0), st.one_of(st.just(np.nan), st.floats(20.0, 40.0))),
+                min_size=1, max_size=300),
+       st.sampled_from([0.5, 2.0, 7.0]))
+def test_thinning_keeps_every_buckets_extremes_and_every_break(steps, bucket_s):
+    x = np.cumsum([s for s, _ in steps])
+    y = np.array([v for _, v in steps])
+    keep = thin_min_max(x, y, bucket_s)
+    assert np.all(np.diff(keep) > 0)
+    tx, ty = x[keep], y[keep]
+    assert _runs(ty) == _runs(y)  # no gap closed, no line broken
+    for b in np.unique(np.floor(x / bucket_s)):
+        orig = y[(np.floor(x / bucket_s) == b) & np.isfinite(y)]
+        kept = ty[(np.floor(tx / bucket_s) == b) & np.isfinite(ty)]
+        if orig.size:
+            assert (kept.min(), kept.max()) == (orig.min(), orig.max())  # peaks survive
+
+
+def test_plot_buffer_keeps_the_recent_hour_as_it_came_and_thins_the_rest():
+    rng = np.random.default_rng(3)
+    t = np.round(np.arange(0.0, 3 * 3600.0, 0.1), 1)  # 3 h at 10 Hz
+    y = 30.0 + rng.normal(0.0, 0.05, t.size)
+    y[5000] = 36.0  # a one-reading spike in the old part
+    y[20000:20600] = np.nan  # a minute of invalid readings
+    keep = (t < 3000.0) | (t > 3060.0)  # and a minute without data
+    t, y = t[keep], y[keep]
+    buf = PlotBuffer(full_resolution_s=3600.0)
+    for i in range(0, t.size, 10):
+        buf.append(t[i:i + 10], y[i:i + 10])
+    assert buf.readings == t.size
+    assert len(buf) < 0.5 * t.size  # two hours thinned 10:1
+    recent = buf.x >= buf.full_resolution_from_s
+    assert buf.full_resolution_from_s <= t[-1] - 3600.0
+    np.testing.assert_array_equal(buf.y[recent], y[t >= buf.full_resolution_from_s])  # as it came
+    assert np.all(np.diff(buf.x) > 0)
+    assert buf.visible_range(490.0, 510.0) == (pytest.approx(y[(t >= 490) & (t <= 510)].min()), 36.0)
+    assert _runs(buf.y) == 3  # broken by the invalid minute and the silent minute, nothing else
+    full = PlotBuffer()  # fed the same way, never thinned
+    for i in range(0, t.size, 10):
+        full.append(t[i:i + 10], y[i:i + 10])
+    assert buf.nbytes <= full.nbytes / 2  # after 3 h; after 8 h a fifth (the recent hour dominates)
 
 
 def test_plot_follows_then_free_pan_then_follow_on_request(qtbot):
@@ -145,3 +196,22 @@ def test_review_table_has_rises_from_the_pipeline_baseline(qtbot, tmp_path):
     assert rows[-1][3] is not None and rows[-1][3] > 2.0  # the blocked foot's rise, from the same baseline
     assert rows[: len(live_rows)] == live_rows[: len(rows)]
     assert review.plot.baseline_region.isVisible()
+
+
+def test_zooming_into_thinned_old_data_still_shows_a_one_reading_peak(qtbot):
+    plot = SessionPlot(follow_window_s=600.0)
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show()
+    t = np.round(np.arange(0.0, 2.5 * 3600.0, 0.1), 1)
+    y = np.full(t.size, 30.0)
+    y[5003] = 34.0  # one reading at 500.3 s, long since thinned
+    for i in range(0, t.size, 600):
+        plot.append(Limb.LEFT, t[i:i + 600], y[i:i + 600])
+    buf = plot.buffers[Limb.LEFT]
+    assert buf.full_resolution_from_s > 3000.0 and len(buf) < t.size / 2
+    plot.show_everything()  # the whole session, then zoom into its first minutes
+    plot.vb.setRange(xRange=(400.0, 600.0), padding=0)
+    plot.refresh(force=True)
+    x, shown = plot.curves[Limb.LEFT].getData()
+    assert shown.max() == 34.0 and x[np.argmax(shown)] == pytest.approx(500.3)
