@@ -84,7 +84,8 @@ class AnalysisResult:
         """A short human summary (what `sympatherm analyze` prints without --json)."""
         b = self.baselines
         lines = [
-            f"Blocked side: {self.blocked}; injection at {self.injection_s:g} s; criteria {self.criteria.id} "
+            f"Blocked side: {self.blocked}; injection at {self.injection_s:g} s "
+            f"({format_session_time(self.injection_s)}); criteria {self.criteria.id} "
             f"({self.criteria.describe()}).",
             # The same verdict word as --json, then the detail in plain words.
             f"Verdict: {self.outcome.replace('_', ' ')}. {self.verdict.message}",
@@ -101,9 +102,18 @@ class AnalysisResult:
         for w in self.baseline_warnings:
             lines.append(f"Warning: {w}")
         if self.artefacts:
-            lines.append(f"Artefacts: {len(self.artefacts)} flagged segment(s), excluded from baseline and criteria.")
+            lines.append(f"Artefacts: {len(self.artefacts)} flagged segment(s), excluded from baseline and criteria:")
+            shown = _SUMMARY_ARTEFACTS
+            for a in self.artefacts[:shown]:
+                until = "still going at the end" if a.end_s is None else f"to {format_session_time(a.end_s)}"
+                lines.append(f"  {a.limb} foot, {format_session_time(a.start_s)} {until}: {a.reason}")
+            if len(self.artefacts) > shown:
+                lines.append(f"  … and {len(self.artefacts) - shown} more (all of them with --json).")
         lines.append("SympaTherm supports clinical judgement; it is not a certified medical device.")
         return "\n".join(lines)
+
+
+_SUMMARY_ARTEFACTS = 12  # listed one per line in the text summary
 
 
 def _num(value: float | None) -> float | None:

@@ -81,6 +81,12 @@ def test_touch_recording_is_analysed_not_confirmed_with_the_artefact(tmp_path):
     doc = json.loads(analyze(str(path), "--json", "--blocked", "left", "--injection-at", "500").stdout)
     assert doc["verdict"] == "not_confirmed"
     assert any(a["kind"] == "touch" and a["limb"] == "left" for a in doc["artifacts"])
+    # The text summary lists each artefact in plain words with its times (m:ss).
+    text = analyze(str(path), "--blocked", "left", "--injection-at", "500").stdout
+    touch = next(a for a in doc["artifacts"] if a["kind"] == "touch")
+    start = int(round(touch["start_s"]))
+    assert f"left foot, {start // 60}:{start % 60:02d} to " in text
+    assert "probe touched or handled" in text and "injection at 500 s (8:20)" in text
 
 
 def test_iso_timestamps_empty_cells_and_out_of_range(tmp_path):
