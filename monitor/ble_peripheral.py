@@ -170,6 +170,8 @@ class SimulatedThermometer:
         #: and Intermediate Temperature values notified.
         self.sent: dict[Limb, int] = {limb: 0 for limb in limbs}
         self.sent_intermediate: dict[Limb, int] = {limb: 0 for limb in limbs}
+        #: Samples taken while no central was connected (not sent to anyone).
+        self.samples_unsent = 0
         self.connections_seen = 0
 
     # ---- control from the test thread --------------------------------------------------------
@@ -257,6 +259,7 @@ class SimulatedThermometer:
                 await asyncio.sleep(wait)
             n += 1
             if not self.connected:
+                self.samples_unsent += 1
                 continue
             final = self.measurement_every > 0 and (n - 1) % self.measurement_every == 0
             for limb in self.limbs:

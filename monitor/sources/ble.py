@@ -95,6 +95,7 @@ class _Link:
     calibrations: dict[int, object] = field(default_factory=dict)  # channel -> Calibration
     interval_s: int | None = None
     last_final_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last 0x2A1C came
+    last_delivered_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last reading came
     connected: bool = False
     client: BleakClient | None = None
 
@@ -460,6 +461,7 @@ class BleSource(ProbeSource):
         limb = link.limbs[channel] if channel < len(link.limbs) else None
         if limb is None:
             return
+        self._count_missed(link, channel, now)
         if not math.isfinite(celsius):
             # NaN, NRes, "not known": no valid reading. An infinity is a value off the scale.
             status = ProbeStatus.OUT_OF_RANGE if special in ("+INF", "-INF") else ProbeStatus.NOT_ATTACHED
@@ -471,6 +473,16 @@ class BleSource(ProbeSource):
             if calibration is not None and status is ProbeStatus.OK:
                 value = round(calibration.apply(value), 3)
         self._emit(Reading(limb, value, status, now, wall, source=link.key))
+
+    def _count_missed(self, link: _Link, channel: int, now: float) -> None:
+        """Lost frames, as far as BLE can tell: it has no sequence numbers, but a device that
+        states its Measurement Interval makes a missing measurement visible as a gap (during a
+        lost link too, as the serial source counts frames missed while unplugged)."""
+        last = link.last_delivered_at.get(channel)
+        link.last_delivered_at[channel] = now
+        interval = link.interval_s
+        if last is not None and interval and now - last > 1.5 * interval:
+            self.lost_frames += round((now - last) / interval) - 1
 
     # ---- identity and registry ---------------------------------------------------------------
     def _get_registry(self):

@@ -93,6 +93,24 @@ def test_link_loss_reconnects_by_address(radio, patient, start_source, registry)
     c.wait(lambda: src.reconnections == 2 and src.state is ConnectionState.STREAMING, what="second reconnection")
 
 
+def test_measurements_missed_while_the_link_was_down_count_as_lost(radio, patient, start_source, registry):
+    model, clock = patient
+    thermo = radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock, interval_s=1)
+    # The source on the thermometer's clock, so that its Measurement Interval (1 s) is in the same seconds.
+    src = make_source(radio, LEFT_ADDR, registry=registry, clock=clock)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 5, what="readings")
+    lost_before, unsent_before = src.lost_frames, thermo.samples_unsent
+    thermo.go_out_of_range()
+    c.wait(lambda: thermo.samples_unsent >= unsent_before + 20, what="samples missed while out of range")
+    thermo.come_back()
+    at_return = count(c.readings, Limb.LEFT)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= at_return + 3, what="readings after the return")
+    missed = thermo.samples_unsent - unsent_before
+    # BLE has no sequence numbers: the gap in the Measurement Interval's rhythm is what tells.
+    assert src.lost_frames - lost_before >= missed // 2 > 0
+
+
 def test_one_device_with_two_channels_and_registry_swap(radio, patient, start_source, registry):
     model, clock = patient
     radio.add_thermometer(LEFT_ADDR, "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock)
