@@ -100,6 +100,35 @@ def test_results_after_every_single_reading_equal_the_batch(scenario):
         np.testing.assert_array_equal(a.flags, b.flags)
 
 
+@pytest.mark.parametrize("scenario,handling", [("success-fast", "hand-while-warming"), ("failed", "hand-pressed"),
+                                               ("success-slow", "loose-blocked")])
+def test_handling_outside_the_suite_is_judged_the_same_live_and_offline(scenario, handling):
+    """The touch release rules (a rise beyond the hand's plateau, a fast fall, a second step)
+    carry their state between chunks."""
+    rec = simulate(scenario, seed=2, blocked=Limb.LEFT, observe_after_s=2400.0, handling=handling)
+    inj = rec.model.injection_s
+    batch = BlockPipeline(Limb.LEFT)
+    for limb, arrays in rec.limbs.items():
+        batch.push_arrays(limb, *arrays)
+    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
+    batch.finish()
+    live = BlockPipeline(Limb.LEFT)
+    live.add_marker(Marker(MarkerKind.INJECTION, inj))
+    ask = np.cumsum(np.random.default_rng(3).integers(1, 12, size=20000))
+    next_ask = 0
+    for i, r in enumerate(_interleaved(rec)):
+        live.push(r)
+        if i == ask[next_ask]:
+            next_ask += 1
+            live.verdict  # noqa: B018
+    live.finish()
+    assert live.artefacts == batch.artefacts and live.verdict_changes == batch.verdict_changes
+    assert any(a.kind in ("touch", "probe_lifted") and a.limb is Limb.LEFT for a in batch.artefacts)
+    for limb in Limb:
+        np.testing.assert_array_equal(live.series(limb).flags, batch.series(limb).flags)
+    _assert_same_difference(live, batch)
+
+
 def test_a_long_gap_is_judged_the_same_live_and_offline():
     """Live, the first 5 s of a gap are judged before anyone knows it will last longer."""
     from .helpers import flat, injection, ramp, readings
