@@ -90,6 +90,8 @@ class MainWindow(QMainWindow):
         # Replaces "recording to FILE" in the status bar when the file is not the user's to
         # keep (``--snapshot`` records to a temporary file deleted after the picture).
         self.recording_note: str | None = None
+        self._artefacts_key: tuple | None = None
+        self._artefacts_seen: list = []
 
         blocked = session.info.blocked
         self.tiles = {limb: LimbTile(limb) for limb in Limb}
@@ -438,7 +440,7 @@ class MainWindow(QMainWindow):
         # opens one; a new one after an injection replaces it).
         self.plot.set_baseline_window(snap.baseline_window_s)
         self.plot.set_difference_threshold(self.session.pipeline.criteria.min_di_minus_dc_c)
-        self.plot.set_artefacts(self.session.pipeline.artefacts)
+        self.plot.set_artefacts(self._artefacts())
         self._update_table(snap, inj)
         self._update_alarm_display()
         self._update_status_bar()
@@ -467,7 +469,7 @@ class MainWindow(QMainWindow):
         if snap.warnings and kind != "confirmed":
             detail = (detail + "  ·  " if detail else "") + snap.warnings[-1]
         flagged = sorted({(Limb(seg.limb).letter, str(seg.kind).replace("_", " "))
-                          for seg in self.session.pipeline.artefacts
+                          for seg in self._artefacts()
                           if seg.end_s is None and str(seg.kind) != "settling"})
         if flagged and kind != "confirmed":
             # The live Di − Dc includes the flagged readings; the criteria leave them out.
@@ -517,6 +519,16 @@ class MainWindow(QMainWindow):
         if text != self.status_label.text():
             self.status_label.setText(text)
 
+    def _artefacts(self) -> list:
+        """The pipeline's artefact segments, asked again only when readings or marks changed
+        (they depend on nothing else; a tick needs them three times: bands, banner, alarms)."""
+        pipeline = self.session.pipeline
+        key = (id(pipeline), self.session.total_readings, tuple(self.session.markers))
+        if key != self._artefacts_key:
+            self._artefacts_key = key
+            self._artefacts_seen = pipeline.artefacts
+        return self._artefacts_seen
+
     # ---- alarms ----------------------------------------------------------------------------
     def _check_alarms(self) -> bool:
         statuses = {limb: st.status for limb, st in self.session.state.limbs.items()}
@@ -524,7 +536,7 @@ class MainWindow(QMainWindow):
         from monitor.model import ConnectionState
         if self.session.source.state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
             lost = self.session.source.reason
-        ongoing = {seg.limb: seg.kind for seg in self.session.pipeline.artefacts
+        ongoing = {seg.limb: seg.kind for seg in self._artefacts()
                    if seg.end_s is None and str(seg.kind) in ("probe_lifted", "touch")}
         conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing, self.session.now())
         if self.session.write_error:

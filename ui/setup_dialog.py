@@ -121,6 +121,7 @@ class SetupDialog(QDialog):
         self.scenario = QComboBox()
         for name, sc in sorted(SCENARIOS.items()):
             self.scenario.addItem(f"{name} — {sc.description}", name)
+        self.scenario.setCurrentIndex(max(0, self.scenario.findData("success-fast")))  # as `sympatherm demo`
         self.speed = QDoubleSpinBox()
         self.speed.setRange(1.0, 600.0)
         self.speed.setValue(10.0)
@@ -151,7 +152,8 @@ class SetupDialog(QDialog):
         self.check_btn.toggled.connect(self._side_check_toggled)
         self.check_hint = QLabel("Check sides, then warm the LEFT probe in your hand: the LEFT tile must light up.")
         self.check_hint.setWordWrap(True)
-        self.check_tiles = {limb: LimbTile(limb) for limb in Limb}
+        self.check_tiles = {limb: LimbTile(limb, rise_from="since the check began",
+                                           no_rise_text="press Check sides") for limb in Limb}
         for t in self.check_tiles.values():
             t.setMinimumSize(200, 150)
         sides_box = QGroupBox("2. Left and right")
@@ -199,7 +201,7 @@ class SetupDialog(QDialog):
         fields = QGroupBox("3. Session")
         form = QFormLayout(fields)
         form.addRow("&Patient ID", self.patient)
-        form.addRow("&Blocked side", bl)
+        form.addRow("Blocked side", bl)  # no mnemonic: a layout has no buddy (Alt+L / Alt+R pick)
         form.addRow("&Operator", self.operator)
         form.addRow("&Nurse", self.nurse)
         form.addRow("Pr&ocedure", self.procedure)

@@ -52,6 +52,12 @@ QLineEdit, QComboBox, QDoubleSpinBox, QSpinBox, QPlainTextEdit {{
 QTableView {{ gridline-color: #33383E; background: {PANEL}; alternate-background-color: #262A2F; }}
 QHeaderView::section {{ background: #2A2E33; color: {TEXT}; padding: 3px; border: none; }}
 QStatusBar {{ color: {TEXT_DIM}; }}
+QRadioButton::indicator, QCheckBox::indicator {{ width: 16px; height: 16px; border: 2px solid #9AA0A6;
+    background: #2A2E33; }}
+QRadioButton::indicator {{ border-radius: 10px; }}
+QCheckBox::indicator {{ border-radius: 3px; }}
+QRadioButton::indicator:checked, QCheckBox::indicator:checked {{ background: #56B4E9; border-color: {TEXT}; }}
+QRadioButton::indicator:focus, QCheckBox::indicator:focus {{ border-color: #56B4E9; }}
 QTabBar::tab {{ padding: 6px 14px; background: #2A2E33; }}
 QTabBar::tab:selected {{ background: #34495E; }}
 """

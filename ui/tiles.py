@@ -32,9 +32,14 @@ STALE_AFTER_S = 10.0
 
 
 class LimbTile(QFrame):
-    def __init__(self, limb: Limb, parent=None) -> None:
+    def __init__(self, limb: Limb, parent=None, *, rise_from: str = "from baseline",
+                 no_rise_text: str = "rise: waiting for baseline") -> None:
+        """``rise_from``/``no_rise_text``: what the rise is measured from (the set-up's side check
+        shows the rise since the check began, not from a baseline)."""
         super().__init__(parent)
         self.limb = limb
+        self._rise_from = rise_from
+        self._no_rise_text = no_rise_text
         self.setObjectName("tile")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(280, 210)
@@ -56,7 +61,7 @@ class LimbTile(QFrame):
         self.temp_label = QLabel("--.- °C")
         self.temp_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.temp_label.setStyleSheet(f"color: {colour}; background: transparent; font-weight: bold;")
-        self.rise_label = QLabel("rise: waiting for baseline")
+        self.rise_label = QLabel(no_rise_text)
         self.rise_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rise_label.setStyleSheet("background: transparent;")
         self.detail_label = QLabel("")
@@ -93,9 +98,9 @@ class LimbTile(QFrame):
         self._state = st
         _set_text(self.temp_label, "--.- °C" if st.celsius is None else f"{st.celsius:.1f} °C")
         if st.rise_c is None:
-            rise = "rise: waiting for baseline" if st.probe_ok or st.age_s is None else "rise: —"
+            rise = self._no_rise_text if st.probe_ok or st.age_s is None else "rise: —"
         else:
-            rise = f"rise {round(st.rise_c, 1) + 0.0:+.1f} °C from baseline"  # never "-0.0"
+            rise = f"rise {round(st.rise_c, 1) + 0.0:+.1f} °C {self._rise_from}"  # never "-0.0"
         _set_text(self.rise_label, rise)
         if st.age_s is None:
             age = "no reading yet"

@@ -88,7 +88,7 @@ def test_demo_window_plots_both_limbs_and_marks_injection(qtbot, tmp_path):
     assert window.plot.axis.origin_s == injections[0].session_s
     window.finish()
     with SessionStore.open_read_only(path) as store:
-        assert store.reading_count() == sum(len(window.plot.buffers[limb]) for limb in Limb)
+        assert store.reading_count() == sum(window.plot.buffers[limb].readings for limb in Limb)
         assert store.simulated
         assert [m.kind for m in store.markers()] == [MarkerKind.INJECTION]
 
