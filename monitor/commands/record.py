@@ -350,7 +350,7 @@ def _duration_reached(recorder, duration_s: float) -> bool:
 def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
     """Close the session; if the disk refuses, retry until space returns or, on a further
     Ctrl-C, save everything to the user's data folder instead."""
-    from monitor.store import StoreError, StoreWriteError, default_session_path
+    from monitor.store import StoreBusyError, StoreError, StoreWriteError, default_session_path
 
     seen = stops.count
     while True:
@@ -369,7 +369,8 @@ def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
                     return 1
                 print(f"Saved the whole session to {rescue} instead.", flush=True)
                 break
-            _error(f"{exc} Retrying every 2 s; free some space, or press Ctrl-C again to save the session "
+            remedy = "close the program that holds the file" if isinstance(exc, StoreBusyError) else "free some space"
+            _error(f"{exc} Retrying every 2 s; {remedy}, or press Ctrl-C again to save the session "
                    "to your data folder instead.")
             seen = stops.count
             stops.wait(2.0, since=seen)
