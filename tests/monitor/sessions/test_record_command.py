@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from monitor.cli import main
 from monitor.exports import export_session
 from monitor.model import Limb, MarkerKind
-from monitor.store import SessionStore, close_unfinished, find_unfinished_sessions
+from monitor.store import SessionStore, StoreError, close_unfinished, find_unfinished_sessions
 
 REPO = Path(__file__).resolve().parents[3]
 STORED = re.compile(r"stored (\d+)")
@@ -49,6 +49,15 @@ def _lines_until(proc: subprocess.Popen, pattern: str, *, timeout_s: float = 30.
     return seen
 
 
+def _committed(path: Path) -> int:
+    """Readings a reader sees in the file (what is committed)."""
+    try:
+        with SessionStore.open_read_only(path, check_integrity=False) as reader:
+            return reader.reading_count()
+    except StoreError:
+        return 0  # not created yet
+
+
 def test_a_session_killed_with_sigkill_keeps_all_but_the_last_second_and_is_offered_for_recovery(tmp_path):
     folder = tmp_path / "sessions"
     path = folder / "killed.sympatherm"
@@ -56,7 +65,12 @@ def test_a_session_killed_with_sigkill_keeps_all_but_the_last_second_and_is_offe
                   "--status-every", "0.3")
     lines = _lines_until(proc, r"stored ([6-9]\d|\d{3,})")
     received = int(STORED.search(lines[-1]).group(1))
-    time.sleep(1.5)  # everything received this long ago must be committed (commits every 0.5 s)
+    # The recorder commits every 0.5 s: wait (on the file, not a timer, so a loaded machine
+    # cannot fail this) until what it had received is committed, then kill it.
+    deadline = time.monotonic() + 60.0
+    while _committed(path) < received:
+        assert time.monotonic() < deadline, "the recording never committed what it had received"
+        time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL

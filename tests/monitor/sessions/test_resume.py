@@ -22,7 +22,7 @@ from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import MIN_RESUME_STEP_S, SessionRecorder, plan_resume
 from monitor.sources.simulated import SimulatedSource
-from monitor.store import SessionStore, find_unfinished_sessions
+from monitor.store import SessionStore, StoreError, find_unfinished_sessions
 
 REPO = Path(__file__).resolve().parents[3]
 STORED = re.compile(r"stored (\d+)")
@@ -65,6 +65,15 @@ def _times(readings, limb: Limb) -> list[float]:
     return [r.session_s for r in readings if r.limb is limb]
 
 
+def _committed(path) -> tuple[int, int]:
+    """(readings, markers) a reader sees in the file: what is committed."""
+    try:
+        with SessionStore.open_read_only(path, check_integrity=False) as reader:
+            return reader.reading_count(), len(reader.markers())
+    except StoreError:
+        return 0, 0
+
+
 def test_a_killed_recording_resumed_with_record_resume_continues_one_time_axis(tmp_path, capsys):
     path = tmp_path / "resumed.sympatherm"
     first = _record("--demo", "--speed", "200", "--blocked", "left", "--patient-id", "RES-1", "--injection-at", "120",
@@ -74,7 +83,12 @@ def test_a_killed_recording_resumed_with_record_resume_continues_one_time_axis(t
     lines = _wait_for(first, lambda ln: "Marker placed: note" in ln)
     lines += _wait_for(first, _stored_at_least(400))  # past the injection mark at 120 s
     received = int(STORED.search(lines[-1]).group(1))
-    threading.Event().wait(1.5)  # everything received this long ago must be committed
+    # Commits come every 0.5 s: wait on the file (not a timer a loaded machine could outrun)
+    # until what it had received, and the three markers, are committed; then kill it.
+    deadline = time.monotonic() + 60.0
+    while (committed := _committed(path))[0] < received or committed[1] < 3:
+        assert time.monotonic() < deadline, "the recording never committed what it had received"
+        time.sleep(0.1)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
 
