@@ -294,7 +294,7 @@ class BlockPipeline:
         self._met_at: dict[str, float | None] = {cid: None for cid in self._judged}
         self._early_at: float | None = None
         self._not_confirmed_at: float | None = None
-        self._kinetics_cache: tuple[int, Kinetics] | None = None
+        self._kinetics_cache: _KineticsState | None = None
 
     def _injections(self) -> list[float]:
         return sorted(m.session_s for m in self._markers if m.kind is MarkerKind.INJECTION)
@@ -670,20 +670,36 @@ class BlockPipeline:
 
     def kinetics(self) -> Kinetics:
         """The course after the first injection; each tick's rise is taken from the baseline in
-        force at that tick (a new baseline counts from the end of its window)."""
+        force at that tick (a new baseline counts from the end of its window).
+
+        Kept up to date incrementally (running maxima over the ticks judged so far), so asking
+        for it costs the same at minute 5 and at hour 8; it restarts when the injection or a
+        baseline changes."""
         self._update()
         inj = self._injections()
         if not inj or not self._baselines:
             return Kinetics()
         tk = self._ticks
         n = len(tk.t)
-        if self._kinetics_cache and self._kinetics_cache[0] == n:
-            return self._kinetics_cache[1]
-        inj0 = inj[0]
-        a = int(np.searchsorted(tk.t.view[:n], inj0, side="right"))
-        T = tk.t.view[a:n]
-        base_b, base_c = np.full(T.shape, np.nan), np.full(T.shape, np.nan)
         epochs = self._plan()
+        key = (inj[0], tuple(epochs), tuple(None if base is None else tuple(base[limb] for limb in Limb)
+                                          for base in self._epoch_base))
+        st = self._kinetics_cache
+        if st is None or st.key != key:
+            a = int(np.searchsorted(tk.t.view[:n], inj[0], side="right"))
+            st = self._kinetics_cache = _KineticsState(key, a)
+        if st.done < n:
+            self._extend_kinetics(st, max(st.done, st.a), n, epochs)
+            st.done = n
+            st.result = self._kinetics_result(st, inj[0])
+        return st.result
+
+    def _extend_kinetics(self, st: _KineticsState, a: int, n: int, epochs: list[_Epoch]) -> None:
+        tk = self._ticks
+        T = tk.t.view[a:n]
+        if T.size == 0:
+            return
+        base_b, base_c = np.full(T.shape, np.nan), np.full(T.shape, np.nan)
         for k, (ep, base) in enumerate(zip(epochs, self._epoch_base, strict=True)):
             if not _usable(base):
                 continue
@@ -693,35 +709,48 @@ class BlockPipeline:
             base_c[lo:hi] = base[self.blocked.other].celsius
         okb = tk.ok[self.blocked].view[a:n] & np.isfinite(base_b)
         okc = tk.ok[self.blocked.other].view[a:n] & np.isfinite(base_c)
-        if not (okb.any() or okc.any()):
-            return Kinetics()
         rise_b = tk.val[self.blocked].view[a:n] - base_b
         rise_c = tk.val[self.blocked.other].view[a:n] - base_c
-        result = Kinetics()
+        rb = np.where(okb, rise_b, -np.inf)
+        st.runmax_b.extend(np.maximum.accumulate(np.concatenate(([st.peak], rb)))[1:])
+        st.peak = float(st.runmax_b.last())
+        st.any_okb |= bool(okb.any())
+        if okc.any():
+            st.any_okc = True
+            st.max_rise_c = max(st.max_rise_c, float(rise_c[okc].max()))
+        both = okb & okc
+        if both.any():
+            st.max_didc = max(st.max_didc, float((rise_b - rise_c)[both].max()))
         if okb.any():
-            rb = np.where(okb, rise_b, -np.inf)
-            ipeak = int(np.argmax(rb))
-            peak = float(rb[ipeak])
+            slope = self._slopes(a, n)
+            if np.isfinite(slope).any():
+                top = float(np.nanmax(slope))
+                st.max_slope = top if st.max_slope is None else max(st.max_slope, top)
+
+    def _kinetics_result(self, st: _KineticsState, inj0: float) -> Kinetics:
+        if not (st.any_okb or st.any_okc):
+            return Kinetics()
+        T = self._ticks.t.view[st.a:st.done]
+        runmax = st.runmax_b.view
+        result = Kinetics()
+        if st.any_okb:
+            peak = st.peak
 
             def first_at(level: float) -> float | None:
-                hit = np.flatnonzero(rb >= level)
-                return float(T[hit[0]] - inj0) if hit.size else None
+                i = int(np.searchsorted(runmax, level, side="left"))  # the running maximum only grows
+                return float(T[i] - inj0) if i < runmax.shape[0] else None
 
-            slope = self._slopes(a, n)
             result = Kinetics(
                 time_to_plus_1c_s=first_at(1.0),
                 time_to_50pct_peak_s=first_at(0.5 * peak) if peak > 0 else None,
                 time_to_95pct_peak_s=first_at(0.95 * peak) if peak > 0 else None,
                 peak_rise_c=peak,
-                time_to_peak_s=float(T[ipeak] - inj0),
-                max_slope_c_per_min=float(np.nanmax(slope)) if np.isfinite(slope).any() else None,
+                time_to_peak_s=first_at(peak),
+                max_slope_c_per_min=st.max_slope,
             )
-        both = okb & okc
-        result = Kinetics(**{**result.__dict__,
-                             "peak_rise_contralateral_c": float(rise_c[okc].max()) if okc.any() else None,
-                             "max_di_minus_dc_c": float((rise_b - rise_c)[both].max()) if both.any() else None})
-        self._kinetics_cache = (n, result)
-        return result
+        return Kinetics(**{**result.__dict__,
+                           "peak_rise_contralateral_c": st.max_rise_c if st.any_okc else None,
+                           "max_di_minus_dc_c": st.max_didc if st.max_didc > -math.inf else None})
 
     def snapshot(self, now_s: float | None = None) -> PipelineSnapshot:
         """The current state. ``now_s`` (the session clock) dates how old each reading is; by
@@ -806,6 +835,22 @@ class _Epoch:
     judge_from_s: float  # criteria are judged on ticks after this (inf: not yet, no injection)
     judge_until_s: float  # ... and before this: the next "Baseline start"
     in_force_from_s: float  # rises are measured from this baseline from here on
+
+
+class _KineticsState:
+    """Running values of the course after the injection (see ``BlockPipeline.kinetics``)."""
+
+    def __init__(self, key: tuple, a: int) -> None:
+        self.key = key
+        self.a = a  # the first tick after the injection
+        self.done = a  # ticks folded in so far
+        self.runmax_b = GrowableArray(np.float64)  # running maximum of the blocked rise (-inf: none yet)
+        self.peak = -math.inf
+        self.any_okb = self.any_okc = False
+        self.max_rise_c = -math.inf
+        self.max_didc = -math.inf
+        self.max_slope: float | None = None
+        self.result = Kinetics()
 
 
 def _usable(base: dict[Limb, BaselineInfo] | None) -> bool:
