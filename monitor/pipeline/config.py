@@ -139,6 +139,9 @@ class PipelineConfig:
     touch_rise_beyond_c: float = 1.0
     # ... or once it falls this much in 30 s (1 °C/min: faster than skin cools on its own).
     touch_release_fall_c: float = 0.5
+    # A touch cannot end while the reading is warmer than foot skin gets (peak ~34 °C, Frank 2000;
+    # the core is ~37 °C).
+    skin_max_c: float = 36.0
     # Frozen device: the identical value for this long on a probe whose resolution is finer than
     # frozen_resolution_c (a coarse probe on a stable foot legitimately repeats its value).
     frozen_identical_s: float = 60.0

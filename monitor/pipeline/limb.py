@@ -450,8 +450,9 @@ class LimbTrack:
                     # Or a fall faster than skin can cool: the hand is being lifted.
                     released |= d30[s] <= -cfg.touch_release_fall_c
                     released = np.logical_or.accumulate(np.concatenate(([self._released], released)))[1:]
-                    plausible = level <= (self._level0 + cfg.recovery_tolerance_c
-                                          + cfg.recovery_rise_c_per_min * elapsed / 60.0)
+                    # ... and no warmer than foot skin gets (a heat pack that keeps warming is not skin).
+                    plausible = (level <= (self._level0 + cfg.recovery_tolerance_c
+                                           + cfg.recovery_rise_c_per_min * elapsed / 60.0)) & (level <= cfg.skin_max_c)
                     cond = plausible & slowed & released
                 else:
                     # Back near the level before the lift (allowing a little real cooling), or, long

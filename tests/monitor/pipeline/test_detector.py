@@ -482,3 +482,17 @@ def test_a_hand_lifted_from_a_foot_nearing_the_hand_s_warmth_is_seen_by_its_fast
     # Without that rule the flag would stay for good (the fall is under the 1 °C release drop).
     p = run(rs, config=PipelineConfig(touch_release_fall_c=1e9))
     assert p.verdict.state is not VerdictState.CONFIRMED
+
+
+def test_a_heat_pack_that_keeps_warming_beyond_skin_temperature_stays_flagged():
+    """A step, then a climb beyond it to 39 °C (an exothermic pack): warmer than foot skin gets,
+    so the climb does not end the touch as a warming foot's would."""
+    def pack(t):
+        v = np.full(t.shape, 27.0)
+        on = t >= 1200
+        v[on] += 8.0 * (1 - np.exp(-(t[on] - 1200) / 4)) + 4.0 * (1 - np.exp(-(t[on] - 1200) / 120))
+        return v
+    p = run(readings(pack, flat(27.0), 3000))
+    touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
+    assert len(touch) == 1 and touch[0].end_s is None
+    assert all(v is None for v in p.criteria_met_at.values())
