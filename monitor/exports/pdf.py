@@ -364,17 +364,80 @@ def _criteria_table(data: SessionData, figures: ReportFigures, s: dict) -> Table
     return _table(rows, [50 * mm, 40 * mm, 58 * mm, 34 * mm])
 
 
-def _events_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+# Beyond this many event rows, repeated events of one kind on one foot are summed up in one row
+# (the report stays within two pages; every single event is in the CSV export's events file).
+MAX_EVENT_ROWS = 22
+_MATCH_S = 2.0  # an alarm and an artefact this close at both ends are one happening
+
+
+def _same_happening(alarm, artefact) -> bool:
+    if alarm.limb != artefact.limb or alarm.subkind != artefact.subkind:
+        return False
+    if abs(alarm.start_s - artefact.start_s) > _MATCH_S:
+        return False
+    if alarm.end_s is None or artefact.end_s is None:
+        return alarm.end_s is None and artefact.end_s is None
+    return abs(alarm.end_s - artefact.end_s) <= _MATCH_S
+
+
+def _event_entries(data: SessionData) -> list[dict]:
+    """The events as report rows: an alarm and the artefact it caused (e.g. no data) are one row."""
     words = {"artefact": "Artefact", "alarm": "Alarm", "connection_gap": "Connection gap"}
-    timed: list[tuple[float, list]] = []
+    artefacts = [e for e in data.events if e.kind == "artefact"]
+    twins: dict[int, object] = {}  # id(alarm) -> its artefact
+    for alarm in (e for e in data.events if e.kind == "alarm"):
+        taken = {id(a) for a in twins.values()}
+        twin = next((a for a in artefacts if id(a) not in taken and _same_happening(alarm, a)), None)
+        if twin is not None:
+            twins[id(alarm)] = twin
+    merged = {id(a) for a in twins.values()}
+    entries = []
     for e in data.events:
-        kind = words.get(e.kind, e.kind) + (f" ({e.priority})" if e.priority else "")
-        timed.append((e.start_s, [Paragraph(_when(data, figures, e.start_s), s["cell"]),
-                                  Paragraph(_when(data, figures, e.end_s) if e.end_s is not None else "open",
-                                            s["cell"]),
-                                  str(e.limb or "both"),
-                                  Paragraph(_t(f"{kind}: {e.subkind.replace('_', ' ')}"), s["cell"]),
-                                  Paragraph(_t(e.message), s["cell"])]))
+        if id(e) in merged:
+            continue
+        label = words.get(e.kind, e.kind) + (f" ({e.priority})" if e.priority else "")
+        message = e.message
+        if id(e) in twins:
+            label += " and artefact"
+            message = f"{e.message}; excluded from baseline and criteria"
+        entries.append({"start": e.start_s, "end": e.end_s, "limb": e.limb,
+                        "event": f"{label}: {e.subkind.replace('_', ' ')}", "details": message})
+    return entries
+
+
+def _collapse(entries: list[dict], data: SessionData, figures: ReportFigures, room: int) -> list[dict]:
+    """Sum up the most repeated kinds of event (per foot) until the rows fit ``room``."""
+    groups: dict[tuple, list[dict]] = {}
+    for entry in entries:
+        groups.setdefault((entry["event"], entry["limb"]), []).append(entry)
+    out = list(entries)
+    for key, members in sorted(groups.items(), key=lambda item: -len(item[1])):
+        if len(out) <= room or len(members) < 3:
+            break
+        total = sum((m["end"] - m["start"]) for m in members if m["end"] is not None)
+        first, last = members[0], members[-1]
+        summary = {"start": first["start"], "end": last["end"], "limb": key[1],
+                   "event": f"{key[0]} ({len(members)} times)",
+                   "details": f"{len(members)} times, {total / 60.0:.1f} min in all, from "
+                              f"{_when(data, figures, first['start'])} to {_when(data, figures, last['start'])} "
+                              "(each one is listed in the CSV export's events file)"}
+        out = [m for m in out if m not in members] + [summary]
+    return out
+
+
+def _events_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+    entries = _event_entries(data)
+    room = max(3, MAX_EVENT_ROWS - len(data.verdicts))
+    if len(entries) > room:
+        entries = _collapse(entries, data, figures, room)
+    timed: list[tuple[float, list]] = []
+    for e in entries:
+        timed.append((e["start"], [Paragraph(_when(data, figures, e["start"]), s["cell"]),
+                                   Paragraph(_when(data, figures, e["end"]) if e["end"] is not None else "open",
+                                             s["cell"]),
+                                   str(e["limb"] or "both"),
+                                   Paragraph(_t(e["event"]), s["cell"]),
+                                   Paragraph(_t(e["details"]), s["cell"])]))
     for v in data.verdicts:
         timed.append((v.session_s, [Paragraph(_when(data, figures, v.session_s), s["cell"]), "", "",
                                     Paragraph(_t(f"Verdict: {v.state.replace('_', ' ')}"), s["cell"]),

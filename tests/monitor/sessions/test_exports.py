@@ -265,3 +265,27 @@ def test_a_failed_block_is_not_confirmed_in_the_listing_the_report_and_analyze(t
     bundle = json.loads(export_session(path, "fhir", tmp_path / "failed.fhir.json").read_text())
     verdict = next(e["resource"] for e in bundle["entry"] if "assessment" in e["resource"].get("code", {}).get("text", ""))
     assert verdict["valueString"].startswith("not_confirmed: Block NOT CONFIRMED")
+
+
+def test_the_report_stays_within_two_pages_however_many_events(tmp_path):
+    from monitor.model import Marker, MarkerKind
+
+    store = SessionStore.create(SessionInfo(patient_id="MANY-1", blocked=Limb.LEFT), tmp_path / "many.sympatherm")
+    store.add_readings(Reading(limb, 28.0, ProbeStatus.OK, float(i), 1.7e9 + i) for i in range(3600) for limb in Limb)
+    store.add_marker(Marker(MarkerKind.INJECTION, 600.0))
+    for k in range(60):  # a loose connector: the left probe drops out once a minute
+        start = 30.0 + 60.0 * k
+        store.add_event("alarm", start, end_s=start + 12.0, subkind="no_data", limb=Limb.LEFT, priority="medium",
+                        message="left foot: no data for more than 10 s")
+        store.add_event("artefact", start + 0.5, end_s=start + 12.0, subkind="no_data", limb=Limb.LEFT,
+                        message="left foot: no data (excluded from baseline and criteria)")
+    store.add_event("connection_gap", 1800.0, end_s=1830.0, subkind="lost", message="cable unplugged")
+    store.close()
+    out = export_session(store.path, "pdf", tmp_path / "many.pdf")
+    pages = _pdf_text(out)
+    text = "\n".join(pages)
+    assert len(pages) <= 2, "the chart report is one or two pages"
+    assert "Alarm (medium) and artefact: no data (60 times)" in text.replace("\n", " ")
+    assert "cable unplugged" in text, "a single event is never summed up"
+    events_csv = export_session(store.path, "csv", tmp_path / "many.csv").with_name("many.events.csv")
+    assert events_csv.read_text().count("no_data") == 120, "the CSV keeps every single event"
