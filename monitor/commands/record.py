@@ -375,8 +375,28 @@ def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
             seen = stops.count
             stops.wait(2.0, since=seen)
     print(status_line(recorder, recorder.pipeline.snapshot()), flush=True)
+    if recorder.readings_received == 0 and recorder.resume_plan is None and _drop_if_empty(store.path):
+        _error("no readings were received (is the probe connected, switched on and on the right port?); "
+               "the empty session file was not kept.")
+        return 1
     print(f"Session saved: {store.path} ({recorder.readings_received} readings)", flush=True)
     return 0
+
+
+def _drop_if_empty(path: Path) -> bool:
+    """Remove a just-closed new session file that holds no reading and no marker (nothing was
+    recorded, so it is no procedure's record); True if removed."""
+    from monitor.store import SessionStore, StoreError
+
+    try:
+        with SessionStore.open_read_only(path, check_integrity=False) as reader:
+            if reader.reading_count() or reader.markers():
+                return False
+    except StoreError:
+        return False
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    return True
 
 
 def _info_of(store):

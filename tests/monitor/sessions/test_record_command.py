@@ -238,3 +238,22 @@ def test_a_port_that_does_not_exist_is_said_at_once_and_no_empty_session_is_left
     assert main(["record", "--port", str(tmp_path / "ttyACM9"), "--blocked", "left", "--duration", "5"]) == 2
     assert "there is no serial port" in capsys.readouterr().err
     assert list(sessions_dir().iterdir()) == []
+
+
+def test_a_probe_that_never_sends_leaves_no_empty_session_and_says_why(tmp_path):
+    import pty
+
+    controller, device = pty.openpty()  # a real serial port on which nothing ever arrives
+    try:
+        path = tmp_path / "silent.sympatherm"
+        proc = _start("--port", os.ttyname(device), "--blocked", "left", "--out", str(path))
+        _lines_until(proc, r"^Recording to")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        os.close(controller)
+        os.close(device)
+    assert proc.returncode == 1, err
+    assert "no readings were received" in err and "not kept" in err
+    assert "Session saved" not in out
+    assert not path.exists() and not Path(f"{path}-wal").exists()
