@@ -165,6 +165,7 @@ class SimulatedThermometer:
         self._measurement: dict[Limb, gatt.Characteristic] = {}
         self._intermediate: dict[Limb, gatt.Characteristic] = {}
         self._task: asyncio.Task | None = None
+        self._stopping = False
         self._in_range = True
         #: Measurements indicated (or ESS values notified) to a subscribed central, per limb,
         #: and Intermediate Temperature values notified.
@@ -252,7 +253,9 @@ class SimulatedThermometer:
 
     async def _sample(self) -> None:
         n = 0
-        while True:
+        # The flag, not only the cancellation, ends the loop: asyncio.wait_for on Python 3.11 can
+        # swallow a cancel that lands as its timeout fires, and the loop would then go on.
+        while not self._stopping:
             t = n / self.rate_hz
             wait = (t - self.clock.now()) / self.clock.speed
             if wait > 0:
@@ -285,6 +288,7 @@ class SimulatedThermometer:
                     continue
 
     async def _stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):

@@ -201,7 +201,9 @@ def test_intermediate_values_stand_in_for_a_device_that_sends_no_measurements(
 def test_intermediate_values_fill_in_when_measurements_stop_and_give_way_when_they_return(
         radio, patient, start_source, registry):
     model, clock = patient
-    thermo = radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock, intermediate=True)
+    # No Measurement Interval stated (0), so the source's own 0.5 s window decides.
+    thermo = radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock, intermediate=True,
+                                   interval_s=0)
     src = make_source(radio, LEFT_ADDR, registry=registry, intermediate_stale_s=0.5)
     c = start_source(src)
     c.wait(lambda: src.intermediate_ignored >= 5, what="intermediate values given way to measurements")
