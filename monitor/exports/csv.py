@@ -18,7 +18,7 @@ from pathlib import Path
 
 from monitor.csvio import write_interchange_csv
 from monitor.exports._files import open_private
-from monitor.exports.figures import ReportFigures
+from monitor.exports.figures import ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Marker
 
@@ -68,6 +68,9 @@ def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
         "core_c": info.core_c, "room_c": info.room_c,
         "criteria": figures.analysis.get("criteria_id") or data.criteria.get("id"),
         "verdict": figures.verdict_state or None,
+        # The outcome in the report's words (confirmed | not_confirmed | not_judged | in_progress),
+        # as `analyze` would put it for a finished session.
+        "outcome": session_outcome(data, figures).code,
         "confirmed_at_s": figures.confirmed_at_s,
         "patient_id": neutralise_fragments(info.patient_id) if info.patient_id else None,
         "operator": neutralise_fragments(info.operator) or None, "nurse": neutralise_fragments(info.nurse) or None,

@@ -256,8 +256,9 @@ def test_a_failed_block_is_not_confirmed_in_the_listing_the_report_and_analyze(t
     line = next(ln for ln in capsys.readouterr().out.splitlines() if path.name in ln)
     assert "not confirmed" in line and "monitoring" not in line, "a finished session shows its outcome"
     out = export_session(path, "csv", tmp_path / "failed.csv")
+    assert "# outcome: not_confirmed" in out.read_text()
     assert main(["analyze", str(out), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["verdict"] == "not_confirmed"
+    assert json.loads(capsys.readouterr().out)["verdict"] == "not_confirmed", "the same outcome as the report"
     text = "\n".join(_pdf_text(export_session(path, "pdf", tmp_path / "failed.pdf")))
     assert "Block NOT CONFIRMED by the end of the recording" in text and "Block CONFIRMED" not in text
     headline = text.split("foot skin temperature", 1)[1].split("Patient ID", 1)[0]
