@@ -97,6 +97,12 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     if state in ("", "waiting_for_baseline"):
         return Outcome("not_judged", "Not judged: no baseline could be taken", figures.verdict_message
                        or "No settled readings on both feet before the injection.")
+    if figures.analysis.get("judged_enough") is False:
+        hold = figures.analysis.get("hold_s")
+        held = f" for at least {hold:g} s" if hold else ""
+        return Outcome("not_judged", "Not judged: too little data after the injection",
+                       f"Both feet need valid readings against their baseline{held} after the injection to "
+                       "apply the criteria; this recording does not have them.")
     recorded_min = max(0.0, (data.duration_s - figures.injection_s) / 60.0)
     criteria = f" ({figures.criteria_label})" if figures.criteria_label else ""
     return Outcome("not_confirmed", "Block NOT CONFIRMED by the end of the recording",

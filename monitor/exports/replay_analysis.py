@@ -76,4 +76,7 @@ def replay_pipeline_figures(data: SessionData, figures: ReportFigures) -> None:
     if figures.confirmed_at_s is None:
         figures.confirmed_at_s = met.get(crit.id) if figures.verdict_state == "confirmed" else None
     figures.analysis = {"criteria_id": crit.id, "verdict": str(snap.verdict.state),
-                        "confirmed_at_s": snap.verdict.confirmed_at_s}
+                        "confirmed_at_s": snap.verdict.confirmed_at_s,
+                        # as `analyze` decides "insufficient data": too little judged after injection
+                        "judged_enough": pipeline.judged_enough(),
+                        "hold_s": crit.hold_s}

@@ -290,3 +290,13 @@ def test_the_report_stays_within_two_pages_however_many_events(tmp_path):
     assert "cable unplugged" in text, "a single event is never summed up"
     events_csv = export_session(store.path, "csv", tmp_path / "many.csv").with_name("many.events.csv")
     assert events_csv.read_text().count("no_data") == 120, "the CSV keeps every single event"
+
+
+def test_a_session_stopped_just_after_the_injection_is_not_judged_as_analyze_says(tmp_path, capsys):
+    path = record_simulated(tmp_path / "short.sympatherm", "failed", until_s=500.0)  # injection at ~464 s
+    text = "\n".join(_pdf_text(export_session(path, "pdf", tmp_path / "short.pdf")))
+    assert "Not judged: too little data after the injection" in text and "NOT CONFIRMED" not in text
+    out = export_session(path, "csv", tmp_path / "short.csv")
+    assert "# outcome: not_judged" in out.read_text()
+    assert main(["analyze", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "insufficient_data"
