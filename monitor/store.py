@@ -878,8 +878,10 @@ def _pointed_sessions() -> list[Path]:
             continue
         if target.is_file():
             out.append(target)
-        else:
+        elif target.parent.is_dir():
             pointer.unlink(missing_ok=True)  # the file was moved or deleted by the user
+        # else its folder is not there (a USB stick or network share not mounted now): keep
+        # the pointer, so the session is offered again once it is back.
     return out
 
 

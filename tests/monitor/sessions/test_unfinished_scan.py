@@ -102,3 +102,19 @@ def test_sessions_lists_damaged_files_with_the_reason_and_no_resume_command(tmp_
     unfinished_part, _, damaged_part = out.partition("cannot be opened")
     assert f"--resume {intact}" in unfinished_part and f"--resume {damaged}" not in out
     assert str(damaged) in damaged_part and "left exactly as it was" in damaged_part
+
+
+def test_an_unfinished_session_on_a_drive_that_is_away_is_offered_again_when_it_is_back(tmp_path):
+    stick = tmp_path / "usb-stick"
+    path = _crashed_session(stick / "or-9.sympatherm", seconds=5)  # recorded with --out, then a crash
+    away = tmp_path / "usb-stick-unplugged"
+    stick.rename(away)  # the stick is not mounted at the next start
+    assert find_unfinished_sessions() == [] and find_damaged_sessions() == []
+    away.rename(stick)  # plugged in again
+    assert [p.resolve() for p in find_unfinished_sessions()] == [path.resolve()]
+    path.unlink()  # the user deleted it: forgotten for good
+    Path(f"{path}-wal").unlink(missing_ok=True)
+    assert find_unfinished_sessions() == []
+    path.write_bytes(b"")
+    _age(path)
+    assert find_damaged_sessions() == [], "a new file at the same place is not taken for the old session"
