@@ -115,7 +115,12 @@ def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 
     verdict = observation(None, "Lumbar sympathetic block assessment by skin temperature (SympaTherm)",
                           effectivePeriod={"start": _iso(start), "end": _iso(end)},
                           valueString=f"{outcome.code}: {verdict_words}")
-    components = []
+    components = [{"code": {"text": "Outcome"}, "valueString": outcome.code}]
+    if figures.confirmed_at_s is not None and figures.injection_s is not None:
+        minutes = (figures.confirmed_at_s - figures.injection_s) / 60.0
+        components.append({"code": {"text": "Block confirmed, minutes after injection"},
+                           "valueQuantity": {"value": round(minutes, 2), "unit": "min",
+                                             "system": "http://unitsofmeasure.org", "code": "min"}})
     if figures.di_minus_dc_c is not None:
         components.append({"code": {"text": "Di - Dc (blocked minus contralateral change)"},
                            "valueQuantity": _celsius(figures.di_minus_dc_c)})

@@ -103,6 +103,10 @@ def test_the_fhir_bundle_validates_and_carries_series_baseline_peak_and_verdict(
     assert sum("baseline skin temperature" in t for t in texts) == 2 and sum("peak rise" in t for t in texts) == 2
     verdict = next(o for o in observations if "assessment" in o.code.text)
     assert verdict.valueString.startswith("confirmed")
+    parts = {c.code.text: c for c in verdict.component}
+    assert parts["Outcome"].valueString == "confirmed"
+    confirmed = parts["Block confirmed, minutes after injection"].valueQuantity
+    assert confirmed.code == "min" and 0 < float(confirmed.value) < 40
     assert all(r.meta.tag[0].code == "HTEST" for r in resources)  # SIMULATED, machine-readable
     assert "SIMULATED" in json.dumps(raw)
 
