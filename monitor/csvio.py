@@ -19,7 +19,8 @@ Layout::
   ``wall_time`` (POSIX seconds). Unknown columns are ignored.
 - Comma-separated; a file saved by a spreadsheet with ``;`` and decimal commas, or with tabs,
   is read as well.
-- Rows need not be synchronised: an empty cell means that limb has no reading then.
+- Rows need not be synchronised: an empty cell (or ``nan``, ``NA``, ``N/A``, ``null``, ``-``)
+  means that limb has no reading then.
   Out-of-range numbers are kept and the pipeline treats them as invalid readings.
 """
 
@@ -40,6 +41,8 @@ import numpy as np
 from monitor.model import PROBE_STATUS_CODES, Limb, Marker, MarkerKind, ProbeStatus, Reading
 
 FORMAT_LINE = "sympatherm interchange v1"
+# Cells that mean "no value" in files written by other tools (numpy.savetxt, R, spreadsheets).
+_MISSING = frozenset({"nan", "na", "n/a", "null", "none", "-"})
 _STATUS_INDEX = {s: i for i, s in enumerate(PROBE_STATUS_CODES)}
 
 
@@ -234,6 +237,8 @@ def _limb_arrays(limb: Limb, times: list[float], cells: dict[str, list[str]], na
     vals, stats, seqs = cells[f"{limb}_c"], cells[f"{limb}_status"], cells[f"{limb}_seq"]
     t_out, c_out, s_out, q_out, w_out = [], [], [], [], []
     for i, (t, v, st, sq) in enumerate(zip(times, vals, stats, seqs, strict=True)):
+        if v.lower() in _MISSING:
+            v = ""  # what numpy or R write for "no value": no reading, not a sensor fault
         if not v and not st:
             continue  # no reading of this limb on this row
         line = f"row {i + 1}"

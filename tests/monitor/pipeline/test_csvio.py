@@ -90,3 +90,18 @@ def test_a_bom_is_ignored(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes("\ufefftime_s,left_c,right_c\r\n0,24.5,25\r\n".encode())
     assert read_interchange_csv(path).limbs[Limb.LEFT].celsius.tolist() == [24.5]
+
+
+def test_nan_and_na_cells_are_no_reading_as_other_tools_write_them():
+    """numpy.savetxt writes nan for the foot that was not read on a row; that is no reading (not
+    a sensor fault), unless a status says otherwise."""
+    text = ("time_s,left_c,right_c,right_status\n"
+            "0.0,25.0,nan,\n"
+            "0.5,NaN,26.0,\n"
+            "1.0,NA,N/A,open_circuit\n"
+            "1.5,-,null,\n")
+    rec = read_interchange_csv(io.StringIO(text))
+    left, right = rec.limbs[Limb.LEFT], rec.limbs[Limb.RIGHT]
+    assert left.t_s.tolist() == [0.0] and left.celsius.tolist() == [25.0]
+    assert right.t_s.tolist() == [0.5, 1.0] and right.celsius[0] == 26.0 and np.isnan(right.celsius[1])
+    assert rec.readings[-1].status is ProbeStatus.OPEN_CIRCUIT
