@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from monitor.model import Limb, Marker, MarkerKind
 from ui import theme
@@ -85,6 +85,7 @@ class SessionPlot(QWidget):
         self.grid.setZValue(-12)  # over the opaque bands, under the watermark and curves
         self.item.addItem(self.grid, ignoreBounds=True)
         self._grid_key: tuple | None = None
+        self._labels_key: tuple | None = None  # view range the labels were placed for
         self._shown_range: tuple | None = None
         self.item.setMenuEnabled(False)
         self.item.hideButtons()
@@ -122,6 +123,7 @@ class SessionPlot(QWidget):
             f.setPixelSize(20)
             f.setBold(True)
             lab.setFont(f)
+            _cache_text(lab)
             lab.setVisible(False)
             self.item.addItem(lab, ignoreBounds=True)
             self.end_labels[limb] = lab
@@ -134,6 +136,7 @@ class SessionPlot(QWidget):
         bf.setPixelSize(14)
         bf.setBold(True)
         self._baseline_label.setFont(bf)
+        _cache_text(self._baseline_label)
         self._baseline_label.setZValue(5)
         self._baseline_label.setVisible(False)
         self.baseline_region.setVisible(False)
@@ -266,8 +269,10 @@ class SessionPlot(QWidget):
             f.setPixelSize(90)
             f.setBold(True)
             self.watermark.setFont(f)
+            _cache_text(self.watermark)
             self.watermark.setZValue(-10)  # above the bands, below the curves
             self.item.addItem(self.watermark, ignoreBounds=True)
+            self._labels_key = None
         if self.watermark is not None:
             self.watermark.setVisible(on)
 
@@ -336,6 +341,7 @@ class SessionPlot(QWidget):
             self.baseline_region.setRegion(window)
             self.baseline_region.setVisible(True)
             self._baseline_label.setVisible(True)
+            self._labels_key = None
             self._place_labels()
 
     def set_artefacts(self, segments) -> None:
@@ -363,6 +369,7 @@ class SessionPlot(QWidget):
                 f.setPixelSize(14)
                 f.setBold(True)
                 label.setFont(f)
+                _cache_text(label)
                 label.setZValue(5)
                 item._label = label
                 item._label_height = 0.03 if limb is Limb.LEFT else 0.09
@@ -398,6 +405,7 @@ class SessionPlot(QWidget):
         item._label.setPos(item.getRegion()[0], y0 + item._label_height * (y1 - y0))
 
     def set_markers(self, markers: list[Marker]) -> None:
+        self._labels_key = None
         ids = set()
         for i, m in enumerate(markers):
             mid = m.id if m.id is not None else -(i + 1)
@@ -415,6 +423,7 @@ class SessionPlot(QWidget):
                 f.setPixelSize(15)
                 f.setBold(True)
                 line.label.textItem.setFont(f)
+                _cache_text(line.label)
                 line.setZValue(10)
                 line.sigPositionChangeFinished.connect(lambda ln, mid=mid: self._marker_dragged(mid, ln))
                 self.item.addItem(line, ignoreBounds=True)
@@ -492,10 +501,12 @@ class SessionPlot(QWidget):
                 finally:
                     self._setting_range = False
         self._update_grid()
-        self._place_labels()
-        if self.watermark is not None:
-            (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
-            self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
+        (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+        if (vx0, vx1, vy0, vy1) != self._labels_key:  # labels move only when the view does
+            self._labels_key = (vx0, vx1, vy0, vy1)
+            self._place_labels()
+            if self.watermark is not None:
+                self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
         return True
 
     def _refresh_difference(self, x0: float, x1: float) -> None:
@@ -602,3 +613,10 @@ def _paint_opaque(widget: pg.PlotWidget) -> None:
     splitters and the stylesheet backgrounds under it on every frame (a quarter of a frame)."""
     widget.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
     widget.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+
+def _cache_text(item: pg.TextItem) -> None:
+    """Draw a label's text once into a pixmap and reuse it while only its position changes:
+    laying out text on every frame cost more than both curves (the 90-px SIMULATED alone
+    about a third of a frame's painting)."""
+    item.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

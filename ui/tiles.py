@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFont
+from PyQt6.QtGui import QColor, QFont, QPainter
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.model import Limb
@@ -48,25 +48,30 @@ class LimbTile(QFrame):
         self._state = TileState()
         colour = theme.LIMB_TEXT_COLOURS[limb]
 
-        self.side_label = QLabel(f"{limb.letter}  {theme.limb_name(limb)} FOOT")
-        self.side_label.setStyleSheet(f"color: {colour}; font-weight: bold; background: transparent;")
-        self.blocked_label = QLabel("")
-        self.blocked_label.setStyleSheet("background: transparent; font-weight: bold;")
+        self.side_label = _OpaqueLabel(f"{limb.letter}  {theme.limb_name(limb)} FOOT")
+        self.blocked_label = _OpaqueLabel("")
         self.blocked_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         top = QHBoxLayout()
         top.addWidget(self.side_label)
         top.addStretch(1)
         top.addWidget(self.blocked_label)
 
-        self.temp_label = QLabel("--.- °C")
+        self.temp_label = _OpaqueLabel("--.- °C")
         self.temp_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.temp_label.setStyleSheet(f"color: {colour}; background: transparent; font-weight: bold;")
-        self.rise_label = QLabel(no_rise_text)
+        self.rise_label = _OpaqueLabel(no_rise_text)
         self.rise_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.rise_label.setStyleSheet("background: transparent;")
-        self.detail_label = QLabel("")
+        self.detail_label = _OpaqueLabel("")
         self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.detail_label.setStyleSheet(f"color: {theme.TEXT_DIM}; background: transparent;")
+        # Each label paints the tile's background colour itself (opaque): a changed number then
+        # repaints only its label, not the tile, the splitter and the window under it.
+        self._label_styles = {self.side_label: f"color: {colour}; font-weight: bold;",
+                              self.blocked_label: "font-weight: bold;",
+                              self.temp_label: f"color: {colour}; font-weight: bold;",
+                              self.rise_label: "",
+                              self.detail_label: f"color: {theme.TEXT_DIM};"}
+        for label, style in self._label_styles.items():
+            label.setStyleSheet(style)
+        self._label_bg: str | None = None
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 8, 14, 8)
@@ -81,8 +86,7 @@ class LimbTile(QFrame):
     def set_blocked(self, blocked: bool) -> None:
         self._blocked = blocked
         self.blocked_label.setText("BLOCKED SIDE" if blocked else "other side")
-        self.blocked_label.setStyleSheet(
-            f"background: transparent; font-weight: bold; color: {theme.TEXT if blocked else theme.TEXT_DIM};")
+        self.blocked_label.setStyleSheet(f"font-weight: bold; color: {theme.TEXT if blocked else theme.TEXT_DIM};")
         self._apply_frame()
 
     def set_highlight(self, on: bool) -> None:
@@ -133,6 +137,10 @@ class LimbTile(QFrame):
         if style != getattr(self, "_style", None):  # restyling is costly: only when it changes
             self._style = style
             self.setStyleSheet(style)
+        if bg != self._label_bg:
+            self._label_bg = bg
+            for label in self._label_styles:
+                label.set_background(bg)
 
     # ---- readable from across the room -------------------------------------------------
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -160,3 +168,23 @@ class LimbTile(QFrame):
 def _set_text(label: QLabel, text: str) -> None:
     if label.text() != text:  # a repaint only when what is shown changes
         label.setText(text)
+
+
+class _OpaqueLabel(QLabel):
+    """A label that fills its own background (the tile's colour) and tells Qt so: a changed
+    number repaints this label alone, not the tile, the splitter and the window under it."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self._bg = QColor(theme.PANEL)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def set_background(self, colour: str) -> None:
+        self._bg = QColor(colour)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), self._bg)
+        painter.end()
+        super().paintEvent(event)
