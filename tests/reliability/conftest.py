@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from monitor.registry import DeviceRegistry
@@ -30,3 +32,25 @@ def make_recording(tmp_path):
         if not rec.store.closed:
             rec.store.connection.close()
             rec.store._release_lock(rec.store.path)
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path):
+    """A small real file system (tmpfs) with the given mount options, unmounted afterwards.
+
+    Mounting needs root (CI runs as root); elsewhere the test is skipped with the reason."""
+    mounted = []
+
+    def mount(name: str, options: str):
+        point = tmp_path / name
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small file system here ({done.stderr.strip() or 'not root'})")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True, check=False)

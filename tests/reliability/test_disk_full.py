@@ -3,7 +3,7 @@
 tests/monitor/sessions/test_recorder.py makes SQLite report a full disk with max_page_count;
 here the operating system refuses the writes (ENOSPC on the database, its WAL and journal), as
 on a full USB stick or a full laptop disk. Mounting needs root (CI runs as root); elsewhere the
-tests are skipped with the reason.
+tests are skipped with the reason (tests/monitor/sessions/test_recorder.py still covers the path).
 """
 
 from __future__ import annotations
@@ -31,18 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small file system here ({done.stderr.strip() or 'not root'}); "
-                    "tests/monitor/sessions/test_recorder.py covers SQLite's full-disk error")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, check=False)
+def small_disk(mount_tmpfs):
+    return mount_tmpfs("small-disk", "size=3m,mode=0700")
 
 
 def _fill(folder: Path) -> Path:
