@@ -95,6 +95,7 @@ class _Link:
     calibrations: dict[int, object] = field(default_factory=dict)  # channel -> Calibration
     interval_s: int | None = None
     last_final_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last 0x2A1C came
+    final_spacing_s: dict[int, float] = field(default_factory=dict)  # channel -> time between the last two
     last_delivered_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last reading came
     connected: bool = False
     client: BleakClient | None = None
@@ -355,6 +356,7 @@ class BleSource(ProbeSource):
     async def _subscribe(self, link: _Link, client: BleakClient) -> None:
         services = sorted(client.services, key=lambda s: s.handle)
         link.last_final_at.clear()  # a new connection: intermediate values lead until a measurement comes
+        link.final_spacing_s.clear()
         hts = [s for s in services if s.uuid == HEALTH_THERMOMETER_SERVICE]
         if hts:
             link.channels = len(hts)
@@ -428,6 +430,9 @@ class BleSource(ProbeSource):
                 self.intermediate_ignored += 1
                 return
         else:
+            last = link.last_final_at.get(channel)
+            if last is not None:
+                link.final_spacing_s[channel] = now - last
             link.last_final_at[channel] = now
         self._deliver(link, channel, m.celsius, m.special, now, wall)
 
@@ -437,15 +442,20 @@ class BleSource(ProbeSource):
         The Health Thermometer spec makes Intermediate Temperature a display value while a
         measurement is in progress; Temperature Measurement is the result. A device that
         sends both would otherwise give two near-identical readings per sample, so the
-        record holds the measurements, and intermediate values fill in only while none
-        arrive: before the first one on a connection, for devices that send none, and when
-        they stop for longer than ``intermediate_stale_s`` or 2.5 Measurement Intervals.
+        measurements lead, and intermediate values fill in only where they do not: before
+        the first measurement on a connection, for devices that send none, when measurements
+        stop for longer than ``intermediate_stale_s`` or 2.5 Measurement Intervals, and when
+        they are too sparse to follow the skin (a Measurement Interval, or else the spacing
+        seen, longer than ``intermediate_stale_s``: e.g. one a minute with intermediate values
+        every second).
         """
         last = link.last_final_at.get(channel)
         if last is None:
             return True
-        stale_s = max(self.intermediate_stale_s, 2.5 * (link.interval_s or 0))
-        return now - last > stale_s
+        cadence = link.interval_s or link.final_spacing_s.get(channel)
+        if cadence is not None and cadence > self.intermediate_stale_s:
+            return True
+        return now - last > max(self.intermediate_stale_s, 2.5 * (link.interval_s or 0))
 
     def _on_ess(self, link: _Link, channel: int, _char, data: bytearray) -> None:
         now, wall = self.clock.now(), self.clock.wall()

@@ -198,6 +198,21 @@ def test_intermediate_values_stand_in_for_a_device_that_sends_no_measurements(
         assert abs(np.mean([r.celsius for r in c.readings if r.limb is limb][-3:]) - float(model.truth(limb, t))) < 1.0
 
 
+def test_intermediate_values_fill_in_between_sparse_measurements(radio, patient, start_source, registry):
+    model, clock = patient
+    # A measurement every 10 s (its Measurement Interval says so), an intermediate value every second.
+    thermo = radio.add_thermometer(LEFT_ADDR, "Thermo L", model, (Limb.LEFT,), clock, intermediate=True,
+                                   measurement_every=10, interval_s=10)
+    src = make_source(radio, LEFT_ADDR, registry=registry)
+    c = start_source(src)
+    c.wait(lambda: count(c.readings, Limb.LEFT) >= 30 and thermo.sent[Limb.LEFT] >= 3, what="a stream of readings")
+    src.stop()
+    c.pump()
+    # One a second, not one every 10 s: the intermediate values are the stream, the measurements in it.
+    assert src.intermediate_ignored == 0
+    assert src.intermediate_readings < count(c.readings, Limb.LEFT) <= src.intermediate_readings + thermo.sent[Limb.LEFT] + 1
+
+
 def test_intermediate_values_fill_in_when_measurements_stop_and_give_way_when_they_return(
         radio, patient, start_source, registry):
     model, clock = patient
