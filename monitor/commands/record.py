@@ -228,11 +228,11 @@ def _resumed_session(args: argparse.Namespace):
         return 2
     try:
         if args.demo:
-            # The simulated patient goes on where it was: its injection keeps its place in session time.
-            injected = injections[0] if injections else SimulatedSource(
-                args.scenario, seed=args.seed, blocked=blocked).suggested_injection_s
+            # The simulated patient goes on where it was, probes long settled: its time is session
+            # time, and its injection keeps its place.
+            injected = injections[0] if injections else None
             source = SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
-                                     injection_s=injected - plan.offset_s)
+                                     injection_s=injected, start_at_s=plan.offset_s)
         else:
             source = build_source(args, blocked)
         pipeline = BlockPipeline(blocked, criteria=str(criteria.get("id") or args.criteria), core_c=info.core_c)

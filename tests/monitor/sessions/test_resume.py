@@ -143,6 +143,11 @@ def test_a_killed_recording_resumed_with_record_resume_continues_one_time_axis(t
         assert all(b > a for a, b in zip(times, times[1:], strict=False)), "strictly increasing, no overlap"
     assert min(r.session_s for r in new) > old_end
     assert max(r.session_s for r in new) <= 1300.0
+    # The simulated patient goes on where it was, probes long settled: no dip back to room temperature.
+    for limb in Limb:
+        last_old = [r.celsius for r in before if r.limb is limb and r.celsius is not None][-1]
+        first_new = [r.celsius for r in new if r.limb is limb and r.celsius is not None][:5]
+        assert first_new and all(abs(c - last_old) < 1.5 for c in first_new), (limb, last_old, first_new)
 
     # The interruption is one connection gap, in plain words, from where the file stopped to the restart.
     [gap] = [g for g in gaps if g.subkind == "interrupted"]
