@@ -24,10 +24,13 @@ def _finite(text: str) -> float:
 def register(sub: argparse._SubParsersAction) -> None:
     from monitor.pipeline.config import CRITERIA_PRESETS
 
+    presets = "\n".join(f"  {c.id:<10} {c.describe()}" for c in CRITERIA_PRESETS.values())
     p = sub.add_parser("analyze", help="analyse a recorded CSV file offline and give the block verdict",
-                       description="Analyse a CSV recording (interchange format) with the block detector. "
-                                   "Exit status 0 when the file was analysed, whatever the verdict; 2 when "
-                                   "it cannot be read.")
+                       description="Analyse a CSV recording (interchange format) with the block detector.\n"
+                                   "Exit status 0 when the file was analysed, whatever the verdict; 2 when it\n"
+                                   "cannot be read.",
+                       epilog=f"criteria presets (sources in the README):\n{presets}",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE.csv", help="the recording (time_s or timestamp, left_c, right_c)")
     add_blocked_flag(p)
     p.add_argument("--injection-at", type=_finite, metavar="SECONDS", dest="injection_at",
