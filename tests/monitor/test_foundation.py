@@ -89,3 +89,67 @@ def test_the_benchmark_command_writes_its_table_and_never_overwrites_the_publish
     assert "error" not in data["figures"]["bench_decode"]
     assert "| measure | result | goal | baseline ratio | met |" in (out / "benchmarks.md").read_text()
     assert {p: p.read_bytes() for p in run_all.DOCS.glob("benchmarks.*")} == published
+
+
+# ---- tools/bootstrap.sh: missing Qt system libraries are installed (root) or named (others) ----------
+_QT_LIBS = ("libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libxkbcommon-x11.so.0 "
+            "libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0 libxcb-render-util.so.0 libxcb-cursor.so.0 "
+            "libxcb-shape.so.0 libxcb-xinerama.so.0 libxcb-randr.so.0 libglib-2.0.so.0").split()
+
+
+def _run_bootstrap(tmp_path, *, missing: tuple[str, ...], uid: int):
+    """tools/bootstrap.sh in a scratch checkout whose .venv is already installed, with a fake linker
+    cache lacking ``missing``, a fake ``id`` and a fake ``apt-get`` that only records its arguments."""
+    import hashlib
+    import os
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    checkout = tmp_path / "checkout"
+    (checkout / "tools").mkdir(parents=True)
+    shutil.copy(root / "tools" / "bootstrap.sh", checkout / "tools" / "bootstrap.sh")
+    (checkout / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    venv_bin = checkout / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "python").write_text("#!/bin/sh\nexit 0\n")
+    (venv_bin / "python").chmod(0o755)
+    stamp = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    (checkout / ".venv" / ".sympatherm-installed").write_text(stamp + "\n")
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    cache = "\n".join(f"\t{lib} (libc6,x86-64) => /usr/lib/{lib}" for lib in _QT_LIBS if lib not in missing)
+    scripts = {
+        "ldconfig": f"#!/bin/sh\ncat <<'END'\n{len(_QT_LIBS)} libs found in cache\n{cache}\nEND\n",
+        "id": f"#!/bin/sh\necho {uid}\n",
+        "apt-get": f"#!/bin/sh\necho \"$@\" >> {tmp_path}/apt-get.log\n",
+    }
+    for name, text in scripts.items():
+        (fake / name).write_text(text)
+        (fake / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "PYTHON": sys.executable}
+    done = subprocess.run(["bash", "-c", f"source {checkout}/tools/bootstrap.sh && echo BOOTSTRAPPED"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    log = tmp_path / "apt-get.log"
+    return done, (log.read_text() if log.exists() else "")
+
+
+def test_bootstrap_names_the_exact_apt_get_command_for_missing_qt_libraries(tmp_path):
+    done, apt = _run_bootstrap(tmp_path, missing=("libxcb-icccm.so.4", "libxcb-keysyms.so.1"), uid=1000)
+    assert "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 0 and "BOOTSTRAPPED" in done.stdout, "xcb parts only matter on a display: go on"
+    assert apt == "", "never installs anything without root"
+
+
+def test_bootstrap_stops_when_offscreen_qt_cannot_run(tmp_path):
+    done, apt = _run_bootstrap(tmp_path, missing=("libEGL.so.1",), uid=1000)
+    assert done.returncode == 1 and "BOOTSTRAPPED" not in done.stdout
+    assert "sudo apt-get install -y libegl1" in done.stdout
+    assert apt == ""
+
+
+def test_bootstrap_installs_missing_libraries_itself_when_run_as_root(tmp_path):
+    done, apt = _run_bootstrap(tmp_path, missing=("libEGL.so.1", "libxcb-cursor.so.0"), uid=0)
+    assert done.returncode == 0 and "BOOTSTRAPPED" in done.stdout, done.stdout + done.stderr
+    assert "Installing system libraries: libegl1 libxcb-cursor0" in done.stdout
+    assert "update -qq" in apt and "install -y -qq libegl1 libxcb-cursor0" in apt
