@@ -112,8 +112,22 @@ def test_record_on_a_full_disk_ends_by_saving_the_whole_session_elsewhere_on_a_s
         wait_for(err, r"The disk is full")
         proc.send_signal(signal.SIGTERM)
         wait_for(err, r"press Ctrl-C again to save the session")
-        proc.send_signal(signal.SIGTERM)
-        rescued = Path(wait_for(out, r"Saved the whole session to (\S+) instead").group(1))
+        # Asked again. A request that lands while it is still printing that advice is not yet
+        # counted as "again" (it repeats the advice 2 s later), so ask until it has been heard.
+        saved_line = None
+        for _ in range(5):
+            asked = sum("press Ctrl-C again" in line for line in err)
+            proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None and not any("Saved the whole" in ln for ln in out):
+                if sum("press Ctrl-C again" in line for line in err) > asked:
+                    break
+                time.sleep(0.05)  # polling for a line, not timing anything
+            if any("Saved the whole" in ln for ln in out) or proc.poll() is not None:
+                saved_line = wait_for(out, r"Saved the whole session to (\S+) instead")
+                break
+        assert saved_line is not None, f"never saved elsewhere; stderr {err!r}"
+        rescued = Path(saved_line.group(1))
         proc.wait(60)
     finally:
         proc.kill()
