@@ -138,7 +138,8 @@ class SimulatedThermometer:
     def __init__(self, radio: VirtualRadio, address: str, name: str, model: PatientModel,
                  limbs: tuple[Limb, ...], clock: SimulatedClock, rate_hz: float = 1.0, *,
                  site: int = SITE_TOE, intermediate: bool = False, interval_s: int = 1,
-                 service: str = "hts", time_offset_s: float = 0.0, measurement_every: int = 1) -> None:
+                 service: str = "hts", time_offset_s: float = 0.0, measurement_every: int = 1,
+                 ess_notify: bool = True) -> None:
         if not limbs:
             raise ValueError("a thermometer serves at least one limb")
         if service not in ("hts", "ess"):
@@ -159,6 +160,8 @@ class SimulatedThermometer:
         if measurement_every < 0:
             raise ValueError("measurement_every must be 0 (never) or a positive number of samples")
         self.measurement_every = measurement_every
+        # Environmental Sensing: notify the temperature (the usual), or only let it be read.
+        self.ess_notify = ess_notify
         # The patient's time at the moment the clock reads 0 (lets a test start mid-procedure).
         self.time_offset_s = time_offset_s
         self.device: Device | None = None
@@ -199,9 +202,12 @@ class SimulatedThermometer:
         if self.service == "ess":
             # Environmental Sensing: one Temperature characteristic (0x2A6E, notify) per limb.
             chars = []
+            properties = gatt.Characteristic.Properties.READ
+            if self.ess_notify:
+                properties |= gatt.Characteristic.Properties.NOTIFY
             for limb in self.limbs:
-                ch = gatt.Characteristic("2A6E", gatt.Characteristic.Properties.NOTIFY | gatt.Characteristic.Properties.READ,
-                                         gatt.Characteristic.READABLE, encode_ess_temperature(float("nan")))
+                ch = gatt.Characteristic("2A6E", properties, gatt.Characteristic.READABLE,
+                                         encode_ess_temperature(float("nan")))
                 self._measurement[limb] = ch
                 chars.append(ch)
             device.add_service(gatt.Service("181A", chars))
@@ -273,8 +279,10 @@ class SimulatedThermometer:
                 value = celsius if status is ProbeStatus.OK and celsius is not None else math.nan
                 try:
                     if self.service == "ess":
-                        await self.device.notify_subscribers(self._measurement[limb], encode_ess_temperature(value))
-                        self.sent[limb] += 1
+                        self._measurement[limb].value = encode_ess_temperature(value)  # what a read gets
+                        if self.ess_notify:
+                            await self.device.notify_subscribers(self._measurement[limb], self._measurement[limb].value)
+                            self.sent[limb] += 1
                         continue
                     payload = encode_temperature_measurement(value)
                     if self.intermediate:

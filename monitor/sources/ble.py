@@ -60,6 +60,7 @@ UNAVAILABLE_RETRY_S = 10.0  # an adapter may be plugged in later: look again now
 # Intermediate Temperature values stand in for a channel's measurements only when no
 # Temperature Measurement has come for this long (or for 2.5 Measurement Intervals, if longer).
 FINAL_STALE_S = 5.0
+ESS_POLL_S = 1.0  # an ESS Temperature that can only be read is read this often
 SITE_NAMES = {1: "armpit", 2: "body", 3: "ear", 4: "finger", 5: "GI tract", 6: "mouth", 7: "rectum",
               8: "toe", 9: "tympanum"}
 
@@ -96,6 +97,7 @@ class _Link:
     interval_s: int | None = None
     last_final_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last 0x2A1C came
     final_spacing_s: dict[int, float] = field(default_factory=dict)  # channel -> time between the last two
+    polls: list[asyncio.Task] = field(default_factory=list)  # reading read-only ESS temperatures
     last_delivered_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last reading came
     connected: bool = False
     client: BleakClient | None = None
@@ -125,7 +127,7 @@ class BleSource(ProbeSource):
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 20.0,
                  backoff_s: Sequence[float] = DEFAULT_BACKOFF_S, swap_sides: bool | None = None,
                  scanner_backend: type | None = None, client_backend: type | None = None,
-                 intermediate_stale_s: float = FINAL_STALE_S) -> None:
+                 intermediate_stale_s: float = FINAL_STALE_S, ess_poll_s: float = ESS_POLL_S) -> None:
         super().__init__(clock if clock is not None else MonotonicClock())
         if len(addresses) > 2:
             raise ValueError("give at most two Bluetooth addresses: the left foot's, then the right foot's")
@@ -139,6 +141,7 @@ class BleSource(ProbeSource):
         self.connect_timeout_s = connect_timeout_s
         self.backoff_s = tuple(backoff_s)
         self.intermediate_stale_s = float(intermediate_stale_s)
+        self.ess_poll_s = float(ess_poll_s)
         self._scanner_backend = scanner_backend
         self._client_backend = client_backend
         self._registry = registry
@@ -212,6 +215,7 @@ class BleSource(ProbeSource):
         stop.cancel()
         await asyncio.gather(work, stop, return_exceptions=True)
         for link in self._links:
+            self._cancel_polls(link)
             client = link.client
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -308,6 +312,7 @@ class BleSource(ProbeSource):
             await asyncio.wait({stop_wait, lost_wait}, return_when=asyncio.FIRST_COMPLETED)
             stop_wait.cancel()
             lost_wait.cancel()
+            self._cancel_polls(link)
             link.connected = False
             if self._stopping.is_set():
                 return
@@ -316,6 +321,7 @@ class BleSource(ProbeSource):
             self._set_state(ConnectionState.RECONNECTING, f"reconnecting to the {link.describe()}")
 
     async def _drop_client(self, link: _Link) -> None:
+        self._cancel_polls(link)
         client, link.client = link.client, None
         link.connected = False
         if client is not None:
@@ -385,9 +391,33 @@ class BleSource(ProbeSource):
             link.channels = len(ess_chars)
             self._assign_limbs(link)
             for channel, char in enumerate(ess_chars):
-                await client.start_notify(char, functools.partial(self._on_ess, link, channel))
+                on_value = functools.partial(self._on_ess, link, channel)
+                if "notify" in char.properties or "indicate" in char.properties:
+                    await client.start_notify(char, on_value)
+                elif "read" in char.properties:
+                    # Some sensors only let their temperature be read: ask for it regularly.
+                    link.polls.append(asyncio.create_task(self._poll(client, char, on_value)))
+                else:
+                    raise _Unusable(f"the {link.describe()}'s temperature can be neither read nor subscribed to")
             return
         raise _Unusable(f"{link.address} offers no Health Thermometer or Environmental Sensing temperature")
+
+    async def _poll(self, client: BleakClient, char, on_value) -> None:
+        while True:
+            try:
+                data = await client.read_gatt_char(char)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the link went: the link loop reports it and reconnects
+                return
+            on_value(char, data)
+            await asyncio.sleep(self.ess_poll_s)
+
+    @staticmethod
+    def _cancel_polls(link: _Link) -> None:
+        for task in link.polls:
+            task.cancel()
+        link.polls.clear()
 
     def _assign_limbs(self, link: _Link) -> None:
         """Which foot each channel is: the order of the addresses given, else the registry."""

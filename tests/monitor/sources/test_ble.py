@@ -141,6 +141,26 @@ def test_environmental_sensing_device_with_two_temperatures(radio, patient, star
     assert src.sites == {LEFT_ADDR: {}}  # ESS has no temperature type
 
 
+def test_an_environmental_sensor_that_can_only_be_read_is_read_regularly(radio, patient, start_source, registry):
+    model, clock = patient
+    sensor = radio.add_thermometer(LEFT_ADDR, "ESS read-only", model, (Limb.LEFT, Limb.RIGHT), clock,
+                                   service="ess", ess_notify=False)
+    src = make_source(radio, LEFT_ADDR, registry=registry, ess_poll_s=0.05)
+    c = start_source(src)
+    c.wait(lambda: sum(1 for r in c.readings if r.has_temperature and r.limb is Limb.LEFT) >= 5
+           and sum(1 for r in c.readings if r.has_temperature and r.limb is Limb.RIGHT) >= 5, what="polled readings")
+    t = clock.now()
+    for limb in Limb:
+        got = np.mean([r.celsius for r in c.readings if r.limb is limb and r.has_temperature][-3:])
+        assert abs(got - float(model.truth(limb, t))) < 1.0
+    assert src.state is ConnectionState.STREAMING
+    # After a lost link the reading goes on over the new connection.
+    sensor.drop_link()
+    c.wait(lambda: src.reconnections == 1 and src.state is ConnectionState.STREAMING, what="the reconnection")
+    before = len(c.readings)
+    c.wait(lambda: len(c.readings) >= before + 6, what="polled readings after the reconnection")
+
+
 def test_sensor_fault_and_intermediate_values_over_ble(radio, start_source, registry):
     model = PatientModel.from_scenario("sensor-fault", seed=1, blocked=Limb.LEFT, injection_s=0.0)
     opened = next(ev for ev in model.artefacts if ev.kind == "open")  # the blocked probe goes open-circuit
