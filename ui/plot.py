@@ -131,7 +131,7 @@ class SessionPlot(QWidget):
         self.baseline_region = pg.LinearRegionItem(values=(0, 0), movable=False, brush=pg.mkBrush(*theme.BASELINE_FILL),
                                                    pen=pg.mkPen(None))
         self.baseline_region.setZValue(-20)
-        self._baseline_label = pg.TextItem("baseline", color="#4FD1A5", anchor=(0, 0))
+        self._baseline_label = pg.TextItem("baseline", color="#4FD1A5", anchor=(0, 1))
         bf = QFont()
         bf.setPixelSize(14)
         bf.setBold(True)
@@ -398,7 +398,9 @@ class SessionPlot(QWidget):
             # A marker scrolled out of view would leave half its label clipped at the edge.
             line.label.setVisible(x0 <= line.value() <= x1)
         (_, _), (y0, y1) = self.vb.viewRange()
-        self._baseline_label.setPos(self.baseline_region.getRegion()[0], y1 - 0.01 * (y1 - y0))
+        # Near the bottom, above the rows of artefact labels: at the top an injection mark right
+        # after the window (its label) and the legend would cover it.
+        self._baseline_label.setPos(self.baseline_region.getRegion()[0], y0 + 0.16 * (y1 - y0))
 
     def _place_label(self, item: pg.LinearRegionItem) -> None:
         (_, _), (y0, y1) = self.vb.viewRange()

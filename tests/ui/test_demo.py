@@ -67,6 +67,13 @@ def test_snapshot_subprocess_writes_the_window_png(tmp_path, scale):
         ptr.height(), ptr.bytesPerLine())[:, : ptr.width() * 3].reshape(ptr.height(), ptr.width(), 3)
     for colour in ((0x00, 0x72, 0xB2), (0xE6, 0x9F, 0x00)):
         assert (np.abs(arr.astype(int) - colour).sum(axis=2) < 30).sum() > 200
+    # The tiles' big numbers are painted in each foot's text colour (large glyphs are drawn
+    # another way than small ones), and so is the SIMULATED watermark behind the plot.
+    k = int(scale)
+    tiles = arr[180 * k:400 * k].astype(int)
+    for colour in ((0x56, 0xB4, 0xE9), (0xE6, 0x9F, 0x00)):
+        assert (np.abs(tiles - colour).sum(axis=2) < 30).sum() > 2000 * k * k
+    assert (np.abs(arr[400 * k:950 * k].astype(int) - (63, 32, 57)).sum(axis=2) < 12).sum() > 5000 * k * k
 
 
 def test_demo_window_plots_both_limbs_and_marks_injection(qtbot, tmp_path):
