@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -153,3 +154,66 @@ def test_bootstrap_installs_missing_libraries_itself_when_run_as_root(tmp_path):
     assert done.returncode == 0 and "BOOTSTRAPPED" in done.stdout, done.stdout + done.stderr
     assert "Installing system libraries: libegl1 libxcb-cursor0" in done.stdout
     assert "update -qq" in apt and "install -y -qq libegl1 libxcb-cursor0" in apt
+
+
+def test_a_probe_source_written_as_the_readme_says_works_downstream_unchanged(tmp_path):
+    """The README's recipe for a new probe source, followed literally: a worker thread that emits
+    readings and connection states; the recorder, pipeline and session file need nothing else."""
+    from monitor.clock import MonotonicClock
+    from monitor.model import ConnectionState, ProbeStatus
+    from monitor.pipeline import BlockPipeline
+    from monitor.recorder import SessionRecorder
+    from monitor.sources.base import DeviceIdentity, ProbeSource
+    from monitor.store import SessionStore
+
+    class CountingProbe(ProbeSource):
+        """Sends 40 readings of each foot as fast as it can; says the link is lost when told to."""
+
+        def __init__(self) -> None:
+            super().__init__(MonotonicClock())
+            self.pull_the_cable = threading.Event()
+
+        @property
+        def identity(self) -> DeviceIdentity:
+            return DeviceIdentity("test", "counting probe", device_id="CP-1")
+
+        def _start(self) -> None:
+            self._start_worker(self._loop, "counting-probe")
+
+        def _stop(self) -> None:
+            self._stop_worker()
+
+        def _loop(self) -> None:
+            self._set_state(ConnectionState.STREAMING, "streaming from the counting probe")
+            for i in range(40):
+                if self._stop_event.is_set():
+                    return
+                for limb in Limb:
+                    self._emit(Reading(limb, 30.0 + i / 100, ProbeStatus.OK, self.clock.now(), self.clock.wall(),
+                                       sequence=i, source=self.identity.key))
+            self.pull_the_cable.wait()
+            self._set_state(ConnectionState.LOST, "the counting probe stopped counting")
+
+    source = CountingProbe()
+    store = SessionStore.create(SessionInfo(patient_id="NEW-SRC", blocked=Limb.LEFT), tmp_path / "new.sympatherm")
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    source.start()
+    def pump_until(condition) -> None:  # waits on the source's own signal, not on the clock
+        for _ in range(2000):
+            recorder.pump()
+            if condition():
+                return
+            source.wait_for_readings(0.05)
+        raise AssertionError("the source never got there")
+
+    pump_until(lambda: recorder.readings_received == 80)
+    source.pull_the_cable.set()
+    pump_until(lambda: source.state is ConnectionState.LOST)
+    recorder.finish()
+    with SessionStore.open_read_only(store.path) as reader:
+        readings = reader.readings()
+        gaps = reader.events("connection_gap")
+        devices = [d.key for d in reader.devices()]
+    assert [(r.limb, r.sequence) for r in readings] == [(limb, i) for i in range(40) for limb in Limb]
+    assert devices == ["test:CP-1"]
+    assert gaps and "stopped counting" in gaps[0].message
