@@ -217,7 +217,9 @@ class BlockPipeline:
                 idx = np.searchsorted(t, T, side="right") - 1
                 has = idx >= 0
                 idx = np.maximum(idx, 0)
-                ok = has & track.valid.view[idx] & (T - t[idx] <= cfg.gap_s)
+                # A reading stays current for the silence its probe's rhythm allows (gap_s, or
+                # longer for a slow BLE thermometer), a limit fixed when the reading arrived.
+                ok = has & track.valid.view[idx] & (T - t[idx] <= track.gap_after.view[idx])
             # Artefact segments break the hold; pull in the newly detected ones.
             pending = tk.pending[limb]
             pending.extend(track.segments[tk.seen[limb]:])
@@ -225,7 +227,7 @@ class BlockPipeline:
             keep = []
             for seg in pending:
                 if seg.kind is ArtefactKind.NO_DATA:
-                    # Judged by reading age above (older than gap_s: not ok). The segment is only
+                    # Judged by reading age above (older than its limit: not ok). The segment is only
                     # known when data resumes, too late for ticks already judged live.
                     continue
                 extra = cfg.smoothing_window_s if seg.kind in _SMOOTHED_KINDS else 0.0
@@ -555,11 +557,20 @@ class BlockPipeline:
         if not eligible.any():
             # Nothing settled: fall back on readings that are only settling, and say so.
             use = (flags & ~np.uint16(FLAG_SETTLING)) == 0
-        # Coverage: share of 5 s slots in the window holding an eligible reading.
-        slots = max(1, int(round(length / cfg.gap_s)))
-        filled = np.unique(np.clip(((tw[eligible] - start_s) // cfg.gap_s).astype(np.int64), 0, slots - 1)).size
+        # Coverage: share of slots in the window holding an eligible reading; a slot is 5 s, or
+        # the probe's own typical interval if it reports more slowly (4 readings in 2 min from a
+        # probe that reports every 30 s cover the window).
+        slot_s = cfg.gap_s
+        if hi > lo:
+            rhythm = track.gap_after.view[track.vidx.view[hi - 1]] / cfg.rhythm_factor
+            slot_s = max(cfg.gap_s, min(rhythm, cfg.max_gap_s))
+        slots = max(1, int(round(length / slot_s)))
+        filled = np.unique(np.clip(((tw[eligible] - start_s) // slot_s).astype(np.int64), 0, slots - 1)).size
         if filled < cfg.baseline_mostly_invalid_fraction * slots:
             warnings.append(f"{name}: the baseline window is mostly invalid ({100 * filled // slots} % usable)")
+        elif 0 < int(eligible.sum()) < cfg.baseline_few_readings:
+            warnings.append(f"{name}: only {int(eligible.sum())} readings back the baseline (a slowly reporting "
+                            "probe): one odd reading weighs more")
         # When the probe was last put on (its latest settling began): a baseline taken less than
         # attached_warning_s after that may still be settling (domain.md).
         first = max((seg.start_s for seg in track.segments
@@ -639,7 +650,7 @@ class BlockPipeline:
         for limb, tr in self._tracks.items():
             out.extend(seg.freeze(limb) for seg in tr.segments)
             last = tr.last_t
-            if last is not None and self._now is not None and self._now - last > self.config.gap_s:
+            if last is not None and self._now is not None and self._now - last > tr.gap_after.last():
                 end = self._now if self._finished else None
                 out.append(ArtefactSegment(limb, ArtefactKind.NO_DATA, last, end, ArtefactKind.NO_DATA.plain))
         out.sort(key=lambda s: (s.start_s, str(s.limb), str(s.kind), -1.0 if s.end_s is None else s.end_s))
@@ -661,6 +672,17 @@ class BlockPipeline:
             hi = int(np.searchsorted(times, ep.judge_until_s, side="left"))
             count += int(both[lo:hi].sum()) if hi > lo else 0
         return count * self.config.tick_s >= self.criteria.hold_s
+
+    def allowed_gap_s(self, limb: Limb) -> float:
+        """How long ``limb`` may stay silent after its latest reading before it counts as "no
+        data": ``gap_s`` (5 s), or ``rhythm_factor`` × its typical interval for a probe that
+        reports slowly (at most ``max_gap_s``). For alarms that should follow the probe's rhythm."""
+        tr = self._tracks[limb]
+        return float(tr.gap_after.last()) if len(tr.t) else self.config.gap_s
+
+    def typical_interval_s(self, limb: Limb) -> float | None:
+        """The limb's typical interval between readings (lower median of its latest ones)."""
+        return self._tracks[limb].typical_interval_s()
 
     @property
     def baseline_history(self) -> list[dict[Limb, BaselineInfo]]:
@@ -756,7 +778,6 @@ class BlockPipeline:
         """The current state. ``now_s`` (the session clock) dates how old each reading is; by
         default the newest reading's time, which cannot show that both probes went quiet."""
         self._update()
-        cfg = self.config
         clock = now_s if now_s is not None else self._now
         raw, smooth, age, status = {}, {}, {}, {}
         for limb, tr in self._tracks.items():
@@ -769,7 +790,7 @@ class BlockPipeline:
             if len(tr.vt):
                 smooth[limb] = float(tr.vsmooth.view[-1])
             kind = tr.current_kind()
-            if age[limb] is not None and age[limb] > cfg.gap_s:
+            if age[limb] is not None and age[limb] > tr.gap_after.last():
                 status[limb] = f"no data for {age[limb]:.0f} s"
             elif n == 0:
                 status[limb] = "no data yet"

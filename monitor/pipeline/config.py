@@ -99,6 +99,17 @@ class PipelineConfig:
     valid_range_c: tuple[float, float] = VALID_RANGE_C
     # Data gaps up to this long are tolerated; longer ones are "no data" artefacts.
     gap_s: float = 5.0
+    # ... or, for a probe that reports slowly (a BLE Health Thermometer's Measurement Interval is
+    # often 5–60 s), up to rhythm_factor × its own typical interval: the lower median of its last
+    # rhythm_intervals intervals up to the reading before the gap (so an outage cannot stretch its
+    # own limit, and one outage among them does not move the median), once it has rhythm_min_intervals
+    # of them; never more than max_gap_s. A 1–10 Hz probe keeps gap_s.
+    rhythm_factor: float = 2.5
+    rhythm_intervals: int = 9
+    rhythm_min_intervals: int = 2
+    max_gap_s: float = 150.0
+    # A baseline backed by fewer readings than this gets a warning (a slow probe gives ~4 in 2 min).
+    baseline_few_readings: int = 10
     # Smoothing: median of the last ``median_points`` valid readings (removes single spikes),
     # then a trailing mean over ``smoothing_window_s``. Lag ≈ window/2 + (points-1)/2 samples.
     median_points: int = 5
@@ -146,6 +157,9 @@ class PipelineConfig:
     # frozen_resolution_c (a coarse probe on a stable foot legitimately repeats its value).
     frozen_identical_s: float = 60.0
     frozen_resolution_c: float = 0.05
+    # ... and for at least this many readings (a probe reporting every 30 s on a stable foot
+    # legitimately repeats its value two or three times).
+    frozen_min_readings: int = 10
     # Criteria evaluation on a 1 s grid, final once data is finalise_lag_s beyond the tick
     # (touch and lift are dated back to their start, up to this much).
     tick_s: float = 1.0
@@ -166,6 +180,17 @@ class PipelineConfig:
             raise ValueError("tick_s and smoothing_window_s must be greater than zero")
         if self.finalise_lag_s < self.step_window_s + self.fast_mean_s:
             raise ValueError("finalise_lag_s must cover step_window_s + fast_mean_s")
+        if self.rhythm_factor <= 0 or self.max_gap_s < self.gap_s:
+            raise ValueError("rhythm_factor must be greater than zero and max_gap_s at least gap_s")
+        if self.rhythm_intervals < 1 or not 1 <= self.rhythm_min_intervals <= self.rhythm_intervals:
+            raise ValueError("rhythm_min_intervals must be between 1 and rhythm_intervals")
+
+    def gap_limit_s(self, typical_interval_s: float | None) -> float:
+        """The longest silence tolerated after a reading, given the probe's typical interval."""
+        if typical_interval_s is None:
+            return self.gap_s
+        stretched = self.rhythm_factor * typical_interval_s
+        return self.gap_s if stretched <= self.gap_s else min(stretched, self.max_gap_s)
 
     @property
     def smoothing_lag_s(self) -> float:

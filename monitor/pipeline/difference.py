@@ -5,7 +5,8 @@ taken only where timestamps coincide would be empty. Here each limb's smoothed s
 interpolated linearly onto a common time base: the union of both limbs' reading times (plus
 one point inside every gap, so a plot line never bridges it). A point is NaN where either
 side has no usable reading: invalid, artefact-flagged, within one smoothing window after an
-artefact (the smoothed value still carries it), or inside a gap of more than ``gap_s``.
+artefact (the smoothed value still carries it), or inside a gap longer than that probe allows (``gap_s``, or more for a slowly
+reporting probe: see ``PipelineConfig.rhythm_factor``).
 
 Live use is cheap: points older than ``finalise_lag_s`` (flags may still be dated back over
 newer ones) are computed once and kept; each call recomputes only the recent tail. A change
@@ -113,14 +114,13 @@ class DifferenceTracker:
         # Gaps that began before (after, hi] or end after it count too: a gap whose end has
         # arrived has its middle point even if that end lies beyond the other foot's data.
         pairs = t[max(i0 - 1, 0):i1 + 1]
-        gap = np.flatnonzero(np.diff(pairs) > self.cfg.gap_s)
+        gap = np.flatnonzero(np.diff(pairs) > track.gap_after.view[max(i0 - 1, 0):i1 + 1][:-1])
         mids = (pairs[gap] + pairs[gap + 1]) / 2.0
         mids = mids[(mids > after) & (mids >= lo) & (mids <= hi)]
         return np.concatenate((own, mids))
 
     def _value(self, track: LimbTrack, T: np.ndarray) -> np.ndarray:
         """The limb's smoothed temperature interpolated at times T (within its readings)."""
-        cfg = self.cfg
         t, smooth = track.t.view, track.smooth.view
         n = t.shape[0]
         i = np.maximum(np.searchsorted(t, T, side="right") - 1, 0)
@@ -134,7 +134,7 @@ class DifferenceTracker:
         with np.errstate(invalid="ignore", divide="ignore"):
             w = (T - t[i]) / span
             between = si + w * (sj - si)
-        inside = ui & uj & (j > i) & (span <= cfg.gap_s)
+        inside = ui & uj & (j > i) & (span <= track.gap_after.view[i])
         return np.where(exact, np.where(ui, si, np.nan), np.where(inside, between, np.nan))
 
     def _usable(self, track: LimbTrack, k0: int, k1: int) -> np.ndarray:

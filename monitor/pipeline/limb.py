@@ -69,6 +69,9 @@ class LimbTrack:
         self.valid = GrowableArray(np.bool_)
         self.flags = GrowableArray(np.uint16)
         self.smooth = GrowableArray(np.float64, fill=np.nan)
+        # The longest silence tolerated after each reading (gap_s, or longer for a slow probe):
+        # known when the reading arrives, from this limb's own rhythm up to it.
+        self.gap_after = GrowableArray(np.float64)
         # Valid readings only (the stream the filters run on)
         self.vidx = GrowableArray(np.int64)
         self.vt = GrowableArray(np.float64)
@@ -111,6 +114,7 @@ class LimbTrack:
         if n and t < self.t._data[n - 1]:
             self.out_of_order += 1
             return False
+        self.gap_after.append(self._gap_after_one(t))
         self.t.append(t)
         self.raw.append(np.nan if celsius is None else celsius)
         self.status.append(status)
@@ -139,7 +143,9 @@ class LimbTrack:
             return np.asarray(a, dtype=dtype)[keep]
 
         tk = t[keep]
+        a = len(self.t)
         self.t.extend(tk)
+        self.gap_after.extend(self._gap_after_range(a, len(self.t)))
         self.raw.extend(pick(celsius, np.nan, np.float64))
         self.status.extend(pick(status, 0, np.int8))
         self.seq.extend(pick(seq, _NO_SEQ, np.int64))
@@ -147,6 +153,52 @@ class LimbTrack:
         self.valid.extend(np.zeros(tk.shape[0], dtype=np.bool_))
         self.flags.extend(np.zeros(tk.shape[0], dtype=np.uint16))
         self.smooth.extend(np.full(tk.shape[0], np.nan))
+
+    # ---- reading rhythm ------------------------------------------------------------------
+    def _gap_after_one(self, t_new: float) -> float:
+        """Allowed silence after a reading at ``t_new`` about to be appended (scalar twin of
+        ``_gap_after_range``: the same subtractions and the same chosen element)."""
+        cfg = self.cfg
+        n = len(self.t)
+        lo = max(0, n - cfg.rhythm_intervals)
+        if n - lo < cfg.rhythm_min_intervals:
+            return cfg.gap_limit_s(None)
+        pts = self.t._data[lo:n].tolist()
+        pts.append(t_new)
+        d = sorted(pts[i + 1] - pts[i] for i in range(len(pts) - 1))
+        return cfg.gap_limit_s(d[(len(d) - 1) // 2])
+
+    def _gap_after_range(self, a: int, b: int) -> np.ndarray:
+        """Allowed silence after readings a..b-1: from the lower median of each one's last
+        ``rhythm_intervals`` intervals (an element of them, never an average, so the live scalar
+        path picks the identical value). Only intervals up to the reading itself count, so the
+        silence being judged never stretches its own limit."""
+        cfg = self.cfg
+        m = cfg.rhythm_intervals
+        t = self.t.view
+        out = np.full(b - a, cfg.gap_s)
+        head = min(b, m)
+        for i in range(a, head):  # fewer than rhythm_intervals intervals so far
+            if i >= cfg.rhythm_min_intervals:
+                d = np.sort(np.diff(t[: i + 1]))
+                out[i - a] = cfg.gap_limit_s(float(d[(d.shape[0] - 1) // 2]))
+        s = max(a, head)
+        if b > s:
+            d = np.diff(t[s - m : b])
+            med = np.sort(sliding_window_view(d, m), axis=1)[:, (m - 1) // 2]
+            stretched = cfg.rhythm_factor * med
+            out[s - a :] = np.where(stretched <= cfg.gap_s, cfg.gap_s, np.minimum(stretched, cfg.max_gap_s))
+        return out
+
+    def typical_interval_s(self) -> float | None:
+        """This probe's typical interval between readings now (None until it has enough)."""
+        cfg = self.cfg
+        n = len(self.t)
+        lo = max(0, n - 1 - cfg.rhythm_intervals)
+        if n - 1 - lo < cfg.rhythm_min_intervals:
+            return None
+        d = np.sort(np.diff(self.t.view[lo:n]))
+        return float(d[(d.shape[0] - 1) // 2])
 
     # ---- processing ----------------------------------------------------------------------
     def process(self) -> None:
@@ -216,7 +268,7 @@ class LimbTrack:
         seq, devt = self.seq._data, self.devt._data
         if (seq[a] != _NO_SEQ and seq[a] == seq[a - 1]) or devt[a] == devt[a - 1]:
             return False
-        if t - float(self.t._data[a - 1]) > cfg.gap_s:
+        if t - float(self.t._data[a - 1]) > self.gap_after._data[a - 1]:
             return False
         m = cfg.median_points
         k = len(self.vt)
@@ -245,7 +297,8 @@ class LimbTrack:
         same = d == 0
         run_from = self._same_since_idx if same else k
         frozen = (same and self._resolution < cfg.frozen_resolution_c
-                  and t - float(vt[run_from]) >= cfg.frozen_identical_s)
+                  and t - float(vt[run_from]) >= cfg.frozen_identical_s
+                  and k - run_from + 1 >= cfg.frozen_min_readings)
         if frozen and self._frozen_seg is None:
             self._frozen_seg = OpenSegment(ArtefactKind.FROZEN, float(vt[run_from]), excluded_from_s=t)
             self.segments.append(self._frozen_seg)
@@ -259,11 +312,18 @@ class LimbTrack:
         fast = self.vfast._data
         j10 = int(vt.searchsorted(t - cfg.step_window_s, side="left"))
         j30 = int(vt.searchsorted(t - 30.0, side="left"))
+        scale10 = scale30 = 1.0
+        if j10 == k and self._reaches_back(k):  # a slow probe (as _change_over)
+            j10 = k - 1
+            scale10 = (t - float(vt[k - 1])) / cfg.step_window_s
+        if j30 == k and self._reaches_back(k):
+            j30 = k - 1
+            scale30 = (t - float(vt[k - 1])) / 30.0
         step = fast[k] - fast[j10]
         fall30 = fast[k] - fast[j30]
-        touch = step >= cfg.touch_step_c
-        fast_fall = step <= -cfg.lift_step_c
-        if touch or fast_fall or fall30 <= -cfg.lift_slow_step_c:
+        touch = step >= cfg.touch_step_c * scale10
+        fast_fall = step <= -cfg.lift_step_c * scale10
+        if touch or fast_fall or fall30 <= -cfg.lift_slow_step_c * scale30:
             self._start_event(k, j10 if touch or fast_fall else j30, touch=bool(touch))
         self.v_done = k + 1
         return True
@@ -283,9 +343,14 @@ class LimbTrack:
         self._fault_flag = int(flag[-1])
 
     def _gaps(self, a: int, b: int) -> None:
-        t = self.t.view[max(a - 1, 0):b]
-        for i in np.flatnonzero(np.diff(t) > self.cfg.gap_s):
-            seg = OpenSegment(ArtefactKind.NO_DATA, float(t[i]))
+        lo = max(a - 1, 0)
+        t = self.t.view[lo:b]
+        limit = self.gap_after.view[lo:b]
+        for i in np.flatnonzero(np.diff(t) > limit[:-1]):
+            allowed = float(limit[i])
+            reason = "" if allowed == self.cfg.gap_s else (
+                f"no data for more than {allowed:.0f} s ({self.cfg.rhythm_factor:g} × this probe's usual interval)")
+            seg = OpenSegment(ArtefactKind.NO_DATA, float(t[i]), reason)
             seg.end_s = float(t[i + 1])
             self.segments.append(seg)
 
@@ -320,12 +385,32 @@ class LimbTrack:
         self.vsmooth.extend(smooth)
         self.smooth.view[self.vidx.view[va:vb]] = smooth
 
-    def _change_over(self, va: int, vb: int, width: float) -> tuple[np.ndarray, np.ndarray]:
-        """Change of the fast signal over the last ``width`` seconds, and the index it is taken from."""
+    def _reaches_back(self, k: int) -> bool:
+        """Valid reading k may be compared with valid reading k-1: no "no data" gap between."""
+        if k == 0:
+            return False
+        vt = self.vt._data
+        return float(vt[k] - vt[k - 1]) <= float(self.gap_after._data[self.vidx._data[k - 1]])
+
+    def _change_over(self, va: int, vb: int, width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Change of the fast signal over the last ``width`` seconds, the index it is taken from,
+        and how many ``width``s that spans (1, except below).
+
+        A probe that reports more slowly than ``width`` has no earlier reading inside it: the
+        change is then taken from its previous reading (unless a "no data" gap lies between), and
+        thresholds meant for ``width`` are scaled by the longer span, so the same rate counts."""
         vt = self.vt.view
         j = np.searchsorted(vt, vt[va:vb] - width, side="left")
+        k = np.arange(va, vb)
+        back = (j == k) & (k > 0)
+        if back.any():
+            kb = k[back]
+            ok = vt[kb] - vt[kb - 1] <= self.gap_after.view[self.vidx.view[kb - 1]]
+            back[back] = ok
+        j = np.where(back, k - 1, j)
+        scale = np.where(back, (vt[va:vb] - vt[j]) / width, 1.0)
         fast = self.vfast.view
-        return fast[va:vb] - fast[j], j
+        return fast[va:vb] - fast[j], j, scale
 
     def _flag_valid(self, k1: int, k2: int, bit: int) -> None:
         if k2 > k1:
@@ -346,7 +431,8 @@ class LimbTrack:
         same = d == 0
         ar = np.arange(va, vb)
         run_from = np.maximum.accumulate(np.where(same, self._same_since_idx, ar))
-        frozen = same & (resolution < cfg.frozen_resolution_c) & (vt[va:vb] - vt[run_from] >= cfg.frozen_identical_s)
+        frozen = same & (resolution < cfg.frozen_resolution_c) & (vt[va:vb] - vt[run_from] >= cfg.frozen_identical_s) \
+            & (ar - run_from + 1 >= cfg.frozen_min_readings)
         prev = np.concatenate(([self._frozen_seg is not None], frozen[:-1]))
         for i in np.flatnonzero(frozen != prev):
             k = va + int(i)
@@ -367,8 +453,8 @@ class LimbTrack:
         cfg = self.cfg
         va, vb = self.v_done, len(self.vt)
         vt, vmed = self.vt.view, self.vmed.view
-        step, j_step = self._change_over(va, vb, cfg.step_window_s)
-        d30, j30 = self._change_over(va, vb, 30.0)
+        step, j_step, sc_step = self._change_over(va, vb, cfg.step_window_s)
+        d30, j30, sc30 = self._change_over(va, vb, 30.0)
         d60 = j60 = None  # only needed while settling (the first minutes)
         k = va
         while k < vb:
@@ -380,7 +466,7 @@ class LimbTrack:
                     stop = min(max(stop, k + 1), vb)
                     d60 = np.full(vb - va, np.nan)
                     j60 = np.zeros(vb - va, dtype=np.int64)
-                    d60[k - va : stop - va], j60[k - va : stop - va] = self._change_over(k, stop, 60.0)
+                    d60[k - va : stop - va], j60[k - va : stop - va], _ = self._change_over(k, stop, 60.0)
                 since = vt[k:vb] - self._settle_start_s
                 span = vt[k:vb] - vt[j60[s]]
                 rate_ok = np.abs(d60[s]) <= cfg.settle_rate_c_per_min * (span / 60.0)
@@ -395,13 +481,15 @@ class LimbTrack:
                 self._mode = _NORMAL
                 k = end
             elif self._mode == _NORMAL:
-                fast_fall = step[s] <= -cfg.lift_step_c
+                fast_fall = step[s] <= -cfg.lift_step_c * sc_step[s]
                 # Back after a break in valid data, well below where it was: the probe was off the
                 # skin (re-taped, or replugged) and settles again; its climb is not a touch.
                 prev = np.arange(k - 1, vb - 1)
-                reapplied = (prev >= 0) & (vt[k:vb] - vt[np.maximum(prev, 0)] > cfg.gap_s) & \
+                gap_limit = self.gap_after.view[self.vidx.view[np.maximum(prev, 0)]]
+                reapplied = (prev >= 0) & (vt[k:vb] - vt[np.maximum(prev, 0)] > gap_limit) & \
                     (self.vraw.view[k:vb] < self.vraw.view[np.maximum(prev, 0)] - cfg.reapplied_drop_c)
-                cand = (step[s] >= cfg.touch_step_c) | fast_fall | (d30[s] <= -cfg.lift_slow_step_c) | reapplied
+                cand = (step[s] >= cfg.touch_step_c * sc_step[s]) | fast_fall \
+                    | (d30[s] <= -cfg.lift_slow_step_c * sc30[s]) | reapplied
                 hit = np.flatnonzero(cand)
                 if not hit.size:
                     return
@@ -413,7 +501,7 @@ class LimbTrack:
                     d60 = None
                     k = i
                     continue
-                touch = bool(step[i - va] >= cfg.touch_step_c)
+                touch = bool(step[i - va] >= cfg.touch_step_c * sc_step[i - va])
                 j = j_step[i - va] if touch or fast_fall[i - k] else j30[i - va]
                 self._start_event(i, int(j), touch=touch)
                 k = i + 1
@@ -424,7 +512,7 @@ class LimbTrack:
                     # A new step after the hand's plateau (pressed harder, a second hand or a heat
                     # pack): a new plateau, and the release must be seen again.
                     restep = np.flatnonzero((vt[k:vb] - self._plateau_from > cfg.touch_plateau_s)
-                                            & (step[s] >= cfg.touch_step_c))
+                                            & (step[s] >= cfg.touch_step_c * sc_step[s]))
                     if restep.size and restep[0] == 0:
                         self._new_plateau(k)
                         continue
@@ -434,7 +522,7 @@ class LimbTrack:
                 tk = vt[k:stop]
                 elapsed = tk - self._event.start_s
                 level = vmed[k:stop]
-                slowed = (d30[s] >= -cfg.slowed_fall_c_per_30s) & (d30[s] <= cfg.slowed_rise_c_per_30s)
+                slowed = (d30[s] >= -cfg.slowed_fall_c_per_30s * sc30[s]) & (d30[s] <= cfg.slowed_rise_c_per_30s * sc30[s])
                 if touch:
                     peak = np.maximum.accumulate(np.concatenate(([self._peak], level)))[1:]
                     # Released: the heat source went away (fell halfway back, or by release_drop_c).
@@ -448,7 +536,7 @@ class LimbTrack:
                         np.concatenate(([self._plateau], np.where(in_plateau, level, -np.inf))))[1:]
                     released |= ~in_plateau & (level >= plateau + cfg.touch_rise_beyond_c)
                     # Or a fall faster than skin can cool: the hand is being lifted.
-                    released |= d30[s] <= -cfg.touch_release_fall_c
+                    released |= d30[s] <= -cfg.touch_release_fall_c * sc30[s]
                     released = np.logical_or.accumulate(np.concatenate(([self._released], released)))[1:]
                     # ... and no warmer than foot skin gets (a heat pack that keeps warming is not skin).
                     plausible = (level <= (self._level0 + cfg.recovery_tolerance_c
