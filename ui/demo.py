@@ -47,7 +47,7 @@ def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, 
 
 
 def snapshot(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float, rate_hz: float = 1.0,
-             size: tuple[int, int] = SNAPSHOT_SIZE) -> Path:
+             size: tuple[int, int] = SNAPSHOT_SIZE, difference: bool = False) -> Path:
     """Render the demo window after ``after_s`` simulated seconds to ``path`` (PNG)."""
     from PyQt6.QtWidgets import QApplication
 
@@ -56,6 +56,8 @@ def snapshot(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float
                                    session_path=Path(tmp) / "snapshot.sympatherm", rate_hz=rate_hz)
         window.recording_note = "picture made by sympatherm demo --snapshot: nothing saved"
         try:
+            if difference:
+                window.actions_by_name["difference"].trigger()
             window.resize(*size)
             window.show()
             QApplication.processEvents()
@@ -74,12 +76,15 @@ def snapshot(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float
     return path
 
 
-def run_demo(scenario: str, seed: int, speed: float, blocked: Limb, rate_hz: float = 1.0) -> int:
+def run_demo(scenario: str, seed: int, speed: float, blocked: Limb, rate_hz: float = 1.0,
+             difference: bool = False) -> int:
     from ui.application import get_application
 
     app = get_application()
     window = build_demo_window(scenario, seed, speed, blocked, manual=False, rate_hz=rate_hz)
     window.confirm_close = True
+    if difference and not window.actions_by_name["difference"].isChecked():
+        window.actions_by_name["difference"].trigger()
     window.resize(1400, 900)
     window.show()
     return app.exec()

@@ -299,7 +299,7 @@ class SessionPlot(QWidget):
 
     @property
     def showing_difference(self) -> bool:
-        return self.diff_widget.isVisible()
+        return not self.diff_widget.isHidden()  # also before the window is shown
 
     def set_difference_threshold(self, value: float | None) -> None:
         """The criteria's Di − Dc threshold (None: the criteria have none), drawn once rises exist."""
@@ -491,7 +491,7 @@ class SessionPlot(QWidget):
             if buf.last_value is not None and buf.last_t is not None:
                 lab.setPos(buf.last_t, buf.last_value)
                 lab.setVisible(True)
-        if self.diff_widget.isVisible():
+        if self.showing_difference:
             self._refresh_difference(x0, x1)
         if self._follow:
             yr = self._visible_y(x0, self.latest_s)

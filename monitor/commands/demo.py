@@ -32,6 +32,8 @@ def register(sub) -> None:
     add_blocked_flag(p)
     p.add_argument("--rate", type=positive_float, default=1.0, metavar="HZ",
                    help="readings per second per foot (default: 1)")
+    p.add_argument("--difference", action="store_true",
+                   help="show the Di − Dc plot under the main plot from the start (key V toggles it)")
     p.add_argument("--snapshot", metavar="FILE.png", type=Path,
                    help="render the window offscreen to this PNG and exit (no display needed)")
     p.add_argument("--after", metavar="SECONDS", type=_non_negative, default=None,
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         _app = get_application()  # keep a reference: the QApplication must outlive the window
         after = 1800.0 if args.after is None else args.after
         try:
-            out = snapshot(args.snapshot, args.scenario, args.seed, blocked, after, rate_hz=args.rate)
+            out = snapshot(args.snapshot, args.scenario, args.seed, blocked, after, rate_hz=args.rate,
+                           difference=args.difference)
         except OSError as exc:
             print(f"Could not save the snapshot: {exc}", file=sys.stderr)
             return 1
@@ -70,4 +73,4 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from ui.demo import run_demo
 
-    return run_demo(args.scenario, args.seed, args.speed, blocked, rate_hz=args.rate)
+    return run_demo(args.scenario, args.seed, args.speed, blocked, rate_hz=args.rate, difference=args.difference)

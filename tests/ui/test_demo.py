@@ -146,3 +146,16 @@ def test_a_listening_x_socket_counts_as_a_display():
         server.listen(1)
         assert display_problem({"DISPLAY": ":86"}, "linux") is None
         assert display_problem({"DISPLAY": ":86.0"}, "linux") is None
+
+
+def test_snapshot_with_the_difference_plot(qtbot, tmp_path):
+    from PyQt6.QtGui import QColor, QImage
+
+    from ui.demo import snapshot
+
+    out = snapshot(tmp_path / "d.png", "success-fast", 1, Limb.LEFT, 700.0, difference=True)
+    img = QImage(str(out))
+    pink = QColor("#CC79A7").rgb()
+    # The Di − Dc title and curve (pink) under the main plot.
+    found = sum(1 for y in range(700, 1000, 2) for x in range(0, 1150, 2) if img.pixel(x, y) == pink)
+    assert found > 100
