@@ -229,10 +229,10 @@ def _resumed_session(args: argparse.Namespace):
     try:
         if args.demo:
             # The simulated patient goes on where it was, probes long settled: its time is session
-            # time, and its injection keeps its place.
-            injected = injections[0] if injections else None
+            # time. Its physiology keeps the scenario's own injection, as in the first run (a typed
+            # or --injection-at mark is only a marker there too).
             source = SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
-                                     injection_s=injected, start_at_s=plan.offset_s)
+                                     start_at_s=plan.offset_s)
         else:
             source = build_source(args, blocked)
         pipeline = BlockPipeline(blocked, criteria=str(criteria.get("id") or args.criteria), core_c=info.core_c)
@@ -249,7 +249,7 @@ def _resumed_session(args: argparse.Namespace):
         _error(f"this session already has its injection mark at {injections[0]:.0f} s; --injection-at is ignored "
                "(type 'injection' to add another)")
     if not injections:
-        injection_at = args.injection_at if args.injection_at is not None else (injected if args.demo else None)
+        injection_at = args.injection_at if args.injection_at is not None else (source.suggested_injection_s if args.demo else None)
     return store, source, pipeline, injection_at, plan
 
 
@@ -292,16 +292,18 @@ def run(args: argparse.Namespace) -> int:
     threading.Thread(target=_read_stdin, args=(lines,), name="record-stdin", daemon=True).start()
 
     sim = " (SIMULATED)" if args.demo else ""
-    if plan is not None:
-        print(f"Resuming{sim} {store.path}: {plan.message}; session time goes on at "
-              f"{recorder.time_offset_s:.1f} s.", flush=True)
-    else:
-        print(f"Recording{sim} to {store.path}", flush=True)
-    if injection_at is not None:
-        print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
+    # Handlers go in before the first line a caller may wait for, so an early Ctrl-C or SIGTERM
+    # also ends the session cleanly instead of killing the process.
     with StopRequests() as stops:
-        source.start()
         try:
+            if plan is not None:
+                print(f"Resuming{sim} {store.path}: {plan.message}; session time goes on at "
+                      f"{recorder.time_offset_s:.1f} s.", flush=True)
+            else:
+                print(f"Recording{sim} to {store.path}", flush=True)
+            if injection_at is not None:
+                print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
+            source.start()
             _record_until_stopped(args, recorder, pipeline, lines, stops, auto_injection)
         finally:
             reason = "stopped by a signal" if stops.requested else "recording finished"
