@@ -101,6 +101,10 @@ class _Ticks:
         self.val = {limb: GrowableArray(np.float64, fill=np.nan) for limb in Limb}
         self.ok = {limb: GrowableArray(np.bool_) for limb in Limb}
         self.bad_cum = {limb: GrowableArray(np.int64) for limb in Limb}  # not-ok ticks up to and incl.
+        # The time of the reading each tick holds, and whether its probe reports slowly (its
+        # no-data limit is beyond gap_s): a slow probe's slope is taken between reading times.
+        self.read_t = {limb: GrowableArray(np.float64, fill=np.nan) for limb in Limb}
+        self.slow = {limb: GrowableArray(np.bool_) for limb in Limb}
         self.next_index: int | None = None  # grid index (time / tick_s) of the next tick to judge
         self.pending: dict[Limb, list[OpenSegment]] = {limb: [] for limb in Limb}
         self.seen: dict[Limb, int] = {limb: 0 for limb in Limb}
@@ -213,6 +217,8 @@ class BlockPipeline:
             if t.shape[0] == 0:  # this probe has not reported yet
                 idx = np.zeros(T.shape, dtype=np.int64)
                 ok = np.zeros(T.shape, dtype=bool)
+                tk.read_t[limb].extend(np.full(T.shape, np.nan))
+                tk.slow[limb].extend(ok)
             else:
                 idx = np.searchsorted(t, T, side="right") - 1
                 has = idx >= 0
@@ -220,6 +226,8 @@ class BlockPipeline:
                 # A reading stays current for the silence its probe's rhythm allows (gap_s, or
                 # longer for a slow BLE thermometer), a limit fixed when the reading arrived.
                 ok = has & track.valid.view[idx] & (T - t[idx] <= track.gap_after.view[idx])
+                tk.read_t[limb].extend(t[idx])
+                tk.slow[limb].extend(track.gap_after.view[idx] > cfg.gap_s)
             # Artefact segments break the hold; pull in the newly detected ones.
             pending = tk.pending[limb]
             pending.extend(track.segments[tk.seen[limb]:])
@@ -531,8 +539,19 @@ class BlockPipeline:
         ok = tk.ok[self.blocked].view
         i, j = idx[good], back[good]
         clean = ok[i] & ok[j] & (bad[i] - bad[j] == 0)
-        minutes = self.config.slope_window_s / 60.0
-        out[good] = np.where(clean, (val[i] - val[j]) / minutes, np.nan)
+        minutes = np.full(i.shape, self.config.slope_window_s / 60.0)
+        # A slowly reporting probe holds each reading for up to a minute or so: over a 2-minute
+        # window that staircase would misstate the slope by up to a whole step, so its slope
+        # is taken between the times of the two readings themselves.
+        slow = tk.slow[self.blocked].view
+        read_t = tk.read_t[self.blocked].view
+        by_reading = slow[i] | slow[j]
+        if by_reading.any():
+            span = read_t[i] - read_t[j]
+            minutes = np.where(by_reading, span / 60.0, minutes)
+            clean &= ~by_reading | (span >= 0.5 * window)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[good] = np.where(clean, (val[i] - val[j]) / minutes, np.nan)
         return out
 
     def _baseline(self, limb: Limb, ep: _Epoch) -> BaselineInfo:

@@ -215,3 +215,32 @@ def test_baseline_start_marks_before_and_after_the_injection_give_the_batch_resu
     _assert_same_difference(live, batch)
     result = analyze_arrays(rec.limbs, Limb.LEFT, None, markers=markers)
     assert result.verdict == batch.verdict and result.baselines == batch.baselines
+
+
+@pytest.mark.parametrize("scenario", ["success-slow", "touch", "probe-lift", "dropout", "sensor-fault"])
+@pytest.mark.parametrize("every_s", [10.0, 30.0])
+def test_a_slow_ble_thermometer_is_judged_the_same_live_and_offline(scenario, every_s):
+    """One reading every 10 or 30 s (a Health Thermometer's Measurement Interval)."""
+    rec = simulate(scenario, seed=5, blocked=Limb.LEFT, rate_hz=1.0 / every_s, observe_after_s=2400.0)
+    inj = rec.model.injection_s
+    batch = BlockPipeline(Limb.LEFT)
+    for limb, arrays in rec.limbs.items():
+        batch.push_arrays(limb, *arrays)
+    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
+    batch.finish()
+    live = BlockPipeline(Limb.LEFT)
+    for r in _interleaved(rec):
+        if r.session_s >= inj and not live.markers:
+            live.add_marker(Marker(MarkerKind.INJECTION, inj))
+        live.push(r)
+        live.snapshot()
+    live.finish()
+    assert live.verdict_changes == batch.verdict_changes
+    assert live.artefacts == batch.artefacts
+    assert live.kinetics() == batch.kinetics()
+    for limb in Limb:
+        np.testing.assert_array_equal(live.series(limb).flags, batch.series(limb).flags)
+        np.testing.assert_array_equal(live.series(limb).smooth_c, batch.series(limb).smooth_c)
+    _assert_same_difference(live, batch)
+    if scenario == "success-slow":
+        assert batch.verdict.state.value == "confirmed"
