@@ -43,9 +43,14 @@ class ActiveAlarm:
 def conditions_from_state(statuses: dict[Limb, ProbeStatus | None], ages: dict[Limb, float | None],
                           connection_lost: str | None = None,
                           ongoing_artefacts: dict[Limb, str] | None = None,
-                          session_s: float | None = None) -> list[AlarmCondition]:
+                          session_s: float | None = None,
+                          no_data_after_s: dict[Limb, float] | None = None) -> list[AlarmCondition]:
     """The alarm conditions present now, from per-limb probe status and age of last reading, and
-    the artefacts the pipeline sees going on (a lifted or handled probe: low priority)."""
+    the artefacts the pipeline sees going on (a lifted or handled probe: low priority).
+
+    ``no_data_after_s``: per limb, the silence its probe's own rhythm allows (a Bluetooth
+    thermometer may report every 30 s); "no data" is raised after that, never before
+    ``NO_DATA_AFTER_S``."""
     out: list[AlarmCondition] = []
     if connection_lost:
         out.append(AlarmCondition("connection", "medium", f"NO DATA: {connection_lost}", None, "no_data"))
@@ -53,7 +58,8 @@ def conditions_from_state(statuses: dict[Limb, ProbeStatus | None], ages: dict[L
         name = f"{limb.letter} {'left' if limb is Limb.LEFT else 'right'} probe"
         age = ages.get(limb)
         status = statuses.get(limb)
-        if age is not None and age >= NO_DATA_AFTER_S and not connection_lost:
+        limit = max(NO_DATA_AFTER_S, (no_data_after_s or {}).get(limb, NO_DATA_AFTER_S))
+        if age is not None and age >= limit and not connection_lost:
             out.append(AlarmCondition(f"no_data:{limb}", "medium", f"{name}: NO DATA for {int(age)} s",
                                       limb, "no_data", value=age))
         elif age is None and session_s is not None and session_s >= NEVER_SEEN_AFTER_S and not connection_lost:

@@ -29,11 +29,12 @@ from PyQt6.QtWidgets import (
 from monitor.model import Limb, MarkerKind
 from monitor.store import StoreError
 from ui import theme
-from ui.alarms import MEDIUM_FLASH_HZ, AlarmCondition, AlarmManager, conditions_from_state
+from ui.alarms import MEDIUM_FLASH_HZ, NO_DATA_AFTER_S, AlarmCondition, AlarmManager, conditions_from_state
 from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
 from ui.dim_overlay import DimOverlay
 from ui.live_session import LiveSession, LogEntry
 from ui.plot import SessionPlot
+from ui.plot_buffer import DEFAULT_GAP_S
 from ui.screensaver import ScreenAwake
 from ui.sound import SoundPlayer
 from ui.summary import MinuteTable, minute_rows
@@ -389,7 +390,11 @@ class MainWindow(QMainWindow):
 
     def process(self) -> None:
         points = self.session.pump()
+        pipeline = self.session.pipeline
         for limb, p in points.items():
+            # A pause is a gap on the plot when the pipeline calls it one: after 5 s, or after
+            # its own rhythm for a probe that reports slowly (a line, not scattered points).
+            self.plot.buffers[limb].gap_s = max(DEFAULT_GAP_S, pipeline.allowed_gap_s(limb))
             self.plot.append(limb, p.t, p.celsius, p.valid)
         now = self.session.now()
         self.plot.note_time(now)
@@ -434,7 +439,7 @@ class MainWindow(QMainWindow):
             ok = status is not None and not status.is_fault
             # No rise shown from a faulty probe: the last smoothed value would look current.
             tile.set_state(TileState(live.celsius, snap.rise_c.get(limb) if ok else None, ages[limb], probe_text,
-                                     ok, prio, self._flash_on))
+                                     ok, prio, self._flash_on, self._no_data_after_s()[limb]))
         self._update_banner(snap, inj)
         # The window being taken or in use, as the pipeline defines it (a "Baseline start" mark
         # opens one; a new one after an injection replaces it).
@@ -519,6 +524,11 @@ class MainWindow(QMainWindow):
         if text != self.status_label.text():
             self.status_label.setText(text)
 
+    def _no_data_after_s(self) -> dict[Limb, float]:
+        """Per foot, the silence its probe's rhythm allows before "no data" (the pipeline's rule)."""
+        pipeline = self.session.pipeline
+        return {limb: max(NO_DATA_AFTER_S, pipeline.allowed_gap_s(limb)) for limb in Limb}
+
     def _artefacts(self) -> list:
         """The pipeline's artefact segments, asked again only when readings or marks changed
         (they depend on nothing else; a tick needs them three times: bands, banner, alarms)."""
@@ -538,7 +548,8 @@ class MainWindow(QMainWindow):
             lost = self.session.source.reason
         ongoing = {seg.limb: seg.kind for seg in self._artefacts()
                    if seg.end_s is None and str(seg.kind) in ("probe_lifted", "touch")}
-        conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing, self.session.now())
+        conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing, self.session.now(),
+                                      self._no_data_after_s())
         if self.session.write_error:
             conds.append(AlarmCondition("write", "medium", f"NOT SAVING: {self.session.write_error}",
                                         None, "write_error"))

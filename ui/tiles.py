@@ -25,6 +25,7 @@ class TileState:
     probe_ok: bool = False
     alarm: str | None = None  # None | "low" | "medium"
     alarm_visible: bool = True  # flashing phase for medium priority
+    stale_after_s: float = 10.0  # older than this is "NO DATA" (longer for a slowly reporting probe)
 
 
 # A reading older than this is called stale on the tile (a flat line must not look frozen).
@@ -108,7 +109,7 @@ class LimbTile(QFrame):
         _set_text(self.rise_label, rise)
         if st.age_s is None:
             age = "no reading yet"
-        elif st.age_s >= STALE_AFTER_S:
+        elif st.age_s >= max(STALE_AFTER_S, st.stale_after_s):
             age = f"NO DATA for {int(st.age_s)} s"
         else:
             age = f"last reading {st.age_s:.0f} s ago"

@@ -346,3 +346,44 @@ def test_every_action_has_a_key_and_a_menu_entry(make_window):
     keys = [a.shortcut().toString() for a in window.actions_by_name.values()]
     assert all(keys) and len(set(keys)) == len(keys)  # every action has its own key
     assert set(window.actions_by_name.values()) <= set(menus)  # and is reachable from the menu bar
+
+
+def test_a_thermometer_reporting_every_30_s_draws_a_line_and_raises_no_data_only_when_it_stops(qtbot, tmp_path):
+    """A Bluetooth thermometer whose measurement interval is 30 s: its pauses are its rhythm,
+    not "no data" (the pipeline's rule: 2.5 × its typical interval), until it really stops."""
+    from monitor.clock import SimulatedClock
+    from monitor.csvio import write_interchange_csv
+    from monitor.model import ProbeStatus, Reading, SessionInfo
+    from monitor.sources.replay import ReplaySource
+    from ui.live_session import LiveSession
+    from ui.main_window import MainWindow
+
+    def probe(limb, start):
+        t = np.arange(start, 1500.0, 30.0)
+        if limb is Limb.RIGHT:
+            t = t[(t < 900.0) | (t > 1200.0)]  # the right thermometer is silent for 5 minutes
+        return [Reading(limb, 30.0, ProbeStatus.OK, float(ti), 1.7e9 + ti) for ti in t]
+
+    csv = tmp_path / "slow.csv"
+    write_interchange_csv(csv, sorted(probe(Limb.LEFT, 0.5) + probe(Limb.RIGHT, 12.0), key=lambda r: r.session_s))
+    source = ReplaySource(csv, clock=SimulatedClock(manual=True))
+    info = SessionInfo(patient_id="T", blocked=Limb.LEFT)
+    session = LiveSession(source, info, store=SessionStore.create(info, tmp_path / "slow.sympatherm"))
+    window = MainWindow(session, run_timer=False, persist_layout=False)
+    qtbot.addWidget(window)
+    session.start()
+    window.advance_to(895.0, step_s=5.0)
+    assert window.session.pipeline.allowed_gap_s(Limb.RIGHT) == pytest.approx(75.0)
+    assert window.alarms.priority is None  # 25 s since the last reading is this probe's normal pause
+    assert "NO DATA" not in window.tiles[Limb.RIGHT].detail_label.text()
+    for limb in Limb:
+        buf = window.plot.buffers[limb]
+        settled = buf.y[buf.x > 120.0]
+        assert np.isfinite(settled).all() and settled.size > 20  # one line, not scattered points
+    window.advance_to(1100.0, step_s=5.0)
+    assert "no_data:right" in window.alarms.active  # 200 s of silence: that is no data
+    window.advance_to(1300.0, step_s=5.0)
+    buf = window.plot.buffers[Limb.RIGHT]
+    silent = (buf.x > 885.0) & (buf.x < 1215.0)
+    assert np.isnan(buf.y[silent]).any()  # and the silence is a gap on the plot
+    window.finish()
