@@ -502,7 +502,8 @@ class MainWindow(QMainWindow):
         self._table_key = key
         pipeline = self.session.pipeline
         readings = {limb: (ser.t_s, ser.raw_c) for limb in Limb for ser in (pipeline.series(limb),)}
-        rows = minute_rows(readings, origin, end, snap.baseline_c, self.session.info.blocked)
+        rows = minute_rows(readings, origin, end, snap.baseline_c, self.session.info.blocked,
+                           max_age_s=self._no_data_after_s())
         self.table.set_rows(rows)
 
     def _update_status_bar(self) -> None:

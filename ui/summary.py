@@ -75,10 +75,13 @@ class MinuteTableModel(QAbstractTableModel):
 
 
 def minute_rows(readings: dict[Limb, tuple[np.ndarray, np.ndarray]], origin_s: float, end_s: float,
-                baselines: dict[Limb, float | None], blocked: Limb | None):
+                baselines: dict[Limb, float | None], blocked: Limb | None,
+                max_age_s: dict[Limb, float] | None = None):
     """(minute from origin, L, R, L rise, R rise, Di − Dc) at each whole minute up to end_s.
 
-    ``readings``: per limb, (session seconds, °C with NaN where the probe gave none), in time order."""
+    ``readings``: per limb, (session seconds, °C with NaN where the probe gave none), in time order.
+    ``max_age_s``: per limb, how old the last reading may be to stand for the minute (30 s, or
+    longer for a probe that reports less often)."""
     if end_s <= 0:
         return []
     first = -int(np.floor(origin_s / 60.0))
@@ -90,9 +93,10 @@ def minute_rows(readings: dict[Limb, tuple[np.ndarray, np.ndarray]], origin_s: f
         x, y = readings.get(limb, (np.empty(0), np.empty(0)))
         idx = np.searchsorted(x, times, side="right") - 1
         vals: list[float | None] = []
+        recent = max(30.0, (max_age_s or {}).get(limb, 30.0))
         for i, t in zip(idx, times, strict=True):
             # The last reading at or before the minute, if it is recent (≤ 30 s) and valid.
-            if i >= 0 and t - x[i] <= 30.0 and np.isfinite(y[i]):
+            if i >= 0 and t - x[i] <= recent and np.isfinite(y[i]):
                 vals.append(round(float(y[i]), 2))
             else:
                 vals.append(None)
