@@ -374,7 +374,8 @@ class SessionRecorder:
         self._fault_alarm[r.limb] = _OpenAlarm(event_id, subkind)
 
     def _check_no_data(self) -> None:
-        """Raise "no data" for a limb whose newest reading is more than NO_DATA_AFTER_S old.
+        """Raise "no data" for a limb whose newest reading is older than its limit (NO_DATA_AFTER_S,
+        or longer for a slow probe: :meth:`_no_data_limit_s`).
 
         Age is measured against the other limb's newest reading (immune to processing lag)
         and against the clock, allowing one real second of lag (a sped-up simulator's worker
@@ -383,16 +384,23 @@ class SessionRecorder:
         now = self.clock.now()
         if self.stop_at_s is not None:
             now = min(now, self.stop_at_s)
-        allowance = NO_DATA_AFTER_S + max(1.0, float(getattr(self.clock, "speed", 1.0)))
+        lag = max(1.0, float(getattr(self.clock, "speed", 1.0)))
         newest = max((t for t in self.last_reading_s.values() if t is not None), default=None)
         for limb, last in self.last_reading_s.items():
             if last is None or self._nodata_alarm[limb] is not None:
                 continue
-            if now - last > allowance or (newest is not None and newest - last > NO_DATA_AFTER_S):
+            limit = self._no_data_limit_s(limb)
+            if now - last > limit + lag or (newest is not None and newest - last > limit):
                 self._nodata_alarm[limb] = self.store.add_event(
                     "alarm", last, subkind="no_data", limb=limb, priority="medium",
-                    message=f"{limb} foot: no data for more than {NO_DATA_AFTER_S:g} s",
+                    message=f"{limb} foot: no data for more than {limit:g} s",
                     wall_time=self.clock.wall() - self.clock.now() + last)
+
+    def _no_data_limit_s(self, limb: Limb) -> float:
+        """NO_DATA_AFTER_S, or longer for a probe that reports slowly (a BLE thermometer sending
+        every 10–60 s): the silence the pipeline itself tolerates after that limb's readings."""
+        allowed = getattr(self.pipeline, "allowed_gap_s", None)
+        return max(NO_DATA_AFTER_S, float(allowed(limb))) if allowed is not None else NO_DATA_AFTER_S
 
     def _connection_event(self, event: ConnectionEvent) -> None:
         if event.state in _GAP_STATES:

@@ -38,6 +38,7 @@ from monitor.exports._files import open_private
 from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
+from monitor.pipeline.config import PipelineConfig
 
 DISCLAIMER = "SympaTherm supports clinical judgement. It is not a certified medical device."
 FONT, FONT_BOLD = "SympaThermSans", "SympaThermSans-Bold"
@@ -153,6 +154,12 @@ def _table(rows: list[list], widths: list[float], *, header: bool = True, zebra:
 
 
 # ---- the plot -----------------------------------------------------------------------------
+def _line_break_s(t: np.ndarray) -> float:
+    """Curves break where the pipeline would see no data: 5 s, or longer for a slow probe."""
+    intervals = np.diff(t)
+    return PipelineConfig().gap_limit_s(float(np.median(intervals)) if len(intervals) >= 2 else None)
+
+
 def _segments(t: np.ndarray, c: np.ndarray, ok: np.ndarray, max_gap_s: float) -> list[tuple[np.ndarray, np.ndarray]]:
     t, c = t[ok & np.isfinite(c)], c[ok & np.isfinite(c)]
     if t.size == 0:
@@ -242,7 +249,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
             y = sy(fig.baseline_c)
             d.add(Line(sx(max(x0, -5.0)), y, sx(0.0), y, strokeColor=stroke, strokeWidth=0.6,
                        strokeDashArray=[1, 1.5]))
-        for ts, cs in _segments(arr.t_s, arr.celsius, arr.valid, max_gap_s=5.0):
+        for ts, cs in _segments(arr.t_s, arr.celsius, arr.valid, max_gap_s=_line_break_s(arr.t_s)):
             ts, cs = _thin(ts, cs)
             points: list[float] = []
             for tt, cc in zip(ts, cs, strict=True):

@@ -304,3 +304,16 @@ def test_a_session_stopped_just_after_the_injection_is_not_judged_as_analyze_say
     assert "# outcome: not_judged" in out.read_text()
     assert main(["analyze", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "insufficient_data"
+
+
+def test_report_curves_break_at_gaps_the_pipeline_sees_for_fast_and_slow_probes():
+    from monitor.exports.pdf import _line_break_s, _segments
+
+    fast = np.arange(0.0, 600.0, 1.0)
+    fast = np.concatenate([fast, np.arange(620.0, 700.0, 1.0)])  # a 20 s outage
+    slow = np.arange(0.0, 1800.0, 30.0)  # a thermometer reporting every 30 s
+    slow = np.concatenate([slow, np.arange(2100.0, 2400.0, 30.0)])  # silent for 10 intervals
+    for t, pieces in ((fast, 2), (slow, 2)):
+        segments = _segments(t, np.full(t.shape, 30.0), np.ones(t.shape, bool), max_gap_s=_line_break_s(t))
+        assert len(segments) == pieces
+    assert _line_break_s(fast) == 5.0 and 30.0 < _line_break_s(slow) <= 150.0

@@ -131,3 +131,28 @@ def test_a_moved_injection_mark_rejudges_and_the_log_says_where_the_verdict_stan
     # Times in the log never go backwards.
     assert [v.session_s for v in after] == sorted(v.session_s for v in after)
     recorder.finish()
+
+
+def test_a_thermometer_that_reports_every_30_s_raises_no_no_data_alarm_between_its_readings(tmp_path):
+    clock = SimulatedClock(manual=True)
+    source = SimulatedSource("success-fast", seed=2, clock=clock, rate_hz=1 / 30)
+    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "slow.sympatherm")
+    pipeline = BlockPipeline(Limb.LEFT)
+    recorder = SessionRecorder(source, store, pipeline, commit_interval_s=0.0)
+    source.start()
+    for t in range(0, 1801, 5):  # the GUI/record loop pumps far more often than the probe sends
+        source.step_to(t)
+        recorder.pump()
+    assert pipeline.allowed_gap_s(Limb.LEFT) > 30.0
+    # Until its rhythm is known (two intervals) a slow probe's silence is "no data", as the
+    # pipeline sees it; after that, the silences between its readings are not alarms.
+    late = [e for e in store.events("alarm") if e.subkind == "no_data" and e.start_s > 120.0]
+    assert late == []
+    # A real outage still is one: the probe goes quiet for 5 of its intervals.
+    source._set_state(ConnectionState.LOST, "out of range")
+    for _ in range(30):
+        clock.advance(5)
+        recorder.pump()
+    outage = [e for e in store.events("alarm") if e.subkind == "no_data" and e.start_s >= 1800.0]
+    assert {e.limb for e in outage} == {Limb.LEFT, Limb.RIGHT}
+    recorder.finish()
