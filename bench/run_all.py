@@ -6,8 +6,8 @@ itself and its figures kept in the JSON), the detector evaluation (``monitor.eva
 and the soak (``bench/soak.py``), then puts each headline figure beside its goal and, where
 one was measured in the same process, its baseline ratio.
 
-    tools/bench            # the full run (about 10 minutes on 2 cores)
-    tools/bench --quick    # shorter sessions and fewer repetitions (about 2 minutes; written to a
+    tools/bench            # the full run (about 3-4 minutes on 2 cores)
+    tools/bench --quick    # shorter sessions and fewer repetitions (about 1-2 minutes; written to a
                            # temporary folder, never over the published docs/benchmarks.*)
 
 Exit status 1 if a benchmark failed or a goal was missed.
