@@ -155,6 +155,7 @@ class SessionPlot(QWidget):
         # the plain temperature difference, and the title says which.
         self.difference_source = None  # callable returning monitor.pipeline.DifferenceSeries
         self._diff_key: tuple | None = None
+        self._diff_y: tuple[float, float] | None = None
         self.diff_title = QLabel("")
         self.diff_title.setStyleSheet(f"color: {theme.DIFFERENCE_COLOUR}; font-size: 15px; font-weight: bold; "
                                       f"padding: 2px 0 0 {AXIS_WIDTH}px;")
@@ -193,6 +194,7 @@ class SessionPlot(QWidget):
                                               labelOpts={"position": 0.02, "color": theme.DIFFERENCE_COLOUR,
                                                          "anchors": [(0, 1), (0, 1)]})
         self.diff_threshold.setVisible(False)
+        _cache_text(self.diff_threshold.label)
         self._threshold_c: float | None = None
         self._relative: bool | None = None
         di.addItem(self.diff_threshold, ignoreBounds=True)
@@ -533,7 +535,9 @@ class SessionPlot(QWidget):
         self._diff_key = key
         # Copies: the pipeline's views are valid only until its next call.
         self.diff_curve.setData(np.array(t[i0:]), np.array(d[i0:]), connect="finite")
-        self.diff_widget.getPlotItem().getViewBox().setYRange(lo, hi, padding=0.05)
+        if (lo, hi) != self._diff_y:  # a new range redraws the axis too: only when it changes
+            self._diff_y = (lo, hi)
+            self.diff_widget.getPlotItem().getViewBox().setYRange(lo, hi, padding=0.05)
 
     def _follow_x_range(self) -> tuple[float, float]:
         """The window follows in steps of 1/20 of its width: the axes change every few minutes,
