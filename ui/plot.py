@@ -517,7 +517,10 @@ class SessionPlot(QWidget):
         if self.difference_source is None:
             return
         series = self.difference_source()
-        t, d = series.t_s, series.di_minus_dc_c
+        # Up to the plot's newest time: a review replaying a finished session shows the
+        # difference only as far as the replay has got.
+        end = int(np.searchsorted(series.t_s, self.latest_s, side="right"))
+        t, d = series.t_s[:end], series.di_minus_dc_c[:end]
         self._label_difference(bool(series.relative_to_baseline))
         i0 = max(0, int(np.searchsorted(t, x0, side="left")) - 1) if self._follow else 0
         i1 = int(np.searchsorted(t, x1, side="right"))

@@ -88,6 +88,12 @@ class ReviewWindow(QMainWindow):
         self.replay_action = self._action(tb, "Replay  R", "R", self.toggle_replay)
         tb.addWidget(self.speed)
         self._action(tb, "All  W", "W", self.show_all)
+        self.difference_action = self._action(tb, "Difference  V", "V", self.toggle_difference)
+        self.difference_action.setCheckable(True)
+        self.difference_action.setEnabled(self.pipeline is not None)
+        if self.pipeline is not None:
+            self.plot.difference_source = self.pipeline.difference_series
+            self.plot.set_difference_threshold(self.pipeline.criteria.min_di_minus_dc_c)
         self._action(tb, "Export…  E", "E", self.export)
         self._action(tb, "Close  Ctrl+W", "Ctrl+W", self.close)
 
@@ -147,6 +153,11 @@ class ReviewWindow(QMainWindow):
         self._show_until(self.end_s)
         self.plot.refresh(force=True)
         self.plot.show_everything()
+
+    def toggle_difference(self) -> None:
+        """The session's Di − Dc under the plot (the same pipeline series as live, key V)."""
+        self.plot.show_difference(self.difference_action.isChecked())
+        self.plot.refresh(force=True)
 
     def toggle_replay(self) -> None:
         if self.replay_timer.isActive():

@@ -132,6 +132,30 @@ def test_review_window_opens_replays_and_shows_the_verdict(qtbot, tmp_path):
     assert review.replay_s == pytest.approx(review.end_s)
 
 
+def test_review_shows_di_minus_dc_as_far_as_the_replay_has_got(qtbot, tmp_path):
+    from ui.demo import build_demo_window
+    from ui.review import ReviewWindow
+
+    path = tmp_path / "r.sympatherm"
+    live = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, session_path=path)
+    qtbot.addWidget(live)
+    live.advance_to(1500, step_s=30)
+    live.finish()
+    review = ReviewWindow(path)
+    qtbot.addWidget(review)
+    review.difference_action.trigger()
+    assert review.plot.showing_difference
+    x, y = review.plot.diff_curve.getOriginalDataset()
+    assert np.nanmax(y) > 2.0 and x[-1] > 1400.0  # the whole session's Di − Dc
+    review.toggle_replay()
+    review.replay_timer.stop()
+    for _ in range(5):
+        review._replay_tick()
+    review.plot.refresh(force=True)
+    x, _ = review.plot.diff_curve.getOriginalDataset()
+    assert x.size and x[-1] <= review.replay_s  # not ahead of the replay
+
+
 def test_unfinished_session_is_offered_for_review_at_start_up(qtbot, monkeypatch):
     from PyQt6.QtWidgets import QMessageBox
 
