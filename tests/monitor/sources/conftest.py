@@ -21,7 +21,7 @@ class Collector:
         self.readings.extend(self.source.drain())
         self.events.extend(self.source.drain_events())
 
-    def wait(self, predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    def wait(self, predicate, timeout: float = 30.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.pump()

@@ -169,7 +169,11 @@ def test_sensor_fault_and_intermediate_values_over_ble(radio, start_source, regi
                           intermediate=True, time_offset_s=opened.start_s - 5.0)
     src = make_source(radio, LEFT_ADDR, registry=registry)
     c = start_source(src)
-    c.wait(lambda: any(r.status is ProbeStatus.NOT_ATTACHED for r in c.readings), what="a no-valid-reading value")
+    # Connecting may take long on a loaded machine: the fault may begin before the first reading, so
+    # wait for all three things the test is about, not for the fault alone.
+    c.wait(lambda: any(r.status is ProbeStatus.NOT_ATTACHED for r in c.readings) and src.intermediate_readings > 0
+           and any(r.has_temperature for r in c.readings if r.limb is Limb.RIGHT),
+           timeout=30.0, what="a no-valid-reading value, intermediate values and right-foot temperatures")
     faults = [r for r in c.readings if not r.has_temperature]
     assert all(r.limb is Limb.LEFT and r.celsius is None for r in faults)
     assert src.intermediate_readings > 0

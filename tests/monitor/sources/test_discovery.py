@@ -104,7 +104,7 @@ def test_two_one_foot_thermometers_become_one_source_for_both_feet(registry, sta
         assert isinstance(src, BleSource) and src.addresses == (RIGHT_ADDR, LEFT_ADDR)
         c = start_source(src)
         c.wait(lambda: _count(c.readings, Limb.LEFT) >= 3 and _count(c.readings, Limb.RIGHT) >= 3,
-               timeout=15.0, what="both feet")
+               timeout=30.0, what="both feet")
         # A (the model's left foot, warming) now reads as the right foot; remembered in the registry.
         assert {r.source for r in c.readings if r.limb is Limb.RIGHT} == {ble_key(LEFT_ADDR)}
         assert registry.side(ble_key(LEFT_ADDR)) is Limb.RIGHT and registry.side(ble_key(RIGHT_ADDR)) is Limb.LEFT

@@ -80,7 +80,7 @@ def test_text_sensor_faults_become_fault_statuses(make_probe, start_source, regi
     src = SerialSource(probe.path, registry=registry, discovery=lambda: [probe.port_info()])
     c = start_source(src)
     c.wait(lambda: {ProbeStatus.OPEN_CIRCUIT, ProbeStatus.SHORT_CIRCUIT} <= {r.status for r in c.readings},
-           timeout=15.0, what="open and short circuit readings")
+           timeout=30.0, what="open and short circuit readings")
     assert all(r.celsius is None for r in c.readings if r.status.is_fault and r.status is not ProbeStatus.OUT_OF_RANGE)
 
 

@@ -29,7 +29,7 @@ def test_simulate_pty_is_read_by_the_serial_source(protocol, stop_signal, start_
         c.wait(lambda: len([r for r in c.readings if r.limb is Limb.RIGHT]) >= 10, what="readings")
         assert src.state is ConnectionState.STREAMING and src.protocol == protocol
         proc.send_signal(stop_signal)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=30) == 0
         c.wait(lambda: src.state is not ConnectionState.STREAMING, what="the loss to be noticed")
         assert "unplugged" in src.reason or "lost" in src.reason
         assert not os.path.exists(path)
