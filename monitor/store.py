@@ -802,12 +802,20 @@ def _plain_damage(path: Path, exc: BaseException) -> str:
             f"file ({exc}). It has been left exactly as it was; keep a copy before trying anything else.")
 
 
+def _check_pages(con: sqlite3.Connection) -> None:
+    """SQLite's page-by-page check; its first findings only (a badly damaged file lists hundreds)."""
+    rows = con.execute("PRAGMA quick_check(3)").fetchall()
+    if rows and rows[0][0] == "ok":
+        return
+    lines = [ln for row in rows for ln in str(row[0]).splitlines() if ln.strip()]
+    found = "; ".join(lines[:3])[:300] or "nothing"
+    raise sqlite3.DatabaseError(f"integrity check says: {found}")
+
+
 def _verify(con: sqlite3.Connection, path: Path, *, check_integrity: bool = True) -> None:
     """Refuse anything that is not an intact session of a schema version we understand."""
     if check_integrity:
-        check = con.execute("PRAGMA quick_check").fetchone()
-        if not check or check[0] != "ok":
-            raise sqlite3.DatabaseError(f"integrity check says: {check[0] if check else 'nothing'}")
+        _check_pages(con)
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not {"meta", "readings", "markers", "events"} <= tables:
         raise SessionFileError(f"{path} is an SQLite file but not a SympaTherm session; it was left untouched.")
@@ -943,9 +951,7 @@ def scan_unfinished_sessions(folder: str | os.PathLike | None = None) -> Unfinis
             if store.status != STATUS_RECORDING:
                 _remove_pointer(path)
                 continue
-            check = store.connection.execute("PRAGMA quick_check").fetchone()
-            if not check or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check says: {check[0] if check else 'nothing'}")
+            _check_pages(store.connection)
             resumable.append(path)
         except sqlite3.Error as exc:
             damaged.append(DamagedSession(path, _plain_damage(path, exc)))

@@ -374,7 +374,8 @@ def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
             remedy = "close the program that holds the file" if isinstance(exc, StoreBusyError) else "free some space"
             _error(f"{exc} Retrying every 2 s; {remedy}, or press Ctrl-C again to save the session "
                    "to your data folder instead.")
-            seen = stops.count
+            # ``seen`` stays the count from before the first attempt, so a Ctrl-C pressed while
+            # this advice was printing is not missed.
             stops.wait(2.0, since=seen)
     print(status_line(recorder, recorder.pipeline.snapshot()), flush=True)
     if recorder.readings_received == 0 and recorder.resume_plan is None and _drop_if_empty(store.path):

@@ -263,3 +263,20 @@ def test_closing_while_a_reader_is_open_still_ends_as_one_file_once_the_reader_i
     con = sqlite3.connect(store.path)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     con.close()
+
+
+def test_a_file_with_many_damaged_pages_is_reported_in_a_few_lines(tmp_path):
+    path = tmp_path / "wrecked.sympatherm"
+    store = SessionStore.create(_info(), path)
+    store.add_readings(_readings(20000))
+    store.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for n in range(8, min(len(data) // page - 2, 120), 2):  # every other page in the middle of the table
+        data[n * page + 8:(n + 1) * page] = bytes((n * 7 + i) % 251 for i in range(page - 8))
+    path.write_bytes(bytes(data))
+    with pytest.raises(SessionFileError) as caught:
+        SessionStore.open_read_only(path)
+    message = str(caught.value)
+    assert "damaged" in message and "integrity check says" in message
+    assert len(message) < 800 and message.count("\n") <= 2
