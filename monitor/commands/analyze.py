@@ -1,4 +1,4 @@
-"""`sympatherm analyze FILE.csv`: the block detector run offline on an interchange CSV."""
+"""`sympatherm analyze FILE`: the block detector run offline on an interchange CSV or a session file."""
 
 from __future__ import annotations
 
@@ -25,18 +25,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     from monitor.pipeline.config import CRITERIA_PRESETS
 
     presets = "\n".join(f"  {c.id:<10} {c.describe()}" for c in CRITERIA_PRESETS.values())
-    p = sub.add_parser("analyze", help="analyse a recorded CSV file offline and give the block verdict",
-                       description="Analyse a CSV recording (interchange format) with the block detector.\n"
+    p = sub.add_parser("analyze", help="analyse a recording (CSV or session file) offline and give the block verdict",
+                       description="Analyse a CSV recording (interchange format) or a SympaTherm session file\n"
+                                   "(.sympatherm) with the block detector. The file's own side, markers, core\n"
+                                   "temperature and criteria are used; the flags override them.\n"
                                    "Exit status 0 when the file was analysed, whatever the verdict; 2 when it\n"
                                    "cannot be read.",
                        epilog=f"criteria presets (sources in the README):\n{presets}",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("file", metavar="FILE.csv", help="the recording (time_s or timestamp, left_c, right_c)")
+    p.add_argument("file", metavar="FILE", help="the recording: an interchange CSV (time_s or timestamp, left_c, "
+                   "right_c) or a .sympatherm session file")
     add_blocked_flag(p)
     p.add_argument("--injection-at", type=_finite, metavar="SECONDS", dest="injection_at",
                    help="injection time on the file's time axis (overrides the file's metadata)")
-    p.add_argument("--criteria", default="default", choices=list(CRITERIA_PRESETS),
-                   help="confirmation criteria preset (default: default)")
+    p.add_argument("--criteria", choices=list(CRITERIA_PRESETS),
+                   help="confirmation criteria preset (default: the file's own, else default)")
     p.add_argument("--core-c", type=_finite, metavar="C", dest="core_c",
                    help="core temperature in °C (needed by core-3)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
@@ -48,25 +51,62 @@ def _fail(message: str) -> int:
     return 2
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _is_session_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False  # the CSV reader says what is wrong with the path
+
+
+def _session_recording(path: str) -> tuple[list, list, dict]:
+    """(readings, markers, facts) of a session file, read-only (the file is never changed)."""
+    from monitor.store import SessionStore
+
+    with SessionStore.open_read_only(path) as store:
+        info, criteria = store.info(), store.criteria()
+        facts = {"blocked": info.blocked, "core_c": info.core_c, "criteria": criteria.get("id")}
+        return store.readings(), store.markers(), facts
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.csvio import CsvFormatError, read_interchange_csv
-    from monitor.model import Limb
+    from monitor.model import Limb, MarkerKind
     from monitor.pipeline import analyze
+    from monitor.pipeline.config import CRITERIA_PRESETS
+    from monitor.store import StoreError
 
-    try:
-        recording = read_interchange_csv(args.file)
-        blocked = Limb.parse(args.blocked) if args.blocked else recording.blocked
-        injection = args.injection_at if args.injection_at is not None else recording.injection_s
-        core_c = args.core_c if args.core_c is not None else recording.core_c
-    except CsvFormatError as exc:
-        return _fail(str(exc))
+    markers: list = []
+    file_criteria = None
+    if _is_session_file(args.file):
+        try:
+            data, markers, facts = _session_recording(args.file)
+        except StoreError as exc:
+            return _fail(str(exc))
+        file_blocked, core_c, file_criteria = facts["blocked"], facts["core_c"], facts["criteria"]
+        injection = next((m.session_s for m in markers if m.kind is MarkerKind.INJECTION), None)
+    else:
+        try:
+            data = read_interchange_csv(args.file)
+        except CsvFormatError as exc:
+            return _fail(str(exc))
+        file_blocked, core_c, injection = data.blocked, data.core_c, data.injection_s
+        file_criteria = data.metadata.get("criteria", "").strip() or None
+    blocked = Limb.parse(args.blocked) if args.blocked else file_blocked
+    injection = args.injection_at if args.injection_at is not None else injection
+    core_c = args.core_c if args.core_c is not None else core_c
+    criteria = args.criteria or (file_criteria if file_criteria in CRITERIA_PRESETS else "default")
     if blocked is None:
         return _fail("the blocked side is not in the file's metadata: give --blocked left or --blocked right")
     if injection is None:
-        return _fail("the injection time is not in the file's metadata: give --injection-at SECONDS")
-    if args.criteria == "core-3" and core_c is None:
+        return _fail("the file has no injection time: give --injection-at SECONDS")
+    if criteria == "core-3" and core_c is None:
         return _fail("criteria core-3 needs a core temperature: give --core-c C")
-    result = analyze(recording, blocked, injection_s=args.injection_at, criteria=args.criteria, core_c=core_c)
+    result = analyze(data, blocked, injection_s=args.injection_at, criteria=criteria, core_c=core_c,
+                     markers=markers)
     try:
         if args.json:
             json.dump(result.to_json_dict(), sys.stdout, ensure_ascii=False, allow_nan=False)

@@ -193,3 +193,38 @@ def test_a_marker_time_that_is_not_finite_is_a_plain_error(tmp_path):
     path.write_text("# blocked: left\n# marker: injection,inf,x\ntime_s,left_c,right_c\n0,30,30\n")
     out = analyze(str(path))
     assert out.returncode == 2 and "not a finite number" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_session_file_is_analysed_directly_with_its_own_side_markers_and_criteria(tmp_path, capsys):
+    from monitor.cli import main
+    from monitor.store import SessionStore
+
+    path = tmp_path / "s.sympatherm"
+    assert main(["record", "--demo", "--speed", "2000", "--duration", "1500", "--blocked", "right",
+                 "--criteria", "rise-1.5", "--seed", "4", "--out", str(path)]) == 0
+    before = path.read_bytes()
+    store = SessionStore.open_read_only(path)
+    logged = store.verdict_changes()[-1]
+    store.close()
+    capsys.readouterr()
+    assert main(["analyze", str(path), "--json"]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    assert direct["blocked"] == "right" and direct["criteria"] == "rise-1.5"
+    assert direct["verdict"] == logged.state == "confirmed"
+    assert direct["confirmed_at_s"] == pytest.approx(logged.detail.get("confirmed_at_s"))
+    # The same as analysing its CSV export, and the session file is left exactly as it was.
+    csv_path = tmp_path / "s.csv"
+    assert main(["export", str(path), "--format", "csv", "--out", str(csv_path)]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(csv_path), "--json"]) == 0
+    via_csv = json.loads(capsys.readouterr().out)
+    assert via_csv["verdict"] == direct["verdict"]
+    assert via_csv["confirmed_at_s"] == pytest.approx(direct["confirmed_at_s"])
+    assert path.read_bytes() == before
+    # Flags still override the file; a damaged session file is a plain error.
+    assert main(["analyze", str(path), "--json", "--criteria", "rise-3"]) == 0
+    assert json.loads(capsys.readouterr().out)["criteria"] == "rise-3"
+    broken = tmp_path / "broken.sympatherm"
+    broken.write_bytes(before[:100] + b"\xff" * 4000 + before[4100:])
+    assert main(["analyze", str(broken)]) == 2
+    assert "damaged" in capsys.readouterr().err
