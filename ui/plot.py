@@ -421,7 +421,7 @@ class SessionPlot(QWidget):
                                        pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
                                        hoverPen=pg.mkPen("#FFFFFF", width=3),
                                        label=_marker_text(m), labelOpts={
-                                           "position": 0.93, "color": colour, "anchors": [(0, 1), (0, 1)],
+                                           "position": 0.985, "color": colour, "anchors": [(0, 0), (0, 0)],
                                            "fill": (21, 23, 26, 200)})
                 f = QFont()
                 f.setPixelSize(15)
