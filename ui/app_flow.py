@@ -20,7 +20,7 @@ from pathlib import Path
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from monitor.clock import SimulatedClock
-from monitor.model import Limb, MarkerKind, SessionInfo
+from monitor.model import Limb, SessionInfo
 from monitor.sources.simulated import SimulatedSource
 from monitor.store import SessionStore, StoreError
 from ui.setup_dialog import ProbeCandidate, SetupDialog, SetupResult
@@ -169,14 +169,11 @@ def resumed_source(choice: ResumeChoice, plan, clock: SimulatedClock | None = No
     blocked = choice.info.blocked or Limb.LEFT
     if not args.demo:
         return build_source(args, blocked)
-    # As `sympatherm record --resume --demo`: the simulated patient goes on where it was, its
-    # injection keeping its place in session time.
-    with SessionStore.open_read_only(choice.path, check_integrity=False) as ro:
-        injections = [m.session_s for m in ro.markers() if m.kind is MarkerKind.INJECTION]
-    injected = injections[0] if injections else SimulatedSource(
-        args.scenario, seed=args.seed, blocked=blocked).suggested_injection_s
+    # As `sympatherm record --resume --demo`: the simulated patient goes on where it was, probes
+    # long settled (its time is session time). Its physiology keeps the scenario's own injection,
+    # as in the first run; an injection mark in the file stays a marker.
     return SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
-                           clock=clock or SimulatedClock(args.speed), injection_s=injected - plan.offset_s)
+                           clock=clock or SimulatedClock(args.speed), start_at_s=plan.offset_s)
 
 
 def offer_recovery(parent: QWidget | None = None,

@@ -115,6 +115,15 @@ def test_resume_recording_continues_the_same_file_after_a_crash(qtbot, monkeypat
         assert "interrupted" in gaps[0].message
         assert [m.kind for m in after.markers()].count(MarkerKind.INJECTION) == 1
         assert after.info().patient_id == "R-7"
+    # The simulated patient went on where the file stopped, probes settled: no new settling
+    # from room temperature after the interruption.
+    for limb in Limb:
+        last_old = [r.celsius for r in old if r.limb is limb and r.celsius is not None][-1]
+        new_part = [r.celsius for r in readings if r.limb is limb and r.session_s >= offset - 1e-9
+                    and r.session_s < offset + 60 and r.celsius is not None]
+        assert new_part, f"no {limb} readings after resuming"
+        assert abs(new_part[0] - last_old) < 1.5, f"{limb}: {last_old:.2f} °C before, {new_part[0]:.2f} °C after"
+        assert min(new_part) > last_old - 1.5, f"{limb} dipped to {min(new_part):.2f} °C after resuming"
 
 
 def test_a_session_whose_source_cannot_be_found_is_not_offered_for_resuming(qtbot, monkeypatch, tmp_path):
