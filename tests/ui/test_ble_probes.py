@@ -3,6 +3,8 @@ radio carries the link; discovery, the set-up dialog, BleSource and the live win
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PyQt6.QtCore import Qt
 
@@ -27,10 +29,19 @@ def radio():
     r.close()
 
 
-def _found(radio, registry):
+def _found(radio, registry, addresses=(A_ADDR, B_ADDR), deadline_s: float = 60.0):
+    """Scan until every thermometer in ``addresses`` answered in one scan: on a loaded machine a
+    short scan can miss an advertisement, so each try scans longer (generous overall limit)."""
     scanner, client = radio.bleak_backends()
-    return discovery.discover(serial=False, ble_timeout_s=0.5, registry=registry,
-                              scanner_backend=scanner, client_backend=client)
+    give_up = time.monotonic() + deadline_s
+    scan_s = 0.5
+    while True:
+        probes = discovery.discover(serial=False, ble_timeout_s=scan_s, registry=registry,
+                                    scanner_backend=scanner, client_backend=client)
+        seen = {p.address.upper() for p in probes if p.kind == "ble"}
+        if {a.upper() for a in addresses} <= seen or time.monotonic() > give_up:
+            return probes
+        scan_s = min(scan_s * 2, 8.0)
 
 
 def test_two_one_foot_thermometers_ticked_swapped_recorded_and_remembered(qtbot, radio):
