@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from monitor.commands._common import add_blocked_flag, add_simulation_flags, positive_float
+from monitor.commands._common import add_simulation_flags, positive_float
 
 
 def _non_negative(text: str) -> float:
@@ -29,7 +29,8 @@ def register(sub) -> None:
                        description="Run the live display against the simulated patient. The injection is "
                                    "marked automatically at the scenario's time unless you mark it (key I).")
     add_simulation_flags(p, default_speed=10.0)
-    add_blocked_flag(p)
+    p.add_argument("--blocked", choices=["left", "right"], default="left",
+                   help="the side the simulated physician blocks (default: left)")
     p.add_argument("--rate", type=positive_float, default=1.0, metavar="HZ",
                    help="readings per second per foot (default: 1)")
     p.add_argument("--difference", action="store_true",
@@ -44,7 +45,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from monitor.model import Limb
 
-    blocked = Limb.parse(args.blocked or "left")
+    blocked = Limb.parse(args.blocked)
     if args.after is not None and args.snapshot is None:
         print("--after only makes sense with --snapshot FILE.png", file=sys.stderr)
         return 2

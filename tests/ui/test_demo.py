@@ -159,3 +159,15 @@ def test_snapshot_with_the_difference_plot(qtbot, tmp_path):
     # The Di − Dc title and curve (pink) under the main plot.
     found = sum(1 for y in range(700, 1000, 2) for x in range(0, 1150, 2) if img.pixel(x, y) == pink)
     assert found > 100
+
+
+def test_demo_help_states_the_default_blocked_side():
+    from monitor.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    demo = sub.choices["demo"]
+    text = " ".join(demo.format_help().split())
+    assert "the side the simulated physician blocks (default: left)" in text
+    assert demo.parse_args([]).blocked == "left"
+    assert demo.parse_args(["--blocked", "right"]).blocked == "right"
