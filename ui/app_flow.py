@@ -22,7 +22,7 @@ from PyQt6.QtWidgets import QMessageBox, QWidget
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
 from monitor.sources.simulated import SimulatedSource
-from monitor.store import SessionStore, StoreError
+from monitor.store import DamagedSession, SessionStore, StoreError
 from ui.setup_dialog import ProbeCandidate, SetupDialog, SetupResult
 
 
@@ -176,6 +176,48 @@ def resumed_source(choice: ResumeChoice, plan, clock: SimulatedClock | None = No
                            clock=clock or SimulatedClock(args.speed), start_at_s=plan.offset_s)
 
 
+# Damaged files already reported in this run (by resolved path): the warning is not repeated.
+_damaged_reported: set[Path] = set()
+
+_DAMAGE_PREFIX = " cannot be read as a SympaTherm session: "
+_DAMAGE_ADVICE = "It has been left exactly as it was; keep a copy before trying anything else."
+
+
+def _short_reason(entry: DamagedSession) -> str:
+    """The store's reason without the path and advice the warning says once for all files."""
+    reason = entry.reason
+    head = f"{entry.path}{_DAMAGE_PREFIX}"
+    if reason.startswith(head):
+        reason = reason[len(head):]
+    reason = reason.replace(_DAMAGE_ADVICE, "").strip()
+    return reason if len(reason) <= 160 else reason[:157].rstrip() + "…"
+
+
+def report_damaged_sessions(parent: QWidget | None = None) -> list[DamagedSession]:
+    """One warning listing the session files that cannot be opened (damaged, not a session, or from
+    a newer SympaTherm), each with a short reason; files already reported in this run are not
+    reported again. They are never offered for resuming or review. Returns the entries shown."""
+    from monitor import store as store_mod
+
+    damaged = [d for d in store_mod.find_damaged_sessions() if d.path.resolve() not in _damaged_reported]
+    if not damaged:
+        return []
+    _damaged_reported.update(d.path.resolve() for d in damaged)
+    lines = [f"• {d.path.name} (in {d.path.parent}): {_short_reason(d)}" for d in damaged]
+    one = len(damaged) == 1
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Damaged session file" if one else "Damaged session files")
+    box.setText(("This session file cannot be opened:" if one else "These session files cannot be opened:")
+                + "\n\n" + "\n".join(lines) + "\n\n"
+                + ("It was left untouched. Keep a copy of it before trying anything else."
+                   if one else "They were left untouched. Keep a copy of each before trying anything else."))
+    box.setDetailedText("\n\n".join(d.reason for d in damaged))
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.exec()
+    return damaged
+
+
 def offer_recovery(parent: QWidget | None = None,
                    resume: Callable[[ResumeChoice], object] | None = None) -> list[Path]:
     """Unfinished sessions found at start-up: resume recording (when ``resume`` is given and the
@@ -228,6 +270,7 @@ class AppController:
         self.simulated_clock_factory = simulated_clock_factory
 
     def start(self) -> bool:
+        report_damaged_sessions()
         for path in offer_recovery(resume=self.resume_session):
             self.open_review(path)
         if any(getattr(w, "session", None) is not None for w in self.windows):
