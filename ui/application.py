@@ -6,7 +6,7 @@ import sys
 import traceback
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QCoreApplication, Qt
+from PyQt6.QtCore import QCoreApplication, Qt, QtMsgType, qFormatLogMessage, qInstallMessageHandler
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QApplication
 
@@ -21,6 +21,7 @@ def get_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("sympatherm")
     pg.setConfigOptions(antialias=False, background="#15171A", foreground="#E6E6E6")
     _keep_running_on_errors()
+    _drop_known_harmless_qt_warnings()
     return app  # type: ignore[return-value]
 
 
@@ -48,3 +49,31 @@ def _keep_running_on_errors() -> None:
 
 
 _open_reports: list = []
+
+# Qt warnings known to be harmless, dropped word for word (everything else is passed on):
+# the offscreen platform (snapshots, tests) warns on every window shown that it cannot pass
+# size hints to a window system it does not have.
+HARMLESS_QT_WARNINGS = frozenset({"This plugin does not support propagateSizeHints()"})
+
+_message_handler_installed = False
+
+
+def _drop_known_harmless_qt_warnings() -> None:
+    """Install, once, a Qt message handler that drops only :data:`HARMLESS_QT_WARNINGS` and hands
+    every other message to the handler that was there before (Qt's own: printed to stderr)."""
+    global _message_handler_installed
+    if _message_handler_installed:
+        return
+    previous = None
+
+    def handler(mode: QtMsgType, context, message: str) -> None:
+        if mode == QtMsgType.QtWarningMsg and message in HARMLESS_QT_WARNINGS:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:  # Qt's default handler: the formatted message on stderr
+            sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
+            sys.stderr.flush()
+
+    previous = qInstallMessageHandler(handler)
+    _message_handler_installed = True
