@@ -33,7 +33,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(ROOT))
 
 # The session's whole history stays in memory by design, so memory grows with the readings kept:
-# per reading the pipeline keeps about 108 bytes (15 per-limb arrays) and the plot 16. The goal is
+# per reading the pipeline keeps about 108 bytes (15 per-limb arrays); the plot keeps its last hour
+# as recorded (16 bytes a reading) and older data as min/max per 2-second bucket. The goal is
 # that it grows by nothing else: after the first hour (warm-up), at most twice that per reading
 # (growable buffers double their capacity when full).
 GOAL_BYTES_PER_READING = 256.0
