@@ -12,7 +12,8 @@ Layout::
     0.4,,25.02,,ok,1700000000.4
 
 - ``#`` lines before the header carry metadata as ``key: value`` (``marker:`` lines may
-  repeat: ``kind,session_s,text``); command-line flags override them.
+  repeat: ``kind,session_s,text``; a ``probe_checked`` marker's text is the foot, ``left`` or
+  ``right``); command-line flags override them.
 - The header names ``time_s`` (seconds on any origin) or ``timestamp`` (ISO 8601; the time
   axis is then seconds since the first row), ``left_c`` and ``right_c``. Optional:
   ``left_status``/``right_status`` (ProbeStatus values), ``left_seq``/``right_seq``,
@@ -294,7 +295,12 @@ def _parse_marker(text: str, name: str, line_no: int) -> Marker:
     at = _number(parts[1].strip(), name, line_no, "marker time")
     if not math.isfinite(at):
         raise CsvFormatError(f"{name}, line {line_no}: the marker time {parts[1].strip()!r} is not a finite number")
-    return Marker(kind, at, ",".join(parts[2:]).strip())
+    marker = Marker(kind, at, ",".join(parts[2:]).strip())
+    try:
+        marker.checked_limb  # noqa: B018 -- "probe_checked,1500,right": the text names the foot
+    except ValueError as exc:
+        raise CsvFormatError(f"{name}, line {line_no}: {exc}") from None
+    return marker
 
 
 def write_interchange_csv(path_or_file: str | os.PathLike | IO[str], readings: Iterable[Reading],

@@ -112,6 +112,8 @@ class MarkerKind(enum.StrEnum):
     NEEDLE = "needle"
     INJECTION = "injection"
     NOTE = "note"
+    # The nurse checked one foot's probe and it is on the skin (the marker's text names the foot).
+    PROBE_CHECKED = "probe_checked"
 
     @property
     def label(self) -> str:
@@ -123,6 +125,7 @@ _MARKER_LABELS = {
     MarkerKind.NEEDLE: "Needle placed",
     MarkerKind.INJECTION: "Injection",
     MarkerKind.NOTE: "Note",
+    MarkerKind.PROBE_CHECKED: "Probe checked",
 }
 
 
@@ -137,6 +140,24 @@ class Marker:
     # When (session time) the marker was placed; differs from session_s if placed late or moved.
     placed_s: float | None = None
     id: int | None = None
+
+    @property
+    def checked_limb(self) -> Limb | None:
+        """The foot a "Probe checked" marker names (None for other kinds).
+
+        Its text is exactly "left" or "right" (any case); anything else raises ValueError in
+        plain words rather than guessing which foot the nurse meant."""
+        if self.kind is not MarkerKind.PROBE_CHECKED:
+            return None
+        return parse_checked_limb(self.text)
+
+
+def parse_checked_limb(text: str) -> Limb:
+    """The foot named by a "Probe checked" marker's text: "left" or "right" only."""
+    t = text.strip().lower()
+    if t not in ("left", "right"):
+        raise ValueError(f"a 'probe checked' marker must name the foot as 'left' or 'right', not {text!r}")
+    return Limb(t)
 
 
 @dataclass(slots=True)

@@ -421,7 +421,7 @@ class SessionRecorder:
                                                 limb=Limb(str(seg.limb)), message=_artefact_words(seg))
                 self._artefact_ids[key] = (event_id, end)
             elif known[1] != end and end is not None:
-                self.store.end_event(known[0], end)
+                self.store.end_event(known[0], end, message=_artefact_words(seg))
                 self._artefact_ids[key] = (known[0], end)
         changes = list(getattr(self.pipeline, "verdict_changes", ()))
         fresh = [(t, v) for t, v in changes if float(t) > self._verdict_logged_s]
@@ -518,7 +518,10 @@ def _json_list(text: str | None) -> list:
 
 def _artefact_words(seg) -> str:
     what = getattr(seg, "reason", "") or str(seg.kind).replace("_", " ")
-    return f"{seg.limb} foot: {what} (excluded from baseline and criteria)"
+    words = f"{seg.limb} foot: {what} (excluded from baseline and criteria)"
+    if getattr(seg, "ended_by_check", False):
+        words += "; ended by the nurse's probe check"
+    return words
 
 
 def _verdict_key(verdict) -> tuple[str, float | None]:

@@ -468,6 +468,7 @@ class SessionStore:
 
     def add_marker(self, marker: Marker, *, placed_wall: float | None = None) -> int:
         """Record a marker; returns its id (use it to move the marker later)."""
+        marker.checked_limb  # noqa: B018 -- a "probe checked" marker must name its foot (ValueError)
         marker_id = self._new_id("markers")
         placed_s = marker.placed_s if marker.placed_s is not None else marker.session_s
         self._op("INSERT INTO markers (id, kind, session_s, text, wall_time, placed_s, placed_wall) "
@@ -512,8 +513,12 @@ class SessionStore:
                   value, message))
         return event_id
 
-    def end_event(self, event_id: int, end_s: float) -> None:
-        self._op("UPDATE events SET end_s = ? WHERE id = ?", (end_s, event_id))
+    def end_event(self, event_id: int, end_s: float, *, message: str | None = None) -> None:
+        """End an event at ``end_s``; ``message`` (if given) replaces its words, e.g. to say how it ended."""
+        if message is None:
+            self._op("UPDATE events SET end_s = ? WHERE id = ?", (end_s, event_id))
+        else:
+            self._op("UPDATE events SET end_s = ?, message = ? WHERE id = ?", (end_s, message, event_id))
 
     def add_verdict_change(self, session_s: float, state: str, message: str = "", *,
                            wall_time: float | None = None, detail: dict | None = None) -> None:

@@ -222,7 +222,8 @@ class LiveSession:
         if self.recorder is None:
             self.pipeline.add_marker(marker)
         self.markers.append(marker)
-        self.log.append(LogEntry(placed, f"{kind.label} marked at {at:.1f} s"))
+        what = f"{kind.label} ({text})" if kind is MarkerKind.PROBE_CHECKED else kind.label
+        self.log.append(LogEntry(placed, f"{what} marked at {at:.1f} s"))
         return marker
 
     def move_marker(self, marker_id: int, new_s: float, reason: str = "moved on the plot") -> Marker:

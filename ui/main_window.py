@@ -201,6 +201,10 @@ class MainWindow(QMainWindow):
         add("needle", "Needle  N", "N", lambda: self.mark(MarkerKind.NEEDLE), "markers")
         add("injection", "Injection  I", "I", lambda: self.mark(MarkerKind.INJECTION), "markers")
         add("note", "Note  T", "T", lambda: self.add_note(), "markers")
+        # The nurse re-taped or checked a probe: the detector trusts that foot again from now on.
+        add("checked_left", "Left probe checked  L", "L", lambda: self.mark_probe_checked(Limb.LEFT), "markers")
+        add("checked_right", "Right probe checked  R", "R", lambda: self.mark_probe_checked(Limb.RIGHT),
+            "markers")
         add("markers", "Markers  M", "M", self.edit_markers, "markers")
         tb.addSeparator()
         follow = add("follow", "Follow  F", "F", lambda on: self.plot.set_follow(bool(on)), "view", checkable=True)
@@ -289,6 +293,10 @@ class MainWindow(QMainWindow):
         self.session.add_marker(kind, text=text)
         self.plot.set_markers(self.session.markers)
         self.update_display()
+
+    def mark_probe_checked(self, limb: Limb) -> None:
+        """The nurse says: I checked this foot's probe; it is on the skin."""
+        self.mark(MarkerKind.PROBE_CHECKED, text=str(limb))
 
     def add_note(self, text: str | None = None) -> None:
         if text is None:

@@ -610,6 +610,8 @@ class SessionPlot(QWidget):
 def _marker_text(m: Marker) -> str:
     if m.kind is MarkerKind.NOTE and m.text:
         return f"Note: {m.text}"[:40]
+    if m.kind is MarkerKind.PROBE_CHECKED:
+        return f"{m.text.capitalize()} probe checked"
     return m.kind.label
 
 

@@ -18,6 +18,7 @@ MARKER_COLOURS = {
     "needle": "#BBBBBB",
     "injection": "#F0E442",
     "note": "#CCCCCC",
+    "probe_checked": "#56B4E9",
 }
 # Band fills behind the curves, opaque (what vermillion, bluish green and grey at 20–25 % look
 # like on the background): an opaque fill paints several times faster than a translucent one.

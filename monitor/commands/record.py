@@ -4,7 +4,8 @@
 where the file stopped plus the time that passed, and the interruption is recorded.
 
 Markers can be typed while it runs, one per line on standard input: ``injection``,
-``baseline``, ``needle`` or ``note TEXT``. SIGINT (Ctrl-C) and SIGTERM end the session
+``baseline``, ``needle``, ``note TEXT`` or ``checked left`` / ``checked right`` (the nurse
+checked that foot's probe: it is on the skin). SIGINT (Ctrl-C) and SIGTERM end the session
 cleanly: the file is checkpointed into one self-contained file.
 """
 
@@ -23,14 +24,15 @@ from monitor.commands._common import add_blocked_flag, add_out_flag, add_simulat
 from monitor.commands._signals import StopRequests
 
 STATUS_EVERY_S = 5.0
-MARKER_WORDS = ("injection", "baseline", "needle", "note")
+MARKER_WORDS = ("injection", "baseline", "needle", "note", "checked")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "record", help="record a session without the GUI",
         description="Record a session headless to one crash-safe file. Type markers on standard input while "
-                    "it runs: 'injection', 'baseline', 'needle' or 'note TEXT'. Ctrl-C ends the session cleanly.")
+                    "it runs: 'injection', 'baseline', 'needle', 'note TEXT', or 'checked left' / 'checked right' "
+                    "(you checked that foot's probe: it is on the skin). Ctrl-C ends the session cleanly.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--port", metavar="PATH|auto", help="a serial probe on this port, or 'auto' to find it")
     src.add_argument("--ble", metavar="LEFT[,RIGHT]", help="BLE thermometer address(es), left foot first")
@@ -89,16 +91,25 @@ def build_source(args: argparse.Namespace, blocked):
 
 
 def parse_marker_line(line: str) -> tuple[str, str] | None:
-    """('injection'|'baseline'|'needle'|'note', text) or None for an empty line; ValueError otherwise."""
+    """(marker kind value, text) or None for an empty line; ValueError otherwise.
+
+    The kind is 'injection', 'baseline', 'needle', 'note' or 'probe_checked' (typed as
+    ``checked left`` or ``checked right``; the text is then the foot)."""
     text = line.strip()
     if not text:
         return None
     word, _, rest = text.partition(" ")
     word = word.lower()
     if word not in MARKER_WORDS:
-        raise ValueError(f"unknown marker {word!r}: type one of injection, baseline, needle, or note TEXT")
+        raise ValueError(f"unknown marker {word!r}: type one of injection, baseline, needle, note TEXT, "
+                         "checked left or checked right")
     if word == "note" and not rest.strip():
         raise ValueError("a note needs text: note TEXT")
+    if word == "checked":
+        foot = rest.strip().lower()
+        if foot not in ("left", "right"):
+            raise ValueError("say which probe you checked: checked left, or checked right")
+        return "probe_checked", foot
     return word, rest.strip()
 
 

@@ -60,8 +60,11 @@ class ArtefactSegment:
     start_s: float
     end_s: float | None
     reason: str = ""
+    # True when a nurse's "probe checked" marker ended it (at end_s), not the readings.
+    ended_by_check: bool = False
 
     def to_json_dict(self) -> dict:
+        # The `analyze --json` contract fixes these keys; a check shows in the report instead.
         return {"limb": str(self.limb), "kind": str(self.kind), "start_s": self.start_s, "end_s": self.end_s}
 
 
@@ -73,7 +76,7 @@ class OpenSegment:
     is therefore excluded from the moment it was recognised (so live and offline agree).
     """
 
-    __slots__ = ("kind", "start_s", "end_s", "excluded_from_s", "reason")
+    __slots__ = ("kind", "start_s", "end_s", "excluded_from_s", "reason", "ended_by_check")
 
     def __init__(self, kind: ArtefactKind, start_s: float, reason: str = "",
                  excluded_from_s: float | None = None) -> None:
@@ -82,6 +85,7 @@ class OpenSegment:
         self.end_s: float | None = None
         self.excluded_from_s = start_s if excluded_from_s is None else excluded_from_s
         self.reason = reason or kind.plain
+        self.ended_by_check = False
 
     def freeze(self, limb: Limb) -> ArtefactSegment:
-        return ArtefactSegment(limb, self.kind, self.start_s, self.end_s, self.reason)
+        return ArtefactSegment(limb, self.kind, self.start_s, self.end_s, self.reason, self.ended_by_check)

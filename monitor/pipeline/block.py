@@ -164,16 +164,55 @@ class BlockPipeline:
         self._dirty = True
 
     def add_marker(self, marker: Marker) -> None:
+        limb = marker.checked_limb  # validates a "probe checked" marker before anything changes
         self._markers.append(marker)
+        if limb is not None:
+            self._apply_checks()
         if marker.kind in (MarkerKind.INJECTION, MarkerKind.BASELINE):
             self._reset_evaluation()
             self._dirty = True
 
     def set_markers(self, markers: Sequence[Marker]) -> None:
         """Replace all markers (after one was moved or deleted); the verdict is re-derived."""
+        for m in markers:
+            m.checked_limb  # noqa: B018 -- validates "probe checked" markers before anything changes
         self._markers = list(markers)
+        self._apply_checks()
         self._reset_evaluation()
         self._dirty = True
+
+    def _apply_checks(self) -> None:
+        """Give each foot its "probe checked" times. A check later than every reading processed so
+        far simply waits for its readings; one dated among them (placed late, moved or removed)
+        re-judges that foot's whole history, so the result is what the batch path gives."""
+        rebuilt = False
+        for limb in Limb:
+            track = self._tracks[limb]
+            checks = sorted(m.session_s for m in self._markers if m.checked_limb is limb)
+            if checks == track.checks:
+                continue
+            old, new = set(track.checks), set(checks)
+            changed = sorted(old ^ new)
+            done_until = float(track.vt.view[track.v_done - 1]) if track.v_done else -math.inf
+            if old <= new and changed[0] > done_until:
+                track.checks = checks
+                continue
+            self._tracks[limb] = self._rebuilt_track(track, checks)
+            rebuilt = True
+        if rebuilt:
+            # Ticks and the difference series hold values derived from the old artefacts.
+            self._ticks = _Ticks()
+            self._difference = DifferenceTracker(self.blocked, self.config)
+            self._reset_evaluation()
+            self._dirty = True
+
+    def _rebuilt_track(self, track: LimbTrack, checks: list[float]) -> LimbTrack:
+        fresh = LimbTrack(track.limb, self.config)
+        fresh.checks = checks
+        fresh.append_arrays(track.t.view.copy(), track.raw.view.copy(), track.status.view.copy(),
+                            track.seq.view.copy(), track.devt.view.copy())
+        fresh.out_of_order = track.out_of_order
+        return fresh
 
     def finish(self) -> None:
         """The recording has ended: judge the last ticks too (no more data can date back over them)."""

@@ -7,6 +7,8 @@ vectorised chunk (offline) or one reading at a time (live) gives identical resul
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -94,6 +96,9 @@ class LimbTrack:
         self._plateau_from = 0.0
         self._released = False
         self._ok_since: float | None = None
+        self._detected_s = 0.0  # when the open touch or lift was recognised
+        # Times of the nurse's "probe checked" markers for this foot (sorted); see _check_cut.
+        self.checks: list[float] = []
         self._fault_seg: OpenSegment | None = None
         self._fault_flag = 0
         self._frozen_seg: OpenSegment | None = None
@@ -507,11 +512,22 @@ class LimbTrack:
                 k = i + 1
             else:
                 touch = self._mode == _TOUCH
-                stop = vb
+                limit, check_s = self._check_cut(k, vb)
+                if limit == k:
+                    # The nurse checked this probe: the touch or lift ends at the check, and the
+                    # readings from there on are judged afresh.
+                    self._event.end_s = check_s
+                    self._event.ended_by_check = True
+                    self._event = None
+                    self._ok_since = None
+                    self._mode = _NORMAL
+                    continue
+                stop = limit
+                s = slice(k - va, limit - va)
                 if touch:
                     # A new step after the hand's plateau (pressed harder, a second hand or a heat
                     # pack): a new plateau, and the release must be seen again.
-                    restep = np.flatnonzero((vt[k:vb] - self._plateau_from > cfg.touch_plateau_s)
+                    restep = np.flatnonzero((vt[k:limit] - self._plateau_from > cfg.touch_plateau_s)
                                             & (step[s] >= cfg.touch_step_c * sc_step[s]))
                     if restep.size and restep[0] == 0:
                         self._new_plateau(k)
@@ -565,6 +581,9 @@ class LimbTrack:
                     self._ok_since = None if not cond[-1] else float(starts[-1])
                     if stop == vb:
                         return
+                    if stop == limit:  # the check comes next
+                        k = stop
+                        continue
                     self._new_plateau(stop)
                     k = stop
                     continue
@@ -575,6 +594,17 @@ class LimbTrack:
                 self._ok_since = None
                 self._mode = _NORMAL
                 k = end + 1
+
+    def _check_cut(self, k: int, vb: int) -> tuple[int, float | None]:
+        """The first valid reading (index, at least k) at or after the first "probe checked"
+        marker that follows the open event's recognition, and that check's time; (vb, None) if
+        no such reading is in yet. A check ends only an event already going on when it was made."""
+        i = bisect.bisect_right(self.checks, self._detected_s)
+        if i == len(self.checks):
+            return vb, None
+        check_s = self.checks[i]
+        kc = int(np.searchsorted(self.vt.view[:vb], check_s, side="left"))
+        return max(k, min(kc, vb)), check_s
 
     def _new_plateau(self, k: int) -> None:
         self._plateau_from = float(self.vt.view[k])
@@ -600,6 +630,7 @@ class LimbTrack:
         self._level0 = float(before.min() if touch else before.max())
         kind = ArtefactKind.TOUCH if touch else ArtefactKind.PROBE_LIFTED
         self._event = OpenSegment(kind, float(vt[start]))
+        self._detected_s = float(vt[i])
         self.segments.append(self._event)
         self._mode = _TOUCH if touch else _LIFT
         # For a touch: the highest point so far; for a lift: the lowest.

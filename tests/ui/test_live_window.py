@@ -390,3 +390,28 @@ def test_a_thermometer_reporting_every_30_s_draws_a_line_and_raises_no_data_only
     minute_5 = next(r for r in rows if r[0] == 5.0)
     assert minute_5[1] == minute_5[2] == 30.0  # a reading up to 75 s old stands for its minute
     window.finish()
+
+
+def test_probe_checked_keys_mark_the_foot_and_end_its_open_lift(make_window, qtbot):
+    """A nurse re-tapes the lifted probe and presses its key: the marker names the foot, is logged
+    and stored, and the detector's lift on that foot ends at the check."""
+    window, path = make_window("probe-lift", seed=1)
+    lift = next(ev for ev in window.session.source.model.artefacts if ev.kind == "lift")
+    key = Qt.Key.Key_L if lift.limb is Limb.LEFT else Qt.Key.Key_R
+    window.advance_to(lift.start_s + 40, step_s=1.0)
+    open_lift = [a for a in window.session.pipeline.artefacts
+                 if a.kind == "probe_lifted" and a.limb is lift.limb and a.end_s is None]
+    assert open_lift, "the lift should be open when the nurse checks the probe"
+    qtbot.keyClick(window, key)
+    [check] = [m for m in window.session.markers if m.kind is MarkerKind.PROBE_CHECKED]
+    assert check.text == str(lift.limb) and check.checked_limb is lift.limb
+    assert any(f"Probe checked ({lift.limb})" in e.text for e in window.session.log)
+    window.advance_to(check.session_s + 60, step_s=1.0)
+    ended = [a for a in window.session.pipeline.artefacts if a.ended_by_check]
+    assert len(ended) == 1 and ended[0].limb is lift.limb and ended[0].end_s == check.session_s
+    window.finish()
+    with SessionStore.open_read_only(path) as store:
+        [stored] = [m for m in store.markers() if m.kind is MarkerKind.PROBE_CHECKED]
+        assert stored.text == str(lift.limb) and stored.session_s == pytest.approx(check.session_s)
+        words = [e.message for e in store.events("artefact") if e.subkind == "probe_lifted"]
+        assert any("ended by the nurse's probe check" in w for w in words)

@@ -244,3 +244,42 @@ def test_a_slow_ble_thermometer_is_judged_the_same_live_and_offline(scenario, ev
     _assert_same_difference(live, batch)
     if scenario == "success-slow":
         assert batch.verdict.state.value == "confirmed"
+
+
+@pytest.mark.parametrize("scenario,handling", [("failed", "hand-pressed"), ("success-slow", "loose-blocked")])
+def test_a_probe_check_during_handling_is_judged_the_same_live_and_offline(scenario, handling):
+    """The nurse checks the handled probe while its touch or lift is open, marked live as it
+    happens; the event ends at the check, identically in both paths."""
+    rec = simulate(scenario, seed=2, blocked=Limb.LEFT, observe_after_s=2400.0, handling=handling)
+    inj = rec.model.injection_s
+    plain = BlockPipeline(Limb.LEFT)
+    for limb, arrays in rec.limbs.items():
+        plain.push_arrays(limb, *arrays)
+    plain.add_marker(Marker(MarkerKind.INJECTION, inj))
+    handled = next(a for a in plain.artefacts if a.kind in ("touch", "probe_lifted") and a.limb is Limb.LEFT)
+    check = Marker(MarkerKind.PROBE_CHECKED, handled.start_s + 40.0, "left")
+    batch = BlockPipeline(Limb.LEFT)
+    for limb, arrays in rec.limbs.items():
+        batch.push_arrays(limb, *arrays)
+    batch.set_markers([Marker(MarkerKind.INJECTION, inj), check])
+    batch.finish()
+    ended = [a for a in batch.artefacts if a.ended_by_check]
+    assert len(ended) == 1 and ended[0].end_s == check.session_s and ended[0].start_s == handled.start_s
+
+    live = BlockPipeline(Limb.LEFT)
+    live.add_marker(Marker(MarkerKind.INJECTION, inj))
+    ask = np.cumsum(np.random.default_rng(5).integers(1, 12, size=20000))
+    next_ask, checked = 0, False
+    for i, r in enumerate(_interleaved(rec)):
+        if not checked and r.session_s >= check.session_s:
+            live.add_marker(check)
+            checked = True
+        live.push(r)
+        if i == ask[next_ask]:
+            next_ask += 1
+            live.verdict  # noqa: B018
+    live.finish()
+    assert live.artefacts == batch.artefacts and live.verdict_changes == batch.verdict_changes
+    for limb in Limb:
+        np.testing.assert_array_equal(live.series(limb).flags, batch.series(limb).flags)
+    _assert_same_difference(live, batch)

@@ -16,7 +16,8 @@ from monitor.store import SessionStore
 
 def record_simulated(path: Path | None, scenario: str = "success-fast", *, seed: int = 2,
                      blocked: Limb = Limb.RIGHT, until_s: float = 2700.0, step_s: float = 5.0,
-                     patient_id: str = "PT-0042", notes: tuple[tuple[float, str], ...] = ()) -> Path:
+                     patient_id: str = "PT-0042", notes: tuple[tuple[float, str], ...] = (),
+                     checks: tuple[tuple[float, Limb], ...] = ()) -> Path:
     """A whole simulated procedure on a manual clock (fast and deterministic); returns the file."""
     source = SimulatedSource(scenario, seed=seed, blocked=blocked, clock=SimulatedClock(manual=True))
     info = SessionInfo(patient_id=patient_id, blocked=blocked, operator="Dr Operator", nurse="N. Nurse",
@@ -25,6 +26,7 @@ def record_simulated(path: Path | None, scenario: str = "success-fast", *, seed:
     recorder = SessionRecorder(source, store, BlockPipeline(blocked), commit_interval_s=0.0)
     recorder.schedule_marker(MarkerKind.INJECTION, source.suggested_injection_s)
     pending_notes = sorted(notes)
+    pending_checks = sorted(checks)
     source.start()
     t = 0.0
     while t < until_s:
@@ -34,6 +36,9 @@ def record_simulated(path: Path | None, scenario: str = "success-fast", *, seed:
         while pending_notes and pending_notes[0][0] <= t:
             at, text = pending_notes.pop(0)
             recorder.add_marker(MarkerKind.NOTE, at, text=text)
+        while pending_checks and pending_checks[0][0] <= t:  # the nurse checked a probe
+            at, limb = pending_checks.pop(0)
+            recorder.add_marker(MarkerKind.PROBE_CHECKED, at, text=str(limb))
     recorder.finish()
     return store.path
 

@@ -317,3 +317,29 @@ def test_report_curves_break_at_gaps_the_pipeline_sees_for_fast_and_slow_probes(
         segments = _segments(t, np.full(t.shape, 30.0), np.ones(t.shape, bool), max_gap_s=_line_break_s(t))
         assert len(segments) == pieces
     assert _line_break_s(fast) == 5.0 and 30.0 < _line_break_s(slow) <= 150.0
+
+
+def test_a_probe_check_is_shown_in_every_export_with_its_time(tmp_path):
+    from monitor.clock import SimulatedClock
+    from monitor.csvio import read_interchange_csv
+    from monitor.model import MarkerKind
+    from monitor.sources.simulated import SimulatedSource
+
+    model = SimulatedSource("probe-lift", seed=2, blocked=Limb.RIGHT, clock=SimulatedClock(manual=True)).model
+    lift = next(ev for ev in model.artefacts if ev.kind == "lift")
+    at = float(round(lift.start_s + 40.0))
+    path = record_simulated(tmp_path / "checked.sympatherm", "probe-lift", until_s=at + 600.0,
+                            checks=((at, lift.limb),))
+    label = f"Probe checked: {lift.limb}"
+    pages = "\n".join(_pdf_text(export_session(path, "pdf", tmp_path / "report.pdf")))
+    assert label in pages
+    assert "ended by the nurse's probe" in pages.replace("\n", " ")
+    rec = read_interchange_csv(export_session(path, "csv", tmp_path / "out.csv"))
+    [check] = [m for m in rec.markers if m.kind is MarkerKind.PROBE_CHECKED]
+    assert check.session_s == pytest.approx(at) and check.checked_limb is lift.limb
+    reader = pyedflib.EdfReader(str(export_session(path, "edf", tmp_path / "x.edf")))
+    try:
+        onsets, _, texts = reader.readAnnotations()
+        assert any(t == label and o == pytest.approx(at, abs=1.0) for o, t in zip(onsets, texts, strict=True))
+    finally:
+        reader.close()

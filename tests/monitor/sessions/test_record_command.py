@@ -257,3 +257,28 @@ def test_a_probe_that_never_sends_leaves_no_empty_session_and_says_why(tmp_path)
     assert "no readings were received" in err and "not kept" in err
     assert "Session saved" not in out
     assert not path.exists() and not Path(f"{path}-wal").exists()
+
+
+def test_parse_marker_line_reads_a_probe_check_strictly():
+    from monitor.commands.record import parse_marker_line
+
+    assert parse_marker_line("checked left\n") == ("probe_checked", "left")
+    assert parse_marker_line("Checked RIGHT") == ("probe_checked", "right")
+    for bad in ("checked", "checked both", "checked l", "checked left foot"):
+        with pytest.raises(ValueError, match="checked left, or checked right"):
+            parse_marker_line(bad)
+
+
+def test_checked_typed_on_stdin_records_a_probe_check_for_that_foot(tmp_path):
+    path = tmp_path / "checked.sympatherm"
+    proc = _start("--demo", "--speed", "20", "--blocked", "left", "--out", str(path), "--status-every", "0.3")
+    proc.stdin.write("checked both\nchecked right\n")
+    proc.stdin.flush()
+    _lines_until(proc, r"Marker placed: probe_checked right")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "say which probe you checked" in err
+    with SessionStore.open_read_only(path) as store:
+        [check] = [m for m in store.markers() if m.kind is MarkerKind.PROBE_CHECKED]
+        assert check.text == "right" and check.checked_limb is Limb.RIGHT
