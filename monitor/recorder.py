@@ -420,7 +420,8 @@ class SessionRecorder:
                 event_id = self.store.add_event("artefact", float(seg.start_s), end_s=end, subkind=str(seg.kind),
                                                 limb=Limb(str(seg.limb)), message=_artefact_words(seg))
                 self._artefact_ids[key] = (event_id, end)
-            elif known[1] != end and end is not None:
+            elif known[1] != end:
+                # Ended, or re-judged after a moved marker (a "probe checked" moved away re-opens it).
                 self.store.end_event(known[0], end, message=_artefact_words(seg))
                 self._artefact_ids[key] = (known[0], end)
         changes = list(getattr(self.pipeline, "verdict_changes", ()))

@@ -513,8 +513,9 @@ class SessionStore:
                   value, message))
         return event_id
 
-    def end_event(self, event_id: int, end_s: float, *, message: str | None = None) -> None:
-        """End an event at ``end_s``; ``message`` (if given) replaces its words, e.g. to say how it ended."""
+    def end_event(self, event_id: int, end_s: float | None, *, message: str | None = None) -> None:
+        """End an event at ``end_s`` (None: open again, e.g. the check that ended it was moved);
+        ``message`` (if given) replaces its words, e.g. to say how it ended."""
         if message is None:
             self._op("UPDATE events SET end_s = ? WHERE id = ?", (end_s, event_id))
         else:

@@ -156,3 +156,32 @@ def test_a_thermometer_that_reports_every_30_s_raises_no_no_data_alarm_between_i
     outage = [e for e in store.events("alarm") if e.subkind == "no_data" and e.start_s >= 1800.0]
     assert {e.limb for e in outage} == {Limb.LEFT, Limb.RIGHT}
     recorder.finish()
+
+
+def test_a_probe_check_moved_away_from_a_lift_reopens_its_stored_event(tmp_path):
+    source = SimulatedSource("probe-lift", seed=2, blocked=Limb.RIGHT, clock=SimulatedClock(manual=True))
+    lift = next(ev for ev in source.model.artefacts if ev.kind == "lift")
+    store = SessionStore.create(SessionInfo(blocked=Limb.RIGHT, simulated=True), tmp_path / "moved.sympatherm")
+    recorder = SessionRecorder(source, store, BlockPipeline(Limb.RIGHT), commit_interval_s=0.0)
+    source.start()
+    check_id = None
+    t = 0.0
+    while t < lift.start_s + 200:
+        t += 5.0
+        source.step_to(t)
+        recorder.pump()
+        if check_id is None and t >= lift.start_s + 40:
+            check_id = recorder.add_marker(MarkerKind.PROBE_CHECKED, t, text=str(lift.limb))
+
+    def stored_lift():
+        recorder.commit()
+        return next(e for e in store.events("artefact") if e.subkind == "probe_lifted" and e.limb is lift.limb)
+
+    assert stored_lift().end_s is not None and "ended by the nurse's probe check" in stored_lift().message
+    recorder.move_marker(check_id, lift.start_s - 300.0, reason="placed on the wrong minute")
+    recorder.pump()
+    moved = stored_lift()
+    assert "ended by the nurse's probe check" not in moved.message
+    lifts = [a for a in recorder.pipeline.artefacts if a.kind == "probe_lifted" and a.limb is lift.limb]
+    assert moved.end_s is None and lifts[0].end_s is None and not lifts[0].ended_by_check
+    recorder.finish()
