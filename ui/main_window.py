@@ -169,13 +169,31 @@ class MainWindow(QMainWindow):
             self.plot.set_markers(session.markers)
         self.update_display()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_toolbars()
+
+    def _fit_toolbars(self) -> None:
+        """Both toolbars on one row when the window is wide enough, else the second on a row below."""
+        need = self.marker_toolbar.sizeHint().width() + self.toolbar.sizeHint().width() + 8
+        split = self.toolBarBreak(self.toolbar)
+        if need > self.width() and not split:
+            self.insertToolBarBreak(self.toolbar)
+        elif need <= self.width() and split:
+            self.removeToolBarBreak(self.toolbar)
+
     # ---- actions and keys --------------------------------------------------------------
     def _build_actions(self) -> None:
-        tb = QToolBar("Procedure")
-        tb.setObjectName("procedure_toolbar")
-        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        self.toolbar = tb
+        # Two toolbars side by side, on two rows when the window is too narrow for both
+        # (_fit_toolbars): no button, least of all End, ever hides behind an overflow arrow.
+        self.marker_toolbar = QToolBar("Markers")
+        self.toolbar = QToolBar("Procedure")
+        for bar_, name_ in ((self.marker_toolbar, "marker_toolbar"), (self.toolbar, "procedure_toolbar")):
+            bar_.setObjectName(name_)
+            bar_.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar_.setMovable(False)
+            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar_)
+        tb = self.marker_toolbar
         self.actions_by_name: dict[str, QAction] = {}
         bar = self.menuBar()
         menus = {name: bar.addMenu(title) for name, title in (
@@ -193,7 +211,7 @@ class MainWindow(QMainWindow):
             self.addAction(act)
             menus[menu].addAction(act)
             if on_toolbar:
-                tb.addAction(act)
+                tb.addAction(act)  # the toolbar being filled (``tb`` is rebound between the groups)
             self.actions_by_name[name] = act
             return act
 
@@ -202,11 +220,14 @@ class MainWindow(QMainWindow):
         add("injection", "Injection  I", "I", lambda: self.mark(MarkerKind.INJECTION), "markers")
         add("note", "Note  T", "T", lambda: self.add_note(), "markers")
         # The nurse re-taped or checked a probe: the detector trusts that foot again from now on.
-        add("checked_left", "Left probe checked  L", "L", lambda: self.mark_probe_checked(Limb.LEFT), "markers")
-        add("checked_right", "Right probe checked  R", "R", lambda: self.mark_probe_checked(Limb.RIGHT),
-            "markers")
+        checked = (add("checked_left", "Left probe checked  L", "L", lambda: self.mark_probe_checked(Limb.LEFT),
+                       "markers"),
+                   add("checked_right", "Right probe checked  R", "R",
+                       lambda: self.mark_probe_checked(Limb.RIGHT), "markers"))
+        for act, short in zip(checked, ("L checked", "R checked"), strict=True):
+            act.setIconText(short)  # the toolbar's word; the menu and tooltip keep the full one
         add("markers", "Markers  M", "M", self.edit_markers, "markers")
-        tb.addSeparator()
+        tb = self.toolbar
         follow = add("follow", "Follow  F", "F", lambda on: self.plot.set_follow(bool(on)), "view", checkable=True)
         follow.setChecked(True)
         add("whole", "All  W", "W", self.plot.show_everything, "view")

@@ -41,8 +41,8 @@ GRID = "#2B3036"  # opaque too
 STYLESHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}
 QFrame#tile {{ background-color: {PANEL}; border-radius: 8px; }}
-QToolBar {{ background-color: {PANEL}; border: none; spacing: 6px; }}
-QToolButton {{ padding: 6px 10px; font-size: 13pt; border: 1px solid #3A3F45; border-radius: 4px; }}
+QToolBar {{ background-color: {PANEL}; border: none; spacing: 4px; }}
+QToolButton {{ padding: 6px 7px; font-size: 13pt; border: 1px solid #3A3F45; border-radius: 4px; }}
 QToolButton:checked {{ background-color: #34495E; }}
 QToolButton:focus {{ border: 2px solid #56B4E9; }}
 QPushButton {{ padding: 6px 12px; border: 1px solid #3A3F45; border-radius: 4px; background: #2A2E33; }}

@@ -415,3 +415,15 @@ def test_probe_checked_keys_mark_the_foot_and_end_its_open_lift(make_window, qtb
         assert stored.text == str(lift.limb) and stored.session_s == pytest.approx(check.session_s)
         words = [e.message for e in store.events("artefact") if e.subkind == "probe_lifted"]
         assert any("ended by the nurse's probe check" in w for w in words)
+
+
+@pytest.mark.parametrize("width", [1100, 1400, 1600])
+def test_no_toolbar_button_hides_behind_an_overflow_arrow(make_window, qtbot, width):
+    window, _ = make_window()
+    window.resize(width, 900)
+
+    def hidden() -> list[str]:
+        return [a.iconText() for tb in (window.marker_toolbar, window.toolbar) for a in tb.actions()
+                if not a.isSeparator() and not tb.widgetForAction(a).isVisible()]
+
+    qtbot.waitUntil(lambda: window.width() == width and not hidden(), timeout=10000)
