@@ -611,10 +611,10 @@ class BlockPipeline:
             warnings.append(f"baseline window only {length:.0f} s long (from {format_session_time(start_s)} to "
                             f"{format_session_time(end_s)}): at least 1 minute is advised")
         name = f"{limb} foot"
+        # Settled, valid readings only. Never a probe's settling climb: a baseline taken from it
+        # overstates every later rise (both feet), so a rise-only criterion would "confirm" a
+        # failed block. Without one the nurse is asked for a new Baseline start (B).
         use = eligible
-        if not eligible.any():
-            # Nothing settled: fall back on readings that are only settling, and say so.
-            use = (flags & ~np.uint16(FLAG_SETTLING)) == 0
         # Coverage: share of slots in the window holding an eligible reading; a slot is 5 s, or
         # the probe's own typical interval if it reports more slowly (4 readings in 2 min from a
         # probe that reports every 30 s cover the window).
@@ -637,7 +637,9 @@ class BlockPipeline:
             warnings.append(f"{name}: the probe was attached less than "
                             f"{cfg.attached_warning_s / 60:g} minutes before the baseline window")
         if not use.any():
-            warnings.append(f"{name}: no valid reading in the baseline window")
+            settling = bool(((flags & ~np.uint16(FLAG_SETTLING)) == 0).any())
+            warnings.append(f"{name}: no valid reading in the baseline window"
+                            + (" (the probe was still settling after being taped on)" if settling else ""))
             return BaselineInfo(None, start_s, end_s, 0, tuple(warnings))
         x, y = tw[use], values[use]
         if x.size >= 3 and x[-1] - x[0] >= 30.0:
@@ -951,7 +953,8 @@ def _capitalised(text: str) -> str:
 
 def _no_baseline(ep: _Epoch) -> str:
     if ep.marker_s is None:
-        return "No valid baseline: no usable reading on both feet in the window before the injection mark."
+        return ("No valid baseline: no usable reading on both feet in the window before the injection mark "
+                "(were the probes still settling?). Press \"Baseline start\" once both probes have settled.")
     return (f"No valid baseline: no usable reading on both feet from {format_session_time(ep.window_start_s)} to "
             f"{format_session_time(ep.window_end_s)}. Press \"Baseline start\" again once both probes read.")
 

@@ -496,3 +496,22 @@ def test_a_heat_pack_that_keeps_warming_beyond_skin_temperature_stays_flagged():
     touch = [a for a in p.artefacts if a.kind is ArtefactKind.TOUCH]
     assert len(touch) == 1 and touch[0].end_s is None
     assert all(v is None for v in p.criteria_met_at.values())
+
+
+@pytest.mark.parametrize("criteria", ["default", "rise-1.5", "rise-2"])
+def test_an_injection_marked_while_the_probes_still_settle_never_confirms_a_failed_block(criteria):
+    # The settling climb goes on after the injection on both feet: a baseline taken from it
+    # would overstate every rise, and a rise-only criterion would "confirm" this failed block.
+    from monitor.evaluation import simulate
+    from monitor.pipeline.batch import analyze_arrays
+
+    sim = simulate("failed", seed=1, blocked=Limb.LEFT)
+    early = analyze_arrays(sim.limbs, Limb.LEFT, injection_s=90.0, criteria=criteria)
+    assert early.outcome != "confirmed" and early.verdict.state is not VerdictState.CONFIRMED
+    assert "No valid baseline" in early.verdict.message and "Baseline start" in early.verdict.message
+    assert any("still settling" in w for info in early.baselines.values() for w in info.warnings)
+    # A Baseline start marked once both probes have settled gives a baseline (and still no confirmation).
+    later = analyze_arrays(sim.limbs, Limb.LEFT, injection_s=90.0, criteria=criteria,
+                           markers=[Marker(MarkerKind.BASELINE, 420.0, "")])
+    assert all(info.celsius is not None for info in later.baselines.values())
+    assert later.outcome != "confirmed"
