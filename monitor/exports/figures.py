@@ -78,14 +78,21 @@ class Outcome:
     message: str
 
 
+def _min_s(seconds: float) -> str:
+    whole = int(round(seconds))
+    sign, whole = ("-", -whole) if whole < 0 else ("", whole)
+    return f"{sign}{whole // 60} min {whole % 60:02d} s"
+
+
 def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     """The verdict a chart filer reads: for a finished session the outcome, never a state such as
     "monitoring" that sounds as if the procedure were still going on."""
     state = figures.verdict_state or ""
     words = state.replace("_", " ")
     if figures.confirmed_at_s is not None:
-        after = (figures.confirmed_at_s - figures.injection_s) / 60.0 if figures.injection_s is not None else None
-        when = f" at {after:.1f} min after injection" if after is not None else ""
+        after = figures.confirmed_at_s - figures.injection_s if figures.injection_s is not None else None
+        # Minutes and seconds, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
+        when = f" at {_min_s(after)} after injection" if after is not None else ""
         return Outcome("confirmed", f"Block CONFIRMED{when}", figures.verdict_message)
     if data.status != "closed":
         return Outcome("in_progress", f"Verdict so far: {words or 'none yet'}",

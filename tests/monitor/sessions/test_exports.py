@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import stat
 from datetime import datetime
 
@@ -39,6 +40,8 @@ def test_the_pdf_report_holds_the_chart_fields_and_renders(success_session, tmp_
                    "Software: SympaTherm", "not a certified medical device"):
         assert needle in text, needle
     assert all("SIMULATED" in page for page in pages)
+    # The outcome's time in minutes and seconds, as the live banner gives it (never "9.3 min").
+    assert re.search(r"Block CONFIRMED at \d+ min \d\d s after injection", " ".join(text.split())), text[:400]
     # The note was typed with markup characters: shown literally, never interpreted.
     assert '=HYPERLINK("http://x") <b>not bold</b> & co' in text
     document = pypdfium2.PdfDocument(str(out))
