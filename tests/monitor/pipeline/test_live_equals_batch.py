@@ -21,6 +21,17 @@ def _interleaved(rec) -> list[Reading]:
     return out
 
 
+def _batch(rec, blocked: Limb, markers: list[Marker], *, finish: bool = True) -> BlockPipeline:
+    """The whole recording at once (the vectorised path), with its markers."""
+    pipe = BlockPipeline(blocked)
+    for limb, arrays in rec.limbs.items():
+        pipe.push_arrays(limb, *arrays)
+    pipe.set_markers(markers)
+    if finish:
+        pipe.finish()
+    return pipe
+
+
 def _assert_same_difference(live: BlockPipeline, batch: BlockPipeline) -> None:
     a, b = live.difference_series(), batch.difference_series()
     assert a.relative_to_baseline == b.relative_to_baseline
@@ -32,11 +43,7 @@ def _assert_same_difference(live: BlockPipeline, batch: BlockPipeline) -> None:
 def test_live_processing_gives_the_batch_results(scenario):
     rec = simulate(scenario, seed=3, blocked=Limb.RIGHT, observe_after_s=2600.0)
     inj = rec.model.injection_s
-    batch_pipe = BlockPipeline(Limb.RIGHT)
-    for limb, arrays in rec.limbs.items():
-        batch_pipe.push_arrays(limb, *arrays)
-    batch_pipe.add_marker(Marker(MarkerKind.INJECTION, inj))
-    batch_pipe.finish()
+    batch_pipe = _batch(rec, Limb.RIGHT, [Marker(MarkerKind.INJECTION, inj)])
 
     live = BlockPipeline(Limb.RIGHT)
     marked = False
@@ -79,11 +86,7 @@ def test_results_after_every_single_reading_equal_the_batch(scenario):
     """Exercises the scalar one-reading path against the vectorised one."""
     rec = simulate(scenario, seed=5, blocked=Limb.LEFT, observe_after_s=1800.0)
     inj = rec.model.injection_s
-    batch = BlockPipeline(Limb.LEFT)
-    for limb, arrays in rec.limbs.items():
-        batch.push_arrays(limb, *arrays)
-    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
-    batch.finish()
+    batch = _batch(rec, Limb.LEFT, [Marker(MarkerKind.INJECTION, inj)])
     live = BlockPipeline(Limb.LEFT)
     live.add_marker(Marker(MarkerKind.INJECTION, inj))
     for r in _interleaved(rec):
@@ -107,11 +110,7 @@ def test_handling_outside_the_suite_is_judged_the_same_live_and_offline(scenario
     carry their state between chunks."""
     rec = simulate(scenario, seed=2, blocked=Limb.LEFT, observe_after_s=2400.0, handling=handling)
     inj = rec.model.injection_s
-    batch = BlockPipeline(Limb.LEFT)
-    for limb, arrays in rec.limbs.items():
-        batch.push_arrays(limb, *arrays)
-    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
-    batch.finish()
+    batch = _batch(rec, Limb.LEFT, [Marker(MarkerKind.INJECTION, inj)])
     live = BlockPipeline(Limb.LEFT)
     live.add_marker(Marker(MarkerKind.INJECTION, inj))
     ask = np.cumsum(np.random.default_rng(3).integers(1, 12, size=20000))
@@ -183,12 +182,7 @@ def test_baseline_start_marks_before_and_after_the_injection_give_the_batch_resu
     inj = rec.model.injection_s
     markers = [Marker(MarkerKind.BASELINE, inj - 150), Marker(MarkerKind.INJECTION, inj),
                Marker(MarkerKind.BASELINE, inj + 1300), Marker(MarkerKind.INJECTION, inj + 1380)]
-    batch = BlockPipeline(Limb.LEFT)
-    for limb, arrays in rec.limbs.items():
-        batch.push_arrays(limb, *arrays)
-    for m in markers:
-        batch.add_marker(m)
-    batch.finish()
+    batch = _batch(rec, Limb.LEFT, markers)
 
     live = BlockPipeline(Limb.LEFT)
     pending = list(markers)
@@ -223,11 +217,7 @@ def test_a_slow_ble_thermometer_is_judged_the_same_live_and_offline(scenario, ev
     """One reading every 10 or 30 s (a Health Thermometer's Measurement Interval)."""
     rec = simulate(scenario, seed=5, blocked=Limb.LEFT, rate_hz=1.0 / every_s, observe_after_s=2400.0)
     inj = rec.model.injection_s
-    batch = BlockPipeline(Limb.LEFT)
-    for limb, arrays in rec.limbs.items():
-        batch.push_arrays(limb, *arrays)
-    batch.add_marker(Marker(MarkerKind.INJECTION, inj))
-    batch.finish()
+    batch = _batch(rec, Limb.LEFT, [Marker(MarkerKind.INJECTION, inj)])
     live = BlockPipeline(Limb.LEFT)
     for r in _interleaved(rec):
         if r.session_s >= inj and not live.markers:
@@ -252,17 +242,10 @@ def test_a_probe_check_during_handling_is_judged_the_same_live_and_offline(scena
     happens; the event ends at the check, identically in both paths."""
     rec = simulate(scenario, seed=2, blocked=Limb.LEFT, observe_after_s=2400.0, handling=handling)
     inj = rec.model.injection_s
-    plain = BlockPipeline(Limb.LEFT)
-    for limb, arrays in rec.limbs.items():
-        plain.push_arrays(limb, *arrays)
-    plain.add_marker(Marker(MarkerKind.INJECTION, inj))
+    plain = _batch(rec, Limb.LEFT, [Marker(MarkerKind.INJECTION, inj)], finish=False)
     handled = next(a for a in plain.artefacts if a.kind in ("touch", "probe_lifted") and a.limb is Limb.LEFT)
     check = Marker(MarkerKind.PROBE_CHECKED, handled.start_s + 40.0, "left")
-    batch = BlockPipeline(Limb.LEFT)
-    for limb, arrays in rec.limbs.items():
-        batch.push_arrays(limb, *arrays)
-    batch.set_markers([Marker(MarkerKind.INJECTION, inj), check])
-    batch.finish()
+    batch = _batch(rec, Limb.LEFT, [Marker(MarkerKind.INJECTION, inj), check])
     ended = [a for a in batch.artefacts if a.ended_by_check]
     assert len(ended) == 1 and ended[0].end_s == check.session_s and ended[0].start_s == handled.start_s
 
