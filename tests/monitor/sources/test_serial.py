@@ -20,6 +20,19 @@ def lefts(readings):
     return [r for r in readings if r.limb is Limb.LEFT]
 
 
+@pytest.fixture
+def raw_pty():
+    """(master fd, device path) of a raw pseudo-terminal: a port whose bytes the test writes itself."""
+    import pty
+    import tty
+
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    yield master, os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
 def assert_no_duplicates(readings):
     for limb in Limb:
         times = [r.device_time_s for r in readings if r.limb is limb]
@@ -144,27 +157,19 @@ def test_same_model_without_serial_number_is_told_apart_by_its_identity_frame(ma
     assert_no_duplicates(c.readings)
 
 
-def test_auto_detect_listens_and_never_writes_to_unknown_ports(make_probe, start_source, registry):
-    import pty
-    import tty
-
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    try:
-        unknown = PortInfo(os.ttyname(slave), 0x0403, 0x6001, "FT-OTHER", "another device")
-        # A probe behind a generic USB adapter (unknown IDs): found by listening to its boot hello.
-        probe = make_probe(speed=SPEED, vid=0x10C4, pid=0xEA60, usb_serial="CP-1")
-        src = SerialSource(None, registry=registry, listen_s=1.0,
-                           discovery=lambda: [unknown, probe.port_info()])
-        c = start_source(src)
-        c.wait(lambda: len(lefts(c.readings)) >= 5, what="readings from the auto-detected probe")
-        assert src.identity.usb_serial == "CP-1"
-        assert probe.identity_requests == 0 and probe.bytes_received == 0  # unknown USB IDs: never written to
-        ready, _, _ = select.select([master], [], [], 0.0)
-        assert not ready, "something was written to a device we do not know"
-    finally:
-        os.close(master)
-        os.close(slave)
+def test_auto_detect_listens_and_never_writes_to_unknown_ports(make_probe, start_source, registry, raw_pty):
+    master, port = raw_pty
+    unknown = PortInfo(port, 0x0403, 0x6001, "FT-OTHER", "another device")
+    # A probe behind a generic USB adapter (unknown IDs): found by listening to its boot hello.
+    probe = make_probe(speed=SPEED, vid=0x10C4, pid=0xEA60, usb_serial="CP-1")
+    src = SerialSource(None, registry=registry, listen_s=1.0,
+                       discovery=lambda: [unknown, probe.port_info()])
+    c = start_source(src)
+    c.wait(lambda: len(lefts(c.readings)) >= 5, what="readings from the auto-detected probe")
+    assert src.identity.usb_serial == "CP-1"
+    assert probe.identity_requests == 0 and probe.bytes_received == 0  # unknown USB IDs: never written to
+    ready, _, _ = select.select([master], [], [], 0.0)
+    assert not ready, "something was written to a device we do not know"
 
 
 def test_text_probes_are_never_written_to(make_probe, start_source, registry):
@@ -175,98 +180,74 @@ def test_text_probes_are_never_written_to(make_probe, start_source, registry):
     assert src.protocol == "text" and probe.bytes_received == 0
 
 
-def test_line_errors_after_the_first_good_frame_count_even_in_one_chunk(start_source, registry):
-    import pty
-    import tty
-
+def test_line_errors_after_the_first_good_frame_count_even_in_one_chunk(start_source, registry, raw_pty):
     from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
 
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    try:
-        src = SerialSource(os.ttyname(slave), registry=registry, discovery=lambda: [])
-        c = start_source(src)
-        c.wait(lambda: "listening" in src.reason, what="the port to open")
-        good = [encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),
-                                                       ChannelValue(29.0, None, ProbeStatus.OK)))) for i in (1, 2, 3)]
-        corrupted = bytearray(good[1])
-        corrupted[4] ^= 0x01
-        boot_noise = b"booting...\r\n\x13\x37\x00"
-        os.write(master, boot_noise + encode_frame(HelloFrame(0, 0, "RAW-1", "t", "ysi400", 2, 1.0))
-                 + good[0] + bytes(corrupted) + good[2])
-        c.wait(lambda: len(lefts(c.readings)) >= 2, what="the two intact samples")
-        health = src.health()
-        assert health.crc_failures + health.malformed_frames == 1  # the damaged frame; the boot noise is forgiven
-        assert health.lost_frames == 1
-    finally:
-        os.close(master)
-        os.close(slave)
+    master, port = raw_pty
+    src = SerialSource(port, registry=registry, discovery=lambda: [])
+    c = start_source(src)
+    c.wait(lambda: "listening" in src.reason, what="the port to open")
+    good = [encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),
+                                                   ChannelValue(29.0, None, ProbeStatus.OK)))) for i in (1, 2, 3)]
+    corrupted = bytearray(good[1])
+    corrupted[4] ^= 0x01
+    boot_noise = b"booting...\r\n\x13\x37\x00"
+    os.write(master, boot_noise + encode_frame(HelloFrame(0, 0, "RAW-1", "t", "ysi400", 2, 1.0))
+             + good[0] + bytes(corrupted) + good[2])
+    c.wait(lambda: len(lefts(c.readings)) >= 2, what="the two intact samples")
+    health = src.health()
+    assert health.crc_failures + health.malformed_frames == 1  # the damaged frame; the boot noise is forgiven
+    assert health.lost_frames == 1
 
 
-def test_a_device_restart_whose_hello_was_lost_does_not_silence_the_probe(start_source, registry):
-    import pty
-    import tty
-
+def test_a_device_restart_whose_hello_was_lost_does_not_silence_the_probe(start_source, registry, raw_pty):
     from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
 
     def sample(seq, celsius):
         return encode_frame(SampleFrame(seq, seq * 1000, (ChannelValue(celsius, None, ProbeStatus.OK),
                                                           ChannelValue(29.0, None, ProbeStatus.OK))))
 
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    try:
-        src = SerialSource(os.ttyname(slave), registry=registry, discovery=lambda: [])
-        c = start_source(src)
-        c.wait(lambda: "listening" in src.reason, what="the port to open")
-        os.write(master, encode_frame(HelloFrame(0, 0, "RAW-2", "t", "ysi400", 2, 1.0))
-                 + b"".join(sample(i, 30.0) for i in range(1, 81)))
-        c.wait(lambda: len(lefts(c.readings)) == 80, what="the first 80 samples")
-        # A watchdog restart: the hello it sends at boot is garbled, then its clock and numbers begin again.
-        hello = bytearray(encode_frame(HelloFrame(0, 0, "RAW-2", "t", "ysi400", 2, 1.0)))
-        hello[5] ^= 0x40
-        os.write(master, bytes(hello) + b"".join(sample(i, 31.0) for i in range(1, 11)))
-        c.wait(lambda: len(lefts(c.readings)) == 90, what="the samples after the restart")
-        assert [r.celsius for r in lefts(c.readings)[80:]] == [31.0] * 10
-        assert src.device_restarts == 1 and src.duplicates_dropped == 0
-        # A resend of recent samples is still recognised as one and dropped.
-        os.write(master, sample(9, 31.0) + sample(10, 31.0) + sample(11, 31.5))
-        c.wait(lambda: len(lefts(c.readings)) == 91, what="the new sample after the resend")
-        assert lefts(c.readings)[-1].celsius == 31.5 and src.duplicates_dropped == 2
-    finally:
-        os.close(master)
-        os.close(slave)
+    master, port = raw_pty
+    src = SerialSource(port, registry=registry, discovery=lambda: [])
+    c = start_source(src)
+    c.wait(lambda: "listening" in src.reason, what="the port to open")
+    os.write(master, encode_frame(HelloFrame(0, 0, "RAW-2", "t", "ysi400", 2, 1.0))
+             + b"".join(sample(i, 30.0) for i in range(1, 81)))
+    c.wait(lambda: len(lefts(c.readings)) == 80, what="the first 80 samples")
+    # A watchdog restart: the hello it sends at boot is garbled, then its clock and numbers begin again.
+    hello = bytearray(encode_frame(HelloFrame(0, 0, "RAW-2", "t", "ysi400", 2, 1.0)))
+    hello[5] ^= 0x40
+    os.write(master, bytes(hello) + b"".join(sample(i, 31.0) for i in range(1, 11)))
+    c.wait(lambda: len(lefts(c.readings)) == 90, what="the samples after the restart")
+    assert [r.celsius for r in lefts(c.readings)[80:]] == [31.0] * 10
+    assert src.device_restarts == 1 and src.duplicates_dropped == 0
+    # A resend of recent samples is still recognised as one and dropped.
+    os.write(master, sample(9, 31.0) + sample(10, 31.0) + sample(11, 31.5))
+    c.wait(lambda: len(lefts(c.readings)) == 91, what="the new sample after the resend")
+    assert lefts(c.readings)[-1].celsius == 31.5 and src.duplicates_dropped == 2
 
 
-def test_a_one_channel_probe_waits_for_the_user_to_place_it(start_source, registry):
-    import pty
-    import tty
-
+def test_a_one_channel_probe_waits_for_the_user_to_place_it(start_source, registry, raw_pty):
     from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
 
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    try:
-        src = SerialSource(os.ttyname(slave), registry=registry, discovery=lambda: [])
-        c = start_source(src)
-        c.wait(lambda: "listening" in src.reason, what="the port to open")
-        os.write(master, encode_frame(HelloFrame(0, 0, "ONE-1", "t", "ysi400", 1, 1.0)) + b"".join(
-            encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))) for i in (1, 2, 3)))
-        c.wait(lambda: "choose which foot" in src.reason, what="a request to place the probe")
-        assert src.state is ConnectionState.STREAMING and not c.readings  # never guessed
-        registry.assign_side(src.identity.key, Limb.RIGHT)  # the user places it (e.g. in the setup dialog)
-        numbers = iter(range(4, 100_000))
+    master, port = raw_pty
+    src = SerialSource(port, registry=registry, discovery=lambda: [])
+    c = start_source(src)
+    c.wait(lambda: "listening" in src.reason, what="the port to open")
+    os.write(master, encode_frame(HelloFrame(0, 0, "ONE-1", "t", "ysi400", 1, 1.0)) + b"".join(
+        encode_frame(SampleFrame(i, i * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))) for i in (1, 2, 3)))
+    c.wait(lambda: "choose which foot" in src.reason, what="a request to place the probe")
+    assert src.state is ConnectionState.STREAMING and not c.readings  # never guessed
+    registry.assign_side(src.identity.key, Limb.RIGHT)  # the user places it (e.g. in the setup dialog)
+    numbers = iter(range(4, 100_000))
 
-        def one_more_sample_then_check():
-            n = next(numbers)
-            os.write(master, encode_frame(SampleFrame(n, n * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))))
-            return any(r.limb is Limb.RIGHT for r in c.readings)
+    def one_more_sample_then_check():
+        n = next(numbers)
+        os.write(master, encode_frame(SampleFrame(n, n * 1000, (ChannelValue(30.0, None, ProbeStatus.OK),))))
+        return any(r.limb is Limb.RIGHT for r in c.readings)
 
-        c.wait(one_more_sample_then_check, what="readings on the chosen foot")
-        assert "choose which foot" not in src.reason and not lefts(c.readings)
-    finally:
-        os.close(master)
-        os.close(slave)
+    c.wait(one_more_sample_then_check, what="readings on the chosen foot")
+    assert "choose which foot" not in src.reason and not lefts(c.readings)
 
 
 def test_named_port_that_does_not_exist_says_so(start_source, registry, tmp_path):
