@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame  # noqa: E402
 from monitor.model import ConnectionState, ProbeStatus  # noqa: E402
-from monitor.registry import DeviceRegistry  # noqa: E402
+from monitor.sources.registry import DeviceRegistry  # noqa: E402
 from monitor.sources.serial import SerialSource  # noqa: E402
 
 GOAL_P99_MS = 5.0

@@ -27,9 +27,9 @@ from collections import deque
 import numpy as np
 
 from monitor.model import PROBE_STATUS_CODES, Limb, Marker, MarkerKind, Reading
-from monitor.physiology import PatientModel
 from monitor.pipeline import BlockPipeline, analyze_arrays
 from monitor.pipeline.difference import DifferenceTracker
+from monitor.simulation.physiology import PatientModel
 
 HOURS = 8.0
 RATE_HZ = 10.0

@@ -2,7 +2,7 @@
 
 Runs each ``bench/bench_*.py`` module's ``run() -> dict`` (decoder throughput, serial latency,
 pipeline offline and live cost, GUI frame time / CPU / memory; a new module is picked up by
-itself and its figures kept in the JSON), the detector evaluation (``monitor.evaluation``)
+itself and its figures kept in the JSON), the detector evaluation (``bench.evaluation``)
 and the soak (``bench/soak.py``), then puts each headline figure beside its goal and, where
 one was measured in the same process, its baseline ratio.
 
@@ -67,7 +67,7 @@ RUNNERS: dict[str, Callable[[bool], dict]] = {
 
 
 def _evaluation(quick: bool) -> dict:
-    from monitor.evaluation import evaluate, goals_met, summarise
+    from bench.evaluation import evaluate, goals_met, summarise
 
     seeds = 3 if quick else 30
     summary = summarise(evaluate(seeds))

@@ -105,8 +105,8 @@ def run(hours: float = 8.0, rate_hz: float = 10.0, gui: bool | None = None, step
             from monitor.model import MarkerKind, SessionInfo
             from monitor.pipeline import BlockPipeline
             from monitor.recorder import SessionRecorder
-            from monitor.registry import DeviceRegistry
-            from monitor.sources.simulated import SimulatedSource
+            from monitor.simulation.source import SimulatedSource
+            from monitor.sources.registry import DeviceRegistry
 
             source = SimulatedSource(scenario, seed=1, blocked=Limb.LEFT, clock=SimulatedClock(manual=True),
                                      rate_hz=rate_hz)

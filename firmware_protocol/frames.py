@@ -18,7 +18,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from monitor.model import PROBE_STATUS_CODES, ProbeStatus
+from firmware_protocol.status import PROBE_STATUS_CODES, ProbeStatus
 
 PROTOCOL_VERSION = 1
 

@@ -8,7 +8,7 @@ One reading per line, left foot first, in °C::
 
 Blank lines, ``#`` comments and anything that is not a reading (boot banners) are ignored;
 lines longer than 256 bytes are discarded. Text has no sequence numbers and usually no CRC,
-so it is trusted less: range checks happen downstream (``monitor.model.VALID_RANGE_C``).
+so it is trusted less: range checks happen downstream (``firmware_protocol.status.VALID_RANGE_C``).
 """
 
 from __future__ import annotations

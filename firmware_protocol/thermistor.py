@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from firmware_protocol.frames import ChannelValue
-from monitor.model import VALID_RANGE_C, ProbeStatus
+from firmware_protocol.status import VALID_RANGE_C, ProbeStatus
 
 KELVIN = 273.15
 

@@ -10,6 +10,11 @@ import enum
 import math
 from dataclasses import dataclass, field
 
+# The probe statuses are defined on the wire; the core re-exports them.
+from firmware_protocol.status import PROBE_STATUS_CODES as PROBE_STATUS_CODES
+from firmware_protocol.status import VALID_RANGE_C as VALID_RANGE_C
+from firmware_protocol.status import ProbeStatus as ProbeStatus
+
 
 class Limb(enum.StrEnum):
     LEFT = "left"
@@ -32,45 +37,6 @@ class Limb(enum.StrEnum):
         if t in ("r", "right"):
             return cls.RIGHT
         raise ValueError(f"side must be 'left' or 'right', not {text!r}")
-
-
-class ProbeStatus(enum.StrEnum):
-    """One list of probe statuses, used on the wire, in the pipeline, the store and the GUI."""
-
-    OK = "ok"
-    OPEN_CIRCUIT = "open_circuit"
-    SHORT_CIRCUIT = "short_circuit"
-    OUT_OF_RANGE = "out_of_range"
-    ADC_SATURATED = "adc_saturated"
-    NOT_ATTACHED = "not_attached"
-
-    @property
-    def is_fault(self) -> bool:
-        return self is not ProbeStatus.OK
-
-    @property
-    def plain(self) -> str:
-        return _STATUS_WORDS[self]
-
-
-_STATUS_WORDS = {
-    ProbeStatus.OK: "probe OK",
-    ProbeStatus.OPEN_CIRCUIT: "sensor fault: open circuit",
-    ProbeStatus.SHORT_CIRCUIT: "sensor fault: short circuit",
-    ProbeStatus.OUT_OF_RANGE: "reading out of range",
-    ProbeStatus.ADC_SATURATED: "sensor fault: ADC saturated",
-    ProbeStatus.NOT_ATTACHED: "probe not attached",
-}
-
-# Status codes on the wire (firmware_protocol) map onto this order; never reorder.
-PROBE_STATUS_CODES: tuple[ProbeStatus, ...] = (
-    ProbeStatus.OK,
-    ProbeStatus.OPEN_CIRCUIT,
-    ProbeStatus.SHORT_CIRCUIT,
-    ProbeStatus.OUT_OF_RANGE,
-    ProbeStatus.ADC_SATURATED,
-    ProbeStatus.NOT_ATTACHED,
-)
 
 
 class ConnectionState(enum.StrEnum):
@@ -201,5 +167,3 @@ class SessionInfo:
         return cls(**known)
 
 
-# Skin temperatures outside this range are not skin (domain.md, "Sensor fault").
-VALID_RANGE_C: tuple[float, float] = (15.0, 42.0)

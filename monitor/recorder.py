@@ -34,7 +34,7 @@ from monitor.store import SessionStore, StoreBusyError, StoreWriteError
 
 if TYPE_CHECKING:
     from monitor.pipeline import BlockPipeline
-    from monitor.registry import DeviceRegistry
+    from monitor.sources.registry import DeviceRegistry
 
 # A limb with no reading for this long (session seconds) raises a "no data" alarm.
 NO_DATA_AFTER_S = 10.0
@@ -117,7 +117,7 @@ class SessionRecorder:
     ``commit_interval_s``: real seconds between commits (a crash loses at most about this
     much); ``on_write_error(error or None)`` is called when writing fails and when it works
     again; ``stop_at_s``: session time after which readings are not recorded; ``registry``: the
-    :class:`monitor.registry.DeviceRegistry` whose calibrations are recorded (default: the user's);
+    :class:`monitor.sources.registry.DeviceRegistry` whose calibrations are recorded (default: the user's);
     ``on_connection_event(event)`` is told of every connection change after it is recorded
     (in session time); ``time_offset_s`` is added to every time the source gives (readings,
     connection events) and to :attr:`clock`, which markers use: use :meth:`resume` rather
@@ -144,7 +144,7 @@ class SessionRecorder:
         self.stop_reached = False  # a reading past stop_at_s has arrived
         self.on_connection_event = on_connection_event
         if registry is None:
-            from monitor.registry import DeviceRegistry
+            from monitor.sources.registry import DeviceRegistry
 
             registry = DeviceRegistry()
         self.registry = registry  # where channel sides and calibrations come from

@@ -52,7 +52,7 @@ def _isolated_user_folders(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def make_probe():
     """Virtual serial probes on real pseudo-terminals, stopped after the test."""
-    from monitor.virtual_device import VirtualSerialProbe
+    from monitor.simulation.virtual_serial import VirtualSerialProbe
 
     made: list[VirtualSerialProbe] = []
 

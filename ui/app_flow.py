@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import DamagedSession, SessionStore, StoreError
 from ui.setup_dialog import ProbeCandidate, SetupDialog, SetupResult
 
@@ -359,7 +359,7 @@ class AppController:
 
 def _registry():
     try:
-        from monitor.registry import DeviceRegistry
+        from monitor.sources.registry import DeviceRegistry
         return DeviceRegistry()
     except Exception:  # a damaged registry is reported by the registry itself; keep going
         return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
 
 SNAPSHOT_SIZE = (1600, 1000)

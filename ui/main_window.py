@@ -711,7 +711,7 @@ class MainWindow(QMainWindow):
 
 
 def _registry():
-    from monitor.registry import DeviceRegistry
+    from monitor.sources.registry import DeviceRegistry
 
     try:
         return DeviceRegistry()

@@ -36,7 +36,7 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, SessionInfo
-from monitor.physiology import SCENARIOS
+from monitor.simulation.physiology import SCENARIOS
 from monitor.sources.base import ProbeSource
 from ui import theme
 from ui.tiles import LimbTile, TileState

@@ -16,7 +16,7 @@ def positive_float(text: str) -> float:
 
 
 def add_simulation_flags(p: argparse.ArgumentParser, *, default_speed: float = 1.0) -> None:
-    from monitor.physiology import SCENARIOS
+    from monitor.simulation.physiology import SCENARIOS
 
     p.add_argument("--scenario", default="success-fast", choices=sorted(SCENARIOS),
                    help="simulated patient scenario (default: success-fast)")

@@ -69,7 +69,7 @@ def _error(text: str) -> None:
 def build_source(args: argparse.Namespace, blocked):
     """The ProbeSource the flags ask for."""
     if args.demo:
-        from monitor.sources.simulated import SimulatedSource
+        from monitor.simulation.source import SimulatedSource
 
         return SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked)
     if args.port:
@@ -205,7 +205,7 @@ def _resumed_session(args: argparse.Namespace):
     from monitor.model import Limb, MarkerKind
     from monitor.pipeline import BlockPipeline
     from monitor.recorder import plan_resume
-    from monitor.sources.simulated import SimulatedSource
+    from monitor.simulation.source import SimulatedSource
     from monitor.store import STATUS_CLOSED, SessionStore, StoreError
 
     path = Path(args.resume)

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         print("sympatherm simulate: say where to serve the probe: add --pty", file=sys.stderr)
         return 2
     from monitor.model import Limb
-    from monitor.virtual_device import VirtualSerialProbe
+    from monitor.simulation.virtual_serial import VirtualSerialProbe
 
     blocked = Limb.parse(args.blocked) if args.blocked else Limb.LEFT
     try:

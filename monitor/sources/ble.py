@@ -527,7 +527,7 @@ class BleSource(ProbeSource):
     # ---- identity and registry ---------------------------------------------------------------
     def _get_registry(self):
         if self._registry is None:
-            from monitor.registry import DeviceRegistry
+            from monitor.sources.registry import DeviceRegistry
 
             self._registry = DeviceRegistry()
         return self._registry

@@ -4,7 +4,7 @@ Discovery only looks: serial ports are listed from the operating system (nothing
 or written), Bluetooth thermometers are found by a short scan for the Health Thermometer
 and Environmental Sensing services. Each :class:`DiscoveredProbe` says in plain words what
 it is and makes its :class:`~monitor.sources.base.ProbeSource` on request. The simulated
-patient is always available too (:func:`simulated_probe`); callers decide whether to show it.
+patient is not among them: the command line builds it (``monitor.simulation``) and offers it.
 
 Built-in serial ports without USB IDs (a motherboard's /dev/ttyS0..31, which ``comports()``
 lists whether or not anything is attached) are left out unless ``show_all_ports`` is asked
@@ -116,7 +116,7 @@ def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type |
         why = BLUETOOTH_UNAVAILABLE if is_bluetooth_unavailable(exc) else f"Bluetooth scan failed ({exc})"
         return [DiscoveredProbe("unavailable", "Bluetooth thermometers", why, usable=False)]
     if registry is None:
-        from monitor.registry import DeviceRegistry
+        from monitor.sources.registry import DeviceRegistry
 
         registry = DeviceRegistry()
     out = []
@@ -169,15 +169,3 @@ def _run_async(coro):
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-def simulated_probe(scenario: str = "success-fast", seed: int = 1, speed: float = 1.0,
-                    blocked: Limb = Limb.LEFT) -> DiscoveredProbe:
-    from monitor.sources.simulated import SimulatedSource
-
-    def factory(swap_sides: bool = False, **kwargs) -> ProbeSource:
-        return SimulatedSource(kwargs.get("scenario", scenario), seed=kwargs.get("seed", seed),
-                               speed=kwargs.get("speed", speed), blocked=kwargs.get("blocked", blocked))
-
-    return DiscoveredProbe("simulated", "Simulated patient", "always available (not a real patient)",
-                           key="simulated", _factory=factory)

@@ -593,7 +593,7 @@ class SerialSource(ProbeSource):
         """Channel-to-foot mapping and calibrations for this device, from the registry."""
         registry = self._registry
         if registry is None:
-            from monitor.registry import DeviceRegistry
+            from monitor.sources.registry import DeviceRegistry
 
             registry = self._registry = DeviceRegistry()
         key, channels = self._identity.key, self._identity.channels

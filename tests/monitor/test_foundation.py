@@ -11,7 +11,7 @@ import pytest
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
-from monitor.physiology import SCENARIOS, PatientModel
+from monitor.simulation.physiology import SCENARIOS, PatientModel
 
 
 def test_limb_parse_and_other():

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from monitor.registry import DeviceRegistry
+from monitor.sources.registry import DeviceRegistry
 
 from .harness import Recording
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from monitor.model import Limb, Reading, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import SessionRecorder
-from monitor.registry import DeviceRegistry
 from monitor.sources.base import ProbeSource
+from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 from bleak.backends.scanner import BaseBleakScanner
 
-from monitor.ble_peripheral import VirtualRadio
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
+from monitor.simulation.virtual_ble import VirtualRadio
 from monitor.sources.ble import BLUETOOTH_UNAVAILABLE, BleSource
+from tests.support.bumble_bleak import backends_for
 
 from .harness import assert_nothing_lost
 
@@ -34,7 +35,7 @@ def test_link_lost_for_5_s_then_60_s_then_for_good_keeps_every_reading(radio, ma
     clock = SimulatedClock(SPEED)
     model = PatientModel.from_scenario("success-fast", seed=4, blocked=Limb.LEFT)
     thermo = radio.add_thermometer(ADDR, "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock)
-    scanner, client = radio.bleak_backends()
+    scanner, client = backends_for(radio)
     src = BleSource(ADDR, clock=clock, registry=registry, scanner_backend=scanner, client_backend=client,
                     scan_timeout_s=1.0, connect_timeout_s=5.0, backoff_s=FAST)
     rec = make_recording(src, blocked=Limb.LEFT)

@@ -11,8 +11,8 @@ import pytest
 from monitor.clock import SimulatedClock
 from monitor.exports import export_session
 from monitor.model import ConnectionState, Limb, MarkerKind, ProbeStatus
+from monitor.simulation.source import SimulatedSource
 from monitor.sources.serial import SerialSource
-from monitor.sources.simulated import SimulatedSource
 from monitor.store import SessionStore
 
 from .harness import assert_monotonic, assert_nothing_lost

@@ -22,7 +22,7 @@ import pytest
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
 
 from .harness import Recording, assert_monotonic, assert_nothing_lost

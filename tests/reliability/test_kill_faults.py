@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 from monitor.clock import SimulatedClock
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore, close_unfinished, find_unfinished_sessions
 
 from .harness import assert_monotonic
@@ -33,7 +33,7 @@ CHILD = textwrap.dedent("""
     from monitor.model import Limb, MarkerKind, SessionInfo
     from monitor.pipeline import BlockPipeline
     from monitor.recorder import SessionRecorder
-    from monitor.sources.simulated import SimulatedSource
+    from monitor.simulation.source import SimulatedSource
     from monitor.store import SessionStore
 
     source = SimulatedSource(sys.argv[2], seed=int(sys.argv[3]), clock=SimulatedClock(manual=True))

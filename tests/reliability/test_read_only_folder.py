@@ -13,7 +13,7 @@ import pytest
 
 from monitor.clock import SimulatedClock
 from monitor.exports import ExportError, export_session
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import StoreWriteError
 
 from .harness import Recording, assert_nothing_lost

@@ -16,9 +16,9 @@ import pytest
 from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, encode_frame
 from firmware_protocol.textlines import encode_text_line
 from monitor.model import ConnectionState, Limb, ProbeStatus
+from monitor.simulation.virtual_serial import VirtualSerialProbe
 from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
 from monitor.sources.serial import SerialSource
-from monitor.virtual_device import VirtualSerialProbe
 
 from .harness import assert_nothing_lost
 

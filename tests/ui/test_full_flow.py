@@ -119,7 +119,7 @@ def test_criteria_change_rejudges_the_session_and_is_logged(qtbot, tmp_path):
 
 
 def test_calibration_dialog_stores_two_point_calibration_in_the_registry(qtbot):
-    from monitor.registry import DeviceRegistry
+    from monitor.sources.registry import DeviceRegistry
     from ui.calibration_dialog import CalibrationDialog
 
     reg = DeviceRegistry()

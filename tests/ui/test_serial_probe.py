@@ -6,9 +6,9 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 
 from monitor.model import Limb
+from monitor.simulation.virtual_serial import VirtualSerialProbe
 from monitor.sources import discovery
 from monitor.store import SessionStore
-from monitor.virtual_device import VirtualSerialProbe
 from ui.app_flow import AppController, _candidate_from_discovery, simulated_candidate
 from ui.setup_dialog import SetupDialog
 

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+from bench.evaluation import simulate
 from monitor.csvio import write_interchange_csv
-from monitor.evaluation import simulate
 from monitor.model import PROBE_STATUS_CODES, Limb, Reading
 
 CONTRACT_KEYS = {"verdict", "confirmed_at_s", "criteria", "baseline_c", "peak_rise_c", "max_di_minus_dc_c",

@@ -502,7 +502,7 @@ def test_a_heat_pack_that_keeps_warming_beyond_skin_temperature_stays_flagged():
 def test_an_injection_marked_while_the_probes_still_settle_never_confirms_a_failed_block(criteria):
     # The settling climb goes on after the injection on both feet: a baseline taken from it
     # would overstate every rise, and a rise-only criterion would "confirm" this failed block.
-    from monitor.evaluation import simulate
+    from bench.evaluation import simulate
     from monitor.pipeline.batch import analyze_arrays
 
     sim = simulate("failed", seed=1, blocked=Limb.LEFT)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from monitor.evaluation import (
+from bench.evaluation import (
     CONDITIONS,
     HANDLING,
     evaluate,
@@ -20,8 +20,8 @@ from monitor.evaluation import (
     true_confirmation,
 )
 from monitor.model import Limb
-from monitor.physiology import SCENARIOS
 from monitor.pipeline import CRITERIA_PRESETS, PipelineConfig
+from monitor.simulation.physiology import SCENARIOS
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_handling_outside_the_suite_gives_no_false_confirmation_and_finds_these_
 
 
 def test_evaluation_command_runs():
-    out = subprocess.run([sys.executable, "-m", "monitor.evaluation", "--seeds", "1", "--json"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "bench.evaluation", "--seeds", "1", "--json"], capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0
     doc = json.loads(out.stdout)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitor.evaluation import simulate
+from bench.evaluation import simulate
 from monitor.model import PROBE_STATUS_CODES, Limb, Marker, MarkerKind, Reading
-from monitor.physiology import SCENARIOS
 from monitor.pipeline import BlockPipeline
 from monitor.pipeline.batch import analyze_arrays
+from monitor.simulation.physiology import SCENARIOS
 
 
 def _interleaved(rec) -> list[Reading]:

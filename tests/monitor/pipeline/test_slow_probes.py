@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitor.evaluation import simulate
+from bench.evaluation import simulate
 from monitor.model import Limb, ProbeStatus, Reading
 from monitor.pipeline import ArtefactKind, BlockPipeline, VerdictState
 

@@ -326,7 +326,7 @@ def test_a_probe_check_is_shown_in_every_export_with_its_time(tmp_path):
     from monitor.clock import SimulatedClock
     from monitor.csvio import read_interchange_csv
     from monitor.model import MarkerKind
-    from monitor.sources.simulated import SimulatedSource
+    from monitor.simulation.source import SimulatedSource
 
     model = SimulatedSource("probe-lift", seed=2, blocked=Limb.RIGHT, clock=SimulatedClock(manual=True)).model
     lift = next(ev for ev in model.artefacts if ev.kind == "lift")

@@ -152,7 +152,7 @@ def test_duration_and_injection_at_are_session_time(tmp_path):
 
 
 def test_demo_without_injection_at_uses_the_scenarios_injection_time(tmp_path):
-    from monitor.sources.simulated import SimulatedSource
+    from monitor.simulation.source import SimulatedSource
 
     path = tmp_path / "suggested.sympatherm"
     assert main(["record", "--demo", "--speed", "2000", "--duration", "600", "--seed", "5", "--out", str(path)]) == 0
@@ -175,8 +175,8 @@ def test_bad_record_flags_get_plain_errors(tmp_path, capsys):
 
 def test_record_from_a_serial_probe_on_a_real_pseudo_terminal(tmp_path, capsys):
     from firmware_protocol.thermistor import Calibration
-    from monitor.registry import DeviceRegistry
-    from monitor.virtual_device import VirtualSerialProbe
+    from monitor.simulation.virtual_serial import VirtualSerialProbe
+    from monitor.sources.registry import DeviceRegistry
 
     DeviceRegistry().set_calibration("serial:SIM-0042", 0, Calibration(offset_c=0.25, gain=1.0, note="bench"))
     path = tmp_path / "serial.sympatherm"
@@ -207,7 +207,7 @@ def test_when_the_disk_stays_full_a_second_ctrl_c_saves_the_session_to_the_data_
     from monitor.model import SessionInfo
     from monitor.pipeline import BlockPipeline
     from monitor.recorder import SessionRecorder
-    from monitor.sources.simulated import SimulatedSource
+    from monitor.simulation.source import SimulatedSource
 
     source = SimulatedSource("success-fast", clock=SimulatedClock(manual=True))
     store = SessionStore.create(SessionInfo(patient_id="FULL-1", blocked=Limb.LEFT, simulated=True),

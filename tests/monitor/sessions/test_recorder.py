@@ -6,7 +6,7 @@ from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import SessionRecorder
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
 
 from .conftest import record_simulated

@@ -21,7 +21,7 @@ from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import MIN_RESUME_STEP_S, SessionRecorder, plan_resume
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore, StoreError, find_unfinished_sessions
 
 REPO = Path(__file__).resolve().parents[3]
@@ -267,7 +267,7 @@ def test_a_session_can_be_interrupted_and_resumed_twice(tmp_path):
 
 def test_a_serial_recording_resumes_on_the_wall_clock_across_the_interruption(tmp_path, capsys):
     from monitor.model import ProbeStatus, Reading
-    from monitor.virtual_device import VirtualSerialProbe
+    from monitor.simulation.virtual_serial import VirtualSerialProbe
 
     path = tmp_path / "serial.sympatherm"
     store = SessionStore.create(SessionInfo(patient_id="SER-R", blocked=Limb.LEFT), path)

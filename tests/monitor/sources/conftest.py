@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from monitor.registry import DeviceRegistry
+from monitor.sources.registry import DeviceRegistry
 
 
 class Collector:

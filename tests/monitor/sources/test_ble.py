@@ -10,11 +10,12 @@ from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
 
 from firmware_protocol.thermistor import Calibration
-from monitor.ble_peripheral import VirtualRadio
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, ProbeStatus
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
+from monitor.simulation.virtual_ble import VirtualRadio
 from monitor.sources.ble import BLUETOOTH_UNAVAILABLE, BleSource, ble_key
+from tests.support.bumble_bleak import backends_for
 
 LEFT_ADDR = "F0:00:00:00:00:01"
 RIGHT_ADDR = "F0:00:00:00:00:02"
@@ -35,7 +36,7 @@ def patient():
 
 
 def make_source(radio, *addresses, registry, **kwargs):
-    scanner, client = radio.bleak_backends()
+    scanner, client = backends_for(radio)
     options = {"scan_timeout_s": 2.0, "connect_timeout_s": 5.0, "backoff_s": FAST, **kwargs}
     return BleSource(*addresses, registry=registry, scanner_backend=scanner, client_backend=client, **options)
 

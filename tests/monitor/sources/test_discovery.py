@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from bleak.backends.scanner import BaseBleakScanner
 
-from monitor.ble_peripheral import VirtualRadio
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
+from monitor.simulation.virtual_ble import VirtualRadio
 from monitor.sources.ble import BLUETOOTH_UNAVAILABLE, BleSource, ble_key
-from monitor.sources.discovery import discover, simulated_probe
+from monitor.sources.discovery import discover
 from monitor.sources.ports import PortInfo
 from monitor.sources.serial import SerialSource
+from tests.support.bumble_bleak import backends_for
 
 
 class _NoAdapter(BaseBleakScanner):
@@ -43,7 +44,7 @@ def test_ble_thermometers_found_and_opened_with_the_sides_swapped(registry, star
     try:
         model, clock = PatientModel.from_scenario("failed", seed=1), SimulatedClock(20.0)
         radio.add_thermometer("F0:00:00:00:00:05", "Thermo 2ch", model, (Limb.LEFT, Limb.RIGHT), clock)
-        scanner, client = radio.bleak_backends()
+        scanner, client = backends_for(radio)
         found = discover(serial=False, ble_timeout_s=0.5, registry=registry,
                          scanner_backend=scanner, client_backend=client)
         assert [(p.kind, p.name, p.key) for p in found] == [("ble", "Thermo 2ch", ble_key("F0:00:00:00:00:05"))]
@@ -58,12 +59,6 @@ def test_ble_thermometers_found_and_opened_with_the_sides_swapped(registry, star
         radio.close()
 
 
-def test_simulated_probe_is_always_offered():
-    probe = simulated_probe("touch", seed=3)
-    src = probe.make_source(speed=50.0)
-    assert src.identity.simulated and src.model.scenario.name == "touch"
-
-
 def test_builtin_uarts_without_usb_ids_are_hidden_unless_all_ports_are_asked_for():
     ports = [PortInfo(f"/dev/ttyS{i}", None, None, "", "n/a") for i in range(32)]
     ports += [PortInfo("/dev/ttyUSB0", 0x0403, 0x6001, "FT1", "FT232R"),
@@ -73,7 +68,6 @@ def test_builtin_uarts_without_usb_ids_are_hidden_unless_all_ports_are_asked_for
     everything = discover(ports=lambda: ports, ble=False, show_all_ports=True)
     assert len(everything) == 34 and "/dev/ttyS0" in {p.address for p in everything}
     assert not any(p.known_probe for p in everything if p.address.startswith("/dev/ttyS"))
-    assert not simulated_probe().known_probe
 
 
 LEFT_ADDR, RIGHT_ADDR = "F0:00:00:00:00:0A", "F0:00:00:00:00:0B"
@@ -91,7 +85,7 @@ def test_two_one_foot_thermometers_become_one_source_for_both_feet(registry, sta
         model, clock = PatientModel.from_scenario("success-fast", seed=2, blocked=Limb.LEFT), SimulatedClock(20.0)
         radio.add_thermometer(LEFT_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
         radio.add_thermometer(RIGHT_ADDR, "Thermo B", model, (Limb.RIGHT,), clock)
-        scanner, client = radio.bleak_backends()
+        scanner, client = backends_for(radio)
         found = discover(serial=False, ble_timeout_s=0.5, registry=registry,
                          scanner_backend=scanner, client_backend=client)
         assert [p.address for p in found] == [LEFT_ADDR, RIGHT_ADDR] and all(p.known_probe for p in found)

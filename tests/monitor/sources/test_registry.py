@@ -10,8 +10,8 @@ import pytest
 from firmware_protocol.thermistor import Calibration
 from monitor import paths
 from monitor.model import Limb
-from monitor.registry import DeviceRegistry, RegistryError
 from monitor.sources.base import DeviceIdentity
+from monitor.sources.registry import DeviceRegistry, RegistryError
 
 
 def test_sides_and_calibrations_persist_across_instances():

@@ -9,8 +9,8 @@ import pytest
 from monitor.clock import SimulatedClock
 from monitor.csvio import write_interchange_csv
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, SessionInfo
+from monitor.simulation.source import SimulatedSource
 from monitor.sources.replay import ReplayError, ReplaySource
-from monitor.sources.simulated import SimulatedSource
 from monitor.store import SessionStore
 
 

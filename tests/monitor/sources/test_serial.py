@@ -9,7 +9,7 @@ import pytest
 import serial
 
 from monitor.model import ConnectionState, Limb, ProbeStatus
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
 from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
 from monitor.sources.serial import SerialSource
 

@@ -8,9 +8,9 @@ import pytest
 
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, ProbeStatus
-from monitor.physiology import PatientModel
-from monitor.sources.simulated import SimulatedSource
-from monitor.sources.wire import SimulatedProbeWire
+from monitor.simulation.physiology import PatientModel
+from monitor.simulation.source import SimulatedSource
+from monitor.simulation.wire import SimulatedProbeWire
 
 
 def test_manual_clock_steps_deterministically():

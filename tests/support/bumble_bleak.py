@@ -7,7 +7,7 @@ bumble central device, so that everything above them, bleak's own public API and
 subscriptions, parsing, disconnect callbacks, reconnection), is the production code.
 What this replaces is only what BlueZ / CoreBluetooth / WinRT do: the radio.
 
-The bumble world runs on :class:`monitor.ble_peripheral.VirtualRadio`'s own event loop;
+The bumble world runs on :class:`monitor.simulation.virtual_ble.VirtualRadio`'s own event loop;
 calls cross loops with ``run_coroutine_threadsafe`` and callbacks come back with
 ``call_soon_threadsafe``, as D-Bus signals reach bleak's loop from another process.
 """
@@ -32,7 +32,7 @@ from bumble.device import Peer
 from bumble.hci import Address
 
 if TYPE_CHECKING:
-    from monitor.ble_peripheral import VirtualRadio
+    from monitor.simulation.virtual_ble import VirtualRadio
 
 _PROPERTY_NAMES = (
     (0x01, "broadcast"), (0x02, "read"), (0x04, "write-without-response"), (0x08, "write"),

@@ -1,6 +1,6 @@
 """The simulated patient as an in-process probe source.
 
-Samples :class:`monitor.physiology.PatientModel` at ``rate_hz`` on a
+Samples :class:`monitor.simulation.physiology.PatientModel` at ``rate_hz`` on a
 :class:`~monitor.clock.SimulatedClock` running ``speed`` times faster than real time.
 Every sample goes through the real wire path (``firmware_protocol`` encoder, then the
 decoder) before it becomes a :class:`~monitor.model.Reading`, so the simulator exercises
@@ -23,10 +23,10 @@ import threading
 
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb
-from monitor.physiology import SCENARIOS, PatientModel
+from monitor.simulation.physiology import SCENARIOS, PatientModel
+from monitor.simulation.wire import SimulatedProbeWire
 from monitor.sources.base import DeviceIdentity, ProbeSource
 from monitor.sources.channels import make_reading
-from monitor.sources.wire import SimulatedProbeWire
 
 
 class SimulatedSource(ProbeSource):

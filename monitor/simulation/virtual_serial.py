@@ -37,9 +37,9 @@ from firmware_protocol.frames import FrameDecoder, HelloFrame, IdentityRequest, 
 from firmware_protocol.textlines import encode_text_line
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, ProbeStatus
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
+from monitor.simulation.wire import SimulatedProbeWire
 from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
-from monitor.sources.wire import SimulatedProbeWire
 
 BOOT_BANNER = b"\r\nSympaTherm sim probe bootloader v0.3\r\nbooting...\r\n"
 # What a naive text firmware prints for an open (absurdly cold) or shorted (absurdly hot) thermistor.

@@ -1,6 +1,6 @@
 """Evaluation of the block detector against known outcomes (the simulated patients).
 
-For every scenario in :data:`monitor.physiology.SCENARIOS` and many seeds, the simulated
+For every scenario in :data:`monitor.simulation.physiology.SCENARIOS` and many seeds, the simulated
 probes are read at 1 Hz, analysed by the detector (default criteria), and compared with:
 
 - the *truth*: the moment the noise-free signal (``PatientModel.truth``) had met the same
@@ -8,7 +8,7 @@ probes are read at 1 Hz, analysed by the detector (default criteria), and compar
 - the *naive rule* a monitor user applies: the blocked foot ≥ 2 °C above its reading at
   injection, checked once a minute.
 
-Run: ``.venv/bin/python -m monitor.evaluation [--seeds N] [--json]``.
+Run: ``.venv/bin/python -m bench.evaluation [--seeds N] [--json]``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from monitor.model import Limb
-from monitor.physiology import ROOM_C, SCENARIOS, PatientModel
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline, Criteria, PipelineConfig
 from monitor.pipeline.batch import analyze_arrays
+from monitor.simulation.physiology import ROOM_C, SCENARIOS, PatientModel
 
 OBSERVE_AFTER_S = 3000.0  # 50 min after the injection
 NAIVE_RISE_C = 2.0
@@ -402,7 +402,7 @@ def format_table(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitor.evaluation",
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluation",
                                      description="Evaluate the block detector on the simulated scenarios.")
     parser.add_argument("--seeds", type=int, default=20, help="seeds per scenario (default 20)")
     parser.add_argument("--criteria", default="default", choices=list(CRITERIA_PRESETS))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from firmware_protocol.frames import ChannelValue, FrameDecoder, SampleFrame, encode_frame
 from monitor.model import Limb, ProbeStatus
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
 from monitor.sources.channels import DEFAULT_CHANNEL_LIMBS
 
 

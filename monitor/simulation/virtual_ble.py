@@ -8,7 +8,7 @@ Temperature Type (0x2A1D, read: toe), Intermediate Temperature (0x2A1E, notify) 
 Measurement Interval (0x2A21, read), encoded by ``firmware_protocol.ble``. One device per
 foot, or one device with two service instances (left first).
 
-The central side is a bumble device on the same link; :mod:`monitor.sources.bumble_backend`
+The central side is a bumble device on the same link; :mod:`tests.support.bumble_bleak`
 puts bleak's backend interface on it so that :class:`monitor.sources.ble.BleSource` runs
 its production bleak code path against these peripherals. bumble is a test dependency:
 import this module only in tests and demos.
@@ -42,7 +42,7 @@ from firmware_protocol.ble import (
 )
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, ProbeStatus
-from monitor.physiology import PatientModel
+from monitor.simulation.physiology import PatientModel
 
 T = TypeVar("T")
 
@@ -96,12 +96,6 @@ class VirtualRadio:
         self.run(thermo._start())
         self.peripherals.append(thermo)
         return thermo
-
-    def bleak_backends(self) -> tuple[type, type]:
-        """(scanner backend, client backend) classes for bleak's ``backend=`` on this radio."""
-        from monitor.sources.bumble_backend import backends_for
-
-        return backends_for(self)
 
     def close(self) -> None:
         if self._closed:
