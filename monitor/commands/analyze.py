@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "temperature and criteria are used; the flags override them.\n"
                                    "Exit status 0 when the file was analysed, whatever the verdict; 2 when it\n"
                                    "cannot be read.",
-                       epilog=f"criteria presets (sources in the README):\n{presets}",
+                       epilog=f"criteria presets (sources in docs/detector.md):\n{presets}",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="the recording: an interchange CSV (time_s or timestamp, left_c, "
                    "right_c) or a .sympatherm session file")

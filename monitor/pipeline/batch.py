@@ -46,7 +46,7 @@ class AnalysisResult:
         return list(dict.fromkeys(w for info in self.baselines.values() for w in info.warnings))
 
     def to_json_dict(self) -> dict:
-        """The `sympatherm analyze --json` object (schema in README, "Detector")."""
+        """The `sympatherm analyze --json` object (schema in docs/detector.md, "--json")."""
         k = self.kinetics
         return {
             "verdict": self.outcome,
