@@ -14,7 +14,7 @@ from monitor.clock import SimulatedClock
 from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import SessionRecorder
-from monitor.sources.simulated import SimulatedSource
+from monitor.simulation.source import SimulatedSource
 from monitor.store import WRITE_BUSY_TIMEOUT_MS, SessionStore, StoreBusyError, StoreWriteError
 
 
