@@ -1,4 +1,4 @@
-"""The session store: one SQLite file per procedure, crash-safe, never silently reset.
+"""Writing a session file: creating or opening it for recording, buffered writes, commit, relocate, close.
 
 Durability: while recording the file is in WAL mode with ``synchronous=FULL``, so every
 commit is fsynced to the write-ahead log before ``commit()`` returns; a ``kill -9`` or a
@@ -15,218 +15,46 @@ retries; :meth:`SessionStore.relocate` saves everything to another file on reque
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
 import sqlite3
-import sys
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import __version__, paths
-from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
+from monitor import __version__
+from monitor.model import Limb, Marker, Reading, SessionInfo
 
-SCHEMA_VERSION = 1
-APPLICATION_ID = 0x53545348  # "STSH": marks the file as a SympaTherm session
-SUFFIX = ".sympatherm"
-
-# Readers (exports, listings) and one-off steps (opening, closing) may wait this long for a lock.
-BUSY_TIMEOUT_MS = 3000
-# The recording's own commits wait at most this long: they run on the GUI thread, and a file
-# another program keeps locked must not freeze the display. A commit that finds the file
-# locked keeps everything in memory and is simply tried again at the next one.
-WRITE_BUSY_TIMEOUT_MS = 50
-
-STATUS_RECORDING = "recording"
-STATUS_CLOSED = "closed"
-
-EVENT_KINDS = ("artefact", "alarm", "connection_gap")
-
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE readings (
-    id INTEGER PRIMARY KEY,
-    limb TEXT NOT NULL CHECK (limb IN ('left', 'right')),
-    celsius REAL,
-    status TEXT NOT NULL,
-    session_s REAL NOT NULL,
-    wall_time REAL NOT NULL,
-    sequence INTEGER,
-    device_time_s REAL,
-    source TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX readings_by_time ON readings (session_s);
-CREATE TABLE markers (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    session_s REAL NOT NULL,
-    text TEXT NOT NULL DEFAULT '',
-    wall_time REAL,
-    placed_s REAL,
-    placed_wall REAL
-);
-CREATE TABLE marker_moves (
-    id INTEGER PRIMARY KEY,
-    marker_id INTEGER NOT NULL REFERENCES markers (id),
-    from_s REAL NOT NULL,
-    to_s REAL NOT NULL,
-    moved_at_s REAL,
-    moved_wall REAL NOT NULL,
-    reason TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    subkind TEXT NOT NULL DEFAULT '',
-    limb TEXT,
-    start_s REAL NOT NULL,
-    end_s REAL,
-    wall_time REAL,
-    priority TEXT NOT NULL DEFAULT '',
-    value REAL,
-    message TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE verdict_changes (
-    id INTEGER PRIMARY KEY,
-    session_s REAL NOT NULL,
-    wall_time REAL,
-    state TEXT NOT NULL,
-    message TEXT NOT NULL DEFAULT '',
-    detail TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE devices (
-    id INTEGER PRIMARY KEY,
-    key TEXT NOT NULL,
-    limb TEXT,
-    kind TEXT NOT NULL DEFAULT '',
-    name TEXT NOT NULL DEFAULT '',
-    identity TEXT NOT NULL DEFAULT '{}',
-    calibration TEXT NOT NULL DEFAULT '{}',
-    added_s REAL
-);
-"""
-
-
-class StoreError(Exception):
-    """Base class: every message is plain words fit to show the user."""
-
-
-class SessionFileError(StoreError):
-    """The file is not a readable SympaTherm session (damaged, foreign, or too new)."""
-
-
-class StoreWriteError(StoreError):
-    """Writing failed (disk full, folder not writable); nothing held in memory was dropped."""
-
-
-class StoreBusyError(StoreWriteError):
-    """Another program holds the session file's write lock; nothing was dropped, retry later.
-
-    Usually momentary (a database viewer, a backup tool): the recorder retries quietly and
-    tells the user only if it lasts (see ``SessionRecorder``)."""
-
-
-@dataclass(frozen=True)
-class SessionEvent:
-    id: int
-    kind: str  # artefact | alarm | connection_gap
-    subkind: str
-    limb: Limb | None
-    start_s: float
-    end_s: float | None
-    wall_time: float | None
-    priority: str = ""
-    value: float | None = None
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class VerdictChange:
-    session_s: float
-    wall_time: float | None
-    state: str
-    message: str
-    detail: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class MarkerMove:
-    marker_id: int
-    from_s: float
-    to_s: float
-    moved_at_s: float | None
-    moved_wall: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class DeviceRecord:
-    key: str
-    limb: Limb | None
-    kind: str
-    name: str
-    identity: dict
-    calibration: dict
-    added_s: float | None
-
-
-@dataclass(frozen=True)
-class ResumePoint:
-    """Where an unfinished session left off, for resuming it without overlapping its time axis.
-
-    ``last_session_s``: the latest session time anything in the file refers to (readings,
-    markers, events, verdicts). ``stopped_wall``: the wall clock when recording stopped (the
-    last reading's wall time, never later than the last commit's real time, since a sped-up
-    simulator's wall clock runs ahead of real time; without readings, when the file was created).
-    """
-
-    last_session_s: float
-    stopped_wall: float | None
-    readings: int
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    """One line of `sympatherm sessions`."""
-
-    path: Path
-    started_wall: float | None
-    patient_id: str
-    blocked: Limb | None
-    duration_s: float
-    verdict: str
-    status: str
-    simulated: bool
-    readings: int
-
-
-# ---------------------------------------------------------------------------------------
-def sanitize_filename_part(text: str, max_len: int = 40) -> str:
-    """Letters, digits, '-' and '_' only, so user input can never leave the folder."""
-    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-_.")
-    return cleaned[:max_len] or "anonymous"
-
-
-def default_session_path(info: SessionInfo, started_wall: float | None = None,
-                         folder: Path | None = None) -> Path:
-    stamp = datetime.fromtimestamp(started_wall or time.time()).strftime("%Y%m%d-%H%M%S")
-    parts = [stamp, sanitize_filename_part(info.patient_id) if info.patient_id else "anonymous"]
-    if info.blocked:
-        parts.append(str(info.blocked))
-    if info.simulated:
-        parts.append("SIMULATED")
-    folder = folder if folder is not None else paths.sessions_dir()
-    path = folder / ("_".join(parts) + SUFFIX)
-    n = 2
-    while path.exists():
-        path = folder / ("_".join(parts) + f"-{n}" + SUFFIX)
-        n += 1
-    return path
+from .files import (
+    _OPEN_FOR_WRITING,
+    _add_pointer,
+    _create_private_file,
+    _locked_elsewhere,
+    _remove_pointer,
+    default_session_path,
+)
+from .reader import SessionReader
+from .schema import (
+    _RESERVED_META,
+    _SCHEMA,
+    APPLICATION_ID,
+    BUSY_TIMEOUT_MS,
+    EVENT_KINDS,
+    SCHEMA_VERSION,
+    STATUS_CLOSED,
+    STATUS_RECORDING,
+    WRITE_BUSY_TIMEOUT_MS,
+    SessionFileError,
+    StoreBusyError,
+    StoreError,
+    StoreWriteError,
+    _check_is_session_file,
+    _plain_damage,
+    _verify,
+)
 
 
 def _plain_sqlite_error(exc: BaseException, path: Path) -> str:
@@ -244,28 +72,6 @@ def _plain_sqlite_error(exc: BaseException, path: Path) -> str:
         return (f"The session file {path} cannot be written ({exc}). Readings are held in memory and "
                 "will be written when it is reachable again, or save them to another location.")
     return f"Writing the session file {path} failed ({exc}). Readings are held in memory."
-
-
-def _create_private_file(path: Path) -> None:
-    """Create an empty file readable by the user only, refusing to touch an existing one."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except (NotADirectoryError, FileExistsError) as exc:
-        raise StoreWriteError(f"Cannot create the session file {path}: {path.parent} is not a folder "
-                              f"({exc.strerror or exc}).") from exc
-    except OSError as exc:
-        raise StoreWriteError(f"Cannot create the folder {path.parent} for the session file: "
-                              f"{exc.strerror or exc}.") from exc
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise StoreWriteError(f"{path} already exists; a session file is never overwritten. "
-                              "Choose another name.") from exc
-    except OSError as exc:
-        raise StoreWriteError(f"Cannot create the session file {path}: {exc.strerror or exc}.") from exc
-    os.close(fd)
-    if sys.platform != "win32":
-        os.chmod(path, 0o600)  # in case the umask was stricter than asked, keep exactly 0600
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -293,32 +99,20 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
-# meta keys the store writes itself; set_meta refuses them.
-_RESERVED_META = frozenset({"schema_version", "software_version", "status", "started_wall", "started_iso", "info",
-                            "simulated", "criteria", "source", "pid", "ended_wall", "end_reason", "alive_wall",
-                            "relocated_from"})
-
-
-# Paths this process has open for writing: never probe their locks (closing a second file
-# descriptor on a SQLite file drops that process's POSIX locks on it).
-_OPEN_FOR_WRITING: set[Path] = set()
-
-
 # ---------------------------------------------------------------------------------------
-class SessionStore:
-    """One procedure's SQLite file. Use :meth:`create`, :meth:`open` or :meth:`open_read_only`."""
+class SessionStore(SessionReader):
+    """One procedure's SQLite file. Use :meth:`create`, :meth:`open` or :meth:`open_read_only`.
+
+    The reading methods come from :class:`~monitor.store.reader.SessionReader`."""
 
     def __init__(self, path: Path, connection: sqlite3.Connection, *, read_only: bool) -> None:
-        self.path = path
-        self.connection = connection
-        self.read_only = read_only
+        super().__init__(path, connection, read_only=read_only)
         self._pending_readings: list[tuple] = []
         self._pending_ops: list[tuple[str, tuple]] = []
         self._next_id: dict[str, int] = {}
         self._lock_fd: int | None = None
         self.last_commit_monotonic = time.monotonic()
         self.write_error: StoreWriteError | None = None
-        self.closed = False
 
     # ---- opening ------------------------------------------------------------------
     @classmethod
@@ -400,26 +194,6 @@ class SessionStore:
                 store._release_lock(target)
                 raise
         return store
-
-    @classmethod
-    def open_read_only(cls, path: str | os.PathLike, *, check_integrity: bool = True) -> SessionStore:
-        """Read a session, also one still being recorded by another process. Never writes.
-
-        ``check_integrity=False`` skips SQLite's page-by-page check (for quick listings).
-        """
-        target = Path(path)
-        _check_is_session_file(target)
-        con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
-        try:
-            con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            _verify(con, target, check_integrity=check_integrity)
-        except sqlite3.DatabaseError as exc:
-            con.close()
-            raise SessionFileError(_plain_damage(target, exc)) from exc
-        except StoreError:
-            con.close()
-            raise
-        return cls(target, con, read_only=True)
 
     def _take_lock(self) -> None:
         _OPEN_FOR_WRITING.add(self.path.resolve())
@@ -649,8 +423,7 @@ class SessionStore:
         if self.closed:
             return
         if self.read_only:
-            self.connection.close()
-            self.closed = True
+            super().close()
             return
         self._set_meta("status", status)
         self._set_meta("ended_wall", repr(time.time()))
@@ -691,326 +464,3 @@ class SessionStore:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
-
-    def __enter__(self) -> SessionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ---- reading --------------------------------------------------------------------------
-    def meta(self) -> dict[str, str]:
-        return dict(self.connection.execute("SELECT key, value FROM meta").fetchall())
-
-    @property
-    def status(self) -> str:
-        return self.meta().get("status", "")
-
-    def info(self) -> SessionInfo:
-        return SessionInfo.from_dict(json.loads(self.meta().get("info", "{}")))
-
-    def criteria(self) -> dict:
-        return json.loads(self.meta().get("criteria", "{}"))
-
-    @property
-    def simulated(self) -> bool:
-        return self.meta().get("simulated") == "1"
-
-    def reading_count(self) -> int:
-        return int(self.connection.execute("SELECT COUNT(*) FROM readings").fetchone()[0])
-
-    def iter_readings(self, batch: int = 5000) -> Iterator[Reading]:
-        cur = self.connection.execute(
-            "SELECT limb, celsius, status, session_s, wall_time, sequence, device_time_s, source "
-            "FROM readings ORDER BY id")
-        while rows := cur.fetchmany(batch):
-            for limb, c, status, s, wall, seq, dev, src in rows:
-                yield Reading(Limb(limb), c, ProbeStatus(status), s, wall, seq, dev, src)
-
-    def readings(self) -> list[Reading]:
-        return list(self.iter_readings())
-
-    def markers(self) -> list[Marker]:
-        rows = self.connection.execute(
-            "SELECT id, kind, session_s, text, wall_time, placed_s FROM markers ORDER BY session_s, id")
-        return [Marker(MarkerKind(k), s, t, w, p, i) for i, k, s, t, w, p in rows]
-
-    def marker_moves(self) -> list[MarkerMove]:
-        rows = self.connection.execute(
-            "SELECT marker_id, from_s, to_s, moved_at_s, moved_wall, reason FROM marker_moves ORDER BY id")
-        return [MarkerMove(*row) for row in rows]
-
-    def events(self, kind: str | None = None) -> list[SessionEvent]:
-        sql = ("SELECT id, kind, subkind, limb, start_s, end_s, wall_time, priority, value, message "
-               "FROM events")
-        params: tuple = ()
-        if kind:
-            sql += " WHERE kind = ?"
-            params = (kind,)
-        rows = self.connection.execute(sql + " ORDER BY start_s, id", params)
-        return [SessionEvent(i, k, sk, Limb(lb) if lb else None, s, e, w, p, v, m)
-                for i, k, sk, lb, s, e, w, p, v, m in rows]
-
-    def verdict_changes(self) -> list[VerdictChange]:
-        rows = self.connection.execute(
-            "SELECT session_s, wall_time, state, message, detail FROM verdict_changes ORDER BY session_s, id")
-        return [VerdictChange(s, w, st, m, json.loads(d or "{}")) for s, w, st, m, d in rows]
-
-    def devices(self) -> list[DeviceRecord]:
-        rows = self.connection.execute(
-            "SELECT key, limb, kind, name, identity, calibration, added_s FROM devices ORDER BY id")
-        return [DeviceRecord(k, Limb(lb) if lb else None, kd, n, json.loads(i), json.loads(c), a)
-                for k, lb, kd, n, i, c, a in rows]
-
-    def time_span(self) -> tuple[float, float] | None:
-        row = self.connection.execute("SELECT MIN(session_s), MAX(session_s) FROM readings").fetchone()
-        return None if row[0] is None else (float(row[0]), float(row[1]))
-
-    def resume_point(self) -> ResumePoint:
-        """Where this (unfinished) session left off; see :class:`ResumePoint`."""
-        con = self.connection
-        latest = [con.execute("SELECT MAX(session_s) FROM readings").fetchone()[0],
-                  *con.execute("SELECT MAX(session_s), MAX(placed_s) FROM markers").fetchone(),
-                  *con.execute("SELECT MAX(start_s), MAX(end_s) FROM events").fetchone(),
-                  con.execute("SELECT MAX(session_s) FROM verdict_changes").fetchone()[0]]
-        last_s = max((float(v) for v in latest if v is not None), default=0.0)
-        row = con.execute("SELECT wall_time FROM readings ORDER BY session_s DESC, id DESC LIMIT 1").fetchone()
-        meta = self.meta()
-        alive = meta.get("alive_wall") or meta.get("started_wall")  # no readings yet: its creation
-        stopped = None if row is None else float(row[0])
-        if alive:
-            stopped = float(alive) if stopped is None else min(stopped, float(alive))
-        return ResumePoint(last_s, stopped, self.reading_count())
-
-    def summary(self) -> SessionSummary:
-        meta = self.meta()
-        info = SessionInfo.from_dict(json.loads(meta.get("info", "{}")))
-        span = self.time_span()
-        verdicts = self.verdict_changes()
-        started = meta.get("started_wall")
-        return SessionSummary(
-            path=self.path, started_wall=float(started) if started else None, patient_id=info.patient_id,
-            blocked=info.blocked, duration_s=(span[1] if span else 0.0),
-            verdict=verdicts[-1].state if verdicts else "", status=meta.get("status", ""),
-            simulated=meta.get("simulated") == "1", readings=self.reading_count())
-
-
-# ---------------------------------------------------------------------------------------
-def _check_is_session_file(path: Path) -> None:
-    if not path.exists():
-        raise SessionFileError(f"There is no session file at {path}.")
-    if not path.is_file():
-        raise SessionFileError(f"{path} is not a file.")
-
-
-def _plain_damage(path: Path, exc: BaseException) -> str:
-    return (f"{path} cannot be read as a SympaTherm session: the file is damaged or is not a session "
-            f"file ({exc}). It has been left exactly as it was; keep a copy before trying anything else.")
-
-
-def _check_pages(con: sqlite3.Connection) -> None:
-    """SQLite's page-by-page check; its first findings only (a badly damaged file lists hundreds)."""
-    rows = con.execute("PRAGMA quick_check(3)").fetchall()
-    if rows and rows[0][0] == "ok":
-        return
-    lines = [ln for row in rows for ln in str(row[0]).splitlines() if ln.strip()]
-    found = "; ".join(lines[:3])[:300] or "nothing"
-    raise sqlite3.DatabaseError(f"integrity check says: {found}")
-
-
-def _verify(con: sqlite3.Connection, path: Path, *, check_integrity: bool = True) -> None:
-    """Refuse anything that is not an intact session of a schema version we understand."""
-    if check_integrity:
-        _check_pages(con)
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not {"meta", "readings", "markers", "events"} <= tables:
-        raise SessionFileError(f"{path} is an SQLite file but not a SympaTherm session; it was left untouched.")
-    version = int(con.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise SessionFileError(f"{path} was written by a newer SympaTherm (session format {version}; this "
-                               f"version reads up to {SCHEMA_VERSION}). Update SympaTherm to open it.")
-
-
-def _locked_elsewhere(path: Path) -> bool:
-    if path.resolve() in _OPEN_FOR_WRITING:
-        return True
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # also releases our probe lock
-    return False
-
-
-# Sessions recorded outside the data folder (--out) are found again after a crash through a
-# small pointer file per open recording, removed when the session is closed cleanly.
-def _pointer_dir() -> Path:
-    folder = paths.data_dir() / "recording-now"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
-def _pointer_for(path: Path) -> Path:
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
-    return _pointer_dir() / f"{digest}.path"
-
-
-def _add_pointer(path: Path) -> None:
-    try:
-        pointer = _pointer_for(path)
-        fd = os.open(pointer, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(str(path.resolve()))
-    except OSError:
-        pass  # best effort: the session file itself is what matters
-
-
-def _remove_pointer(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        _pointer_for(path).unlink(missing_ok=True)
-
-
-def _pointed_sessions() -> list[Path]:
-    out = []
-    try:
-        pointers = sorted(_pointer_dir().glob("*.path"))
-    except OSError:
-        return []
-    for pointer in pointers:
-        try:
-            target = Path(pointer.read_text(encoding="utf-8").strip())
-        except (OSError, UnicodeDecodeError):
-            continue
-        if target.is_file():
-            out.append(target)
-        elif target.parent.is_dir():
-            pointer.unlink(missing_ok=True)  # the file was moved or deleted by the user
-        # else its folder is not there (a USB stick or network share not mounted now): keep
-        # the pointer, so the session is offered again once it is back.
-    return out
-
-
-def list_session_files(folder: str | os.PathLike | None = None) -> list[Path]:
-    base = Path(folder) if folder is not None else paths.sessions_dir()
-    return sorted(p for p in base.glob(f"*{SUFFIX}") if p.is_file())
-
-
-@dataclass(frozen=True)
-class DamagedSession:
-    """A session file that cannot be opened, with the reason in plain words (fit to show as is)."""
-
-    path: Path
-    reason: str
-
-
-@dataclass(frozen=True)
-class UnfinishedScan:
-    """What the start-up scan found: sessions to offer for resuming or closing, and files to report.
-
-    ``resumable``: left 'recording' by a process no longer running, intact (open them with
-    ``SessionStore.open(path, resume=True)`` or :func:`close_unfinished`). ``damaged``: files that
-    cannot be opened at all (damaged, not a session, or from a newer SympaTherm); they are never
-    changed, only reported, and resuming or closing them would fail.
-    """
-
-    resumable: list[Path]
-    damaged: list[DamagedSession]
-
-
-# A file this young that is not (yet) a session may be one another process is creating right now.
-_CREATION_GRACE_S = 10.0
-
-
-def scan_unfinished_sessions(folder: str | os.PathLike | None = None) -> UnfinishedScan:
-    """Sessions a crash, kill or power cut left unfinished, and session files that cannot be opened.
-
-    Looks in ``folder`` (default: the sessions folder, plus sessions recorded elsewhere with
-    ``--out`` that were never closed). Sessions being recorded right now are left out. An
-    unfinished session gets SQLite's page-by-page check (the crash may have damaged it); closed
-    ones are not checked here, to keep start-up quick.
-    """
-    resumable: list[Path] = []
-    damaged: list[DamagedSession] = []
-    candidates = list_session_files(folder)
-    if folder is None:
-        known = {p.resolve() for p in candidates}
-        candidates += [p for p in _pointed_sessions() if p.resolve() not in known]
-    for path in candidates:
-        if _locked_elsewhere(path):
-            continue  # being recorded right now
-        try:
-            store = SessionStore.open_read_only(path, check_integrity=False)
-        except StoreError as exc:
-            if not _recently_modified(path, _CREATION_GRACE_S):
-                damaged.append(DamagedSession(path, str(exc)))
-            continue
-        try:
-            if store.status != STATUS_RECORDING:
-                _remove_pointer(path)
-                continue
-            _check_pages(store.connection)
-            resumable.append(path)
-        except sqlite3.Error as exc:
-            damaged.append(DamagedSession(path, _plain_damage(path, exc)))
-        finally:
-            store.close()
-    return UnfinishedScan(resumable, damaged)
-
-
-def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Path]:
-    """Intact sessions left 'recording' by a process that is no longer running (crash, kill,
-    power cut): offer each for ``SessionStore.open(path, resume=True)`` or :func:`close_unfinished`.
-
-    Damaged files are not listed here: see :func:`find_damaged_sessions` (or
-    :func:`scan_unfinished_sessions` for both at once).
-    """
-    return scan_unfinished_sessions(folder).resumable
-
-
-def find_damaged_sessions(folder: str | os.PathLike | None = None) -> list[DamagedSession]:
-    """Session files that cannot be opened, each with the reason in plain words (see
-    :func:`scan_unfinished_sessions`)."""
-    return scan_unfinished_sessions(folder).damaged
-
-
-def _recently_modified(path: Path, seconds: float) -> bool:
-    try:
-        return time.time() - path.stat().st_mtime < seconds
-    except OSError:
-        return False
-
-
-def close_unfinished(path: str | os.PathLike) -> None:
-    """Close a session interrupted by a crash: keep everything, mark it ended, fold in the WAL.
-
-    Alarms and connection gaps the crash left open end where the recording stopped."""
-    store = SessionStore.open(path)
-    store.end_open_events(store.resume_point().last_session_s)
-    store.close(end_reason="recording was interrupted (crash or power loss); closed on recovery")
-
-
-def session_summaries(folder: str | os.PathLike | None = None) -> list[tuple[Path, SessionSummary | str]]:
-    """Every session file with its summary, or a plain-words reason it cannot be read."""
-    out: list[tuple[Path, SessionSummary | str]] = []
-    for path in list_session_files(folder):
-        try:
-            store = SessionStore.open_read_only(path, check_integrity=False)
-        except StoreError as exc:
-            out.append((path, str(exc)))
-            continue
-        try:
-            out.append((path, store.summary()))
-        except sqlite3.Error as exc:
-            out.append((path, _plain_damage(path, exc)))
-        finally:
-            store.close()
-    return out
