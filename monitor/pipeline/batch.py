@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from monitor.csvio import InterchangeRecording
 from monitor.model import Limb, Marker, MarkerKind, Reading
 from monitor.pipeline.artefacts import ArtefactSegment
-from monitor.pipeline.block import BaselineInfo, BlockPipeline, Kinetics, format_session_time
+from monitor.pipeline.baseline import BaselineInfo
+from monitor.pipeline.block import BlockPipeline
 from monitor.pipeline.config import Criteria, PipelineConfig
+from monitor.pipeline.kinetics import Kinetics
+from monitor.pipeline.timefmt import format_session_time
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
 

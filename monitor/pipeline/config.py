@@ -7,6 +7,7 @@ hard-coded truth.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from monitor.model import VALID_RANGE_C
 
@@ -52,9 +53,11 @@ class Criteria:
     def describe(self) -> str:
         return " and ".join(self.conditions()) + f", held for {self.hold_s:g} s"
 
-    def adjusted(self, **changes: float | None) -> Criteria:
-        """A copy with some thresholds changed (the presets are adjustable, never edited in place)."""
-        return replace(self, **changes)
+    def adjusted(self, **changes: str | float | None) -> Criteria:
+        """A copy with some fields changed, e.g. thresholds, or ``id`` and ``label`` (the presets are
+        adjustable, never edited in place)."""
+        fields: dict[str, Any] = dict(changes)  # each field's own type is checked by __post_init__ and use
+        return replace(self, **fields)
 
 
 _PARK = "Park/Nahm et al., Anaesthesia 2010 (rise from baseline ≥ 2.0 °C on the blocked side)"

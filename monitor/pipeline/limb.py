@@ -460,12 +460,13 @@ class LimbTrack:
         vt, vmed = self.vt.view, self.vmed.view
         step, j_step, sc_step = self._change_over(va, vb, cfg.step_window_s)
         d30, j30, sc30 = self._change_over(va, vb, 30.0)
-        d60 = j60 = None  # only needed while settling (the first minutes)
+        d60: np.ndarray | None = None  # only needed while settling (the first minutes)
+        j60: np.ndarray | None = None
         k = va
         while k < vb:
             s = slice(k - va, vb - va)
             if self._mode == _SETTLING:
-                if d60 is None:
+                if d60 is None or j60 is None:  # (computed together)
                     # Settling lasts at most settle_max_s: look no further than that.
                     stop = int(np.searchsorted(vt, self._settle_start_s + cfg.settle_max_s, side="right")) + 1
                     stop = min(max(stop, k + 1), vb)
@@ -511,6 +512,7 @@ class LimbTrack:
                 self._start_event(i, int(j), touch=touch)
                 k = i + 1
             else:
+                assert self._event is not None  # a touch or lift is open
                 touch = self._mode == _TOUCH
                 limit, check_s = self._check_cut(k, vb)
                 if limit == k:

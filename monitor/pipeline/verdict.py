@@ -1,9 +1,19 @@
-"""The verdict a clinician sees: a small state machine, information only, never "failed"."""
+"""The verdict a clinician sees: a small state machine, information only, never "failed".
+
+The pipeline turns its ticks into dated events ("capturing", "captured", "monitoring",
+"early", "not_confirmed", "confirmed"); :class:`VerdictMachine` applies them in time order
+and keeps every change of verdict, with its time and its words.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from monitor.pipeline.baseline import Epoch, FeetBaseline, describe_baseline, no_baseline_words, usable
+from monitor.pipeline.config import Criteria, PipelineConfig
+from monitor.pipeline.timefmt import format_minutes_seconds, format_session_time
 
 
 class VerdictState(enum.StrEnum):
@@ -26,3 +36,86 @@ class BlockVerdict:
     @property
     def is_confirmed(self) -> bool:
         return self.state is VerdictState.CONFIRMED
+
+
+# Events at the same time are applied in this order.
+_EVENT_ORDER = {"capturing": 0, "captured": 1, "monitoring": 2, "early": 3, "not_confirmed": 4, "confirmed": 5}
+
+# (time, order at equal times, what, epoch index); sorted, they are in the order to apply.
+Event = tuple[float, int, str, int]
+
+
+def event(at: float, what: str, epoch: int) -> Event:
+    return (at, _EVENT_ORDER[what], what, epoch)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class VerdictMachine:
+    """The verdict under ``criteria`` and every change of it (time, verdict), oldest first."""
+
+    def __init__(self, criteria: Criteria, cfg: PipelineConfig) -> None:
+        self.criteria = criteria
+        self.cfg = cfg
+        self.state = VerdictState.WAITING_FOR_BASELINE
+        self.verdict = BlockVerdict(VerdictState.WAITING_FOR_BASELINE,
+                                    "Waiting for settled readings on both feet to take a baseline.",
+                                    criteria_id=criteria.id)
+        self.changes: list[tuple[float, BlockVerdict]] = []
+
+    def set(self, at: float, verdict: BlockVerdict) -> None:
+        if verdict == self.verdict and self.changes:
+            return  # nothing new to say
+        self.state = verdict.state
+        self.verdict = verdict
+        self.changes.append((at, verdict))
+
+    def _say(self, at: float, state: VerdictState, message: str) -> None:
+        self.set(at, BlockVerdict(state, message, criteria_id=self.criteria.id))
+
+    def settled(self, at: float) -> None:
+        """Both probes settled before any marker: a baseline can be taken."""
+        self._say(at, VerdictState.BASELINE_CAPTURED,
+                  "Baseline captured: both probes settled. Mark the injection when it is given.")
+
+    def apply(self, at: float, what: str, ep: Epoch, base: FeetBaseline | None, injections: Sequence[float]) -> None:
+        """One event of the state machine (never after a confirmation)."""
+        if what == "capturing":
+            new = "new " if ep.after_injection else ""
+            self._say(at, VerdictState.WAITING_FOR_BASELINE,
+                      f"Taking the {new}baseline from {format_session_time(ep.window_start_s)} to "
+                      f"{format_session_time(ep.window_end_s)}: keep both probes on and the feet still.")
+        elif what in ("captured", "monitoring") and not usable(base):
+            self._say(at, VerdictState.WAITING_FOR_BASELINE, no_baseline_words(ep))
+        elif what == "captured" and usable(base):
+            nxt = "next injection" if ep.after_injection else "injection"
+            self._say(at, VerdictState.BASELINE_CAPTURED,
+                      f"{_capitalised(describe_baseline(ep, base))}. Mark the {nxt} when it is given.")
+        elif what == "monitoring" and usable(base):
+            self._say(at, VerdictState.MONITORING,
+                      f"Monitoring against the {describe_baseline(ep, base)}; watching for the blocked foot to warm.")
+        elif what == "early" and self.state is VerdictState.MONITORING:
+            self._say(at, VerdictState.EARLY_WARMING,
+                      f"Early warming: the blocked foot is rising ≥ {self.cfg.early_slope_c_per_min:g} °C/min "
+                      "(an early sign, not a confirmation).")
+        elif what == "not_confirmed" and self.state in (VerdictState.MONITORING, VerdictState.EARLY_WARMING,
+                                                         VerdictState.NOT_CONFIRMED_YET):
+            self._say(at, VerdictState.NOT_CONFIRMED_YET,
+                      f"Not confirmed yet, {self.cfg.not_confirmed_after_min:g} min after injection (information "
+                      "only: a block can still develop).")
+        elif what == "confirmed":
+            self._confirm(at, injections)
+
+    def _confirm(self, at: float, injections: Sequence[float]) -> None:
+        crit = self.criteria
+        given = [i for i in injections if i < at]
+        when = f"{format_minutes_seconds(at - given[0])} after injection"
+        if len(given) > 1:
+            when = (f"{format_minutes_seconds(at - given[0])} after the first injection "
+                    f"({format_minutes_seconds(at - given[-1])} after the latest)")
+        self.set(at, BlockVerdict(
+            VerdictState.CONFIRMED,
+            f"Block confirmed at {when}: {crit.describe()} ({crit.id}).",
+            confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))

@@ -1,0 +1,114 @@
+"""The criteria judged on the tick grid: each one's hold, when it was met, and early warming.
+
+Every preset is judged alongside the chosen criteria (for the report); only the chosen one's
+confirmation becomes a verdict event. A criterion is met once its conditions have held on
+consecutive ticks, both feet valid, for ``hold_s``; a hold still running at the end of a
+chunk of ticks is carried into the next, and restarts with each new baseline.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from monitor.model import Limb
+from monitor.pipeline.baseline import Epoch, FeetBaseline
+from monitor.pipeline.config import Criteria, PipelineConfig
+from monitor.pipeline.limb import run_starts
+from monitor.pipeline.ticks import Ticks
+from monitor.pipeline.verdict import Event, event
+
+
+class CriteriaJudge:
+    """Judges ``judged`` (criteria by id) on the blocked foot's ticks; ``chosen_id`` drives the verdict."""
+
+    def __init__(self, judged: dict[str, Criteria], chosen_id: str, blocked: Limb, cfg: PipelineConfig,
+                 core_c: float | None) -> None:
+        self.judged = judged
+        self.chosen_id = chosen_id
+        self.blocked = blocked
+        self.cfg = cfg
+        self.core_c = core_c
+        self.hold_since: dict[str, float | None] = {cid: None for cid in judged}
+        self.hold_epoch: int | None = None  # the epoch whose hold runs are carried between chunks
+        self.met_at: dict[str, float | None] = {cid: None for cid in judged}
+        self.early_at: float | None = None
+
+    def judge(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
+              events: list[Event]) -> None:
+        """Criteria, hold and early warming on ticks lo..hi against epoch k's baseline ``base``;
+        a confirmation (chosen criteria) or early warming is added to ``events``."""
+        b, c = self.blocked, self.blocked.other
+        base_b, base_c = base[b].celsius, base[c].celsius
+        assert base_b is not None and base_c is not None
+        T = ticks.t.view[lo:hi]
+        vb = ticks.val[b].view[lo:hi]
+        vc = ticks.val[c].view[lo:hi]
+        both = ticks.ok[b].view[lo:hi] & ticks.ok[c].view[lo:hi]
+        if self.hold_epoch != k:  # a new baseline: every hold starts afresh
+            self.hold_since = {cid: None for cid in self.judged}
+            self.hold_epoch = k
+        with np.errstate(invalid="ignore"):
+            rise_b = vb - base_b
+            didc = rise_b - (vc - base_c)
+            for cid, crit in self.judged.items():
+                if self.met_at[cid] is None:
+                    self._hold(cid, crit, T, both, vb, rise_b, didc, k, events)
+            if self.early_at is None:
+                self._early(ticks, T, lo, hi, injections, k, events)
+
+    def _conditions(self, crit: Criteria, both: np.ndarray, vb: np.ndarray, rise_b: np.ndarray,
+                    didc: np.ndarray) -> np.ndarray:
+        """Ticks on which every threshold of ``crit`` is met, both feet valid."""
+        cond = both.copy()
+        if crit.min_rise_c is not None:
+            cond &= rise_b >= crit.min_rise_c
+        if crit.min_di_minus_dc_c is not None:
+            cond &= didc >= crit.min_di_minus_dc_c
+        if crit.core_within_c is not None:
+            assert self.core_c is not None  # BlockPipeline judges core criteria only with a core_c
+            cond &= (self.core_c - vb) <= crit.core_within_c
+        return cond
+
+    def _hold(self, cid: str, crit: Criteria, T: np.ndarray, both: np.ndarray, vb: np.ndarray,
+              rise_b: np.ndarray, didc: np.ndarray, k: int, events: list[Event]) -> None:
+        cond = self._conditions(crit, both, vb, rise_b, didc)
+        starts = run_starts(cond, T, self.hold_since[cid])
+        done = np.flatnonzero(cond & (T - starts >= crit.hold_s - 1e-9))
+        if done.size:
+            met = self.met_at[cid] = float(T[done[0]])
+            if cid == self.chosen_id:
+                events.append(event(met, "confirmed", k))
+        else:
+            self.hold_since[cid] = float(starts[-1]) if cond[-1] else None
+
+    def _early(self, ticks: Ticks, T: np.ndarray, lo: int, hi: int, injections: Sequence[float], k: int,
+               events: list[Event]) -> None:
+        """Early warming: the blocked foot's slope reached ``early_slope_c_per_min`` within
+        ``early_window_s`` after an injection (an early sign, not a confirmation)."""
+        slope = ticks.slopes(self.blocked, lo, hi)
+        near = np.zeros(T.shape[0], dtype=bool)
+        for inj in injections:
+            near |= (T > inj) & (T <= inj + self.cfg.early_window_s)
+        hit = np.flatnonzero(near & (slope >= self.cfg.early_slope_c_per_min))
+        if hit.size:
+            self.early_at = float(T[hit[0]])
+            events.append(event(self.early_at, "early", k))
+
+
+def judged_enough(ticks: Ticks, epochs: Sequence[Epoch], hold_s: float) -> bool:
+    """True if, after the injection, both feet had valid data for at least ``hold_s`` on ticks
+    judged against a baseline."""
+    n = len(ticks.t)
+    times = ticks.t.view[:n]
+    both = ticks.ok[Limb.LEFT].view[:n] & ticks.ok[Limb.RIGHT].view[:n]
+    count = 0
+    for ep in epochs:
+        if math.isinf(ep.judge_from_s):
+            continue
+        lo = int(np.searchsorted(times, ep.judge_from_s, side="right"))
+        hi = int(np.searchsorted(times, ep.judge_until_s, side="left"))
+        count += int(both[lo:hi].sum()) if hi > lo else 0
+    return count * ticks.cfg.tick_s >= hold_s

@@ -1,0 +1,112 @@
+"""What the display reads from the pipeline: the state at one moment (:class:`PipelineSnapshot`)
+with each foot's latest reading, its age and status, and each foot's whole series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor.model import Limb
+from monitor.pipeline.baseline import FeetBaseline
+from monitor.pipeline.kinetics import Kinetics
+from monitor.pipeline.limb import LimbTrack
+from monitor.pipeline.verdict import BlockVerdict
+
+
+@dataclass(frozen=True)
+class LimbSeries:
+    """Views of one limb's whole history (valid until more readings arrive)."""
+
+    limb: Limb
+    t_s: np.ndarray
+    raw_c: np.ndarray  # NaN where the probe gave no temperature
+    smooth_c: np.ndarray  # NaN for invalid readings
+    valid: np.ndarray  # a temperature in range from a working, fresh probe
+    flags: np.ndarray  # bit set of monitor.pipeline.artefacts.FLAG_*
+
+
+@dataclass(frozen=True)
+class PipelineSnapshot:
+    now_s: float | None
+    blocked: Limb
+    criteria_id: str
+    raw_c: dict[Limb, float | None]
+    smooth_c: dict[Limb, float | None]
+    reading_age_s: dict[Limb, float | None]
+    limb_status: dict[Limb, str]
+    baseline_c: dict[Limb, float | None]
+    rise_c: dict[Limb, float | None]
+    di_minus_dc_c: float | None
+    slope_c_per_min: float | None
+    verdict: BlockVerdict
+    warnings: tuple[str, ...]
+    early_warming_at_s: float | None
+    warm_start: bool
+    injection_s: float | None
+    criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
+    kinetics: Kinetics = field(default_factory=Kinetics)
+    baseline_note: str | None = None  # the baseline in force in plain words
+    # The latest baseline window the markers call for that has begun (being taken, or in force).
+    baseline_window_s: tuple[float, float] | None = None
+
+
+def limb_series(track: LimbTrack) -> LimbSeries:
+    return LimbSeries(track.limb, track.t.view, track.raw.view, track.smooth.view, track.valid.view,
+                      track.flags.view)
+
+
+@dataclass(frozen=True)
+class LimbReadout:
+    """One foot's latest raw and smoothed value, how old its reading is, and its status words."""
+
+    raw_c: float | None
+    smooth_c: float | None
+    age_s: float | None
+    status: str
+
+
+def limb_readout(track: LimbTrack, clock: float | None) -> LimbReadout:
+    """``track``'s latest values; ``clock`` (session seconds) dates how old its reading is."""
+    n = len(track.t)
+    raw = smooth = age = None
+    if n:
+        r = float(track.raw.view[n - 1])
+        raw = r if track.valid.view[n - 1] else None
+        age = max(0.0, (clock or 0.0) - float(track.t.view[n - 1]))
+    if len(track.vt):
+        smooth = float(track.vsmooth.view[-1])
+    kind = track.current_kind()
+    if age is not None and age > track.gap_after.last():
+        status = f"no data for {age:.0f} s"
+    elif n == 0:
+        status = "no data yet"
+    else:
+        status = kind.plain if kind else "OK"
+    return LimbReadout(raw, smooth, age, status)
+
+
+def current_slope(track: LimbTrack, window_s: float) -> float | None:
+    """The slope (°C/min) of ``track``'s smoothed valid readings over the last ``window_s``;
+    None while an artefact is open or the readings span less than 90 % of the window."""
+    if not len(track.vt) or track.current_kind() is not None:
+        return None
+    vt = track.vt.view
+    j = int(np.searchsorted(vt, vt[-1] - window_s, side="left"))
+    if vt[-1] - vt[j] < 0.9 * window_s:
+        return None
+    vs = track.vsmooth.view
+    return float((vs[-1] - vs[j]) / ((vt[-1] - vt[j]) / 60.0))
+
+
+def snapshot_warnings(baselines: FeetBaseline | None, warm_start_c: float | None) -> tuple[str, ...]:
+    """The baseline's warnings (words shared by both feet once), then the warm-start notice if
+    the blocked foot started at ``warm_start_c`` (None: not a warm start)."""
+    warnings: list[str] = []
+    if baselines:
+        for info in baselines.values():
+            warnings.extend(w for w in info.warnings if w not in warnings)  # shared words once
+    if warm_start_c is not None:
+        warnings.append("Warm start, limited headroom: the blocked foot started at "
+                        f"{warm_start_c:.1f} °C, so a complete block may warm it only a little.")
+    return tuple(warnings)
