@@ -1,0 +1,6 @@
+"""The procedure core: what a monitored lumbar sympathetic block is made of, apart from any
+window or command line, starting with the description of the probe source a session records
+from (:mod:`.source_spec`), kept in the session file so that an interrupted session can be
+resumed from the same source."""
+
+
