@@ -3,44 +3,55 @@
 Probes come from the core's discovery; the simulated patient is always offered and is
 picked when no probe is attached.
 
-Every session the GUI records keeps its source in the file as `sympatherm record` flags
-(meta ``record_source_flags``, written with ``monitor.commands.record.source_flags``), so an
-unfinished one can be resumed from the GUI or headless (``sympatherm sessions`` prints the
-command); the flags are read back with `sympatherm record`'s own parser.
+The GUI builds no source itself: the command line hands :class:`AppController` its
+``build_source`` (a :class:`~monitor.procedure.source_spec.SourceBuilder`) and the simulated
+scenarios as plain data. Every session the GUI records keeps its source in the file as a
+:class:`~monitor.procedure.source_spec.SourceSpec` (``store_spec``), so an unfinished one can be
+resumed from the GUI (``stored_spec`` and the builder) or headless (``sympatherm sessions``
+prints the command).
 """
 
 from __future__ import annotations
 
-import argparse
-import shlex
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
-from monitor.simulation.source import SimulatedSource
+from monitor.procedure.source_spec import (
+    BleSpec,
+    SerialSpec,
+    SimulatedSpec,
+    SourceBuilder,
+    SourceSpec,
+    store_spec,
+    stored_spec,
+)
 from monitor.store import DamagedSession, SessionStore, StoreError
-from ui.setup_dialog import ProbeCandidate, SetupDialog, SetupResult
+from ui.candidates import (
+    ProbeCandidate,
+    candidate_from_discovery,
+    pair_candidates,
+    simulated_candidate,
+    simulated_spec,
+)
+from ui.setup_dialog import SetupDialog, SetupResult
+
+_candidate_from_discovery = candidate_from_discovery  # the name tests and older callers use
+
+__all__ = ["AppController", "ProbeCandidate", "ResumeChoice", "discover_candidates", "offer_recovery",
+           "pair_candidates", "report_damaged_sessions", "resume_choice", "resumed_source", "run_application",
+           "simulated_candidate", "source_for", "spec_for"]
 
 
-def simulated_candidate(seed: int = 1) -> ProbeCandidate:
-    def make(swap: bool = False, scenario: str = "success-fast", speed: float = 10.0,
-             blocked: Limb = Limb.LEFT, clock=None) -> SimulatedSource:
-        return SimulatedSource(scenario, seed=seed, speed=speed, blocked=blocked,
-                               clock=clock or SimulatedClock(speed))
-
-    return ProbeCandidate("Simulated patient", "always available (not a real patient)", "simulated",
-                          key="simulated", make_source=make, extra={"seed": seed})
-
-
-def discover_candidates(*, ble: bool = False, ble_timeout_s: float = 3.0,
+def discover_candidates(build_source: SourceBuilder, *, ble: bool = False, ble_timeout_s: float = 3.0,
                         show_all_ports: bool = False) -> list[ProbeCandidate]:
     """Probes found by the core's discovery (serial ports at once; Bluetooth thermometers only when
-    ``ble``, since that is a scan of a few seconds), then the simulated patient. Built-in serial
-    ports without USB IDs only with ``show_all_ports``."""
+    ``ble``, since that is a scan of a few seconds), then the simulated patient (built by
+    ``build_source`` when chosen). Built-in serial ports without USB IDs only with ``show_all_ports``."""
     from monitor.sources import discovery
 
     found: list[ProbeCandidate] = []
@@ -50,35 +61,9 @@ def discover_candidates(*, ble: bool = False, ble_timeout_s: float = 3.0,
     except Exception as exc:  # discovery trouble must not stop the simulated patient being offered
         probes = []
         found.append(ProbeCandidate("Probe search", f"failed: {exc}", "unavailable", usable=False))
-    found.extend(_candidate_from_discovery(p) for p in probes)
-    found.append(simulated_candidate())
+    found.extend(candidate_from_discovery(p) for p in probes)
+    found.append(simulated_candidate(build_source))
     return found
-
-
-def _candidate_from_discovery(probe) -> ProbeCandidate:
-    def factory(swap: bool = False, scenario: str = "", speed: float = 1.0, blocked: Limb = Limb.LEFT,
-                clock=None):
-        return probe.make_source(swap_sides=swap)
-
-    # Only a recognised probe is picked by default; an unknown serial port (a USB adapter, a
-    # modem) stays in the list for the user to choose deliberately.
-    return ProbeCandidate(probe.name, probe.state, probe.kind, key=probe.key, usable=probe.usable,
-                          make_source=factory,
-                          extra={"known": probe.known_probe, "address": probe.address, "probe": probe})
-
-
-def pair_candidates(first: ProbeCandidate, second: ProbeCandidate) -> ProbeCandidate:
-    """Two ticked Bluetooth thermometers, one per foot, as one choice (the core's ``ble_pair``).
-    ``extra["members"]``: (registry key, name) of each, left foot first before any swap."""
-    from monitor.sources.ble import ble_key
-    from monitor.sources.discovery import ble_pair
-
-    pair = ble_pair(first.extra["probe"], second.extra["probe"])
-    names = {ble_key(c.extra["probe"].address): c.name for c in (first, second)}
-    members = [(ble_key(a), names[ble_key(a)]) for a in pair.address.split(",")]
-    candidate = _candidate_from_discovery(pair)
-    candidate.extra["members"] = members
-    return candidate
 
 
 def source_for(result: SetupResult, clock=None):
@@ -89,39 +74,21 @@ def source_for(result: SetupResult, clock=None):
     return c.make_source(result.swap_sides)
 
 
-def source_flags_for(result: SetupResult, source) -> str | None:
-    """The `sympatherm record` flags that reach the chosen source again (kept in the session file)."""
-    from monitor.commands.record import source_flags
-
+def spec_for(result: SetupResult, source) -> SourceSpec | None:
+    """The spec that reaches the chosen source again (kept in the session file); None if none can."""
     c = result.candidate
-    if c.simulated:
-        args = argparse.Namespace(demo=True, scenario=result.scenario, seed=int(c.extra.get("seed", 1)),
-                                  speed=float(result.speed), port=None, baud=None, ble=None)
-    elif c.kind == "serial":
-        port = getattr(source, "port_name", None) or c.extra.get("address") or "auto"
-        args = argparse.Namespace(demo=False, port=port, baud=None, ble=None)
-    elif c.kind == "ble" and getattr(source, "addresses", ()):
-        # The source's addresses are in foot order (left first) once a swap is applied.
-        args = argparse.Namespace(demo=False, port=None, baud=None, ble=",".join(source.addresses))
-    else:
-        return None
-    return source_flags(args)
-
-
-def record_args(flags: str) -> argparse.Namespace:
-    """Saved source flags, read by `sympatherm record`'s own parser; ValueError in plain words."""
-    from monitor.commands import record
-
-    parser = argparse.ArgumentParser(prog="sympatherm", exit_on_error=False)
-    record.register(parser.add_subparsers(dest="command"))
     try:
-        words = shlex.split(flags)
-        args, extra = parser.parse_known_args(["record", *words])
-    except (ValueError, argparse.ArgumentError) as exc:
-        raise ValueError(f"the session's saved source ({flags}) cannot be read: {exc}") from exc
-    if extra or not (args.demo or args.port or args.ble):
-        raise ValueError(f"the session's saved source ({flags}) cannot be read")
-    return args
+        if c.simulated:
+            return simulated_spec(c, result.scenario, result.speed, result.info.blocked or Limb.LEFT)
+        if c.kind == "serial":
+            port = getattr(source, "port_name", None) or c.extra.get("address") or "auto"
+            return SerialSpec(port=port)
+        if c.kind == "ble" and getattr(source, "addresses", ()):
+            # The source's addresses are in foot order (left first) once a swap is applied.
+            return BleSpec(addresses=tuple(source.addresses))
+    except ValueError:
+        pass  # a port or address no file can keep: the session is recorded, but cannot be resumed
+    return None
 
 
 @dataclass(frozen=True)
@@ -129,7 +96,7 @@ class ResumeChoice:
     """An unfinished session whose source can be reached again."""
 
     path: Path
-    flags: str
+    spec: SourceSpec
     info: SessionInfo
     description: str  # the source, in plain words
 
@@ -138,42 +105,43 @@ def resume_choice(path: Path) -> ResumeChoice | str:
     """How ``path`` can be resumed, or why it cannot (plain words)."""
     try:
         with SessionStore.open_read_only(path, check_integrity=False) as ro:
-            flags = ro.meta().get("record_source_flags")
             info = ro.info()
+            try:
+                spec = stored_spec(ro)
+            except ValueError as exc:
+                return str(exc)
     except StoreError as exc:
         return str(exc)
-    if not flags:
+    if spec is None:
         return "the file does not say which probes recorded it"
-    try:
-        args = record_args(flags)
-    except ValueError as exc:
-        return str(exc)
-    if bool(args.demo) != info.simulated:
+    if spec.simulated != info.simulated:
         return "the file's source does not match the session (simulated or real)"
-    if args.demo:
-        what = f"the simulated patient ({args.scenario})"
-    elif args.port:
-        if args.port != "auto" and not Path(args.port).exists():
-            return f"the serial probe on {args.port} is not connected"
-        what = "the serial probe" + ("" if args.port == "auto" else f" on {args.port}")
+    if isinstance(spec, SimulatedSpec):
+        what = f"the simulated patient ({spec.scenario})"
+    elif isinstance(spec, SerialSpec):
+        if not spec.auto and not Path(spec.port).exists():
+            return f"the serial probe on {spec.port} is not connected"
+        what = "the serial probe" + ("" if spec.auto else f" on {spec.port}")
+    elif isinstance(spec, BleSpec):
+        what = "the Bluetooth thermometer(s) " + ",".join(spec.addresses)
     else:
-        what = "the Bluetooth thermometer(s) " + args.ble
-    return ResumeChoice(Path(path), flags, info, what)
+        return f"the file's source ({spec.kind}) cannot be reached from here"
+    return ResumeChoice(Path(path), spec, info, what)
 
 
-def resumed_source(choice: ResumeChoice, plan, clock: SimulatedClock | None = None):
-    """The session's source, built again from its saved flags (``clock``: tests step a manual one)."""
-    from monitor.commands.record import build_source
-
-    args = record_args(choice.flags)
-    blocked = choice.info.blocked or Limb.LEFT
-    if not args.demo:
-        return build_source(args, blocked)
+def resumed_source(build_source: SourceBuilder, choice: ResumeChoice, plan, clock: SimulatedClock | None = None):
+    """The session's source, built again from its saved spec (``clock``: tests step a manual one)."""
+    spec = choice.spec
+    if not isinstance(spec, SimulatedSpec):
+        return build_source(spec)
     # As `sympatherm record --resume --demo`: the simulated patient goes on where it was, probes
-    # long settled (its time is session time). Its physiology keeps the scenario's own injection,
-    # as in the first run; an injection mark in the file stays a marker.
-    return SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
-                           clock=clock or SimulatedClock(args.speed), start_at_s=plan.offset_s)
+    # long settled (its time is session time), on the session's own blocked side. Its physiology
+    # keeps the scenario's own injection, as in the first run; an injection mark in the file stays
+    # a marker.
+    blocked = choice.info.blocked or Limb.LEFT
+    if spec.blocked is not blocked:
+        spec = replace(spec, blocked=blocked)
+    return build_source(spec, clock=clock or SimulatedClock(spec.speed), start_at_s=plan.offset_s)
 
 
 # Damaged files already reported in this run (by resolved path): the warning is not repeated.
@@ -263,8 +231,13 @@ def offer_recovery(parent: QWidget | None = None,
 class AppController:
     """Keeps the windows of the real application alive."""
 
-    def __init__(self, simulated_clock_factory=None) -> None:
+    def __init__(self, build_source: SourceBuilder, *, scenarios: Sequence[tuple[str, str]] = (),
+                 simulated_clock_factory=None) -> None:
+        """``build_source``: builds every source the GUI records from (the command line's);
+        ``scenarios``: the simulated patient's (name, description) pairs, offered in the set-up."""
         self.windows: list[QWidget] = []
+        self.build_source = build_source
+        self.scenarios = list(scenarios)
         self.registry = _registry()
         # Tests pass a factory of manual SimulatedClocks; the app runs the simulator in real time × speed.
         self.simulated_clock_factory = simulated_clock_factory
@@ -278,11 +251,11 @@ class AppController:
         return self.new_session()
 
     def new_session(self) -> bool:
-        dlg = SetupDialog(discover_candidates(), self.registry,
+        dlg = SetupDialog(discover_candidates(self.build_source), self.registry,
                           rescan=lambda show_all_ports=False: discover_candidates(
-                              ble=True, show_all_ports=show_all_ports),
+                              self.build_source, ble=True, show_all_ports=show_all_ports),
                           scan_in_background=True,
-                          review=self.choose_review)
+                          review=self.choose_review, scenarios=self.scenarios)
         if not dlg.exec() or dlg.result_value is None:
             return bool(self.windows)
         self.start_session(dlg.result_value)
@@ -296,9 +269,9 @@ class AppController:
             clock = self.simulated_clock_factory()
         source = source_for(result, clock)
         store = SessionStore.create(result.info, source_description=source.identity.name)
-        flags = source_flags_for(result, source)
-        if flags:
-            store.set_meta("record_source_flags", flags)  # so the session can be resumed after a crash
+        spec = spec_for(result, source)
+        if spec is not None:
+            store_spec(store, spec)  # so the session can be resumed after a crash
         session = LiveSession(source, result.info, store=store, criteria=result.criteria)
         return self._show_live(session)
 
@@ -307,14 +280,14 @@ class AppController:
         from monitor.recorder import plan_resume
         from ui.live_session import LiveSession
 
-        args = record_args(choice.flags)
+        spec = choice.spec
         with SessionStore.open_read_only(choice.path, check_integrity=False) as ro:
-            plan = plan_resume(ro, speed=args.speed if args.demo else 1.0)
+            plan = plan_resume(ro, speed=spec.speed if isinstance(spec, SimulatedSpec) else 1.0)
             criteria = str(ro.criteria().get("id") or "default")
         clock = None
-        if args.demo and self.simulated_clock_factory is not None:
+        if spec.simulated and self.simulated_clock_factory is not None:
             clock = self.simulated_clock_factory()
-        source = resumed_source(choice, plan, clock)
+        source = resumed_source(self.build_source, choice, plan, clock)
         store = SessionStore.open(choice.path, resume=True)
         try:
             session = LiveSession(source, store.info(), store=store, criteria=criteria, resume_plan=plan)
@@ -365,11 +338,13 @@ def _registry():
         return None
 
 
-def run_application() -> int:
+def run_application(build_source: SourceBuilder, scenarios: Sequence[tuple[str, str]] = ()) -> int:
+    """The application: ``build_source`` builds every source it records from, ``scenarios`` are the
+    simulated patient's (name, description) pairs (both from the command line)."""
     from ui.application import get_application
 
     app = get_application()
-    controller = AppController()
+    controller = AppController(build_source, scenarios=scenarios)
     if not controller.start():
         return 0
     return app.exec()

@@ -11,8 +11,8 @@ in the device registry. Start returns at once and the caller begins recording.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont
@@ -36,32 +36,13 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, SessionInfo
-from monitor.simulation.physiology import SCENARIOS
 from monitor.sources.base import ProbeSource
 from ui import theme
+from ui.candidates import ProbeCandidate, pair_candidates
 from ui.tiles import LimbTile, TileState
 
 # How much warmer than at the start of the side check a probe must get to count as "warmed".
 SIDE_CHECK_RISE_C = 0.5
-
-
-@dataclass
-class ProbeCandidate:
-    """One probe (or the simulated patient) the user can choose."""
-
-    name: str
-    state: str  # in plain words: "ready", "in use by another program", ...
-    kind: str  # serial | ble | simulated
-    key: str = ""  # device registry key, once known
-    usable: bool = True
-    # make_source(swap_sides: bool | None, scenario: str, speed: float) -> ProbeSource;
-    # swap_sides None: the probe's sides as the device registry remembers them.
-    make_source: Callable[..., ProbeSource] | None = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def simulated(self) -> bool:
-        return self.kind == "simulated"
 
 
 class _ScanSignals(QObject):
@@ -82,7 +63,9 @@ class SetupDialog(QDialog):
     def __init__(self, candidates: list[ProbeCandidate], registry=None, parent=None,
                  rescan: Callable[[], list[ProbeCandidate]] | None = None,
                  scan_in_background: bool = False, review: Callable[[QDialog], None] | None = None,
-                 pair_ble: Callable[[ProbeCandidate, ProbeCandidate], ProbeCandidate] | None = None) -> None:
+                 pair_ble: Callable[[ProbeCandidate, ProbeCandidate], ProbeCandidate] | None = None,
+                 scenarios: Sequence[tuple[str, str]] = ()) -> None:
+        """``scenarios``: the simulated patient's (name, description) pairs, from the command line."""
         super().__init__(parent)
         self._scan_signals = _ScanSignals()
         self._scan_signals.found.connect(self._scan_done)
@@ -119,8 +102,8 @@ class SetupDialog(QDialog):
         self.pair_hint = QLabel("One thermometer per foot? Tick both Bluetooth thermometers.")
         self.pair_hint.setWordWrap(True)
         self.scenario = QComboBox()
-        for name, sc in sorted(SCENARIOS.items()):
-            self.scenario.addItem(f"{name} — {sc.description}", name)
+        for name, description in scenarios:
+            self.scenario.addItem(f"{name} — {description}" if description else name, name)
         self.scenario.setCurrentIndex(max(0, self.scenario.findData("success-fast")))  # as `sympatherm demo`
         self.speed = QDoubleSpinBox()
         self.speed.setRange(1.0, 600.0)
@@ -323,9 +306,7 @@ class SetupDialog(QDialog):
         self.error.setText("")
         if len(self._ticked) == 2:
             first, second = (self.candidates[i] for i in self._ticked)
-            pair = self._pair_ble
-            if pair is None:
-                from ui.app_flow import pair_candidates as pair
+            pair = self._pair_ble or pair_candidates
             try:
                 self._pair = pair(first, second)
             except (ValueError, KeyError) as exc:

@@ -24,6 +24,8 @@ def run_app(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    from monitor.commands.sources import build_source, scenario_choices
     from ui.app_flow import run_application
 
-    return run_application()
+    # The GUI builds no source itself: it is handed the one builder, and the scenarios as plain data.
+    return run_application(build_source, scenario_choices())

@@ -9,9 +9,50 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from monitor.commands._common import add_simulation_flags, positive_float
+from monitor.model import Limb, SessionInfo
+
+SNAPSHOT_AFTER_S = 1800.0
+
+
+def demo_info(scenario: str, blocked: Limb) -> SessionInfo:
+    return SessionInfo(patient_id=f"DEMO-{scenario}", blocked=blocked, operator="Demo operator",
+                       nurse="Demo nurse", simulated=True, notes="simulated patient (sympatherm demo)")
+
+
+def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, manual: bool,
+                      session_path: Path | None = None, rate_hz: float = 1.0):
+    """The live window on a simulated patient, recording to ``session_path`` (or the sessions folder).
+
+    The source is built by :func:`monitor.commands.sources.build_source` and kept in the file, so a
+    crashed demo can be resumed. A QApplication must exist."""
+    from monitor.clock import SimulatedClock
+    from monitor.commands.sources import build_source
+    from monitor.procedure.source_spec import SimulatedSpec, store_spec
+    from monitor.store import SessionStore
+    from ui.demo import demo_window
+
+    spec = SimulatedSpec(scenario=scenario, seed=seed, speed=speed, blocked=blocked, rate_hz=rate_hz)
+    source = build_source(spec, clock=SimulatedClock(speed, manual=manual))
+    info = demo_info(scenario, blocked)
+    store = SessionStore.create(info, session_path, source_description=source.identity.name)
+    store_spec(store, spec)
+    return demo_window(source, info, store, manual=manual)
+
+
+def snapshot_demo(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float, rate_hz: float = 1.0,
+                  size: tuple[int, int] | None = None, difference: bool = False) -> Path:
+    """Render the demo window after ``after_s`` simulated seconds to ``path`` (PNG); nothing is kept
+    of the session. A QApplication must exist."""
+    from ui.demo import SNAPSHOT_SIZE, snapshot
+
+    with tempfile.TemporaryDirectory(prefix="sympatherm-snapshot-") as tmp:
+        window = build_demo_window(scenario, seed, 1.0, blocked, manual=True,
+                                   session_path=Path(tmp) / "snapshot.sympatherm", rate_hz=rate_hz)
+        return snapshot(path, window, after_s, size=size or SNAPSHOT_SIZE, difference=difference)
 
 
 def _non_negative(text: str) -> float:
@@ -43,8 +84,6 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.model import Limb
-
     blocked = Limb.parse(args.blocked)
     if args.after is not None and args.snapshot is None:
         print("--after only makes sense with --snapshot FILE.png", file=sys.stderr)
@@ -53,13 +92,12 @@ def run(args: argparse.Namespace) -> int:
         # Rendering to a file needs no screen at all.
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from ui.application import get_application
-        from ui.demo import snapshot
 
         _app = get_application()  # keep a reference: the QApplication must outlive the window
-        after = 1800.0 if args.after is None else args.after
+        after = SNAPSHOT_AFTER_S if args.after is None else args.after
         try:
-            out = snapshot(args.snapshot, args.scenario, args.seed, blocked, after, rate_hz=args.rate,
-                           difference=args.difference)
+            out = snapshot_demo(args.snapshot, args.scenario, args.seed, blocked, after, rate_hz=args.rate,
+                                difference=args.difference)
         except OSError as exc:
             print(f"Could not save the snapshot: {exc}", file=sys.stderr)
             return 1
@@ -72,6 +110,9 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    from ui.application import get_application
     from ui.demo import run_demo
 
-    return run_demo(args.scenario, args.seed, args.speed, blocked, rate_hz=args.rate, difference=args.difference)
+    _app = get_application()  # before the window; run_demo runs it
+    window = build_demo_window(args.scenario, args.seed, args.speed, blocked, manual=False, rate_hz=args.rate)
+    return run_demo(window, difference=args.difference)

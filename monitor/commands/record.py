@@ -12,9 +12,7 @@ cleanly: the file is checkpointed into one self-contained file.
 from __future__ import annotations
 
 import argparse
-import os
 import queue
-import shlex
 import sys
 import threading
 import time
@@ -64,30 +62,6 @@ def register(sub) -> None:
 
 def _error(text: str) -> None:
     print(f"sympatherm record: {text}", file=sys.stderr, flush=True)
-
-
-def build_source(args: argparse.Namespace, blocked):
-    """The ProbeSource the flags ask for."""
-    if args.demo:
-        from monitor.simulation.source import SimulatedSource
-
-        return SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked)
-    if args.port:
-        from monitor.sources.serial import SerialSource
-
-        port = None if args.port == "auto" else args.port
-        if port is not None and port.startswith("/") and not os.path.exists(port):
-            # A device path that is not there is a typo or an unplugged cable: say so now rather
-            # than record an empty session.
-            raise ValueError(f"there is no serial port {port}; is the probe plugged in? "
-                             "(`--port auto` finds a SympaTherm probe by itself)")
-        return SerialSource(port, args.baud) if args.baud else SerialSource(port)
-    from monitor.sources.ble import BleSource
-
-    addresses = [a.strip() for a in args.ble.split(",") if a.strip()]
-    if not 1 <= len(addresses) <= 2:
-        raise ValueError("--ble takes one or two addresses: LEFT[,RIGHT]")
-    return BleSource(*addresses)
 
 
 def parse_marker_line(line: str) -> tuple[str, str] | None:
@@ -155,19 +129,9 @@ def _lookup(mapping, limb: str):
     return None
 
 
-def source_flags(args: argparse.Namespace) -> str:
-    """The source flags of this recording, as typed, so `sympatherm sessions` can show how to resume it."""
-    if args.demo:
-        words = ["--demo", "--scenario", args.scenario, "--seed", str(args.seed), "--speed", f"{args.speed:g}"]
-    elif args.port:
-        words = ["--port", args.port] + (["--baud", str(args.baud)] if args.baud else [])
-    else:
-        words = ["--ble", args.ble]
-    return shlex.join(words)
-
-
 def _new_session(args: argparse.Namespace):
     """(store, source, pipeline, injection_at) for a new recording, or an exit code."""
+    from monitor.commands.sources import build_source, spec_from_args
     from monitor.model import Limb, SessionInfo
     from monitor.pipeline import BlockPipeline
     from monitor.store import SessionStore, StoreError
@@ -182,7 +146,8 @@ def _new_session(args: argparse.Namespace):
                        levels=args.levels, drug=args.drug, simulated=bool(args.demo), core_c=args.core_c,
                        room_c=args.room_c)
     try:
-        source = build_source(args, blocked)
+        spec = spec_from_args(args, blocked=blocked)
+        source = build_source(spec)
         pipeline = BlockPipeline(blocked, criteria=args.criteria, core_c=args.core_c)
     except (ValueError, ImportError) as exc:
         _error(str(exc))
@@ -192,20 +157,32 @@ def _new_session(args: argparse.Namespace):
     except StoreError as exc:
         _error(str(exc))
         return 1
+    _keep_spec(store, spec)
     injection_at = args.injection_at
     if injection_at is None and args.demo:
         injection_at = source.suggested_injection_s
     return store, source, pipeline, injection_at, None
 
 
+def _keep_spec(store, spec) -> None:
+    """The source in the file, so the session can be resumed (and `sympatherm sessions` shows how)."""
+    from monitor.procedure.source_spec import store_spec
+    from monitor.store import StoreError
+
+    try:
+        store_spec(store, spec)
+    except StoreError:
+        pass  # written with the first commit; a store that cannot write says so then
+
+
 def _resumed_session(args: argparse.Namespace):
     """(store, source, pipeline, injection_at, plan) to continue ``args.resume``, or an exit code.
 
     The session's own side, patient and criteria are kept; flags that contradict them are refused."""
+    from monitor.commands.sources import build_source, spec_from_args
     from monitor.model import Limb, MarkerKind
     from monitor.pipeline import BlockPipeline
     from monitor.recorder import plan_resume
-    from monitor.simulation.source import SimulatedSource
     from monitor.store import STATUS_CLOSED, SessionStore, StoreError
 
     path = Path(args.resume)
@@ -238,14 +215,11 @@ def _resumed_session(args: argparse.Namespace):
                else "this session was recorded from real probes; resume it with --port or --ble, not --demo")
         return 2
     try:
-        if args.demo:
-            # The simulated patient goes on where it was, probes long settled: its time is session
-            # time. Its physiology keeps the scenario's own injection, as in the first run (a typed
-            # or --injection-at mark is only a marker there too).
-            source = SimulatedSource(args.scenario, seed=args.seed, speed=args.speed, blocked=blocked,
-                                     start_at_s=plan.offset_s)
-        else:
-            source = build_source(args, blocked)
+        spec = spec_from_args(args, blocked=blocked)
+        # The simulated patient goes on where it was, probes long settled: its time is session
+        # time. Its physiology keeps the scenario's own injection, as in the first run (a typed
+        # or --injection-at mark is only a marker there too). start_at_s means nothing to real probes.
+        source = build_source(spec, start_at_s=plan.offset_s if spec.simulated else 0.0)
         pipeline = BlockPipeline(blocked, criteria=str(criteria.get("id") or args.criteria), core_c=info.core_c)
     except (ValueError, ImportError) as exc:
         _error(str(exc))
@@ -255,6 +229,7 @@ def _resumed_session(args: argparse.Namespace):
     except StoreError as exc:
         _error(str(exc))
         return 1
+    _keep_spec(store, spec)
     injection_at = None
     if injections and args.injection_at is not None:
         _error(f"this session already has its injection mark at {injections[0]:.0f} s; --injection-at is ignored "
@@ -267,7 +242,7 @@ def _resumed_session(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from monitor.model import MarkerKind
     from monitor.recorder import SessionRecorder
-    from monitor.store import StoreError, StoreWriteError
+    from monitor.store import StoreWriteError
 
     opened = _resumed_session(args) if args.resume else _new_session(args)
     if isinstance(opened, int):
@@ -290,10 +265,6 @@ def run(args: argparse.Namespace) -> int:
         recorder = SessionRecorder(source, store, pipeline, **options)
     else:
         recorder = SessionRecorder.resume(source, store, pipeline, plan=plan, **options)
-    try:
-        store.set_meta("record_source_flags", source_flags(args))
-    except StoreError:
-        pass  # only a hint for `sympatherm sessions`; written with the first commit
     # A demo's injection comes from the scenario unless the user gives --injection-at or types it.
     auto_injection = args.demo and args.injection_at is None
     if injection_at is not None:

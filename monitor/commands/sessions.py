@@ -21,7 +21,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-# Shown when the file does not say how it was recorded (e.g. started from the GUI).
+# Shown when the file does not say how it was recorded, or no `record` flags can reach its source.
 ANY_SOURCE = "--port PATH|--ble ADDRESS|--demo"
 
 
@@ -35,6 +35,9 @@ def close_command(path: Path) -> str:
 
 
 def _source_flags_of(path: Path) -> str | None:
+    """The `record` flags that reach the session's saved source again (None: it does not say)."""
+    from monitor.commands.sources import resume_flags
+    from monitor.procedure.source_spec import stored_spec
     from monitor.store import SessionStore, StoreError
 
     try:
@@ -42,11 +45,12 @@ def _source_flags_of(path: Path) -> str | None:
     except StoreError:
         return None
     try:
-        return store.meta().get("record_source_flags")
-    except sqlite3.Error:
+        spec = stored_spec(store)
+    except (sqlite3.Error, ValueError):
         return None
     finally:
         store.close()
+    return None if spec is None else resume_flags(spec)
 
 
 def run(args: argparse.Namespace) -> int:

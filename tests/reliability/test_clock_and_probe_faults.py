@@ -93,7 +93,7 @@ def test_probe_lifted_touched_shorted_and_opened_during_the_block(scenario, arte
 
 
 def test_the_live_display_keeps_its_time_axis_through_wall_clock_jumps(qtbot, tmp_path, monkeypatch):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
 
     window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, session_path=tmp_path / "gui.sympatherm")
     qtbot.addWidget(window)

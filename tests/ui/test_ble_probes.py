@@ -9,7 +9,9 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from monitor.clock import SimulatedClock
+from monitor.commands.sources import build_source
 from monitor.model import Limb
+from monitor.procedure.source_spec import BleSpec, stored_spec
 from monitor.simulation.physiology import PatientModel
 from monitor.simulation.virtual_ble import VirtualRadio
 from monitor.sources import discovery
@@ -50,9 +52,9 @@ def test_two_one_foot_thermometers_ticked_swapped_recorded_and_remembered(qtbot,
     clock = SimulatedClock(20.0)
     radio.add_thermometer(A_ADDR, "Thermo A", model, (Limb.LEFT,), clock)
     radio.add_thermometer(B_ADDR, "Thermo B", model, (Limb.RIGHT,), clock)
-    controller = AppController()
+    controller = AppController(build_source)
     candidates = [_candidate_from_discovery(p) for p in _found(radio, controller.registry)]
-    candidates.append(simulated_candidate())
+    candidates.append(simulated_candidate(build_source))
     dlg = SetupDialog(candidates, controller.registry)
     qtbot.addWidget(dlg)
     assert dlg.candidate.kind == "ble" and dlg.candidate.extra["known"]  # a thermometer before the simulator
@@ -85,7 +87,7 @@ def test_two_one_foot_thermometers_ticked_swapped_recorded_and_remembered(qtbot,
     with SessionStore.open_read_only(path) as store:
         readings = list(store.iter_readings())
         # Saved so the session can be resumed: left foot's thermometer first.
-        assert store.meta()["record_source_flags"] == f"--ble {B_ADDR},{A_ADDR}"
+        assert stored_spec(store) == BleSpec(addresses=(B_ADDR, A_ADDR))
     assert {r.source for r in readings if r.limb is Limb.RIGHT} == {ble_key(A_ADDR)}
     assert {r.source for r in readings if r.limb is Limb.LEFT} == {ble_key(B_ADDR)}
     registry = DeviceRegistry()
@@ -103,9 +105,9 @@ def test_show_all_ports_searches_again_with_the_builtin_ports(qtbot):
 
     def rescan(show_all_ports: bool = False):
         asked.append(show_all_ports)
-        return [simulated_candidate()]
+        return [simulated_candidate(build_source)]
 
-    dlg = SetupDialog([simulated_candidate()], None, rescan=rescan)
+    dlg = SetupDialog([simulated_candidate(build_source)], None, rescan=rescan)
     qtbot.addWidget(dlg)
     dlg.show_all_ports.setChecked(True)
     qtbot.waitUntil(lambda: asked == [True] and not dlg._scanning, timeout=5000)

@@ -69,7 +69,9 @@ def test_a_damaged_file_is_reported_once_at_start_up_and_left_untouched(qtbot, m
     assert find_unfinished_sessions() == []
     monkeypatch.setattr(app_flow, "_damaged_reported", set())
 
-    controller = app_flow.AppController()
+    from monitor.commands.sources import build_source
+
+    controller = app_flow.AppController(build_source)
     monkeypatch.setattr(controller, "new_session", lambda: False)  # the set-up dialog is not under test
     closer = _BoxCloser()
     assert controller.start() is False

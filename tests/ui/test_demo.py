@@ -78,7 +78,7 @@ def test_snapshot_subprocess_writes_the_window_png(tmp_path, scale):
 
 
 def test_demo_window_plots_both_limbs_and_marks_injection(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
 
     path = tmp_path / "demo.sympatherm"
     window = build_demo_window("success-fast", 3, 1.0, Limb.LEFT, manual=True, session_path=path)
@@ -110,7 +110,7 @@ def test_plain_sympatherm_without_display_says_so_in_one_line(tmp_path):
 
 
 def test_export_dialog_reports_a_missing_folder_in_plain_words(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
     from ui.export_dialog import ExportDialog
 
     path = tmp_path / "e.sympatherm"
@@ -152,9 +152,9 @@ def test_a_listening_x_socket_counts_as_a_display():
 def test_snapshot_with_the_difference_plot(qtbot, tmp_path):
     from PyQt6.QtGui import QColor, QImage
 
-    from ui.demo import snapshot
+    from monitor.commands.demo import snapshot_demo
 
-    out = snapshot(tmp_path / "d.png", "success-fast", 1, Limb.LEFT, 700.0, difference=True)
+    out = snapshot_demo(tmp_path / "d.png", "success-fast", 1, Limb.LEFT, 700.0, difference=True)
     img = QImage(str(out))
     pink = QColor("#CC79A7").rgb()
     # The Di − Dc title and curve (pink) under the main plot.

@@ -7,6 +7,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from monitor.clock import SimulatedClock
+from monitor.commands.sources import build_source, scenario_choices
 from monitor.model import Limb, MarkerKind
 from monitor.store import SessionStore
 from ui.app_flow import AppController, discover_candidates
@@ -23,8 +24,9 @@ def _fill_setup(qtbot, dlg: SetupDialog, blocked: Limb, scenario: str) -> None:
 
 
 def test_full_procedure_from_setup_to_export(qtbot, tmp_path):
-    controller = AppController(simulated_clock_factory=lambda: SimulatedClock(manual=True))
-    dlg = SetupDialog(discover_candidates(), controller.registry)
+    controller = AppController(build_source, scenarios=scenario_choices(),
+                               simulated_clock_factory=lambda: SimulatedClock(manual=True))
+    dlg = SetupDialog(discover_candidates(build_source), controller.registry, scenarios=controller.scenarios)
     qtbot.addWidget(dlg)
     _fill_setup(qtbot, dlg, Limb.RIGHT, "success-fast")
     qtbot.mouseClick(dlg.start_btn, Qt.MouseButton.LeftButton)
@@ -82,7 +84,7 @@ def test_full_procedure_from_setup_to_export(qtbot, tmp_path):
 
 
 def test_setup_requires_the_blocked_side_and_side_check_lights_the_warmed_tile(qtbot):
-    dlg = SetupDialog(discover_candidates(), None)
+    dlg = SetupDialog(discover_candidates(build_source), None)
     qtbot.addWidget(dlg)
     dlg.accept()
     assert dlg.result_value is None and "blocked side" in dlg.error.text()
@@ -96,9 +98,9 @@ def test_setup_requires_the_blocked_side_and_side_check_lights_the_warmed_tile(q
 
 
 def test_criteria_change_rejudges_the_session_and_is_logged(qtbot, tmp_path):
+    from monitor.commands.demo import build_demo_window
     from monitor.pipeline import CRITERIA_PRESETS
     from ui.criteria_dialog import CriteriaDialog
-    from ui.demo import build_demo_window
 
     window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, session_path=tmp_path / "c.sympatherm")
     qtbot.addWidget(window)
@@ -164,7 +166,8 @@ def test_application_new_session_with_discovery_and_background_scan(qtbot, monke
         return dlg.result() == SetupDialog.DialogCode.Accepted
 
     monkeypatch.setattr(SetupDialog, "exec", fake_exec)
-    controller = app_flow.AppController(simulated_clock_factory=lambda: SimulatedClock(manual=True))
+    controller = app_flow.AppController(build_source, scenarios=scenario_choices(),
+                                        simulated_clock_factory=lambda: SimulatedClock(manual=True))
     assert controller.new_session()
     window = controller.windows[-1]
     qtbot.addWidget(window)

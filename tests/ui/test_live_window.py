@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def make_window(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
 
     made = []
 

@@ -107,7 +107,7 @@ def test_plot_follows_then_free_pan_then_follow_on_request(qtbot):
 
 
 def test_review_window_opens_replays_and_shows_the_verdict(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
     from ui.review import ReviewWindow
 
     path = tmp_path / "r.sympatherm"
@@ -133,7 +133,7 @@ def test_review_window_opens_replays_and_shows_the_verdict(qtbot, tmp_path):
 
 
 def test_review_shows_di_minus_dc_as_far_as_the_replay_has_got(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
     from ui.review import ReviewWindow
 
     path = tmp_path / "r.sympatherm"
@@ -205,7 +205,7 @@ def test_screen_awake_is_best_effort_and_never_raises(monkeypatch):
 
 
 def test_review_table_has_rises_from_the_pipeline_baseline(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
     from ui.review import ReviewWindow
 
     path = tmp_path / "rr.sympatherm"

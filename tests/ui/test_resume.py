@@ -14,7 +14,9 @@ import pytest
 from PyQt6.QtWidgets import QMessageBox
 
 from monitor.clock import SimulatedClock
+from monitor.commands.sources import build_source
 from monitor.model import Limb, MarkerKind
+from monitor.procedure.source_spec import SOURCE_META_KEY, BleSpec, SimulatedSpec, stored_spec
 from monitor.store import SessionStore, find_unfinished_sessions
 from ui import app_flow
 
@@ -25,15 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 _RECORD_AND_DIE = """
 import os
 from monitor.clock import SimulatedClock
+from monitor.commands.sources import build_source
 from monitor.model import Limb, MarkerKind, SessionInfo
 from ui.application import get_application
 from ui.app_flow import AppController, simulated_candidate
 from ui.setup_dialog import SetupResult
 
 app = get_application()
-controller = AppController(simulated_clock_factory=lambda: SimulatedClock(manual=True))
+controller = AppController(build_source, simulated_clock_factory=lambda: SimulatedClock(manual=True))
 info = SessionInfo(patient_id="R-7", blocked=Limb.LEFT, operator="Dr A", simulated=True)
-window = controller.start_session(SetupResult(simulated_candidate(), info, None, "success-fast", 10.0))
+window = controller.start_session(SetupResult(simulated_candidate(build_source), info, None, "success-fast", 10.0))
 inj = window.session.source.suggested_injection_s
 window.advance_to(inj)
 window.session.add_marker(MarkerKind.INJECTION)
@@ -64,7 +67,9 @@ def test_resume_recording_continues_the_same_file_after_a_crash(qtbot, monkeypat
     with SessionStore.open_read_only(path) as before:
         old = list(before.iter_readings())
         stopped_s = before.resume_point().last_session_s
-        assert before.meta()["record_source_flags"].startswith("--demo --scenario success-fast")
+        # The source as the GUI chose it, kept in the file: the set-up's scenario and speed, the session's side.
+        assert stored_spec(before) == SimulatedSpec(scenario="success-fast", seed=1, speed=10.0, blocked=Limb.LEFT)
+        assert "record_source_flags" not in before.meta()
 
     offered = []
 
@@ -73,7 +78,7 @@ def test_resume_recording_continues_the_same_file_after_a_crash(qtbot, monkeypat
         return _click("Resume recording")(box)
 
     monkeypatch.setattr(QMessageBox, "exec", choose_resume)
-    controller = app_flow.AppController(simulated_clock_factory=lambda: SimulatedClock(manual=True))
+    controller = app_flow.AppController(build_source, simulated_clock_factory=lambda: SimulatedClock(manual=True))
     assert controller.start()  # the resumed recording is the session: no set-up dialog
     assert offered and offered[0][0] == "Resume recording"  # the first choice
     window = controller.windows[-1]
@@ -138,6 +143,12 @@ def test_a_session_whose_source_cannot_be_found_is_not_offered_for_resuming(qtbo
     store.commit()
     choice = app_flow.resume_choice(store.path)
     assert isinstance(choice, app_flow.ResumeChoice) and "AA:BB:CC:DD:EE:01" in choice.description
+    assert choice.spec == BleSpec(addresses=("AA:BB:CC:DD:EE:01", "AA:BB:CC:DD:EE:02"))
+    # A spec that cannot be read is said, not guessed around (the old flags are not used instead).
+    store.set_meta(SOURCE_META_KEY, '{"version": 2, "kind": "ble"}')
+    store.commit()
+    choice = app_flow.resume_choice(store.path)
+    assert isinstance(choice, str) and "version 2" in choice
     store.close()
     # A GUI session without saved flags is offered for review only.
     bare = SessionStore.create(SessionInfo(patient_id="S-2", blocked=Limb.LEFT), tmp_path / "b.sympatherm")
@@ -147,13 +158,12 @@ def test_a_session_whose_source_cannot_be_found_is_not_offered_for_resuming(qtbo
 
 
 def test_a_demo_session_keeps_its_source_so_it_can_be_resumed(qtbot, tmp_path):
-    from ui.demo import build_demo_window
+    from monitor.commands.demo import build_demo_window
 
     window = build_demo_window("success-slow", 3, 1.0, Limb.RIGHT, manual=True, session_path=tmp_path / "d.sympatherm")
     qtbot.addWidget(window)
     window.session.recorder.commit()  # as the first pump does, at most half a second in
     choice = app_flow.resume_choice(window.session.store.path)
     assert isinstance(choice, app_flow.ResumeChoice) and "success-slow" in choice.description
-    args = app_flow.record_args(choice.flags)
-    assert (args.demo, args.scenario, args.seed) == (True, "success-slow", 3)
+    assert choice.spec == SimulatedSpec(scenario="success-slow", seed=3, speed=1.0, blocked=Limb.RIGHT)
     window.finish()

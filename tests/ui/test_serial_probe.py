@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 
+from monitor.commands.sources import build_source
 from monitor.model import Limb
 from monitor.simulation.virtual_serial import VirtualSerialProbe
 from monitor.sources import discovery
@@ -16,8 +17,8 @@ from ui.setup_dialog import SetupDialog
 def test_known_serial_probe_is_picked_swapped_and_plotted(qtbot):
     with VirtualSerialProbe("success-fast", seed=5, speed=60.0, rate_hz=1.0, blocked=Limb.RIGHT) as probe:
         found = discovery.serial_probes(lambda: [probe.port_info()])
-        candidates = [_candidate_from_discovery(p) for p in found] + [simulated_candidate()]
-        controller = AppController()
+        candidates = [_candidate_from_discovery(p) for p in found] + [simulated_candidate(build_source)]
+        controller = AppController(build_source)
         dlg = SetupDialog(candidates, controller.registry)
         qtbot.addWidget(dlg)
         assert dlg.candidate.kind == "serial"  # a recognised probe is chosen over the simulated patient
@@ -54,7 +55,7 @@ def test_unplugged_probe_alarm_is_raised_silenced_and_cleared_on_replug(qtbot, m
         monkeypatch.setattr(serial_source, "system_ports", lambda: [probe.port_info()] if probe.path else [])
         found = discovery.serial_probes(lambda: [probe.port_info()])
         candidates = [_candidate_from_discovery(p) for p in found]
-        controller = AppController()
+        controller = AppController(build_source)
         dlg = SetupDialog(candidates, controller.registry)
         qtbot.addWidget(dlg)
         dlg.blocked_left.setChecked(True)

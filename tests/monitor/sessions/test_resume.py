@@ -21,6 +21,7 @@ from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
 from monitor.recorder import MIN_RESUME_STEP_S, SessionRecorder, plan_resume
+from monitor.procedure.source_spec import SerialSpec, stored_spec
 from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore, StoreError, find_unfinished_sessions
 
@@ -287,14 +288,14 @@ def test_a_serial_recording_resumes_on_the_wall_clock_across_the_interruption(tm
     store = SessionStore.open_read_only(path)
     readings = store.readings()
     [gap] = [g for g in store.events("connection_gap") if g.subkind == "interrupted"]
-    flags = store.meta()["record_source_flags"]
+    spec = stored_spec(store)
     store.close()
     new = readings[2 * 61:]
     assert len(new) >= 10 and all(60.0 < r.session_s <= 72.5 for r in new)
     assert gap.start_s == 60.0 and 70.0 <= gap.end_s < 80.0  # 10 s before the resume, plus its start-up
     # Session time went on with the real time that passed: it stays in step with the wall clock.
     assert all(r.session_s - r.wall_time + crashed_at == pytest.approx(60.0, abs=2.0) for r in new)
-    assert flags == f"--port {port}"
+    assert spec == SerialSpec(port=port)  # kept in the file as a spec
 
 
 def test_time_never_goes_backwards_when_the_wall_clock_did(tmp_path):
