@@ -62,51 +62,68 @@ def _is_session_file(path: str) -> bool:
         return False  # the CSV reader says what is wrong with the path
 
 
-def _session_recording(path: str) -> tuple[list, list, dict]:
-    """(readings, markers, facts) of a session file, read-only (the file is never changed)."""
+def _analyze_session(path: str, args: argparse.Namespace):
+    """A session file judged by the one replay (:func:`monitor.procedure.replay.replay_session`):
+    its own side, criteria (read back by ``criteria_from_record``), core temperature, readings and
+    markers, the flags overriding them. Read-only: the file is never changed. Returns the
+    AnalysisResult, or the plain words of what is missing."""
+    from monitor.model import Limb, MarkerKind
+    from monitor.pipeline.batch import _finish
+    from monitor.pipeline.config import CRITERIA_PRESETS
+    from monitor.procedure.criteria_record import criteria_from_record
+    from monitor.procedure.replay import replay_session
     from monitor.store import SessionStore
 
     with SessionStore.open_read_only(path) as store:
-        info, criteria = store.info(), store.criteria()
-        facts = {"blocked": info.blocked, "core_c": info.core_c, "criteria": criteria.get("id")}
-        return store.readings(), store.markers(), facts
+        info = store.info()
+        blocked = Limb.parse(args.blocked) if args.blocked else info.blocked
+        core_c = args.core_c if args.core_c is not None else info.core_c
+        criteria = CRITERIA_PRESETS[args.criteria] if args.criteria else criteria_from_record(store.criteria())
+        markers = store.markers()
+        injection = args.injection_at if args.injection_at is not None else next(
+            (m.session_s for m in markers if m.kind is MarkerKind.INJECTION), None)
+        if blocked is None:
+            return "the blocked side is not in the file's metadata: give --blocked left or --blocked right"
+        if injection is None:
+            return "the file has no injection time: give --injection-at SECONDS"
+        if criteria.needs_core and core_c is None:
+            return f"criteria {criteria.id} needs a core temperature: give --core-c C"
+        # The whole recording is judged (finished), as for a CSV: nothing more will arrive.
+        pipeline = replay_session(store, blocked=blocked, criteria=criteria, core_c=core_c, finish=False)
+    return _finish(pipeline, pipeline.markers, args.injection_at)
 
 
 def run(args: argparse.Namespace) -> int:
     from monitor.csvio import CsvFormatError, read_interchange_csv
-    from monitor.model import Limb, MarkerKind
+    from monitor.model import Limb
     from monitor.pipeline import analyze
     from monitor.pipeline.config import CRITERIA_PRESETS
     from monitor.store import StoreError
 
-    markers: list = []
-    file_criteria = None
     if _is_session_file(args.file):
         try:
-            data, markers, facts = _session_recording(args.file)
+            result = _analyze_session(args.file, args)
         except StoreError as exc:
             return _fail(str(exc))
-        file_blocked, core_c, file_criteria = facts["blocked"], facts["core_c"], facts["criteria"]
-        injection = next((m.session_s for m in markers if m.kind is MarkerKind.INJECTION), None)
+        if isinstance(result, str):
+            return _fail(result)
     else:
         try:
             data = read_interchange_csv(args.file)
         except CsvFormatError as exc:
             return _fail(str(exc))
-        file_blocked, core_c, injection = data.blocked, data.core_c, data.injection_s
         file_criteria = data.metadata.get("criteria", "").strip() or None
-    blocked = Limb.parse(args.blocked) if args.blocked else file_blocked
-    injection = args.injection_at if args.injection_at is not None else injection
-    core_c = args.core_c if args.core_c is not None else core_c
-    criteria = args.criteria or (file_criteria if file_criteria in CRITERIA_PRESETS else "default")
-    if blocked is None:
-        return _fail("the blocked side is not in the file's metadata: give --blocked left or --blocked right")
-    if injection is None:
-        return _fail("the file has no injection time: give --injection-at SECONDS")
-    if criteria == "core-3" and core_c is None:
-        return _fail("criteria core-3 needs a core temperature: give --core-c C")
-    result = analyze(data, blocked, injection_s=args.injection_at, criteria=criteria, core_c=core_c,
-                     markers=markers)
+        blocked = Limb.parse(args.blocked) if args.blocked else data.blocked
+        injection = args.injection_at if args.injection_at is not None else data.injection_s
+        core_c = args.core_c if args.core_c is not None else data.core_c
+        criteria = args.criteria or (file_criteria if file_criteria in CRITERIA_PRESETS else "default")
+        if blocked is None:
+            return _fail("the blocked side is not in the file's metadata: give --blocked left or --blocked right")
+        if injection is None:
+            return _fail("the file has no injection time: give --injection-at SECONDS")
+        if criteria == "core-3" and core_c is None:
+            return _fail("criteria core-3 needs a core temperature: give --core-c C")
+        result = analyze(data, blocked, injection_s=args.injection_at, criteria=criteria, core_c=core_c)
     try:
         if args.json:
             json.dump(result.to_json_dict(), sys.stdout, ensure_ascii=False, allow_nan=False)

@@ -1,7 +1,9 @@
 """CSV export: the interchange format of :mod:`monitor.csvio` (so ``sympatherm analyze``
 reads it back and reaches the live verdict) plus a ``wall_clock`` column, the session's
-fields and markers as ``#`` metadata lines, and a sidecar ``.events.csv`` with artefacts,
-alarms, connection gaps, verdict changes and marker moves.
+fields and markers as ``#`` metadata lines, a sidecar ``.events.csv`` with artefacts,
+alarms, connection gaps, verdict changes and marker moves, and a sidecar ``.minutes.csv``: the
+1-minute summary, every whole minute with both feet's value, rise and Di − Dc by the one minute
+rule (:mod:`monitor.procedure.minutes`), the same numbers the screen's table and the PDF print.
 
 Text a person typed can reach a spreadsheet: every text cell that starts with ``=``, ``+``,
 ``-``, ``@`` (or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula.
@@ -18,9 +20,9 @@ from pathlib import Path
 
 from monitor.csvio import write_interchange_csv
 from monitor.exports._files import open_private
-from monitor.exports.figures import ReportFigures, session_outcome
+from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
-from monitor.model import Marker
+from monitor.model import Limb, Marker
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,10 +56,24 @@ def events_path(csv_path: Path) -> Path:
     return csv_path.with_name(name + ".events.csv")
 
 
+def minutes_path(csv_path: Path) -> Path:
+    name = csv_path.name[:-4] if csv_path.name.lower().endswith(".csv") else csv_path.name
+    return csv_path.with_name(name + ".minutes.csv")
+
+
+MINUTE_COLUMNS = ("minute", "session_s", "wall_clock", "left_c", "right_c", "left_rise_c", "right_rise_c",
+                  "di_minus_dc_c", "in_report")
+
+
+def _one_decimal(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
 def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
               progress: Progress | None = None) -> Path:
     out = Path(out)
     sidecar = events_path(out)
+    minutes_file = minutes_path(out)
     info = data.info
     metadata: dict[str, object] = {}
     if data.simulated:
@@ -82,6 +98,7 @@ def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
         "session_status": data.status,
         "software_version": data.software_version,
         "events_file": sidecar.name,
+        "minutes_file": minutes_file.name,
     })
     markers = [Marker(m.kind, m.session_s, neutralise_fragments(m.text), m.wall_time, m.placed_s, m.id)
                for m in data.markers]
@@ -107,6 +124,7 @@ def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
             if progress and done % 5000 == 0:
                 progress(done, total)
     _write_events(data, sidecar)
+    _write_minutes(data, figures, minutes_file)
     if progress:
         progress(total, total)
     return out
@@ -136,3 +154,25 @@ def _write_events(data: SessionData, path: Path) -> None:
                          "priority", "message"])
         for row in rows:
             writer.writerow([neutralise_cell(c) if isinstance(c, str) else repr(float(c)) for c in row])
+
+
+def _write_minutes(data: SessionData, figures: ReportFigures, path: Path) -> None:
+    """The 1-minute summary: one row per whole minute from the origin (the injection, or the
+    session start), numbers as printed (0.1 °C), empty where no reading stands for the minute."""
+    start = data.started_wall
+    origin = "injection" if figures.injection_s is not None else "session start"
+    with open_private(path, "w", encoding="utf-8", newline="") as fh:
+        if data.simulated:
+            fh.write("# SIMULATED session from the SympaTherm simulator, not patient data\n")
+        fh.write(f"# minutes from the {origin} (session {figures.origin_s:g} s); blocked: "
+                 f"{data.info.blocked or 'not set'}\n")
+        fh.write("# each value: the lower median of the counted readings (status OK, not flagged as an artefact) "
+                 "in the 30 s up to the minute; rises from the baseline in force then (docs/minute-values.md)\n")
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(MINUTE_COLUMNS)
+        report = set(REPORT_MINUTES) if figures.injection_s is not None else set()
+        for row in figures.minutes:
+            writer.writerow([row.minute, f"{row.session_s:.3f}", _iso(start + row.session_s),
+                             _one_decimal(row.celsius[Limb.LEFT]), _one_decimal(row.celsius[Limb.RIGHT]),
+                             _one_decimal(row.rise_c[Limb.LEFT]), _one_decimal(row.rise_c[Limb.RIGHT]),
+                             _one_decimal(row.di_minus_dc_c), "yes" if row.minute in report else ""])

@@ -41,6 +41,10 @@ from monitor.model import Limb
 from monitor.pipeline.config import PipelineConfig
 
 DISCLAIMER = "SympaTherm supports clinical judgement. It is not a certified medical device."
+# How each minute's value and the peak are read (monitor.procedure.minutes; docs/minute-values.md).
+MINUTE_RULE = ("Each minute's temperature is the median of the valid readings in the 30 s up to that minute "
+               "(artefacts left out; the same values as the screen's 1-minute table and the CSV minute summary). "
+               "Peak: the highest valid reading after the injection; rises are from the baseline shown.")
 FONT, FONT_BOLD = "SympaThermSans", "SympaThermSans-Bold"
 MARGIN = 14 * mm
 PLOT_W, PLOT_H = A4[0] - 2 * MARGIN, 78 * mm
@@ -558,7 +562,8 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
     if progress:
         progress(2, 4)
     story += [Paragraph("Temperatures (°C) after injection", s["h2"]), _temperature_table(figures, s),
-              Spacer(1, 1 * mm), Paragraph(_t(_summary_line(figures)), s["small"])]
+              Spacer(1, 1 * mm), Paragraph(_t(_summary_line(figures)), s["small"]),
+              Paragraph(_t(MINUTE_RULE), s["small"])]
     if figures.warnings:
         story.append(Paragraph(_t("Notices: " + "; ".join(figures.warnings)), s["small"]))
     crit_title = "Criteria applied" + (f": {figures.criteria_label}" if figures.criteria_label else "")
