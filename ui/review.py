@@ -20,13 +20,15 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from monitor.exports.session_data import load_session
 from monitor.model import Limb, MarkerKind
-from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline, Criteria
-from monitor.store import SessionStore, StoreError
+from monitor.procedure.minutes import minute_table
+from monitor.procedure.replay import replay_session
+from monitor.store import StoreError
 from ui import theme
 from ui.banner import SimulatedStrip, StatusBanner
 from ui.plot import SessionPlot
-from ui.summary import MinuteTable, minute_rows
+from ui.summary import MinuteTable
 
 REPLAY_TICK_MS = 100
 
@@ -35,27 +37,16 @@ class ReviewWindow(QMainWindow):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = Path(path)
-        with SessionStore.open_read_only(self.path) as store:
-            self.info = store.info()
-            self.simulated = store.simulated
-            self.markers = store.markers()
-            self.artefacts = store.events("artefact")
-            self.verdicts = store.verdict_changes()
-            criteria = _criteria_from(store.criteria())
-            # The core judges the record again (the same pipeline as live) for baselines and rises.
-            self.pipeline = BlockPipeline(self.info.blocked or Limb.LEFT, criteria, core_c=self.info.core_c) \
-                if criteria is not None and (not criteria.needs_core or self.info.core_c is not None) else None
-            arrays = {limb: ([], []) for limb in Limb}
-            for r in store.iter_readings():
-                t, c = arrays[r.limb]
-                t.append(r.session_s)
-                c.append(r.celsius if r.has_temperature else np.nan)
-                if self.pipeline is not None:
-                    self.pipeline.push(r)
-            if self.pipeline is not None:
-                self.pipeline.set_markers(self.markers)
-                self.pipeline.finish()
-        self.data = {limb: (np.asarray(t, float), np.asarray(c, float)) for limb, (t, c) in arrays.items()}
+        session = load_session(self.path)  # read-only
+        self.info = session.info
+        self.simulated = session.simulated
+        self.markers = session.markers
+        self.artefacts = [e for e in session.events if e.kind == "artefact"]
+        self.verdicts = session.verdicts
+        # The core judges the record again (the one replay, as the report and analyze do).
+        self.pipeline = replay_session(session)
+        arrays = {limb: session.limb(limb) for limb in Limb}
+        self.data = {limb: (a.t_s, np.where(a.valid, a.celsius, np.nan)) for limb, a in arrays.items()}
         self.end_s = max((float(t[-1]) for t, _ in self.data.values() if t.size), default=0.0)
         self.setWindowTitle(("SIMULATED — " if self.simulated else "") + f"SympaTherm — review {self.path.name}")
         self.setStyleSheet(theme.STYLESHEET)
@@ -90,10 +81,8 @@ class ReviewWindow(QMainWindow):
         self._action(tb, "All  W", "W", self.show_all)
         self.difference_action = self._action(tb, "Difference  V", "V", self.toggle_difference)
         self.difference_action.setCheckable(True)
-        self.difference_action.setEnabled(self.pipeline is not None)
-        if self.pipeline is not None:
-            self.plot.difference_source = self.pipeline.difference_series
-            self.plot.set_difference_threshold(self.pipeline.criteria.min_di_minus_dc_c)
+        self.plot.difference_source = self.pipeline.difference_series
+        self.plot.set_difference_threshold(self.pipeline.criteria.min_di_minus_dc_c)
         self._action(tb, "Export…  E", "E", self.export)
         self._action(tb, "Close  Ctrl+W", "Ctrl+W", self.close)
 
@@ -127,7 +116,7 @@ class ReviewWindow(QMainWindow):
         # The banner shows what was shown live (the recorded verdict changes), dated from the injection.
         verdicts = [v for v in self.verdicts if v.session_s <= until_s]
         who = f"{self.info.patient_id or 'no patient ID'} · blocked side {self.info.blocked or '?'}"
-        didc = self.pipeline.snapshot().di_minus_dc_c if self.pipeline is not None and until_s >= self.end_s else None
+        didc = self.pipeline.snapshot().di_minus_dc_c if until_s >= self.end_s else None
         if verdicts:
             v = verdicts[-1]
             kind = "confirmed" if str(v.state).lower() == "confirmed" else "review"
@@ -137,15 +126,11 @@ class ReviewWindow(QMainWindow):
                                    f"recorded {theme.format_mmss(when)} {since} · {who}", didc)
         else:
             self.banner.set_status("review", "Review", who, didc)
-        baselines: dict = {}
-        if self.pipeline is not None:
-            snap = self.pipeline.snapshot()
-            baselines = snap.baseline_c
-            window = snap.baseline_window_s
-            if window is not None and window[1] <= until_s:
-                self.plot.set_baseline_window(window)
-        self.table.set_rows(minute_rows(self.data, min(inj) if inj else 0.0, until_s, baselines,
-                                        self.info.blocked))
+        window = self.pipeline.snapshot().baseline_window_s
+        if window is not None and window[1] <= until_s:
+            self.plot.set_baseline_window(window)
+        # The rows as far as the replay has got (the rule has no look-ahead: each row is final).
+        self.table.set_rows(minute_table(self.pipeline, min(inj) if inj else 0.0, until_s))
         self.status.setText(f"{self.path} · {theme.format_mmss(until_s)} of {theme.format_mmss(self.end_s)}")
 
     def show_all(self) -> None:
@@ -178,17 +163,6 @@ class ReviewWindow(QMainWindow):
         from ui.export_dialog import ExportDialog
 
         ExportDialog(self.path, self).exec()
-
-
-def _criteria_from(d: dict) -> Criteria | None:
-    """The criteria the session was recorded with (a preset id, or an adjusted copy)."""
-    if not d:
-        return CRITERIA_PRESETS["default"]
-    try:
-        return Criteria(**{k: d[k] for k in ("id", "label", "source", "min_rise_c", "min_di_minus_dc_c",
-                                             "core_within_c", "hold_s") if k in d})
-    except (TypeError, ValueError):
-        return CRITERIA_PRESETS.get(str(d.get("id")), CRITERIA_PRESETS["default"])
 
 
 class _Seg:

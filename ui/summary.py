@@ -1,19 +1,19 @@
 """The table of 1-minute values per limb: what nurses otherwise write down by hand.
 
-Each row is the reading at a whole minute (the last reading at or before it, from the
-readings as recorded: the pipeline's series live, the file in a review; not the plot's copy,
-which thins old data) and its rise from the pipeline's baseline. Nothing is smoothed or
-filtered here.
+It only displays rows: each :class:`monitor.procedure.minutes.MinuteRow` is made by
+:func:`monitor.procedure.minutes.minute_table`, the one rule the PDF report and the CSV minute
+summary follow too (counted readings in the 30 s up to the minute, their lower median, 0.1 °C;
+rises from the baseline in force then). Nothing is computed, smoothed or rounded again here.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QHeaderView, QTableView
 
 from monitor.model import Limb
+from monitor.procedure.minutes import MinuteRow
 from ui import theme
 
 COLUMNS = ("min", "L °C", "R °C", "L rise", "R rise", "Di − Dc")
@@ -22,7 +22,7 @@ COLUMNS = ("min", "L °C", "R °C", "L rise", "R rise", "Di − Dc")
 class MinuteTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.rows: list[tuple[float, float | None, float | None, float | None, float | None, float | None]] = []
+        self.rows: list[MinuteRow] = []
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802,B008 (Qt override)
         return 0 if parent.isValid() else len(self.rows)
@@ -46,12 +46,11 @@ class MinuteTableModel(QAbstractTableModel):
         row = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            v = row[col]
             if col == 0:
-                return f"{v:+.0f}" if v is not None else ""
+                return f"{row.minute:+d}"
+            v = _cell(row, col)
             if v is None:
                 return "—"
-            v = round(v, 1) + 0.0  # no "-0.0"
             return f"{v:.1f}" if col in (1, 2) else f"{v:+.1f}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -59,7 +58,7 @@ class MinuteTableModel(QAbstractTableModel):
             return QColor(theme.LIMB_TEXT_COLOURS[Limb.LEFT if col in (1, 3) else Limb.RIGHT])
         return None
 
-    def set_rows(self, rows) -> None:
+    def set_rows(self, rows: list[MinuteRow]) -> None:
         if rows == self.rows:
             return
         if len(rows) >= len(self.rows) and rows[: len(self.rows)] == self.rows:
@@ -74,43 +73,17 @@ class MinuteTableModel(QAbstractTableModel):
         self.endResetModel()
 
 
-def minute_rows(readings: dict[Limb, tuple[np.ndarray, np.ndarray]], origin_s: float, end_s: float,
-                baselines: dict[Limb, float | None], blocked: Limb | None,
-                max_age_s: dict[Limb, float] | None = None):
-    """(minute from origin, L, R, L rise, R rise, Di − Dc) at each whole minute up to end_s.
-
-    ``readings``: per limb, (session seconds, °C with NaN where the probe gave none), in time order.
-    ``max_age_s``: per limb, how old the last reading may be to stand for the minute (30 s, or
-    longer for a probe that reports less often)."""
-    if end_s <= 0:
-        return []
-    first = -int(np.floor(origin_s / 60.0))
-    last = int(np.floor((end_s - origin_s) / 60.0))
-    minutes = np.arange(first, last + 1)
-    times = origin_s + minutes * 60.0
-    values = {}
-    for limb in Limb:
-        x, y = readings.get(limb, (np.empty(0), np.empty(0)))
-        idx = np.searchsorted(x, times, side="right") - 1
-        vals: list[float | None] = []
-        recent = max(30.0, (max_age_s or {}).get(limb, 30.0))
-        for i, t in zip(idx, times, strict=True):
-            # The last reading at or before the minute, if it is recent (≤ 30 s) and valid.
-            if i >= 0 and t - x[i] <= recent and np.isfinite(y[i]):
-                vals.append(round(float(y[i]), 2))
-            else:
-                vals.append(None)
-        values[limb] = vals
-    rows = []
-    for k, m in enumerate(minutes):
-        left, right = values[Limb.LEFT][k], values[Limb.RIGHT][k]
-        rl = None if left is None or baselines.get(Limb.LEFT) is None else left - baselines[Limb.LEFT]
-        rr = None if right is None or baselines.get(Limb.RIGHT) is None else right - baselines[Limb.RIGHT]
-        diff = None
-        if rl is not None and rr is not None and blocked is not None:
-            diff = (rl - rr) if blocked is Limb.LEFT else (rr - rl)
-        rows.append((float(m), left, right, rl, rr, diff))
-    return rows
+def _cell(row: MinuteRow, col: int) -> float | None:
+    """The value in column ``col`` (1..5) of ``row``, as minute_table gave it."""
+    if col == 1:
+        return row.celsius[Limb.LEFT]
+    if col == 2:
+        return row.celsius[Limb.RIGHT]
+    if col == 3:
+        return row.rise_c[Limb.LEFT]
+    if col == 4:
+        return row.rise_c[Limb.RIGHT]
+    return row.di_minus_dc_c
 
 
 class MinuteTable(QTableView):
@@ -128,7 +101,7 @@ class MinuteTable(QTableView):
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.setMinimumWidth(430)
 
-    def set_rows(self, rows) -> None:
+    def set_rows(self, rows: list[MinuteRow]) -> None:
         at_bottom = self.verticalScrollBar().value() >= self.verticalScrollBar().maximum() - 2
         self.table_model.set_rows(rows)
         if at_bottom:

@@ -387,8 +387,9 @@ def test_a_thermometer_reporting_every_30_s_draws_a_line_and_raises_no_data_only
     silent = (buf.x > 885.0) & (buf.x < 1215.0)
     assert np.isnan(buf.y[silent]).any()  # and the silence is a gap on the plot
     rows = window.table.table_model.rows
-    minute_5 = next(r for r in rows if r[0] == 5.0)
-    assert minute_5[1] == minute_5[2] == 30.0  # a reading up to 75 s old stands for its minute
+    minute_5 = next(r for r in rows if r.minute == 5)
+    # A reading up to 75 s old stands for its minute (monitor.procedure.minutes, rule 4).
+    assert minute_5.celsius[Limb.LEFT] == minute_5.celsius[Limb.RIGHT] == 30.0
     window.finish()
 
 

@@ -217,9 +217,37 @@ def test_review_table_has_rises_from_the_pipeline_baseline(qtbot, tmp_path):
     review = ReviewWindow(path)
     qtbot.addWidget(review)
     rows = review.table.table_model.rows
-    assert rows[-1][3] is not None and rows[-1][3] > 2.0  # the blocked foot's rise, from the same baseline
+    blocked_rise = rows[-1].rise_c[Limb.LEFT]
+    assert blocked_rise is not None and blocked_rise > 2.0  # the blocked foot's rise, from the same baseline
     assert rows[: len(live_rows)] == live_rows[: len(rows)]
     assert review.plot.baseline_region.isVisible()
+
+
+def test_review_table_is_the_report_s_minute_table(qtbot, tmp_path):
+    """The review window shows minute_table's rows of the one replay: the same numbers as the
+    report and the CSV minute summary, displayed as they are."""
+    from monitor.exports.session_data import load_session
+    from monitor.procedure.minutes import minute_table
+    from monitor.procedure.replay import replay_session
+    from tests.monitor.sessions.conftest import record_simulated
+    from ui.review import ReviewWindow
+
+    path = record_simulated(tmp_path / "rv.sympatherm", "success-fast", seed=5, blocked=Limb.LEFT, until_s=1800.0)
+    review = ReviewWindow(path)
+    qtbot.addWidget(review)
+    data = load_session(path)
+    expected = minute_table(replay_session(data), data.injection_s, review.end_s)
+    assert review.table.table_model.rows == expected
+    model = review.table.table_model
+    last = len(expected) - 1
+    row = expected[-1]
+    assert model.data(model.index(last, 0)) == f"{row.minute:+d}"
+    assert model.data(model.index(last, 1)) == f"{row.celsius[Limb.LEFT]:.1f}"
+    assert model.data(model.index(last, 3)) == f"{row.rise_c[Limb.LEFT]:+.1f}"
+    # During a replay the table only reaches as far as the replay has got.
+    review._show_until(data.injection_s + 600.0)
+    shown = review.table.table_model.rows
+    assert shown[-1].minute == 10 and shown == expected[: len(shown)]
 
 
 def test_zooming_into_thinned_old_data_still_shows_a_one_reading_peak(qtbot):
