@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from firmware_protocol.frames import ChannelValue
 from firmware_protocol.status import VALID_RANGE_C, ProbeStatus
@@ -27,7 +27,7 @@ KELVIN = 273.15
 class ThermistorModel(Protocol):
     def celsius(self, resistance_ohm: float) -> float: ...
     def resistance(self, celsius: float) -> float: ...
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def _check_resistance(r: float) -> None:
@@ -87,7 +87,7 @@ class SteinhartHart:
             raise ValueError("these points give a non-physical curve (B ≤ 0); check the readings")
         return cls(a, b, c)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"model": "steinhart-hart", "a": self.a, "b": self.b, "c": self.c}
 
 
@@ -109,18 +109,18 @@ class BetaModel:
     def resistance(self, celsius: float) -> float:
         return self.r0_ohm * math.exp(self.beta * (1.0 / (celsius + KELVIN) - 1.0 / (self.t0_c + KELVIN)))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"model": "beta", "beta": self.beta, "r0_ohm": self.r0_ohm, "t0_c": self.t0_c}
 
 
-def _number(d: dict, key: str, default: float | None = None) -> float:
+def _number(d: dict[str, Any], key: str, default: float | None = None) -> float:
     value = d.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{key!r} must be a finite number, not {value!r}")
     return float(value)
 
 
-def model_from_dict(d: dict) -> SteinhartHart | BetaModel:
+def model_from_dict(d: object) -> SteinhartHart | BetaModel:
     """Rebuild a model written by ``to_dict`` (e.g. from the device registry's JSON)."""
     if not isinstance(d, dict):
         raise ValueError(f"a thermistor model must be a mapping, not {type(d).__name__}")
@@ -229,11 +229,11 @@ class Calibration:
         gain = (ref2 - ref1) / (raw2 - raw1)
         return cls(ref1 - gain * raw1, gain, note)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"offset_c": self.offset_c, "gain": self.gain, "note": self.note}
 
     @classmethod
-    def from_dict(cls, d: dict) -> Calibration:
+    def from_dict(cls, d: object) -> Calibration:
         if not isinstance(d, dict):
             raise ValueError(f"a calibration must be a mapping, not {type(d).__name__}")
         note = d.get("note", "")
@@ -282,9 +282,9 @@ def convert_resistance(resistance_ohm: float | None, model: ThermistorModel,
     """
     status = classify_resistance(resistance_ohm, model, limits)
     ohm = resistance_ohm if resistance_ohm is not None and math.isfinite(resistance_ohm) else None
-    if status is not ProbeStatus.OK:
+    if status is not ProbeStatus.OK or ohm is None:  # OK implies a finite resistance
         return ChannelValue(None, ohm, status)
-    celsius = calibration.apply(model.celsius(resistance_ohm))
+    celsius = calibration.apply(model.celsius(ohm))
     low, high = limits.valid_range_c
     if not low <= celsius <= high:
         return ChannelValue(celsius, ohm, ProbeStatus.OUT_OF_RANGE)

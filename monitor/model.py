@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 # The probe statuses are defined on the wire; the core re-exports them.
 from firmware_protocol.status import PROBE_STATUS_CODES as PROBE_STATUS_CODES
@@ -143,7 +144,7 @@ class SessionInfo:
     simulated: bool = False
     notes: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "patient_id": self.patient_id,
             "blocked": str(self.blocked) if self.blocked else None,
@@ -160,8 +161,8 @@ class SessionInfo:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> SessionInfo:
-        known = {k: d[k] for k in cls.__slots__ if k in d}  # type: ignore[attr-defined]
+    def from_dict(cls, d: dict[str, Any]) -> SessionInfo:
+        known = {f.name: d[f.name] for f in fields(cls) if f.name in d}
         if known.get("blocked"):
             known["blocked"] = Limb.parse(known["blocked"])
         return cls(**known)
