@@ -113,10 +113,10 @@ def _metadata_number(key: str, text: str) -> float:
     return value
 
 
-def read_interchange_csv(path: str | os.PathLike | IO[str]) -> InterchangeRecording:
+def read_interchange_csv(path: str | os.PathLike[str] | IO[str]) -> InterchangeRecording:
     """Read an interchange CSV; raise CsvFormatError with a plain message if it is not one."""
-    if hasattr(path, "read"):
-        return _parse(path, "the input")  # type: ignore[arg-type]
+    if not isinstance(path, str | os.PathLike):
+        return _parse(path, "the input")  # an open text file
     name = os.fspath(path)
     try:
         with open(name, encoding="utf-8-sig", newline="") as fh:
@@ -303,15 +303,15 @@ def _parse_marker(text: str, name: str, line_no: int) -> Marker:
     return marker
 
 
-def write_interchange_csv(path_or_file: str | os.PathLike | IO[str], readings: Iterable[Reading],
+def write_interchange_csv(path_or_file: str | os.PathLike[str] | IO[str], readings: Iterable[Reading],
                           metadata: dict[str, object] | None = None, markers: Iterable[Marker] = ()) -> None:
     """Write readings (and metadata and markers as ``#`` lines) in the interchange format.
 
     A path is created 0600 (patient data). Readings of both limbs at the same session time
     share a row; others get a row with the other limb's cells empty.
     """
-    if hasattr(path_or_file, "write"):
-        _write(path_or_file, readings, metadata or {}, markers)  # type: ignore[arg-type]
+    if not isinstance(path_or_file, str | os.PathLike):
+        _write(path_or_file, readings, metadata or {}, markers)  # an open text file
         return
     target = Path(path_or_file)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

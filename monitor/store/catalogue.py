@@ -59,7 +59,7 @@ def _pointed_sessions() -> list[Path]:
     return out
 
 
-def list_session_files(folder: str | os.PathLike | None = None) -> list[Path]:
+def list_session_files(folder: str | os.PathLike[str] | None = None) -> list[Path]:
     base = Path(folder) if folder is not None else paths.sessions_dir()
     return sorted(p for p in base.glob(f"*{SUFFIX}") if p.is_file())
 
@@ -90,7 +90,7 @@ class UnfinishedScan:
 _CREATION_GRACE_S = 10.0
 
 
-def scan_unfinished_sessions(folder: str | os.PathLike | None = None) -> UnfinishedScan:
+def scan_unfinished_sessions(folder: str | os.PathLike[str] | None = None) -> UnfinishedScan:
     """Sessions a crash, kill or power cut left unfinished, and session files that cannot be opened.
 
     Looks in ``folder`` (default: the sessions folder, plus sessions recorded elsewhere with
@@ -126,7 +126,7 @@ def scan_unfinished_sessions(folder: str | os.PathLike | None = None) -> Unfinis
     return UnfinishedScan(resumable, damaged)
 
 
-def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Path]:
+def find_unfinished_sessions(folder: str | os.PathLike[str] | None = None) -> list[Path]:
     """Intact sessions left 'recording' by a process that is no longer running (crash, kill,
     power cut): offer each for ``SessionStore.open(path, resume=True)`` or :func:`close_unfinished`.
 
@@ -136,7 +136,7 @@ def find_unfinished_sessions(folder: str | os.PathLike | None = None) -> list[Pa
     return scan_unfinished_sessions(folder).resumable
 
 
-def find_damaged_sessions(folder: str | os.PathLike | None = None) -> list[DamagedSession]:
+def find_damaged_sessions(folder: str | os.PathLike[str] | None = None) -> list[DamagedSession]:
     """Session files that cannot be opened, each with the reason in plain words (see
     :func:`scan_unfinished_sessions`)."""
     return scan_unfinished_sessions(folder).damaged
@@ -149,7 +149,7 @@ def _recently_modified(path: Path, seconds: float) -> bool:
         return False
 
 
-def close_unfinished(path: str | os.PathLike) -> None:
+def close_unfinished(path: str | os.PathLike[str]) -> None:
     """Close a session interrupted by a crash: keep everything, mark it ended, fold in the WAL.
 
     Alarms and connection gaps the crash left open end where the recording stopped."""
@@ -158,7 +158,7 @@ def close_unfinished(path: str | os.PathLike) -> None:
     store.close(end_reason="recording was interrupted (crash or power loss); closed on recovery")
 
 
-def session_summaries(folder: str | os.PathLike | None = None) -> list[tuple[Path, SessionSummary | str]]:
+def session_summaries(folder: str | os.PathLike[str] | None = None) -> list[tuple[Path, SessionSummary | str]]:
     """Every session file with its summary, or a plain-words reason it cannot be read."""
     out: list[tuple[Path, SessionSummary | str]] = []
     for path in list_session_files(folder):

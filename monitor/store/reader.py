@@ -12,7 +12,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
 
@@ -43,7 +43,7 @@ class SessionReader:
 
     # ---- opening ------------------------------------------------------------------
     @classmethod
-    def open_read_only(cls, path: str | os.PathLike, *, check_integrity: bool = True) -> Self:
+    def open_read_only(cls, path: str | os.PathLike[str], *, check_integrity: bool = True) -> Self:
         """Read a session, also one still being recorded by another process. Never writes.
 
         ``check_integrity=False`` skips SQLite's page-by-page check (for quick listings).
@@ -86,7 +86,7 @@ class SessionReader:
     def info(self) -> SessionInfo:
         return SessionInfo.from_dict(json.loads(self.meta().get("info", "{}")))
 
-    def criteria(self) -> dict:
+    def criteria(self) -> dict[str, Any]:
         return json.loads(self.meta().get("criteria", "{}"))
 
     @property
@@ -120,7 +120,7 @@ class SessionReader:
     def events(self, kind: str | None = None) -> list[SessionEvent]:
         sql = ("SELECT id, kind, subkind, limb, start_s, end_s, wall_time, priority, value, message "
                "FROM events")
-        params: tuple = ()
+        params: tuple[str, ...] = ()
         if kind:
             sql += " WHERE kind = ?"
             params = (kind,)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from monitor.model import Limb
 
@@ -136,7 +137,7 @@ class VerdictChange:
     wall_time: float | None
     state: str
     message: str
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,8 @@ class DeviceRecord:
     limb: Limb | None
     kind: str
     name: str
-    identity: dict
-    calibration: dict
+    identity: dict[str, Any]
+    calibration: dict[str, Any]
     added_s: float | None
 
 

@@ -19,11 +19,11 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import asdict, is_dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import Field, asdict, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from monitor import __version__
 from monitor.model import Limb, Marker, Reading, SessionInfo
@@ -56,6 +56,19 @@ from .schema import (
     _verify,
 )
 
+# One row of SQL parameters, as sqlite3 takes them.
+_Row = tuple[Any, ...]
+
+
+class RecordedDevice(Protocol):
+    """What the store needs of a device identity: a dataclass with a registry key (as
+    :class:`monitor.sources.base.DeviceIdentity` is; the store does not import the sources)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    @property
+    def key(self) -> str: ...
+
 
 def _plain_sqlite_error(exc: BaseException, path: Path) -> str:
     text = str(exc).lower()
@@ -75,7 +88,9 @@ def _plain_sqlite_error(exc: BaseException, path: Path) -> str:
 
 
 def _is_busy(exc: BaseException) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
+    # Not exc.sqlite_errorcode: sqlite3 sets it only on errors it raised itself, so an error
+    # made elsewhere (a test, a wrapper) has no such attribute at all.
+    code = getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.Error) else None
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     text = str(exc).lower()
@@ -107,8 +122,8 @@ class SessionStore(SessionReader):
 
     def __init__(self, path: Path, connection: sqlite3.Connection, *, read_only: bool) -> None:
         super().__init__(path, connection, read_only=read_only)
-        self._pending_readings: list[tuple] = []
-        self._pending_ops: list[tuple[str, tuple]] = []
+        self._pending_readings: list[_Row] = []
+        self._pending_ops: list[tuple[str, _Row]] = []
         self._next_id: dict[str, int] = {}
         self._lock_fd: int | None = None
         self.last_commit_monotonic = time.monotonic()
@@ -116,8 +131,8 @@ class SessionStore(SessionReader):
 
     # ---- opening ------------------------------------------------------------------
     @classmethod
-    def create(cls, info: SessionInfo, path: str | os.PathLike | None = None, *,
-               criteria: dict | None = None, software_version: str | None = None,
+    def create(cls, info: SessionInfo, path: str | os.PathLike[str] | None = None, *,
+               criteria: dict[str, Any] | None = None, software_version: str | None = None,
                started_wall: float | None = None, source_description: str = "") -> SessionStore:
         """Create a new session file (0600) and write its descriptive fields at once."""
         started_wall = started_wall if started_wall is not None else time.time()
@@ -162,7 +177,7 @@ class SessionStore(SessionReader):
         return store
 
     @classmethod
-    def open(cls, path: str | os.PathLike, *, resume: bool = False) -> SessionStore:
+    def open(cls, path: str | os.PathLike[str], *, resume: bool = False) -> SessionStore:
         """Open an existing session for writing. ``resume=True`` continues an unfinished one."""
         target = Path(path)
         _check_is_session_file(target)
@@ -219,7 +234,7 @@ class SessionStore(SessionReader):
         self._next_id[table] = value + 1
         return value
 
-    def _op(self, sql: str, params: tuple) -> None:
+    def _op(self, sql: str, params: _Row) -> None:
         self._ensure_writable()
         self._pending_ops.append((sql, params))
 
@@ -296,27 +311,31 @@ class SessionStore(SessionReader):
             self._op("UPDATE events SET end_s = ?, message = ? WHERE id = ?", (end_s, message, event_id))
 
     def add_verdict_change(self, session_s: float, state: str, message: str = "", *,
-                           wall_time: float | None = None, detail: dict | None = None) -> None:
+                           wall_time: float | None = None, detail: dict[str, Any] | None = None) -> None:
         self._op("INSERT INTO verdict_changes (id, session_s, wall_time, state, message, detail) "
                  "VALUES (?, ?, ?, ?, ?, ?)",
                  (self._new_id("verdict_changes"), session_s, wall_time, str(state), message,
                   _json(detail or {})))
 
-    def add_device(self, identity: Any, *, limb: Limb | None = None, calibration: Any = None,
-                   added_s: float | None = None) -> None:
+    def add_device(self, identity: RecordedDevice | Mapping[str, Any], *, limb: Limb | None = None,
+                   calibration: Mapping[str, Any] | None = None, added_s: float | None = None) -> None:
         """Record a device (a ``DeviceIdentity`` or a dict) and its calibration."""
-        ident = asdict(identity) if is_dataclass(identity) and not isinstance(identity, type) else dict(identity)
-        key = getattr(identity, "key", None) or ident.get("key") or f"{ident.get('kind', '')}:{ident.get('name', '')}"
+        if isinstance(identity, Mapping):
+            ident = dict(identity)
+            key = ident.get("key") or f"{ident.get('kind', '')}:{ident.get('name', '')}"
+        else:
+            ident = asdict(identity)
+            key = identity.key
         self._op("INSERT INTO devices (id, key, limb, kind, name, identity, calibration, added_s) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                  (self._new_id("devices"), key, str(limb) if limb else None, ident.get("kind", ""),
-                  ident.get("name", ""), _json(ident), _json(calibration or {}), added_s))
+                  ident.get("name", ""), _json(ident), _json(dict(calibration or {})), added_s))
 
     def set_info(self, info: SessionInfo) -> None:
         self._set_meta("info", _json(info.to_dict()))
         self._set_meta("simulated", "1" if info.simulated else "0")
 
-    def set_criteria(self, criteria: dict) -> None:
+    def set_criteria(self, criteria: dict[str, Any]) -> None:
         self._set_meta("criteria", _json(criteria))
 
     def set_meta(self, key: str, value: str) -> None:
@@ -384,7 +403,7 @@ class SessionStore(SessionReader):
         for sql, params in self._pending_ops:
             con.execute(sql, params)
 
-    def relocate(self, new_path: str | os.PathLike) -> Path:
+    def relocate(self, new_path: str | os.PathLike[str]) -> Path:
         """Save the whole session (file and memory) to ``new_path`` and keep recording there."""
         self._ensure_writable()
         target = Path(new_path)
