@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from monitor.clock import SessionClock
@@ -148,7 +149,7 @@ class ProbeSource(ABC):
     @abstractmethod
     def _stop(self) -> None: ...
 
-    def _start_worker(self, target, name: str) -> None:
+    def _start_worker(self, target: Callable[[], object], name: str) -> None:
         """Run ``target`` in a daemon thread; :meth:`_stop_worker` sets ``_stop_event`` and joins it."""
         self._stop_event.clear()
         self._worker = threading.Thread(target=target, name=name, daemon=True)

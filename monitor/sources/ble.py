@@ -29,10 +29,14 @@ import contextlib
 import functools
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bleak import BleakClient, BleakScanner
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient
+from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError, BleakError
 
 from firmware_protocol.ble import (
@@ -49,9 +53,13 @@ from firmware_protocol.ble import (
     parse_temperature_measurement,
     parse_temperature_type,
 )
+from firmware_protocol.thermistor import Calibration
 from monitor.clock import MonotonicClock, SessionClock
 from monitor.model import VALID_RANGE_C, ConnectionState, Limb, ProbeStatus, Reading
 from monitor.sources.base import DeviceIdentity, ProbeSource
+
+if TYPE_CHECKING:
+    from monitor.sources.registry import DeviceRegistry
 
 BLUETOOTH_UNAVAILABLE = "Bluetooth is not available on this computer"
 THERMOMETER_SERVICES = (HEALTH_THERMOMETER_SERVICE, ENVIRONMENTAL_SENSING_SERVICE)
@@ -70,9 +78,26 @@ def is_bluetooth_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, FileNotFoundError | BleakBluetoothNotAvailableError | BleakDBusError)
 
 
+def scanner_args(backend: type[BaseBleakScanner] | None = None,
+                 service_uuids: Sequence[str] = ()) -> BleakScanner.ExtraArgs:
+    """The keyword arguments of a BleakScanner call: ``backend`` only when one is given
+    (None: the platform's own), ``service_uuids`` only when some are."""
+    args: BleakScanner.ExtraArgs = {}
+    if backend is not None:
+        args["backend"] = backend
+    if service_uuids:
+        args["service_uuids"] = list(service_uuids)
+    return args
+
+
 def ble_key(address: str) -> str:
     """The device registry key of a BLE device (``DeviceIdentity.key``)."""
     return DeviceIdentity("ble", address, device_id=address.upper()).key
+
+
+def _setter(event: asyncio.Event) -> Callable[[BleakClient], None]:
+    """A disconnected callback that sets ``event`` (one event per connection attempt)."""
+    return lambda _client: event.set()
 
 
 class _NotFound(Exception):
@@ -93,11 +118,11 @@ class _Link:
     channels: int = 0
     limbs: tuple[Limb | None, ...] = ()
     sites: dict[int, int] = field(default_factory=dict)  # channel -> temperature type code
-    calibrations: dict[int, object] = field(default_factory=dict)  # channel -> Calibration
+    calibrations: dict[int, Calibration] = field(default_factory=dict)  # channel -> its calibration
     interval_s: int | None = None
     last_final_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last 0x2A1C came
     final_spacing_s: dict[int, float] = field(default_factory=dict)  # channel -> time between the last two
-    polls: list[asyncio.Task] = field(default_factory=list)  # reading read-only ESS temperatures
+    polls: list[asyncio.Task[None]] = field(default_factory=list)  # reading read-only ESS temperatures
     last_delivered_at: dict[int, float] = field(default_factory=dict)  # channel -> when the last reading came
     connected: bool = False
     client: BleakClient | None = None
@@ -123,10 +148,11 @@ class BleSource(ProbeSource):
     Temperature Measurement its Intermediate Temperature values stand in again.
     """
 
-    def __init__(self, *addresses: str, clock: SessionClock | None = None, registry=None,
+    def __init__(self, *addresses: str, clock: SessionClock | None = None, registry: DeviceRegistry | None = None,
                  scan_timeout_s: float = 10.0, connect_timeout_s: float = 20.0,
                  backoff_s: Sequence[float] = DEFAULT_BACKOFF_S, swap_sides: bool | None = None,
-                 scanner_backend: type | None = None, client_backend: type | None = None,
+                 scanner_backend: type[BaseBleakScanner] | None = None,
+                 client_backend: type[BaseBleakClient] | None = None,
                  intermediate_stale_s: float = FINAL_STALE_S, ess_poll_s: float = ESS_POLL_S) -> None:
         super().__init__(clock if clock is not None else MonotonicClock())
         if len(addresses) > 2:
@@ -242,9 +268,9 @@ class BleSource(ProbeSource):
         while not self._stopping.is_set():
             self._set_state(ConnectionState.CONNECTING, "looking for Bluetooth thermometers")
             try:
-                found = await BleakScanner.discover(timeout=self.scan_timeout_s, return_adv=True,
-                                                    service_uuids=list(THERMOMETER_SERVICES),
-                                                    backend=self._scanner_backend)
+                found = await BleakScanner.discover(
+                    timeout=self.scan_timeout_s, return_adv=True,
+                    **scanner_args(self._scanner_backend, THERMOMETER_SERVICES))
             except Exception as exc:  # noqa: BLE001 - classified below, reported in plain words
                 delay = self._failure_delay(exc, failures)
                 failures += 1
@@ -283,11 +309,11 @@ class BleSource(ProbeSource):
                 # One scan-and-connect at a time: adapters refuse a second pending connection.
                 async with self._connect_lock:
                     device = await BleakScanner.find_device_by_address(
-                        link.address, timeout=self.scan_timeout_s, backend=self._scanner_backend)
+                        link.address, timeout=self.scan_timeout_s, **scanner_args(self._scanner_backend))
                     if device is None:
                         raise _NotFound(f"{link.describe()} not found (switched off or out of range?)")
                     link.name = link.name or device.name or ""
-                    client = BleakClient(device, disconnected_callback=lambda _c, ev=disconnected: ev.set(),
+                    client = BleakClient(device, disconnected_callback=_setter(disconnected),
                                          timeout=self.connect_timeout_s, backend=self._client_backend)
                     link.client = client
                     await client.connect()
@@ -402,7 +428,8 @@ class BleSource(ProbeSource):
             return
         raise _Unusable(f"{link.address} offers no Health Thermometer or Environmental Sensing temperature")
 
-    async def _poll(self, client: BleakClient, char, on_value) -> None:
+    async def _poll(self, client: BleakClient, char: BleakGATTCharacteristic,
+                    on_value: Callable[[BleakGATTCharacteristic, bytearray], None]) -> None:
         while True:
             try:
                 data = await client.read_gatt_char(char)
@@ -445,7 +472,8 @@ class BleSource(ProbeSource):
                              if (cal := registry.calibration(link.key, ch)) is not None}
         self._identity = self._make_identity()
 
-    def _on_hts(self, link: _Link, channel: int, intermediate: bool, _char, data: bytearray) -> None:
+    def _on_hts(self, link: _Link, channel: int, intermediate: bool, _char: BleakGATTCharacteristic,
+                data: bytearray) -> None:
         now, wall = self.clock.now(), self.clock.wall()
         try:
             m = parse_temperature_measurement(bytes(data))
@@ -487,7 +515,7 @@ class BleSource(ProbeSource):
             return True
         return now - last > max(self.intermediate_stale_s, 2.5 * (link.interval_s or 0))
 
-    def _on_ess(self, link: _Link, channel: int, _char, data: bytearray) -> None:
+    def _on_ess(self, link: _Link, channel: int, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         now, wall = self.clock.now(), self.clock.wall()
         try:
             celsius = parse_ess_temperature(bytes(data))
@@ -525,7 +553,7 @@ class BleSource(ProbeSource):
             self.lost_frames += round((now - last) / interval) - 1
 
     # ---- identity and registry ---------------------------------------------------------------
-    def _get_registry(self):
+    def _get_registry(self) -> DeviceRegistry:
         if self._registry is None:
             from monitor.sources.registry import DeviceRegistry
 

@@ -9,13 +9,20 @@ per-probe calibration (offset/gain against a reference thermometer) is applied h
 
 from __future__ import annotations
 
-from firmware_protocol.thermistor import DEFAULT_LIMITS, PRESETS, YSI_400, Calibration, convert_resistance
+from firmware_protocol.thermistor import (
+    DEFAULT_LIMITS,
+    PRESETS,
+    YSI_400,
+    Calibration,
+    ThermistorModel,
+    convert_resistance,
+)
 from monitor.model import VALID_RANGE_C, Limb, ProbeStatus, Reading
 
 DEFAULT_CHANNEL_LIMBS: tuple[Limb, Limb] = (Limb.LEFT, Limb.RIGHT)
 
 
-def thermistor_for(probe_model: str):
+def thermistor_for(probe_model: str) -> ThermistorModel:
     """The thermistor model named by a hello frame's probe model (a preset name), else YSI 400."""
     key = probe_model.strip().lower().replace(" ", "").replace("-", "")
     for name, model in PRESETS.items():

@@ -17,12 +17,21 @@ choice of two found thermometers (one :class:`~monitor.sources.ble.BleSource` fo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.model import Limb
 from monitor.sources.base import ProbeSource
 from monitor.sources.ports import PortDiscovery, PortInfo, system_ports
+
+if TYPE_CHECKING:
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from monitor.sources.registry import DeviceRegistry
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -41,15 +50,16 @@ class DiscoveredProbe:
     known_probe: bool = False
     _factory: Callable[..., ProbeSource] | None = field(default=None, repr=False)
 
-    def make_source(self, swap_sides: bool = False, **kwargs) -> ProbeSource:
+    def make_source(self, swap_sides: bool = False, **kwargs: Any) -> ProbeSource:
         if not self.usable or self._factory is None:
             raise ValueError(f"{self.name} cannot be used: {self.state}")
         return self._factory(swap_sides=swap_sides, **kwargs)
 
 
 def discover(*, serial: bool = True, ble: bool = True, ble_timeout_s: float = 3.0,
-             ports: PortDiscovery | None = None, registry=None,
-             scanner_backend: type | None = None, client_backend: type | None = None,
+             ports: PortDiscovery | None = None, registry: DeviceRegistry | None = None,
+             scanner_backend: type[BaseBleakScanner] | None = None,
+             client_backend: type[BaseBleakClient] | None = None,
              show_all_ports: bool = False) -> list[DiscoveredProbe]:
     """Serial ports, then Bluetooth thermometers (or one entry saying why Bluetooth cannot be used).
 
@@ -65,7 +75,7 @@ def discover(*, serial: bool = True, ble: bool = True, ble_timeout_s: float = 3.
 
 def serial_probes(ports: PortDiscovery = system_ports, *, show_all: bool = False) -> list[DiscoveredProbe]:
     """Known probes first, then other USB serial devices; ports without USB IDs only if ``show_all``."""
-    out = []
+    out: list[DiscoveredProbe] = []
     try:
         listed = ports()
     except Exception as exc:  # noqa: BLE001 - an OS listing failure is reported, not raised
@@ -86,17 +96,20 @@ def _serial_entry(info: PortInfo) -> DiscoveredProbe:
         state = ("unknown serial device (it is only listened to, never written to unless you choose it): "
                  + info.describe())
 
-    def factory(swap_sides: bool = False, **kwargs) -> ProbeSource:
+    def factory(swap_sides: bool = False, **kwargs: Any) -> ProbeSource:
         return SerialSource(info.device, swap_sides=swap_sides, **kwargs)
 
     return DiscoveredProbe("serial", f"Serial probe on {info.device}", state, address=info.device,
                            known_probe=info.is_known_probe, _factory=factory)
 
 
-def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type | None = None,
-               client_backend: type | None = None) -> list[DiscoveredProbe]:
+def ble_probes(timeout_s: float = 3.0, *, registry: DeviceRegistry | None = None,
+               scanner_backend: type[BaseBleakScanner] | None = None,
+               client_backend: type[BaseBleakClient] | None = None) -> list[DiscoveredProbe]:
     """Bluetooth thermometers in range (a blocking scan of ``timeout_s``)."""
     from bleak import BleakScanner
+    from bleak.backends.device import BLEDevice
+    from bleak.backends.scanner import AdvertisementData
 
     from monitor.sources.ble import (
         BLUETOOTH_UNAVAILABLE,
@@ -104,11 +117,12 @@ def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type |
         BleSource,
         ble_key,
         is_bluetooth_unavailable,
+        scanner_args,
     )
 
-    async def scan():
+    async def scan() -> dict[str, tuple[BLEDevice, AdvertisementData]]:
         return await BleakScanner.discover(timeout=timeout_s, return_adv=True,
-                                           service_uuids=list(THERMOMETER_SERVICES), backend=scanner_backend)
+                                           **scanner_args(scanner_backend, THERMOMETER_SERVICES))
 
     try:
         found = _run_async(scan())
@@ -119,14 +133,14 @@ def ble_probes(timeout_s: float = 3.0, *, registry=None, scanner_backend: type |
         from monitor.sources.registry import DeviceRegistry
 
         registry = DeviceRegistry()
-    out = []
+    out: list[DiscoveredProbe] = []
     for device, adv in sorted(found.values(), key=lambda d: d[0].address):
         key = ble_key(device.address)
         side = registry.side(key)
         state = f"Bluetooth thermometer, signal {adv.rssi} dBm" + (f", on the {side} foot" if side else "")
 
         def factory(swap_sides: bool = False, _address: str = device.address,
-                    also: tuple[str, ...] = (), **kwargs) -> ProbeSource:
+                    also: tuple[str, ...] = (), **kwargs: Any) -> ProbeSource:
             return BleSource(_address, *also, swap_sides=swap_sides, scanner_backend=scanner_backend,
                              client_backend=client_backend, **kwargs)
 
@@ -150,16 +164,18 @@ def ble_pair(first: DiscoveredProbe, second: DiscoveredProbe) -> DiscoveredProbe
     if first.side is Limb.RIGHT or second.side is Limb.LEFT:
         first, second = second, first
     left, right = first, second
+    make_left = left._factory
+    assert make_left is not None  # both were checked above
 
-    def factory(swap_sides: bool = False, **kwargs) -> ProbeSource:
-        return left._factory(swap_sides=swap_sides, also=(right.address,), **kwargs)
+    def factory(swap_sides: bool = False, **kwargs: Any) -> ProbeSource:
+        return make_left(swap_sides=swap_sides, also=(right.address,), **kwargs)
 
     state = "two Bluetooth thermometers, one per foot"
     return DiscoveredProbe("ble", f"{left.name} + {right.name}", state, key="",
                            address=f"{left.address},{right.address}", known_probe=True, _factory=factory)
 
 
-def _run_async(coro):
+def _run_async(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run ``coro`` to completion from synchronous code, even if this thread has a running loop."""
     try:
         asyncio.get_running_loop()

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from firmware_protocol.thermistor import Calibration
 from monitor import paths
@@ -41,12 +42,14 @@ class CalibrationRecord:
     calibration: Calibration
     calibrated_at: float | None = None  # POSIX seconds
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {**self.calibration.to_dict(), "calibrated_at": self.calibrated_at}
 
     @classmethod
-    def from_json(cls, d: dict) -> CalibrationRecord:
-        at = d.get("calibrated_at") if isinstance(d, dict) else None
+    def from_json(cls, d: object) -> CalibrationRecord:
+        if not isinstance(d, dict):
+            raise ValueError(f"a calibration record must be a mapping, not {type(d).__name__}")
+        at = d.get("calibrated_at")
         return cls(Calibration.from_dict({k: v for k, v in d.items() if k != "calibrated_at"}),
                    float(at) if at is not None else None)
 
@@ -61,7 +64,7 @@ class DeviceRecord:
     calibrations: dict[str, CalibrationRecord] = field(default_factory=dict)
     last_seen: float | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "name": self.name,
@@ -71,7 +74,9 @@ class DeviceRecord:
         }
 
     @classmethod
-    def from_json(cls, key: str, d: dict) -> DeviceRecord:
+    def from_json(cls, key: str, d: object) -> DeviceRecord:
+        if not isinstance(d, dict):
+            raise ValueError(f"the record of {key} must be a mapping, not {type(d).__name__}")
         sides = {str(ch): str(Limb.parse(side)) for ch, side in dict(d.get("sides", {})).items()}
         cals = {str(ch): CalibrationRecord.from_json(c) for ch, c in dict(d.get("calibrations", {})).items()}
         last = d.get("last_seen")

@@ -32,6 +32,8 @@ class ReplayError(ValueError):
 class ReplaySource(ProbeSource):
     """Readings of a recorded session (SQLite) or an interchange CSV, replayed in time order."""
 
+    clock: SimulatedClock  # replay time: ``speed`` times faster, or stepped by hand
+
     def __init__(self, path: str | os.PathLike[str], speed: float = 1.0, *,
                  clock: SimulatedClock | None = None) -> None:
         if not (speed > 0):
@@ -84,7 +86,7 @@ class ReplaySource(ProbeSource):
         """Emit every reading recorded up to ``session_s`` (advancing a manual clock). Returns how many."""
         with self._lock_step:
             if self._manual and session_s > self.clock.now():
-                self.clock.advance(session_s - self.clock.now())  # type: ignore[attr-defined]
+                self.clock.advance(session_s - self.clock.now())
             return self._emit_until(session_s)
 
     def _emit_until(self, session_s: float) -> int:

@@ -33,18 +33,29 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 import serial
 
-from firmware_protocol.frames import FrameDecoder, HelloFrame, IdentityRequest, SampleFrame, encode_frame
+from firmware_protocol.frames import (
+    Frame,
+    FrameDecoder,
+    HelloFrame,
+    IdentityRequest,
+    SampleFrame,
+    encode_frame,
+)
 from firmware_protocol.sniff import detect_protocol
 from firmware_protocol.textlines import TextLineDecoder
+from firmware_protocol.thermistor import Calibration
 from monitor.clock import MonotonicClock, SessionClock
 from monitor.model import ConnectionState, Limb, ProbeStatus
 from monitor.sources.base import DeviceIdentity, ProbeSource
 from monitor.sources.channels import make_reading
 from monitor.sources.ports import PortDiscovery, PortInfo, system_ports
+
+if TYPE_CHECKING:
+    from monitor.sources.registry import DeviceRegistry
 
 DEFAULT_BAUD = 115200
 SNIFF_LIMIT = 8192  # bytes kept while deciding the protocol
@@ -61,6 +72,14 @@ REPLAY_WINDOW_FRAMES = 64
 SIDES_RECHECK_S = 2.0  # a probe with no channel on a foot looks in the registry again this often
 
 ProtocolChoice = Literal["auto", "binary", "text"]
+
+_T = TypeVar("_T")
+
+
+class _Decoder(Protocol[_T]):
+    """A frame or line decoder: bytes in, whatever it decoded out."""
+
+    def feed(self, data: bytes) -> list[_T]: ...
 
 
 class _PortGone(Exception):
@@ -113,7 +132,7 @@ class SerialSource(ProbeSource):
     """
 
     def __init__(self, port: str | None = None, baud: int = DEFAULT_BAUD, *, clock: SessionClock | None = None,
-                 discovery: PortDiscovery | None = None, registry=None, protocol: ProtocolChoice = "auto",
+                 discovery: PortDiscovery | None = None, registry: DeviceRegistry | None = None, protocol: ProtocolChoice = "auto",
                  listen_s: float = 3.0, poll_s: float = 0.2, silence_s: float = SILENCE_S,
                  swap_sides: bool | None = None,
                  open_port: Callable[[str, int], serial.Serial] | None = None) -> None:
@@ -153,7 +172,7 @@ class SerialSource(ProbeSource):
         self._identity = DeviceIdentity("serial", f"serial probe on {port}" if port else "serial probe (searching)",
                                         device_id=port or "")
         self._limbs: tuple[Limb | None, ...] = (Limb.LEFT, Limb.RIGHT)
-        self._calibrations: dict[int, object] = {}
+        self._calibrations: dict[int, Calibration] = {}
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -422,12 +441,12 @@ class SerialSource(ProbeSource):
         except (serial.SerialException, OSError):
             pass  # a dead port shows up on the next read
 
-    def _feed(self, conn: _Connection, decoder, data: bytes, delimiter: bytes) -> list:
+    def _feed(self, conn: _Connection, decoder: _Decoder[_T], data: bytes, delimiter: bytes) -> list[_T]:
         """Feed ``decoder``; until the first good frame (line) since opening, one delimited piece
         at a time, so that exactly the errors before it are forgiven as boot noise."""
         if conn.good_since_open:
             return decoder.feed(data)
-        out: list = []
+        out: list[_T] = []
         start = 0
         while start < len(data) and not conn.good_since_open:
             end = data.find(delimiter, start)
@@ -442,7 +461,7 @@ class SerialSource(ProbeSource):
             out.extend(decoder.feed(data[start:]))
         return out
 
-    def _handle_frames(self, conn: _Connection, frames: list, now: float, wall: float) -> None:
+    def _handle_frames(self, conn: _Connection, frames: list[Frame], now: float, wall: float) -> None:
         for frame in frames:
             if isinstance(frame, HelloFrame):
                 if not self._accept_hello(conn, frame):
@@ -668,7 +687,7 @@ class SerialSource(ProbeSource):
 
     @staticmethod
     def _open_failure(device: str, exc: BaseException) -> str:
-        err = getattr(exc, "errno", None)
+        err = exc.errno if isinstance(exc, OSError) else None  # SerialException is an OSError
         if err == errno.EACCES or "Permission denied" in str(exc):
             return (f"permission denied opening {device}: add your user to the 'dialout' group "
                     "(then log out and in again)")
