@@ -32,6 +32,8 @@ from monitor.sources.channels import make_reading
 class SimulatedSource(ProbeSource):
     """A simulated patient with two probes, as a :class:`ProbeSource`."""
 
+    clock: SimulatedClock  # always simulated: it may be manual, and it restarts with the source
+
     def __init__(self, scenario: str, seed: int = 1, speed: float = 1.0, blocked: Limb = Limb.LEFT,
                  clock: SimulatedClock | None = None, rate_hz: float = 1.0,
                  injection_s: float | None = None, start_at_s: float = 0.0) -> None:
@@ -78,7 +80,7 @@ class SimulatedSource(ProbeSource):
 
     @property
     def manual(self) -> bool:
-        return bool(getattr(self.clock, "manual", False))
+        return self.clock.manual
 
     # ---- deterministic stepping ------------------------------------------------------
     def step_to(self, session_s: float) -> int:
@@ -88,7 +90,7 @@ class SimulatedSource(ProbeSource):
         """
         with self._step_lock:
             if self.manual and session_s > self.clock.now():
-                self.clock.advance(session_s - self.clock.now())  # type: ignore[attr-defined]
+                self.clock.advance(session_s - self.clock.now())
             return self._emit_due(session_s)
 
     def _emit_due(self, session_s: float) -> int:
@@ -112,7 +114,7 @@ class SimulatedSource(ProbeSource):
     def _start(self) -> None:
         self._stop_event.clear()
         if self._owns_clock and self._next_index == 0:
-            self.clock.restart()  # type: ignore[attr-defined]
+            self.clock.restart()
         self._set_state(ConnectionState.STREAMING, f"streaming from the simulated patient ({self.model.describe()})")
         if self.manual:
             return

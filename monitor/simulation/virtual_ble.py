@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from bumble import gatt
 from bumble.controller import Controller
 from bumble.core import AdvertisingData
-from bumble.device import Device
+from bumble.device import Connection, Device
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
@@ -159,9 +159,9 @@ class SimulatedThermometer:
         # The patient's time at the moment the clock reads 0 (lets a test start mid-procedure).
         self.time_offset_s = time_offset_s
         self.device: Device | None = None
-        self._measurement: dict[Limb, gatt.Characteristic] = {}
-        self._intermediate: dict[Limb, gatt.Characteristic] = {}
-        self._task: asyncio.Task | None = None
+        self._measurement: dict[Limb, gatt.Characteristic[bytes]] = {}
+        self._intermediate: dict[Limb, gatt.Characteristic[bytes]] = {}
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._in_range = True
         #: Measurements indicated (or ESS values notified) to a subscribed central, per limb,
@@ -195,7 +195,7 @@ class SimulatedThermometer:
         device = self.radio.new_device(self.address, self.name)
         if self.service == "ess":
             # Environmental Sensing: one Temperature characteristic (0x2A6E, notify) per limb.
-            chars = []
+            chars: list[gatt.Characteristic[bytes]] = []
             properties = gatt.Characteristic.Properties.READ
             if self.ess_notify:
                 properties |= gatt.Characteristic.Properties.NOTIFY
@@ -223,7 +223,7 @@ class SimulatedThermometer:
         await self._advertise()
         self._task = asyncio.get_running_loop().create_task(self._sample())
 
-    def _on_connection(self, connection) -> None:
+    def _on_connection(self, connection: Connection) -> None:
         self.connections_seen += 1
 
     async def _advertise(self) -> None:
@@ -252,6 +252,8 @@ class SimulatedThermometer:
             await self.device.stop_advertising()  # auto_restart may have restarted it
 
     async def _sample(self) -> None:
+        device = self.device
+        assert device is not None  # powered on before sampling starts
         n = 0
         # The flag, not only the cancellation, ends the loop: asyncio.wait_for on Python 3.11 can
         # swallow a cancel that lands as its timeout fires, and the loop would then go on.
@@ -273,17 +275,18 @@ class SimulatedThermometer:
                 value = celsius if status is ProbeStatus.OK and celsius is not None else math.nan
                 try:
                     if self.service == "ess":
-                        self._measurement[limb].value = encode_ess_temperature(value)  # what a read gets
+                        encoded = encode_ess_temperature(value)
+                        self._measurement[limb].value = encoded  # what a read gets
                         if self.ess_notify:
-                            await self.device.notify_subscribers(self._measurement[limb], self._measurement[limb].value)
+                            await device.notify_subscribers(self._measurement[limb], encoded)
                             self.sent[limb] += 1
                         continue
                     payload = encode_temperature_measurement(value)
                     if self.intermediate:
-                        await self.device.notify_subscribers(self._intermediate[limb], payload)
+                        await device.notify_subscribers(self._intermediate[limb], payload)
                         self.sent_intermediate[limb] += 1
                     if final:
-                        await asyncio.wait_for(self.device.indicate_subscribers(self._measurement[limb], payload),
+                        await asyncio.wait_for(device.indicate_subscribers(self._measurement[limb], payload),
                                                2.0)
                         self.sent[limb] += 1
                 except Exception:  # noqa: BLE001 - the link dropped mid-indication; the next sample retries

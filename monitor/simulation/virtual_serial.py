@@ -31,6 +31,7 @@ import select
 import threading
 import time
 import tty
+from collections.abc import Callable
 from typing import Literal
 
 from firmware_protocol.frames import FrameDecoder, HelloFrame, IdentityRequest, encode_frame
@@ -91,7 +92,7 @@ class VirtualSerialProbe:
         #: Every byte the host wrote to the probe (a host must not write to devices it does not know).
         self.bytes_received = 0
         #: Optional hook called as ``on_write(sequence, perf_counter_s)`` right after a sample is written.
-        self.on_write = None
+        self.on_write: Callable[[int, float], object] | None = None
 
     # ---- public ------------------------------------------------------------------------
     @property

@@ -58,7 +58,9 @@ class SimulatedProbeWire:
         self.device_id = device_id
         self.per_foot = model.scenario.per_foot_probes if per_foot is None else per_foot
         self.time_offset_s = float(time_offset_s)
-        self._decoders = {limb: FrameDecoder() for limb in Limb} if self.per_foot else {None: FrameDecoder()}
+        # One decoder per probe: per foot, or None for the one two-channel probe.
+        self._decoders: dict[Limb | None, FrameDecoder] = (
+            {limb: FrameDecoder() for limb in Limb} if self.per_foot else {None: FrameDecoder()})
         self.lost_frames = 0
         self.crc_failures = 0
         self.malformed_frames = 0
