@@ -71,9 +71,9 @@ def session_worker(hours: int = HOURS, frames: int = 150) -> dict:
     import psutil
 
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from monitor.commands.demo import build_demo_window
     from monitor.model import Limb
     from ui.application import get_application
-    from ui.demo import build_demo_window
 
     app = get_application()
     proc = psutil.Process()

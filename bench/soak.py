@@ -79,8 +79,8 @@ def run(hours: float = 8.0, rate_hz: float = 10.0, gui: bool | None = None, step
         path = Path(tmp) / "soak.sympatherm"
         if gui:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            from monitor.commands.demo import build_demo_window
             from ui.application import get_application
-            from ui.demo import build_demo_window
 
             app = get_application()
             window = build_demo_window(scenario, 1, 1.0, Limb.LEFT, manual=True, session_path=path, rate_hz=rate_hz)
@@ -104,7 +104,7 @@ def run(hours: float = 8.0, rate_hz: float = 10.0, gui: bool | None = None, step
             from monitor.clock import SimulatedClock
             from monitor.model import MarkerKind, SessionInfo
             from monitor.pipeline import BlockPipeline
-            from monitor.recorder import SessionRecorder
+            from monitor.procedure.recorder import SessionRecorder
             from monitor.simulation.source import SimulatedSource
             from monitor.sources.registry import DeviceRegistry
 

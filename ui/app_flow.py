@@ -262,7 +262,7 @@ class AppController:
         return True
 
     def start_session(self, result: SetupResult):
-        from ui.live_session import LiveSession
+        from monitor.procedure import Procedure
 
         clock = None
         if result.candidate.simulated and self.simulated_clock_factory is not None:
@@ -272,25 +272,26 @@ class AppController:
         spec = spec_for(result, source)
         if spec is not None:
             store_spec(store, spec)  # so the session can be resumed after a crash
-        session = LiveSession(source, result.info, store=store, criteria=result.criteria)
+        session = Procedure(source, result.info, store, criteria=result.criteria)
         return self._show_live(session)
 
     def resume_session(self, choice: ResumeChoice):
         """Continue recording an unfinished session into its own file, from its own source."""
-        from monitor.recorder import plan_resume
-        from ui.live_session import LiveSession
+        from monitor.procedure import Procedure
+        from monitor.procedure.criteria_record import criteria_from_record
+        from monitor.procedure.recorder import plan_resume
 
         spec = choice.spec
         with SessionStore.open_read_only(choice.path, check_integrity=False) as ro:
             plan = plan_resume(ro, speed=spec.speed if isinstance(spec, SimulatedSpec) else 1.0)
-            criteria = str(ro.criteria().get("id") or "default")
+            criteria = criteria_from_record(ro.criteria())
         clock = None
         if spec.simulated and self.simulated_clock_factory is not None:
             clock = self.simulated_clock_factory()
         source = resumed_source(self.build_source, choice, plan, clock)
         store = SessionStore.open(choice.path, resume=True)
         try:
-            session = LiveSession(source, store.info(), store=store, criteria=criteria, resume_plan=plan)
+            session = Procedure(source, store.info(), store, criteria=criteria, resume_plan=plan)
         except Exception:
             store.close(status="recording", end_reason="resume failed")  # still unfinished, nothing lost
             raise

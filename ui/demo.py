@@ -1,7 +1,7 @@
 """`sympatherm demo`'s window: the whole live display against the simulated patient.
 
-The command line (``monitor.commands.demo``) builds the simulated patient and the session
-store; here the live window is made on them (:func:`demo_window`), rendered to a PNG
+The command line (``monitor.commands.demo``) builds the simulated patient, the session store
+and the procedure core; here the live window is made on it (:func:`demo_window`), rendered to a PNG
 (:func:`snapshot`) or shown (:func:`run_demo`). Live: the simulated clock runs ``speed`` times
 faster than real time and the window pumps it from its 10 Hz timer. Snapshot: a manual clock
 is stepped to ``after`` seconds of simulated time, the window is laid out offscreen and
@@ -11,22 +11,24 @@ grabbed to a PNG.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.procedure import Procedure
+    from ui.main_window import MainWindow
 
 SNAPSHOT_SIZE = (1600, 1000)
 
 
-def demo_window(source, info, store, *, manual: bool):
-    """The live window on a simulated ``source``, recording ``info`` to ``store``; started.
+def demo_window(procedure: Procedure, *, manual: bool) -> MainWindow:
+    """The live window on a procedure with a simulated source; started.
 
     ``manual``: the source's clock is stepped by hand (tests, snapshots): no timer, and the
     window's layout is not remembered."""
-    from ui.live_session import LiveSession
     from ui.main_window import MainWindow
 
-    session = LiveSession(source, info, store=store)
-    window = MainWindow(session, simulated=True, auto_injection_s=source.suggested_injection_s,
-                        run_timer=not manual, persist_layout=not manual)
-    session.start()
+    window = MainWindow(procedure, simulated=True, run_timer=not manual, persist_layout=not manual)
+    procedure.start()
     return window
 
 

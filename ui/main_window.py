@@ -1,8 +1,11 @@
 """The live procedure window: tiles, status banner, alarms, plot, 1-minute table, markers.
 
-A 10 Hz timer pumps the session (source → pipeline → store) and redraws the plot only when
-new readings arrived or the view changed. With a manual simulated clock, :meth:`advance_to`
-steps the session instead (tests, ``--snapshot``).
+The window is a view of a :class:`monitor.procedure.Procedure`: a 10 Hz timer asks the core to
+pump (source → pipeline → store), and the window renders what the core's events tell it
+(readings, markers, alarms, verdict, the 1-minute table). It never writes the session file,
+never swaps the pipeline and computes no clinical number. The plot redraws only when new
+readings arrived or the view changed. With a manual simulated clock, :meth:`advance_to` steps
+the session instead (tests, ``--snapshot``).
 """
 
 from __future__ import annotations
@@ -27,23 +30,25 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, MarkerKind
+from monitor.procedure import MarkerRefused, Procedure
+from monitor.procedure.alarms import AlarmChange, Priority
 from monitor.store import StoreError
 from ui import theme
-from ui.alarms import MEDIUM_FLASH_HZ, NO_DATA_AFTER_S, AlarmCondition, AlarmManager, conditions_from_state
 from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
 from ui.dim_overlay import DimOverlay
-from ui.live_session import LiveSession, LogEntry
 from ui.plot import SessionPlot
 from ui.plot_buffer import DEFAULT_GAP_S
 from ui.screensaver import ScreenAwake
 from ui.sound import SoundPlayer
-from ui.summary import MinuteTable, minute_rows
+from ui.summary import MinuteTable
 from ui.tiles import LimbTile, TileState
 
 REDRAW_INTERVAL_MS = 100  # at most 10 Hz
 NUMERIC_INTERVAL_S = 0.5
-# Alarm conditions only the window raises (the recorder logs faults, no data and connection gaps).
-WINDOW_LOGGED_ALARMS = ("probe_lifted", "touch", "no_data_since_start")
+# Flashing frequency for medium priority (IEC 60601-1-8: 0.4–0.8 Hz).
+MEDIUM_FLASH_HZ = 0.6
+# A medium alarm repeats its tone this often (seconds of real time) until acknowledged.
+MEDIUM_REPEAT_S = 15.0
 
 # Verdict state name (pipeline VerdictState) → banner style.
 _VERDICT_KIND = {
@@ -63,24 +68,22 @@ def settings() -> QSettings:
 class MainWindow(QMainWindow):
     sessionClosed = pyqtSignal()  # noqa: N815 (Qt signal naming)
 
-    def __init__(self, session: LiveSession, *, simulated: bool = False, auto_injection_s: float | None = None,
+    def __init__(self, session: Procedure, *, simulated: bool = False,
                  run_timer: bool = True, persist_layout: bool = True) -> None:
         super().__init__()
         self.session = session
         self.simulated = simulated
-        self.auto_injection_s = auto_injection_s
         self.setWindowTitle(("SIMULATED — " if simulated else "") + "SympaTherm — live session")
         self.setStyleSheet(theme.STYLESHEET)
         self.sound = SoundPlayer()
-        # The recorder logs probe faults, no data and connection gaps; the window logs the alarms
-        # only it raises (a probe that seems lifted or touched), so each goes to the log once.
-        self.alarms = AlarmManager(self._log_alarm_start, self._log_alarm_end, self.sound.play)
+        # The core raises, stores and ends the alarms; the window shows them and sounds the tone.
+        self.alarms = session.alarms
+        self._last_tone_real = -1e9
         self.screen_awake = ScreenAwake()
         self._flash_on = True
         self._last_verdict_state: str | None = None
         self.confirmed_chimed = False
         self.frames_drawn = 0
-        self._table_key: tuple | None = None
         # Interactive runs ask before a close ends the recording; scripted ones (tests) do not.
         self.confirm_close = False
         # Off for --snapshot: a rendering neither uses nor changes the user's saved layout.
@@ -91,8 +94,7 @@ class MainWindow(QMainWindow):
         # Replaces "recording to FILE" in the status bar when the file is not the user's to
         # keep (``--snapshot`` records to a temporary file deleted after the picture).
         self.recording_note: str | None = None
-        self._artefacts_key: tuple | None = None
-        self._artefacts_seen: list = []
+        self._alarms_changed = False
 
         blocked = session.info.blocked
         self.tiles = {limb: LimbTile(limb) for limb in Limb}
@@ -103,7 +105,7 @@ class MainWindow(QMainWindow):
         self.alarm_bar.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.plot = SessionPlot()
         self.plot.set_simulated(simulated)
-        # The pipeline may be replaced (criteria changed): always ask the current one.
+        # The core's Di − Dc series (the pipeline may be replaced when the criteria change).
         self.plot.difference_source = lambda: self.session.pipeline.difference_series()
         self.plot.markerMoved.connect(self._marker_dragged)
         self.plot.followChanged.connect(self._follow_changed)
@@ -167,6 +169,11 @@ class MainWindow(QMainWindow):
         self.screen_awake.inhibit()
         if session.markers:  # a resumed session: its marks are on the plot from the start
             self.plot.set_markers(session.markers)
+        events = session.events
+        events.readings.connect(self._on_readings)
+        events.markers.connect(self._on_markers)
+        events.alarms.connect(self._on_alarms)
+        events.minutes.connect(self.table.set_rows)
         self.update_display()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -254,7 +261,7 @@ class MainWindow(QMainWindow):
 
         if self.session.store is None:
             return
-        if self.session.recorder is not None and not self.session.recorder.finished:
+        if not self.session.finished:
             self.session.recorder.commit()  # export what is recorded up to now
         ExportDialog(self.session.store.path, self).exec()
 
@@ -281,7 +288,6 @@ class MainWindow(QMainWindow):
                 self.session.set_criteria(dlg.chosen())
             except RuntimeError as exc:
                 QMessageBox.warning(self, "Criteria not changed", str(exc))
-            self.plot.set_markers(self.session.markers)
             self.update_display()
 
     def calibrate(self) -> None:
@@ -311,8 +317,17 @@ class MainWindow(QMainWindow):
     def mark(self, kind: MarkerKind, text: str = "") -> None:
         if self.session.finished:
             return
-        self.session.add_marker(kind, text=text)
-        self.plot.set_markers(self.session.markers)
+        try:
+            self.session.add_marker(kind, text=text)
+        except MarkerRefused as refused:
+            # A new baseline after a confirmation: only with the user's explicit yes.
+            ask = kind is MarkerKind.BASELINE and self.isVisible()
+            if not ask or QMessageBox.question(
+                    self, "Start a new baseline?", f"{refused}\n\nStart a new baseline anyway?",
+                    defaultButton=QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
+                self.status_label.setText(f"Not marked: {refused}")
+                return
+            self.session.add_marker(kind, text=text, rebaseline=True)
         self.update_display()
 
     def mark_probe_checked(self, limb: Limb) -> None:
@@ -328,18 +343,15 @@ class MainWindow(QMainWindow):
             self.session.add_marker(MarkerKind.NOTE, session_s=at, text=text.strip())
         else:
             self.session.add_marker(MarkerKind.NOTE, text=text)
-        self.plot.set_markers(self.session.markers)
 
     def edit_markers(self) -> None:
         from ui.marker_dialog import MarkerDialog
         dlg = MarkerDialog(self.session, self)
         if dlg.exec():
-            self.plot.set_markers(self.session.markers)
             self.update_display()
 
     def _marker_dragged(self, marker_id: int, new_s: float) -> None:
         self.session.move_marker(marker_id, max(0.0, new_s), reason="dragged on the plot")
-        self.plot.set_markers(self.session.markers)
         self.update_display()
 
     def _follow_changed(self, on: bool) -> None:
@@ -369,8 +381,7 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def acknowledge_alarms(self) -> None:
-        if self.alarms.acknowledge():
-            self._log_note("alarms acknowledged")
+        self.session.acknowledge_alarms()
         self._update_alarm_display()
 
     # ---- the loop ------------------------------------------------------------------------
@@ -390,8 +401,9 @@ class MainWindow(QMainWindow):
             return
         if self._error_text is not None:  # a tick that gets through ends the alarm
             self._error_text = None
-            self._check_alarms()
+            self.session.set_program_error(None)
             self._update_alarm_display()
+        self._repeat_tone()
 
     def _report_error(self, exc: Exception) -> None:
         text = f"{type(exc).__name__}: {exc}"
@@ -400,9 +412,7 @@ class MainWindow(QMainWindow):
             self._error_printed = text
         self._error_text = text
         try:
-            conds = [a.condition for a in self.alarms.active.values() if a.condition.key != "error"]
-            conds.append(AlarmCondition("error", "medium", f"PROGRAM ERROR: {text}", None, "program_error"))
-            self.alarms.update(conds, self.session.now(), time.monotonic())
+            self.session.set_program_error(text)
             self._update_alarm_display()
         except Exception:  # noqa: S110 - the report itself must never take the program down
             pass
@@ -418,27 +428,41 @@ class MainWindow(QMainWindow):
         self.redraw()
 
     def process(self) -> None:
-        points = self.session.pump()
+        """One pump of the core; its events update the plot, markers, alarms and table."""
+        self._alarms_changed = False
+        self.session.pump()
+        self.plot.note_time(self.session.now())
+        # Numbers refresh twice a second, as patient monitors do (a 10 Hz flicker of the last
+        # digit helps nobody and costs CPU); alarms and a stepped clock show at once.
+        if (self.session.manual or self._alarms_changed
+                or time.monotonic() - self._numbers_shown_at >= NUMERIC_INTERVAL_S):
+            self.update_display()
+
+    # ---- what the core tells the window ------------------------------------------------------
+    def _on_readings(self, points) -> None:
         pipeline = self.session.pipeline
         for limb, p in points.items():
             # A pause is a gap on the plot when the pipeline calls it one: after 5 s, or after
             # its own rhythm for a probe that reports slowly (a line, not scattered points).
             self.plot.buffers[limb].gap_s = max(DEFAULT_GAP_S, pipeline.allowed_gap_s(limb))
             self.plot.append(limb, p.t, p.celsius, p.valid)
-        now = self.session.now()
-        self.plot.note_time(now)
-        if (self.auto_injection_s is not None and now >= self.auto_injection_s
-                and self.session.injection_s() is None):
-            # Demo: the simulated physician injects; mark it unless the user already did.
-            self.session.add_marker(MarkerKind.INJECTION, session_s=self.auto_injection_s,
-                                    text="marked automatically by the demo")
-            self.plot.set_markers(self.session.markers)
-        alarms_changed = self._check_alarms()
-        manual = self.session.manual
-        # Numbers refresh twice a second, as patient monitors do (a 10 Hz flicker of the last
-        # digit helps nobody and costs CPU); alarms and a stepped clock show at once.
-        if manual or alarms_changed or time.monotonic() - self._numbers_shown_at >= NUMERIC_INTERVAL_S:
-            self.update_display()
+
+    def _on_markers(self, markers) -> None:
+        self.plot.set_markers(markers)
+
+    def _on_alarms(self, change: AlarmChange) -> None:
+        self._alarms_changed = True
+        if change.new_priority is not None and not self.alarms.all_acknowledged:
+            self._last_tone_real = time.monotonic()
+            self.sound.play(str(change.new_priority))
+
+    def _repeat_tone(self) -> None:
+        """A medium alarm not yet acknowledged sounds again every MEDIUM_REPEAT_S."""
+        unacked = [a for a in self.alarms.active.values() if not a.acknowledged]
+        if (any(a.condition.priority is Priority.MEDIUM for a in unacked)
+                and time.monotonic() - self._last_tone_real >= MEDIUM_REPEAT_S):
+            self._last_tone_real = time.monotonic()
+            self.sound.play("medium")
 
     def redraw(self) -> bool:
         drawn = self.plot.refresh()
@@ -455,7 +479,7 @@ class MainWindow(QMainWindow):
         if inj is not None:
             self.plot.set_origin(inj)
         for limb, tile in self.tiles.items():
-            live = self.session.state.limbs[limb]
+            live = self.session.state[limb]
             status = live.status
             if status is None:
                 probe_text = "waiting for the probe"
@@ -468,14 +492,13 @@ class MainWindow(QMainWindow):
             ok = status is not None and not status.is_fault
             # No rise shown from a faulty probe: the last smoothed value would look current.
             tile.set_state(TileState(live.celsius, snap.rise_c.get(limb) if ok else None, ages[limb], probe_text,
-                                     ok, prio, self._flash_on, self._no_data_after_s()[limb]))
+                                     ok, prio, self._flash_on, self.session.no_data_after_s()[limb]))
         self._update_banner(snap, inj)
         # The window being taken or in use, as the pipeline defines it (a "Baseline start" mark
         # opens one; a new one after an injection replaces it).
         self.plot.set_baseline_window(snap.baseline_window_s)
         self.plot.set_difference_threshold(self.session.pipeline.criteria.min_di_minus_dc_c)
-        self.plot.set_artefacts(self._artefacts())
-        self._update_table(snap, inj)
+        self.plot.set_artefacts(self.session.artefacts)
         self._update_alarm_display()
         self._update_status_bar()
 
@@ -503,7 +526,7 @@ class MainWindow(QMainWindow):
         if snap.warnings and kind != "confirmed":
             detail = (detail + "  ·  " if detail else "") + snap.warnings[-1]
         flagged = sorted({(Limb(seg.limb).letter, str(seg.kind).replace("_", " "))
-                          for seg in self._artefacts()
+                          for seg in self.session.artefacts
                           if seg.end_s is None and str(seg.kind) != "settling"})
         if flagged and kind != "confirmed":
             # The live Di − Dc includes the flagged readings; the criteria leave them out.
@@ -516,25 +539,6 @@ class MainWindow(QMainWindow):
                 self.sound.play("info")  # information, not an alarm
             self._last_verdict_state = state
 
-    def _update_table(self, snap, inj: float | None) -> None:
-        origin = inj if inj is not None else 0.0
-        # A minute's row is written once both feet have readings past it (a foot silent for
-        # more than 30 s does not hold the table back); rows change once a minute, or when the
-        # origin or baseline changes: recompute only then.
-        lasts = [b.last_t for b in self.plot.buffers.values() if b.last_t is not None]
-        if not lasts:
-            return
-        end = min(t for t in lasts if t >= max(lasts) - 30.0)
-        key = (origin, int((end - origin) // 60), tuple(snap.baseline_c.values()))
-        if key == self._table_key:
-            return
-        self._table_key = key
-        pipeline = self.session.pipeline
-        readings = {limb: (ser.t_s, ser.raw_c) for limb in Limb for ser in (pipeline.series(limb),)}
-        rows = minute_rows(readings, origin, end, snap.baseline_c, self.session.info.blocked,
-                           max_age_s=self._no_data_after_s())
-        self.table.set_rows(rows)
-
     def _update_status_bar(self) -> None:
         src = self.session.source
         store = self.session.store
@@ -544,8 +548,8 @@ class MainWindow(QMainWindow):
         if self.session.resumed:
             where += " (resumed after an interruption)"
         hint = ""
-        planned = getattr(src, "suggested_injection_s", None)
-        if planned is not None and self.session.injection_s() is None:
+        planned = self.session.planned_injection_s
+        if planned is not None:
             hint = f" · the simulated physician injects at {theme.format_mmss(planned)}"
         error = self.session.write_error
         if error:
@@ -554,44 +558,8 @@ class MainWindow(QMainWindow):
         if text != self.status_label.text():
             self.status_label.setText(text)
 
-    def _no_data_after_s(self) -> dict[Limb, float]:
-        """Per foot, the silence its probe's rhythm allows before "no data" (the pipeline's rule)."""
-        pipeline = self.session.pipeline
-        return {limb: max(NO_DATA_AFTER_S, pipeline.allowed_gap_s(limb)) for limb in Limb}
-
-    def _artefacts(self) -> list:
-        """The pipeline's artefact segments, asked again only when readings or marks changed
-        (they depend on nothing else; a tick needs them three times: bands, banner, alarms)."""
-        pipeline = self.session.pipeline
-        key = (id(pipeline), self.session.total_readings, tuple(self.session.markers))
-        if key != self._artefacts_key:
-            self._artefacts_key = key
-            self._artefacts_seen = pipeline.artefacts
-        return self._artefacts_seen
-
-    # ---- alarms ----------------------------------------------------------------------------
-    def _check_alarms(self) -> bool:
-        statuses = {limb: st.status for limb, st in self.session.state.limbs.items()}
-        lost = None
-        from monitor.model import ConnectionState
-        if self.session.source.state in (ConnectionState.LOST, ConnectionState.RECONNECTING):
-            lost = self.session.source.reason
-        ongoing = {seg.limb: seg.kind for seg in self._artefacts()
-                   if seg.end_s is None and str(seg.kind) in ("probe_lifted", "touch")}
-        conds = conditions_from_state(statuses, self.session.reading_ages(), lost, ongoing, self.session.now(),
-                                      self._no_data_after_s())
-        if self.session.write_error:
-            conds.append(AlarmCondition("write", "medium", f"NOT SAVING: {self.session.write_error}",
-                                        None, "write_error"))
-        if self._error_text:
-            conds.append(AlarmCondition("error", "medium", f"PROGRAM ERROR: {self._error_text}", None,
-                                        "program_error"))
-        before = set(self.alarms.active)
-        self.alarms.update(conds, self.session.now(), time.monotonic())
-        return set(self.alarms.active) != before
-
     def _update_alarm_display(self) -> None:
-        self.alarm_bar.show_alarms(self.alarms.priority, self.alarms.lines(), self._flash_on,
+        self.alarm_bar.show_alarms(self.alarms.priority, self.alarms.lines(self.session.now()), self._flash_on,
                                    self.alarms.all_acknowledged)
 
     def _toggle_flash(self) -> None:
@@ -603,22 +571,6 @@ class MainWindow(QMainWindow):
                 st.alarm_visible = self._flash_on
                 st.alarm = self.alarms.limb_priority(limb)
                 tile.set_state(st)
-
-    def _log_alarm_start(self, cond: AlarmCondition, start_s: float) -> int | None:
-        store = self.session.store
-        if cond.subkind not in WINDOW_LOGGED_ALARMS or store is None or store.closed:
-            return None
-        return store.add_event("alarm", start_s, subkind=cond.subkind, limb=cond.limb, message=cond.text,
-                               priority=cond.priority, value=cond.value,
-                               wall_time=self.session.clock.wall())  # derived from session time, not time.time()
-
-    def _log_alarm_end(self, event_id: int, end_s: float) -> None:
-        store = self.session.store
-        if store is not None and not store.closed:
-            store.end_event(event_id, end_s)
-
-    def _log_note(self, text: str) -> None:
-        self.session.log.append(LogEntry(self.session.now(), text))
 
     # ---- closing ---------------------------------------------------------------------------
     def end_session(self) -> None:

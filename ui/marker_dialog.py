@@ -12,12 +12,12 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
 )
 
+from monitor.procedure import Procedure
 from ui import theme
-from ui.live_session import LiveSession
 
 
 class MarkerDialog(QDialog):
-    def __init__(self, session: LiveSession, parent=None) -> None:
+    def __init__(self, session: Procedure, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit markers")
         self.session = session

@@ -24,13 +24,15 @@ def demo_info(scenario: str, blocked: Limb) -> SessionInfo:
 
 
 def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, manual: bool,
-                      session_path: Path | None = None, rate_hz: float = 1.0):
+                      session_path: Path | None = None, rate_hz: float = 1.0, auto_injection: bool = True):
     """The live window on a simulated patient, recording to ``session_path`` (or the sessions folder).
 
     The source is built by :func:`monitor.commands.sources.build_source` and kept in the file, so a
-    crashed demo can be resumed. A QApplication must exist."""
+    crashed demo can be resumed. The simulated physician's injection is scheduled in the procedure
+    core (``auto_injection``), as ``sympatherm record --demo`` does. A QApplication must exist."""
     from monitor.clock import SimulatedClock
     from monitor.commands.sources import build_source
+    from monitor.procedure import Procedure
     from monitor.procedure.source_spec import SimulatedSpec, store_spec
     from monitor.store import SessionStore
     from ui.demo import demo_window
@@ -40,7 +42,10 @@ def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, 
     info = demo_info(scenario, blocked)
     store = SessionStore.create(info, session_path, source_description=source.identity.name)
     store_spec(store, spec)
-    return demo_window(source, info, store, manual=manual)
+    procedure = Procedure(source, info, store)
+    if auto_injection:
+        procedure.schedule_injection(source.suggested_injection_s)
+    return demo_window(procedure, manual=manual)
 
 
 def snapshot_demo(path: Path, scenario: str, seed: int, blocked: Limb, after_s: float, rate_hz: float = 1.0,

@@ -95,30 +95,25 @@ def _read_stdin(lines: queue.Queue) -> None:
         pass
 
 
-def status_line(recorder, snapshot) -> str:
-    """Both temperatures, rises, Di − Dc and the verdict, in one line."""
+def status_line(procedure) -> str:
+    """Both temperatures, rises, Di − Dc and the verdict, in one line (the core's values)."""
+    snapshot = procedure.snapshot()
     # The time of the newest reading, not the clock: after --duration the clock runs on.
-    now = getattr(snapshot, "now_s", None)
-    now = recorder.clock.now() if now is None else now
+    now = procedure.now() if snapshot.now_s is None else snapshot.now_s
     parts = [f"[{int(now // 60):3d}:{int(now % 60):02d}]"]
     for limb in ("left", "right"):
-        temps = getattr(snapshot, "smooth_c", None) or getattr(snapshot, "raw_c", None) or {}
-        rises = getattr(snapshot, "rise_c", None) or {}
-        temp = _lookup(temps, limb)
-        rise = _lookup(rises, limb)
+        temp = _lookup(snapshot.smooth_c or snapshot.raw_c or {}, limb)
+        rise = _lookup(snapshot.rise_c or {}, limb)
         text = f"{limb[0].upper()} " + ("  --.- °C" if temp is None else f"{temp:6.2f} °C")
         if rise is not None:
             text += f" ({rise:+.2f})"
         parts.append(text)
-    di = getattr(snapshot, "di_minus_dc_c", None)
-    if di is not None:
-        parts.append(f"Di−Dc {di:+.2f}")
-    verdict = getattr(snapshot, "verdict", None)
-    if verdict is not None:
-        parts.append(verdict.message)
-    parts.append(f"stored {recorder.readings_received}")
-    if recorder.write_error is not None:
-        parts.append(f"NOT SAVED: {recorder.store.pending_count} held in memory")
+    if snapshot.di_minus_dc_c is not None:
+        parts.append(f"Di−Dc {snapshot.di_minus_dc_c:+.2f}")
+    parts.append(snapshot.verdict.message)
+    parts.append(f"stored {procedure.readings_received}")
+    if procedure.write_error is not None:
+        parts.append(f"NOT SAVED: {procedure.store.pending_count} held in memory")
     return "  ".join(parts)
 
 
@@ -182,7 +177,8 @@ def _resumed_session(args: argparse.Namespace):
     from monitor.commands.sources import build_source, spec_from_args
     from monitor.model import Limb, MarkerKind
     from monitor.pipeline import BlockPipeline
-    from monitor.recorder import plan_resume
+    from monitor.procedure.criteria_record import criteria_from_record
+    from monitor.procedure.recorder import plan_resume
     from monitor.store import STATUS_CLOSED, SessionStore, StoreError
 
     path = Path(args.resume)
@@ -220,7 +216,8 @@ def _resumed_session(args: argparse.Namespace):
         # time. Its physiology keeps the scenario's own injection, as in the first run (a typed
         # or --injection-at mark is only a marker there too). start_at_s means nothing to real probes.
         source = build_source(spec, start_at_s=plan.offset_s if spec.simulated else 0.0)
-        pipeline = BlockPipeline(blocked, criteria=str(criteria.get("id") or args.criteria), core_c=info.core_c)
+        pipeline = BlockPipeline(blocked, criteria=criteria_from_record(criteria) if criteria else args.criteria,
+                                 core_c=info.core_c)
     except (ValueError, ImportError) as exc:
         _error(str(exc))
         return 2
@@ -240,35 +237,18 @@ def _resumed_session(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from monitor.model import MarkerKind
-    from monitor.recorder import SessionRecorder
-    from monitor.store import StoreWriteError
+    from monitor.procedure import Procedure
 
     opened = _resumed_session(args) if args.resume else _new_session(args)
     if isinstance(opened, int):
         return opened
     store, source, pipeline, injection_at, plan = opened
-
-    def on_write_error(exc: StoreWriteError | None) -> None:
-        if exc is None:
-            print("Writing works again: everything held in memory is now saved.", flush=True)
-        else:
-            _error(str(exc))
-
-    def on_connection_event(event) -> None:
-        minutes, seconds = divmod(int(event.session_s), 60)
-        print(f"[{minutes:3d}:{seconds:02d}]  connection {event.state}: {event.reason}", flush=True)
-
-    options = {"on_write_error": on_write_error, "stop_at_s": args.duration,
-               "on_connection_event": on_connection_event}
-    if plan is None:
-        recorder = SessionRecorder(source, store, pipeline, **options)
-    else:
-        recorder = SessionRecorder.resume(source, store, pipeline, plan=plan, **options)
-    # A demo's injection comes from the scenario unless the user gives --injection-at or types it.
-    auto_injection = args.demo and args.injection_at is None
+    procedure = Procedure(source, store.info(), store, criteria=pipeline.criteria, resume_plan=plan,
+                          stop_at_s=args.duration)
+    _print_events(procedure)
     if injection_at is not None:
-        recorder.schedule_marker(MarkerKind.INJECTION, injection_at)
+        # A demo's injection comes from the scenario unless the user gives --injection-at or types it.
+        procedure.schedule_injection(injection_at, automatic=args.demo and args.injection_at is None)
 
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_read_stdin, args=(lines,), name="record-stdin", daemon=True).start()
@@ -280,45 +260,88 @@ def run(args: argparse.Namespace) -> int:
         try:
             if plan is not None:
                 print(f"Resuming{sim} {store.path}: {plan.message}; session time goes on at "
-                      f"{recorder.time_offset_s:.1f} s.", flush=True)
+                      f"{procedure.time_offset_s:.1f} s.", flush=True)
             else:
                 print(f"Recording{sim} to {store.path}", flush=True)
             if injection_at is not None:
                 print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
-            source.start()
-            _record_until_stopped(args, recorder, pipeline, lines, stops, auto_injection)
+            procedure.start()
+            _record_until_stopped(args, procedure, lines, stops)
         finally:
             reason = "stopped by a signal" if stops.requested else "recording finished"
-            return_code = _finish(recorder, store, reason, stops)
+            return_code = _finish(procedure, reason, stops)
     return return_code
 
 
-def _record_until_stopped(args, recorder, pipeline, lines: queue.Queue, stops: StopRequests,
-                          auto_injection: bool) -> None:
-    from monitor.model import MarkerKind
+def _print_events(procedure) -> None:
+    """`record` is a view too: it prints what the procedure core tells it."""
 
+    def stamp(session_s: float) -> str:
+        minutes, seconds = divmod(int(session_s), 60)
+        return f"[{minutes:3d}:{seconds:02d}]"
+
+    def on_connection(event) -> None:
+        print(f"{stamp(event.session_s)}  connection {event.state}: {event.reason}", flush=True)
+
+    def on_alarms(change) -> None:
+        active = {a.condition.key: a.condition for a in change.active}
+        for key in change.raised:
+            if key in active:
+                cond = active[key]
+                print(f"{stamp(cond.start_s)}  ALARM ({cond.priority}): {cond.text}", flush=True)
+        for key in change.ended:
+            print(f"{stamp(procedure.now())}  alarm ended: {key.split(':')[0].replace('_', ' ')}", flush=True)
+
+    def on_write_error(text: str | None) -> None:
+        if text is None:
+            print("Writing works again: everything held in memory is now saved.", flush=True)
+        else:
+            _error(text)
+
+    procedure.events.connection.connect(on_connection)
+    procedure.events.alarms.connect(on_alarms)
+    procedure.events.write_error.connect(on_write_error)
+    procedure.events.log.connect(lambda entry: print(entry.text, flush=True)
+                                 if "automatic injection" in entry.text else None)
+
+
+def _record_until_stopped(args, procedure, lines: queue.Queue, stops: StopRequests) -> None:
     next_status = time.monotonic() + min(args.status_every, 1.0)
     while not stops.requested:
-        recorder.pump()
+        procedure.pump()
         while not lines.empty():
-            try:
-                parsed = parse_marker_line(lines.get_nowait())
-            except ValueError as exc:
-                _error(str(exc))
-                continue
-            if parsed:
-                kind, text = parsed
-                if kind == "injection" and auto_injection and recorder.cancel_scheduled(MarkerKind.INJECTION):
-                    # The user marked the injection: the simulated physician's time no longer applies.
-                    print("The automatic injection mark is cancelled: you marked it.", flush=True)
-                recorder.add_marker(MarkerKind(kind), text=text)
-                print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
+            _typed_marker(procedure, lines.get_nowait())
         if time.monotonic() >= next_status:
-            print(status_line(recorder, pipeline.snapshot()), flush=True)
+            print(status_line(procedure), flush=True)
             next_status = time.monotonic() + args.status_every
-        if args.duration is not None and _duration_reached(recorder, args.duration):
+        if args.duration is not None and _duration_reached(procedure.recorder, args.duration):
             return
         stops.wait(0.1, since=0)
+
+
+def _typed_marker(procedure, line: str) -> None:
+    """A marker typed on standard input, placed through the core (which may refuse it, in words)."""
+    from monitor.model import MarkerKind
+    from monitor.procedure import MarkerRefused
+
+    try:
+        parsed = parse_marker_line(line)
+    except ValueError as exc:
+        _error(str(exc))
+        return
+    if not parsed:
+        return
+    kind, text = parsed
+    rebaseline = kind == "baseline" and text.lower() == "again"
+    if rebaseline:
+        text = ""
+    try:
+        procedure.add_marker(MarkerKind(kind), text=text, rebaseline=rebaseline)
+    except MarkerRefused as refused:
+        hint = " Type 'baseline again' to start one anyway." if kind == "baseline" else ""
+        _error(f"marker not placed: {refused}{hint}")
+        return
+    print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
 
 
 def _duration_reached(recorder, duration_s: float) -> bool:
@@ -331,15 +354,16 @@ def _duration_reached(recorder, duration_s: float) -> bool:
     return recorder.clock.now() >= duration_s + 10.0 * max(1.0, speed)
 
 
-def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
+def _finish(procedure, reason: str, stops: StopRequests) -> int:
     """Close the session; if the disk refuses, retry until space returns or, on a further
     Ctrl-C, save everything to the user's data folder instead."""
     from monitor.store import StoreBusyError, StoreError, StoreWriteError, default_session_path
 
+    store = procedure.store
     seen = stops.count
     while True:
         try:
-            recorder.finish(end_reason=reason)
+            procedure.finish(reason)
             break
         except StoreWriteError as exc:
             if stops.count > seen:
@@ -347,7 +371,7 @@ def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
                 rescue = rescue.with_name(rescue.stem + "-rescued" + rescue.suffix)
                 try:
                     store.relocate(rescue)
-                    recorder.finish(end_reason=reason)
+                    procedure.finish(reason)
                 except StoreError as again:
                     _error(f"{again} Unsaved readings: {store.pending_count}.")
                     return 1
@@ -359,12 +383,12 @@ def _finish(recorder, store, reason: str, stops: StopRequests) -> int:
             # ``seen`` stays the count from before the first attempt, so a Ctrl-C pressed while
             # this advice was printing is not missed.
             stops.wait(2.0, since=seen)
-    print(status_line(recorder, recorder.pipeline.snapshot()), flush=True)
-    if recorder.readings_received == 0 and recorder.resume_plan is None and _drop_if_empty(store.path):
+    print(status_line(procedure), flush=True)
+    if procedure.readings_received == 0 and not procedure.resumed and _drop_if_empty(store.path):
         _error("no readings were received (is the probe connected, switched on and on the right port?); "
                "the empty session file was not kept.")
         return 1
-    print(f"Session saved: {store.path} ({recorder.readings_received} readings)", flush=True)
+    print(f"Session saved: {store.path} ({procedure.readings_received} readings)", flush=True)
     return 0
 
 

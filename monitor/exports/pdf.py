@@ -410,7 +410,8 @@ def _event_entries(data: SessionData) -> list[dict]:
         message = e.message
         if id(e) in twins:
             label += " and artefact"
-            message = f"{e.message}; excluded from baseline and criteria"
+            # The artefact's own words say what the detector did with it (and whether a probe check ended it).
+            message = getattr(twins[id(e)], "message", "") or f"{e.message}; excluded from baseline and criteria"
         entries.append({"start": e.start_s, "end": e.end_s, "limb": e.limb,
                         "event": f"{label}: {e.subkind.replace('_', ' ')}", "details": message})
     return entries

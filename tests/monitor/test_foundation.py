@@ -162,7 +162,7 @@ def test_a_probe_source_written_as_the_readme_says_works_downstream_unchanged(tm
     from monitor.clock import MonotonicClock
     from monitor.model import ConnectionState, ProbeStatus
     from monitor.pipeline import BlockPipeline
-    from monitor.recorder import SessionRecorder
+    from monitor.procedure.recorder import SessionRecorder
     from monitor.sources.base import DeviceIdentity, ProbeSource
     from monitor.store import SessionStore
 

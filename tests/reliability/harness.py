@@ -1,4 +1,4 @@
-"""A real recording for fault tests: source → SessionRecorder → pipeline and a real session file.
+"""A real recording for fault tests: source → the procedure core → pipeline and a real session file.
 
 Every reading the recorder takes from the source is kept aside (``delivered``), so a test can
 prove, after the fault, that the session file holds exactly what was received: nothing lost,
@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from monitor.model import Limb, Reading, SessionInfo
-from monitor.pipeline import BlockPipeline
-from monitor.recorder import SessionRecorder
+from monitor.procedure import Procedure
 from monitor.sources.base import ProbeSource
 from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore
@@ -40,9 +39,10 @@ class Recording:
             return out
 
         source.drain_events = drain_events
-        self.store = SessionStore.create(SessionInfo(patient_id="REL-1", blocked=blocked), path)
-        self.recorder = SessionRecorder(source, self.store, BlockPipeline(blocked), registry=registry,
-                                        commit_interval_s=commit_interval_s)
+        info = SessionInfo(patient_id="REL-1", blocked=blocked)
+        self.store = SessionStore.create(info, path)
+        self.procedure = Procedure(source, info, self.store, registry=registry, commit_interval_s=commit_interval_s)
+        self.recorder = self.procedure.recorder
         self.path = self.store.path
 
     def start(self) -> Recording:
@@ -50,14 +50,14 @@ class Recording:
         return self
 
     def pump(self) -> None:
-        self.recorder.pump()
+        self.procedure.pump()
 
     def pump_until(self, predicate, *, timeout: float = 60.0, what: str = "condition") -> None:
         """Pump the recorder (as the GUI timer or `record` does) until ``predicate()`` holds. The
         timeout only bounds a failing test; a generous one keeps a loaded CI machine from failing it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.recorder.pump()
+            self.procedure.pump()
             if predicate():
                 return
             self.source.wait_for_readings(0.02)
@@ -67,7 +67,7 @@ class Recording:
         return sum(1 for r in self.delivered if limb is None or r.limb is limb)
 
     def finish(self, reason: str = "closed normally") -> None:
-        self.recorder.finish(reason)
+        self.procedure.finish(reason)
 
     def stored(self) -> list[Reading]:
         with SessionStore.open_read_only(self.path) as reader:

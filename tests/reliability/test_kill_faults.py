@@ -32,7 +32,7 @@ CHILD = textwrap.dedent("""
     from monitor.clock import SimulatedClock
     from monitor.model import Limb, MarkerKind, SessionInfo
     from monitor.pipeline import BlockPipeline
-    from monitor.recorder import SessionRecorder
+    from monitor.procedure.recorder import SessionRecorder
     from monitor.simulation.source import SimulatedSource
     from monitor.store import SessionStore
 

@@ -15,7 +15,7 @@ from monitor import paths
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
 from monitor.pipeline import BlockPipeline
-from monitor.recorder import SessionRecorder
+from monitor.procedure.recorder import SessionRecorder
 from monitor.simulation.source import SimulatedSource
 from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore

@@ -27,9 +27,8 @@ def make_window(qtbot, tmp_path):
 
     def make(scenario="success-fast", seed=1, blocked=Limb.LEFT, auto_injection=True):
         path = tmp_path / f"{scenario}-{len(made)}.sympatherm"
-        window = build_demo_window(scenario, seed, 1.0, blocked, manual=True, session_path=path)
-        if not auto_injection:
-            window.auto_injection_s = None
+        window = build_demo_window(scenario, seed, 1.0, blocked, manual=True, session_path=path,
+                                   auto_injection=auto_injection)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -117,7 +116,7 @@ def test_alarm_raised_acknowledged_and_cleared_when_the_probe_fails_and_recovers
 
 
 def test_medium_alarm_flashes_within_iec_band(make_window):
-    from ui.alarms import MEDIUM_FLASH_HZ
+    from ui.main_window import MEDIUM_FLASH_HZ
 
     window, _ = make_window()
     assert 0.4 <= MEDIUM_FLASH_HZ <= 0.8
@@ -243,8 +242,8 @@ def test_difference_curve_from_two_one_foot_probes_that_never_report_together(qt
     from monitor.clock import SimulatedClock
     from monitor.csvio import write_interchange_csv
     from monitor.model import MarkerKind, ProbeStatus, Reading, SessionInfo
+    from monitor.procedure import Procedure
     from monitor.sources.replay import ReplaySource
-    from ui.live_session import LiveSession
     from ui.main_window import MainWindow
 
     def probe(limb, start, period, temp):
@@ -260,7 +259,7 @@ def test_difference_curve_from_two_one_foot_probes_that_never_report_together(qt
     source = ReplaySource(csv, clock=SimulatedClock(manual=True))
     info = SessionInfo(patient_id="T", blocked=Limb.LEFT)
     store = SessionStore.create(info, tmp_path / "two.sympatherm")
-    session = LiveSession(source, info, store=store)
+    session = Procedure(source, info, store)
     window = MainWindow(session, run_timer=False, persist_layout=False)
     qtbot.addWidget(window)
     window.resize(1200, 800)
@@ -292,26 +291,6 @@ def test_recording_moves_to_another_file_and_keeps_everything(make_window, tmp_p
     with SessionStore.open_read_only(new) as store:
         assert store.reading_count() == n and store.status == "closed"
     assert "elsewhere.sympatherm" in window.status_label.text() or window.session.store.path == new
-
-
-def test_alarm_conditions_cover_faults_no_data_and_a_probe_never_heard_from():
-    from monitor.model import ProbeStatus
-    from ui.alarms import conditions_from_state
-
-    ok = {Limb.LEFT: ProbeStatus.OK, Limb.RIGHT: ProbeStatus.OK}
-    fresh = {Limb.LEFT: 1.0, Limb.RIGHT: 1.0}
-    assert conditions_from_state(ok, fresh, session_s=100) == []
-    conds = conditions_from_state({Limb.LEFT: ProbeStatus.NOT_ATTACHED, Limb.RIGHT: ProbeStatus.OK},
-                                  {Limb.LEFT: 1.0, Limb.RIGHT: 12.0}, session_s=100)
-    assert {(c.limb, c.subkind, c.priority) for c in conds} == {(Limb.LEFT, "probe_off", "medium"),
-                                                                 (Limb.RIGHT, "no_data", "medium")}
-    never = conditions_from_state({Limb.LEFT: ProbeStatus.OK, Limb.RIGHT: None}, {Limb.LEFT: 1.0, Limb.RIGHT: None},
-                                  session_s=30)
-    assert [(c.limb, c.subkind) for c in never] == [(Limb.RIGHT, "no_data_since_start")]
-    assert conditions_from_state({Limb.LEFT: None, Limb.RIGHT: None}, {Limb.LEFT: None, Limb.RIGHT: None},
-                                 session_s=5) == []  # just started: not yet
-    lost = conditions_from_state(ok, {Limb.LEFT: 30.0, Limb.RIGHT: 30.0}, "cable unplugged", session_s=100)
-    assert [c.key for c in lost] == ["connection"]  # one alarm for the link, not one per foot
 
 
 def test_a_display_error_raises_an_alarm_and_recording_goes_on(make_window, monkeypatch, capsys):
@@ -354,8 +333,8 @@ def test_a_thermometer_reporting_every_30_s_draws_a_line_and_raises_no_data_only
     from monitor.clock import SimulatedClock
     from monitor.csvio import write_interchange_csv
     from monitor.model import ProbeStatus, Reading, SessionInfo
+    from monitor.procedure import Procedure
     from monitor.sources.replay import ReplaySource
-    from ui.live_session import LiveSession
     from ui.main_window import MainWindow
 
     def probe(limb, start):
@@ -368,7 +347,7 @@ def test_a_thermometer_reporting_every_30_s_draws_a_line_and_raises_no_data_only
     write_interchange_csv(csv, sorted(probe(Limb.LEFT, 0.5) + probe(Limb.RIGHT, 12.0), key=lambda r: r.session_s))
     source = ReplaySource(csv, clock=SimulatedClock(manual=True))
     info = SessionInfo(patient_id="T", blocked=Limb.LEFT)
-    session = LiveSession(source, info, store=SessionStore.create(info, tmp_path / "slow.sympatherm"))
+    session = Procedure(source, info, SessionStore.create(info, tmp_path / "slow.sympatherm"))
     window = MainWindow(session, run_timer=False, persist_layout=False)
     qtbot.addWidget(window)
     session.start()

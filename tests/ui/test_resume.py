@@ -92,7 +92,7 @@ def test_resume_recording_continues_the_same_file_after_a_crash(qtbot, monkeypat
 
     window.process()  # the file's readings reach the plot; the source has sent nothing yet
     assert window.plot.buffers[Limb.LEFT].readings == len([r for r in old if r.limb is Limb.LEFT])
-    assert session.state.limbs[Limb.LEFT].celsius is None  # an old value is not shown as the current one
+    assert session.state[Limb.LEFT].celsius is None  # an old value is not shown as the current one
     assert window.alarms.priority is None  # the interruption is a recorded gap, not a no-data alarm
     assert "resumed after an interruption" in window.status_label.text()
     window.advance_to(offset + 300)

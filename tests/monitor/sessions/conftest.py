@@ -1,4 +1,4 @@
-"""Shared helpers: record a simulated session through the real recorder and pipeline."""
+"""Shared helpers: record a simulated session through the real procedure core."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, MarkerKind, SessionInfo
-from monitor.pipeline import BlockPipeline
-from monitor.recorder import SessionRecorder
+from monitor.procedure import Procedure
 from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
 
@@ -23,8 +22,8 @@ def record_simulated(path: Path | None, scenario: str = "success-fast", *, seed:
     info = SessionInfo(patient_id=patient_id, blocked=blocked, operator="Dr Operator", nurse="N. Nurse",
                        levels="L2-L3", drug="7 mL ropivacaine 0.5 %", simulated=True, room_c=23.0)
     store = SessionStore.create(info, path)
-    recorder = SessionRecorder(source, store, BlockPipeline(blocked), commit_interval_s=0.0)
-    recorder.schedule_marker(MarkerKind.INJECTION, source.suggested_injection_s)
+    recorder = Procedure(source, info, store, commit_interval_s=0.0)
+    recorder.schedule_injection(source.suggested_injection_s, automatic=False)
     pending_notes = sorted(notes)
     pending_checks = sorted(checks)
     source.start()

@@ -205,24 +205,23 @@ def test_when_the_disk_stays_full_a_second_ctrl_c_saves_the_session_to_the_data_
     from monitor.clock import SimulatedClock
     from monitor.commands.record import _finish
     from monitor.model import SessionInfo
-    from monitor.pipeline import BlockPipeline
-    from monitor.recorder import SessionRecorder
+    from monitor.procedure import Procedure
     from monitor.simulation.source import SimulatedSource
 
     source = SimulatedSource("success-fast", clock=SimulatedClock(manual=True))
-    store = SessionStore.create(SessionInfo(patient_id="FULL-1", blocked=Limb.LEFT, simulated=True),
-                                tmp_path / "full.sympatherm")
-    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    info = SessionInfo(patient_id="FULL-1", blocked=Limb.LEFT, simulated=True)
+    store = SessionStore.create(info, tmp_path / "full.sympatherm")
+    procedure = Procedure(source, info, store, commit_interval_s=0.0)
     source.start()
     source.step_to(10)
-    recorder.pump()
+    procedure.pump()
     store.connection.execute(f"PRAGMA max_page_count={store.connection.execute('PRAGMA page_count').fetchone()[0]}")
     source.step_to(1500)
     from monitor.commands._signals import StopRequests
 
     with StopRequests() as stops:  # a real second Ctrl-C, delivered to this process's main thread
         threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGINT)).start()
-        assert _finish(recorder, store, "stopped by a signal", stops) == 0
+        assert _finish(procedure, "stopped by a signal", stops) == 0
     out, err = capsys.readouterr()
     assert "disk is full" in err and "press Ctrl-C again" in err
     assert store.path.parent == paths.sessions_dir() and store.path.name.endswith("-rescued.sympatherm")

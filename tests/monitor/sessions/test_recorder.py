@@ -1,11 +1,13 @@
-"""The recorder: source → pipeline and store, with gaps, artefacts, alarms and verdicts recorded."""
+"""The recorder inside the procedure core: source → pipeline and store, with gaps, artefacts,
+alarms and verdicts recorded."""
 
 from __future__ import annotations
 
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
-from monitor.recorder import SessionRecorder
+from monitor.procedure import Procedure
+from monitor.procedure.recorder import SessionRecorder
 from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
 
@@ -38,8 +40,9 @@ def test_every_reading_and_the_pipelines_findings_reach_the_file(tmp_path):
 def test_committed_readings_are_visible_to_a_reader_after_each_pump_and_gaps_are_logged(tmp_path):
     clock = SimulatedClock(manual=True)
     source = SimulatedSource("success-fast", seed=1, clock=clock)
-    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "g.sympatherm")
-    recorder = SessionRecorder(source, store, BlockPipeline(Limb.LEFT), commit_interval_s=0.0)
+    info = SessionInfo(blocked=Limb.LEFT, simulated=True)
+    store = SessionStore.create(info, tmp_path / "g.sympatherm")
+    recorder = Procedure(source, info, store, commit_interval_s=0.0)
     source.start()
     source.step_to(30)
     recorder.pump()
@@ -53,8 +56,8 @@ def test_committed_readings_are_visible_to_a_reader_after_each_pump_and_gaps_are
     recorder.pump()
     gaps = reader.events("connection_gap")
     assert [(g.start_s, g.end_s, g.message) for g in gaps] == [(30.0, 50.0, "cable unplugged")]
-    nodata = reader.events("alarm")
-    assert {e.subkind for e in nodata} == {"no_data"} and all(e.start_s == 30.0 for e in nodata)
+    lost = reader.events("alarm")  # one alarm for the lost link, not one per foot
+    assert [(e.subkind, e.start_s, e.end_s) for e in lost] == [("connection_lost", 30.0, 50.0)]
     reader.close()
     recorder.finish()
 
@@ -136,9 +139,10 @@ def test_a_moved_injection_mark_rejudges_and_the_log_says_where_the_verdict_stan
 def test_a_thermometer_that_reports_every_30_s_raises_no_no_data_alarm_between_its_readings(tmp_path):
     clock = SimulatedClock(manual=True)
     source = SimulatedSource("success-fast", seed=2, clock=clock, rate_hz=1 / 30)
-    store = SessionStore.create(SessionInfo(blocked=Limb.LEFT, simulated=True), tmp_path / "slow.sympatherm")
-    pipeline = BlockPipeline(Limb.LEFT)
-    recorder = SessionRecorder(source, store, pipeline, commit_interval_s=0.0)
+    info = SessionInfo(blocked=Limb.LEFT, simulated=True)
+    store = SessionStore.create(info, tmp_path / "slow.sympatherm")
+    recorder = Procedure(source, info, store, commit_interval_s=0.0)
+    pipeline = recorder.pipeline
     source.start()
     for t in range(0, 1801, 5):  # the GUI/record loop pumps far more often than the probe sends
         source.step_to(t)
@@ -149,11 +153,10 @@ def test_a_thermometer_that_reports_every_30_s_raises_no_no_data_alarm_between_i
     late = [e for e in store.events("alarm") if e.subkind == "no_data" and e.start_s > 120.0]
     assert late == []
     # A real outage still is one: the probe goes quiet for 5 of its intervals.
-    source._set_state(ConnectionState.LOST, "out of range")
     for _ in range(30):
         clock.advance(5)
         recorder.pump()
-    outage = [e for e in store.events("alarm") if e.subkind == "no_data" and e.start_s >= 1800.0]
+    outage = [e for e in store.events("alarm") if e.subkind == "no_data" and e.start_s >= 1770.0]
     assert {e.limb for e in outage} == {Limb.LEFT, Limb.RIGHT}
     recorder.finish()
 

@@ -20,7 +20,7 @@ from monitor.cli import main
 from monitor.clock import SimulatedClock
 from monitor.model import ConnectionState, Limb, MarkerKind, SessionInfo
 from monitor.pipeline import BlockPipeline
-from monitor.recorder import MIN_RESUME_STEP_S, SessionRecorder, plan_resume
+from monitor.procedure.recorder import MIN_RESUME_STEP_S, SessionRecorder, plan_resume
 from monitor.procedure.source_spec import SerialSpec, stored_spec
 from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore, StoreError, find_unfinished_sessions

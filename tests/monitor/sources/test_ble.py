@@ -331,7 +331,7 @@ def test_each_thermometer_is_recorded_in_the_session_with_its_own_calibration(ra
                                                                               registry, tmp_path):
     from monitor.model import SessionInfo
     from monitor.pipeline import BlockPipeline
-    from monitor.recorder import SessionRecorder
+    from monitor.procedure.recorder import SessionRecorder
     from monitor.store import SessionStore
 
     model, clock = patient

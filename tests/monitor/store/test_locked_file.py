@@ -13,7 +13,7 @@ import pytest
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
 from monitor.pipeline import BlockPipeline
-from monitor.recorder import SessionRecorder
+from monitor.procedure.recorder import SessionRecorder
 from monitor.simulation.source import SimulatedSource
 from monitor.store import WRITE_BUSY_TIMEOUT_MS, SessionStore, StoreBusyError, StoreWriteError
 

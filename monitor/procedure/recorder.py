@@ -1,9 +1,9 @@
 """The session recorder: source → pipeline and store, one pump at a time.
 
-Used by ``sympatherm record`` and by the GUI (call :meth:`SessionRecorder.pump` from a
-timer). Each pump drains the source's readings and connection events, feeds the pipeline,
-buffers everything in the store, records what the pipeline found (artefacts, verdict
-changes) and the technical alarms, and commits at least every ``commit_interval_s``
+The engine inside :class:`monitor.procedure.Procedure` (which the window and ``sympatherm
+record`` share). Each pump drains the source's readings and connection events, feeds the
+pipeline, buffers everything in the store, records what the pipeline found (artefacts, verdict
+changes) and the connection gaps, and commits at least every ``commit_interval_s``
 seconds of real time, so a crash loses at most about a second of readings.
 
 Resuming an unfinished session (after a crash): :meth:`SessionRecorder.resume` replays the
@@ -28,16 +28,15 @@ from dataclasses import dataclass, is_dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading
-from monitor.sources.base import ConnectionEvent, ProbeSource
+from monitor.model import ConnectionState, Limb, Marker, MarkerKind, Reading
+from monitor.procedure.criteria_record import criteria_to_record
+from monitor.sources.base import ConnectionEvent, DeviceIdentity, ProbeSource
 from monitor.store import SessionStore, StoreBusyError, StoreWriteError
 
 if TYPE_CHECKING:
-    from monitor.pipeline import BlockPipeline
+    from monitor.pipeline import BlockPipeline, BlockVerdict
+    from monitor.pipeline.artefacts import ArtefactSegment
     from monitor.sources.registry import DeviceRegistry
-
-# A limb with no reading for this long (session seconds) raises a "no data" alarm.
-NO_DATA_AFTER_S = 10.0
 
 _GAP_STATES = (ConnectionState.LOST, ConnectionState.RECONNECTING)
 
@@ -105,12 +104,6 @@ class SessionClock:
         return float(getattr(self.source_clock, "speed", 1.0))
 
 
-@dataclass
-class _OpenAlarm:
-    event_id: int
-    subkind: str
-
-
 class SessionRecorder:
     """Drain a :class:`ProbeSource` into a pipeline and a :class:`SessionStore`.
 
@@ -157,8 +150,7 @@ class SessionRecorder:
         self.readings_received = 0
         self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
         self._open_gap: int | None = None
-        self._fault_alarm: dict[Limb, _OpenAlarm | None] = {Limb.LEFT: None, Limb.RIGHT: None}
-        self._nodata_alarm: dict[Limb, int | None] = {Limb.LEFT: None, Limb.RIGHT: None}
+        self._pushed: list[Reading] = []  # what went into the pipeline and the store since take_pushed()
         self._artefact_ids: dict[tuple, tuple[int, float | None]] = {}
         # The verdict log appends what the display showed; the pipeline may re-derive its whole
         # history (a marker moved, criteria changed), so we track the last entry logged, not a count.
@@ -176,17 +168,13 @@ class SessionRecorder:
     @pipeline.setter
     def pipeline(self, new: BlockPipeline) -> None:
         """Swap the pipeline (criteria changed mid-session): its current verdict is logged from now on."""
-        old = getattr(self, "_pipeline", None)
+        first = not hasattr(self, "_pipeline")
         self._pipeline = new
-        if old is None:
+        if first:
             return
-        criteria = getattr(new, "criteria", None)
-        if criteria is not None:
-            self.store.set_criteria(_plain(criteria))
-        changes = list(getattr(new, "verdict_changes", ()))
-        verdict = getattr(new, "verdict", None)
-        if verdict is not None:
-            self._log_verdict(self.clock.now(), verdict, criteria_changed_to=getattr(criteria, "id", None))
+        self.store.set_criteria(criteria_to_record(new.criteria))
+        changes = new.verdict_changes
+        self._log_verdict(self.clock.now(), new.verdict, criteria_changed_to=new.criteria.id)
         if changes:  # the new pipeline's history up to now is summed up by the entry just logged
             self._verdict_logged_s = max(self._verdict_logged_s, float(changes[-1][0]))
 
@@ -238,9 +226,7 @@ class SessionRecorder:
     # ---- setup ---------------------------------------------------------------------------
     def _record_setup(self) -> None:
         self._record_identity()
-        criteria = getattr(self.pipeline, "criteria", None)
-        if criteria is not None:
-            self.store.set_criteria(_plain(criteria))
+        self.store.set_criteria(criteria_to_record(self.pipeline.criteria))
 
     def _record_identity(self) -> None:
         # A serial probe's identity is known once it streams (after its hello frame); a
@@ -254,13 +240,13 @@ class SessionRecorder:
             self.store.add_device(identity, calibration=self._calibration_of(identity),
                                   added_s=self.clock.now())
 
-    def _calibration_of(self, identity) -> dict:
+    def _calibration_of(self, identity: DeviceIdentity) -> dict:
         """Each channel's foot and calibration, as the device registry holds them for this device."""
-        if self.registry is None or getattr(identity, "simulated", False):
+        if self.registry is None or identity.simulated:
             return {}
         out: dict[str, dict] = {}
         try:
-            channels = int(getattr(identity, "channels", 2) or 2)
+            channels = int(identity.channels or 2)
             limbs = self.registry.channel_limbs(identity.key, channels)
             for channel in range(channels):
                 cal = self.registry.calibration(identity.key, channel)
@@ -319,13 +305,17 @@ class SessionRecorder:
             readings = [r for r in readings if r.session_s <= self.stop_at_s]
         if readings:
             self._feed(readings)
-        self._check_no_data()
         self._sync_pipeline()
         self._record_identity()
         now = time.monotonic()
         if now - self.store.last_commit_monotonic >= self.commit_interval_s and now >= self._next_try_monotonic:
             self.commit()
         return len(readings)
+
+    def take_pushed(self) -> list[Reading]:
+        """The readings recorded since the last call (session time, in arrival order)."""
+        out, self._pushed = self._pushed, []
+        return out
 
     def _feed(self, readings: list[Reading]) -> None:
         # Scheduled markers go in between the readings before and after their time, so the
@@ -349,58 +339,9 @@ class SessionRecorder:
         self.pipeline.push_many(readings)
         self.store.add_readings(readings)
         self.readings_received += len(readings)
+        self._pushed.extend(readings)
         for r in readings:
             self.last_reading_s[r.limb] = r.session_s
-            self._status_alarm(r)
-            nodata = self._nodata_alarm[r.limb]
-            if nodata is not None:
-                self.store.end_event(nodata, r.session_s)
-                self._nodata_alarm[r.limb] = None
-
-    def _status_alarm(self, r: Reading) -> None:
-        open_alarm = self._fault_alarm[r.limb]
-        if r.status is ProbeStatus.OK:
-            if open_alarm is not None:
-                self.store.end_event(open_alarm.event_id, r.session_s)
-                self._fault_alarm[r.limb] = None
-            return
-        subkind = "probe_off" if r.status is ProbeStatus.NOT_ATTACHED else "sensor_fault"
-        if open_alarm is not None and open_alarm.subkind == subkind:
-            return
-        if open_alarm is not None:
-            self.store.end_event(open_alarm.event_id, r.session_s)
-        event_id = self.store.add_event("alarm", r.session_s, subkind=subkind, limb=r.limb, priority="medium",
-                                        message=f"{r.limb} foot: {r.status.plain}", wall_time=r.wall_time)
-        self._fault_alarm[r.limb] = _OpenAlarm(event_id, subkind)
-
-    def _check_no_data(self) -> None:
-        """Raise "no data" for a limb whose newest reading is older than its limit (NO_DATA_AFTER_S,
-        or longer for a slow probe: :meth:`_no_data_limit_s`).
-
-        Age is measured against the other limb's newest reading (immune to processing lag)
-        and against the clock, allowing one real second of lag (a sped-up simulator's worker
-        can be that far behind its clock), and never beyond ``stop_at_s``.
-        """
-        now = self.clock.now()
-        if self.stop_at_s is not None:
-            now = min(now, self.stop_at_s)
-        lag = max(1.0, float(getattr(self.clock, "speed", 1.0)))
-        newest = max((t for t in self.last_reading_s.values() if t is not None), default=None)
-        for limb, last in self.last_reading_s.items():
-            if last is None or self._nodata_alarm[limb] is not None:
-                continue
-            limit = self._no_data_limit_s(limb)
-            if now - last > limit + lag or (newest is not None and newest - last > limit):
-                self._nodata_alarm[limb] = self.store.add_event(
-                    "alarm", last, subkind="no_data", limb=limb, priority="medium",
-                    message=f"{limb} foot: no data for more than {limit:g} s",
-                    wall_time=self.clock.wall() - self.clock.now() + last)
-
-    def _no_data_limit_s(self, limb: Limb) -> float:
-        """NO_DATA_AFTER_S, or longer for a probe that reports slowly (a BLE thermometer sending
-        every 10–60 s): the silence the pipeline itself tolerates after that limb's readings."""
-        allowed = getattr(self.pipeline, "allowed_gap_s", None)
-        return max(NO_DATA_AFTER_S, float(allowed(limb))) if allowed is not None else NO_DATA_AFTER_S
 
     def _connection_event(self, event: ConnectionEvent) -> None:
         if event.state in _GAP_STATES:
@@ -412,7 +353,7 @@ class SessionRecorder:
             self._open_gap = None
 
     def _sync_pipeline(self) -> None:
-        for seg in list(getattr(self.pipeline, "artefacts", ())):
+        for seg in self.pipeline.artefacts:
             key = (str(seg.limb), str(seg.kind), round(float(seg.start_s), 3))
             end = None if seg.end_s is None else float(seg.end_s)
             known = self._artefact_ids.get(key)
@@ -424,7 +365,7 @@ class SessionRecorder:
                 # Ended, or re-judged after a moved marker (a "probe checked" moved away re-opens it).
                 self.store.end_event(known[0], end, message=_artefact_words(seg))
                 self._artefact_ids[key] = (known[0], end)
-        changes = list(getattr(self.pipeline, "verdict_changes", ()))
+        changes = self.pipeline.verdict_changes
         fresh = [(t, v) for t, v in changes if float(t) > self._verdict_logged_s]
         for session_s, verdict in fresh:
             self._log_verdict(float(session_s), verdict)
@@ -432,11 +373,10 @@ class SessionRecorder:
             # The history was re-derived and now ends elsewhere: log where it stands, now.
             self._log_verdict(max(self.clock.now(), self._verdict_logged_s), changes[-1][1], rejudged=True)
 
-    def _log_verdict(self, session_s: float, verdict, **extra) -> None:
+    def _log_verdict(self, session_s: float, verdict: BlockVerdict, **extra: object) -> None:
         state, confirmed_at_s = _verdict_key(verdict)
-        detail = {"criteria_met": _plain(getattr(verdict, "criteria_met", None)), "confirmed_at_s": confirmed_at_s,
-                  **extra}
-        self.store.add_verdict_change(session_s, state, str(getattr(verdict, "message", "")), detail=detail)
+        detail = {"criteria_met": _plain(verdict.criteria_met), "confirmed_at_s": confirmed_at_s, **extra}
+        self.store.add_verdict_change(session_s, state, verdict.message, detail=detail)
         self._verdict_logged_s = max(self._verdict_logged_s, session_s)
         self._verdict_logged_key = (state, confirmed_at_s)
 
@@ -480,7 +420,7 @@ class SessionRecorder:
                 self.on_write_error(None)
         return True
 
-    def finish(self, end_reason: str = "closed normally") -> None:
+    def finish(self, end_reason: str = "closed normally", *, before_close: Callable[[], None] | None = None) -> None:
         """Stop the source, record what is left, and close the store cleanly.
 
         Raises :class:`StoreWriteError` if the last write fails; the store then stays open
@@ -490,19 +430,11 @@ class SessionRecorder:
             self.source.stop()
             self.finished = True
         self.pump()
-        finish = getattr(self.pipeline, "finish", None)
-        if finish is not None:
-            finish()  # judge the last seconds too, as the offline analysis does
-            self._sync_pipeline()
+        self.pipeline.finish()  # judge the last seconds too, as the offline analysis does
+        self._sync_pipeline()
+        if before_close is not None:
+            before_close()  # the procedure ends its alarms while the file is still open
         now = self.clock.now()
-        for limb in Limb:
-            alarm = self._fault_alarm[limb]
-            if alarm is not None:
-                self.store.end_event(alarm.event_id, now)
-                self._fault_alarm[limb] = None
-            if self._nodata_alarm[limb] is not None:
-                self.store.end_event(self._nodata_alarm[limb], now)
-                self._nodata_alarm[limb] = None
         if self._open_gap is not None:
             self.store.end_event(self._open_gap, now)
             self._open_gap = None
@@ -517,17 +449,16 @@ def _json_list(text: str | None) -> list:
     return value if isinstance(value, list) else []
 
 
-def _artefact_words(seg) -> str:
-    what = getattr(seg, "reason", "") or str(seg.kind).replace("_", " ")
+def _artefact_words(seg: ArtefactSegment) -> str:
+    what = seg.reason or str(seg.kind).replace("_", " ")
     words = f"{seg.limb} foot: {what} (excluded from baseline and criteria)"
-    if getattr(seg, "ended_by_check", False):
+    if seg.ended_by_check:
         words += "; ended by the nurse's probe check"
     return words
 
 
-def _verdict_key(verdict) -> tuple[str, float | None]:
-    state = getattr(verdict, "state", verdict)
-    return str(getattr(state, "value", state)), getattr(verdict, "confirmed_at_s", None)
+def _verdict_key(verdict: BlockVerdict) -> tuple[str, float | None]:
+    return str(verdict.state.value), verdict.confirmed_at_s
 
 
 def _plain(value):
