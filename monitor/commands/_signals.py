@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any, TypeAlias
+
+# What signal.signal() returns and accepts: a handler, SIG_DFL/SIG_IGN, or None (set outside Python).
+_Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _SLICE_S = 0.05  # how long a wait may take to notice a signal
@@ -20,17 +26,18 @@ class StopRequests:
 
     def __init__(self) -> None:
         self.count = 0
-        self._previous: dict[int, object] = {}
+        self._previous: dict[signal.Signals, _Handler] = {}
 
     def __enter__(self) -> StopRequests:
         self._previous = {sig: signal.signal(sig, self._on_signal) for sig in _SIGNALS}
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
-    def _on_signal(self, _signum, _frame) -> None:
+    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
         self.count += 1  # plain attribute update: no lock, safe at any bytecode boundary
 
     @property

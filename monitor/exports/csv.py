@@ -136,7 +136,7 @@ def _write_events(data: SessionData, path: Path) -> None:
     def wall(session_s: float | None) -> str:
         return "" if session_s is None else _iso(start + session_s)
 
-    rows: list[list[object]] = []
+    rows: list[list[str | float]] = []
     for e in data.events:
         rows.append([e.kind, e.subkind, str(e.limb or ""), e.start_s, "" if e.end_s is None else e.end_s,
                      wall(e.start_s), wall(e.end_s), e.priority, e.message])

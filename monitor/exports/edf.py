@@ -74,7 +74,7 @@ def _edf_field(text: str, limit: int) -> str:
     return _edf_text(text, limit).replace(" ", "_") or "X"
 
 
-def write_edf(data: SessionData, out: str | os.PathLike, *, rate_hz: float = 1.0,
+def write_edf(data: SessionData, out: str | os.PathLike[str], *, rate_hz: float = 1.0,
               progress: Progress | None = None) -> Path:
     out = Path(out)
     if rate_hz < 1 or int(rate_hz) != rate_hz:
@@ -82,7 +82,9 @@ def write_edf(data: SessionData, out: str | os.PathLike, *, rate_hz: float = 1.0
     rate = int(rate_hz)
     n_records = int(np.floor(data.duration_s)) + 1  # one-second data records
     grid = np.arange(n_records * rate) / rate
-    signals, headers, runs = [], [], {}
+    signals: list[np.ndarray] = []
+    headers: list[dict[str, str | int | float | None]] = []  # pyedflib's signal header type
+    runs: dict[Limb, list[tuple[int, int]]] = {}
     blocked = data.info.blocked
     for i, limb in enumerate(Limb):
         arr = data.limb(limb)
@@ -113,7 +115,7 @@ def write_edf(data: SessionData, out: str | os.PathLike, *, rate_hz: float = 1.0
         writer.setTechnician(_edf_field(data.info.operator, room) if room >= 4 else "X")  # X: not given
         writer.setRecordingAdditional(recording)
         writer.writeSamples(signals)
-        for onset, duration, text in annotations(data, runs, rate_hz):
+        for onset, duration, text in edf_annotations(data, runs, rate_hz):
             writer.writeAnnotation(max(onset, 0.0), max(duration, -1), _edf_text(text, ANNOTATION_CHARS))
     finally:
         writer.close()
@@ -128,8 +130,8 @@ def _transducer(data: SessionData, limb: Limb) -> str:
     return f"{site} {device}".strip()
 
 
-def annotations(data: SessionData, runs: dict[Limb, list[tuple[int, int]]],
-                rate_hz: float) -> list[tuple[float, float, str]]:
+def edf_annotations(data: SessionData, runs: dict[Limb, list[tuple[int, int]]],
+                    rate_hz: float) -> list[tuple[float, float, str]]:
     """(onset s, duration s or -1, text) for markers, events, verdict changes and gaps."""
     out: list[tuple[float, float, str]] = []
     if data.simulated:

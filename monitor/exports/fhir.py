@@ -15,6 +15,7 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,18 +39,18 @@ def _iso(wall: float) -> str:
     return datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
 
 
-def _celsius(value: float) -> dict:
+def _celsius(value: float) -> dict[str, Any]:
     return {"value": round(float(value), 2), "unit": "°C", "system": "http://unitsofmeasure.org", "code": "Cel"}
 
 
-def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 1.0) -> dict:
+def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 1.0) -> dict[str, Any]:
     """The Bundle as plain JSON-ready dicts (validated by the tests with fhir.resources R4B)."""
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     meta = {"tag": [TEST_TAG]} if data.simulated else None
     sim_note = [{"text": "SIMULATED session from the SympaTherm simulator: not patient data."}] \
         if data.simulated else []
 
-    def add(resource: dict) -> str:
+    def add(resource: dict[str, Any]) -> str:
         url = f"urn:uuid:{uuid.uuid4()}"
         if meta:
             resource["meta"] = meta
@@ -67,13 +68,13 @@ def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 
                       "note": [{"text": "Supports clinical judgement; not a certified medical device."}]
                       + sim_note})
     start, end = data.started_wall, data.started_wall + data.duration_s
-    common = {"status": "final" if data.status == "closed" else "preliminary", "category": [CATEGORY],
+    common: dict[str, Any] = {"status": "final" if data.status == "closed" else "preliminary", "category": [CATEGORY],
               "device": {"reference": device_url}, "note": list(sim_note)}
     if subject:
         common["subject"] = subject
 
-    def observation(limb: Limb | None, text: str, **fields) -> dict:
-        obs = {"resourceType": "Observation", **json.loads(json.dumps(common))}
+    def observation(limb: Limb | None, text: str, **fields: Any) -> dict[str, Any]:
+        obs: dict[str, Any] = {"resourceType": "Observation", **json.loads(json.dumps(common))}
         obs["code"] = {"coding": [SKIN_TEMPERATURE] if limb else [], "text": text}
         if not obs["code"]["coding"]:
             del obs["code"]["coding"]
@@ -133,14 +134,14 @@ def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 
     verdict["text"] = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>'
                        + html.escape(("SIMULATED. " if data.simulated else "") + verdict_words) + "</p></div>"}
     add(verdict)
-    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": _iso(datetime.now(UTC).timestamp()),
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "timestamp": _iso(datetime.now(UTC).timestamp()),
               "entry": entries}
     if meta:
         bundle["meta"] = meta
     return bundle
 
 
-def write_fhir(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
+def write_fhir(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
                progress: Progress | None = None) -> Path:
     out = Path(out)
     bundle = build_bundle(data, figures)

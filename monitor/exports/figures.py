@@ -17,6 +17,7 @@ is read from that one pipeline:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.exports.session_data import SessionData
 from monitor.model import Limb
@@ -62,7 +63,7 @@ class ReportFigures:
     criteria: list[CriterionRow] = field(default_factory=list)
     kinetics: dict[str, float | None] = field(default_factory=dict)  # e.g. "+1 °C": seconds after injection
     warnings: list[str] = field(default_factory=list)
-    analysis: dict = field(default_factory=dict)  # the pipeline's AnalysisResult.to_json_dict(), if any
+    analysis: dict[str, Any] = field(default_factory=dict)  # the pipeline's AnalysisResult.to_json_dict(), if any
     origin_s: float = 0.0  # minutes count from here: the injection, or the session start without one
     minutes: list[MinuteRow] = field(default_factory=list)  # every whole minute (the CSV minute summary)
 
@@ -158,10 +159,10 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
         fig.latest_c = at_end.celsius[limb]
         fig.rise_c = at_end.rise_c[limb]
         peak = peak_after(pipeline, limb, inj) if inj is not None else None
-        if peak is not None:
-            fig.peak_c = round_c(peak[1])
+        if inj is not None and peak is not None:
+            fig.peak_c = round_c(peak[1])  # counted readings are finite: never None here
             fig.time_to_peak_s = peak[0] - inj
-            if fig.baseline_c is not None:
+            if fig.peak_c is not None and fig.baseline_c is not None:
                 fig.peak_rise_c = round_c(fig.peak_c - fig.baseline_c)
         if limb is pipeline.blocked:
             fig.max_slope_c_per_min = kin.max_slope_c_per_min

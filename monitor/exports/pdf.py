@@ -226,7 +226,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
             band_label_ends[free[0]] = tx + label_w + 3
     # Grid and ticks.
     step_c = 1.0 if hi - lo <= 8 else 2.0
-    c = lo
+    c: float = lo
     while c <= hi + 1e-9:
         d.add(Line(left, sy(c), left + pw, sy(c), strokeColor=LIGHT, strokeWidth=0.3))
         d.add(String(left - 3, sy(c) - 2.5, f"{c:g}", fontName=FONT, fontSize=6.5, textAnchor="end"))

@@ -32,7 +32,7 @@ from monitor.procedure.alarms import (
 from monitor.procedure.criteria_record import criteria_to_record
 from monitor.procedure.events import ProcedureEvents
 from monitor.procedure.minutes import MinuteRow, minute_table
-from monitor.procedure.recorder import ResumePlan, SessionRecorder
+from monitor.procedure.recorder import RecorderOptions, ResumePlan, SessionRecorder
 from monitor.sources.base import ConnectionEvent, ProbeSource
 from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore, StoreWriteError
@@ -120,8 +120,9 @@ class Procedure:
         self.log: list[LogEntry] = []
         self.state = {limb: LimbLive() for limb in Limb}
         pipeline = BlockPipeline(info.blocked, criteria, core_c=info.core_c)
-        options = {"stop_at_s": stop_at_s, "registry": registry, "commit_interval_s": commit_interval_s,
-                   "on_connection_event": self._on_connection, "on_write_error": self._on_write_error}
+        options: RecorderOptions = {
+            "stop_at_s": stop_at_s, "registry": registry, "commit_interval_s": commit_interval_s,
+            "on_connection_event": self._on_connection, "on_write_error": self._on_write_error}
         self._pending_points: list[Reading] = []
         self._alarm_changes: list[AlarmChange] = []
         self.alarms = AlarmEvaluator()

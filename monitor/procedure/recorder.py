@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, is_dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, Reading
 from monitor.procedure.criteria_record import criteria_to_record
@@ -80,6 +80,18 @@ def plan_resume(store: SessionStore, *, speed: float = 1.0, now_wall: float | No
     passed = 0.0 if point.stopped_wall is None else max(0.0, now_wall - point.stopped_wall) * float(speed)
     offset = point.last_session_s + max(passed, MIN_RESUME_STEP_S)
     return ResumePlan(point.last_session_s, point.stopped_wall, now_wall, offset)
+
+
+class RecorderOptions(TypedDict, total=False):
+    """The :class:`SessionRecorder` constructor's keyword arguments that :meth:`SessionRecorder.resume`
+    passes on (all but ``time_offset_s``, which resuming works out)."""
+
+    commit_interval_s: float
+    on_write_error: Callable[[StoreWriteError | None], None] | None
+    stop_at_s: float | None
+    registry: DeviceRegistry | None
+    on_connection_event: Callable[[ConnectionEvent], None] | None
+    locked_tell_after_s: float
 
 
 def _clock_time(wall: float) -> str:
@@ -180,7 +192,7 @@ class SessionRecorder:
 
     @classmethod
     def resume(cls, source: ProbeSource, store: SessionStore, pipeline: BlockPipeline, *,
-               plan: ResumePlan | None = None, **kwargs) -> SessionRecorder:
+               plan: ResumePlan | None = None, **kwargs: Unpack[RecorderOptions]) -> SessionRecorder:
         """Continue an unfinished session in ``store`` (opened with ``SessionStore.open(path, resume=True)``).
 
         The readings and markers already in the file are replayed into ``pipeline`` (a fresh one

@@ -38,10 +38,18 @@ CLOSED = "closed"
 class StoredSession(Protocol):
     """What a loaded session offers (``SessionData`` fits)."""
 
-    readings: Sequence[Reading]
-    markers: Sequence[Marker]
-    info: SessionInfo
-    criteria: Mapping[str, Any]
+    # Read-only (properties), so that a dataclass's list and dict fields fit the Protocol.
+    @property
+    def readings(self) -> Sequence[Reading]: ...
+
+    @property
+    def markers(self) -> Sequence[Marker]: ...
+
+    @property
+    def info(self) -> SessionInfo: ...
+
+    @property
+    def criteria(self) -> Mapping[str, Any]: ...
 
     @property
     def status(self) -> str: ...
@@ -61,9 +69,12 @@ def replay_session(data: StoredSession | SessionReader, *, blocked: Limb | None 
 
     The keyword arguments override what the session recorded (``sympatherm analyze`` flags);
     ``finish=None`` finishes only a session closed normally."""
+    record: Mapping[str, Any]
+    readings: Iterable[Reading]
+    markers: Sequence[Marker]
     if isinstance(data, SessionReader):
         info, record, status = data.info(), data.criteria(), data.status
-        readings: Iterable[Reading] = data.iter_readings()
+        readings = data.iter_readings()
         markers = data.markers()
     else:
         info, record, status = data.info, data.criteria, data.status

@@ -31,9 +31,9 @@ import math
 import re
 import shlex
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, Protocol, Self
 
-from monitor.model import Limb
+from monitor.model import Limb, SessionInfo
 
 if TYPE_CHECKING:
     from monitor.clock import SessionClock
@@ -61,7 +61,7 @@ class SourceSpec:
 
     kind: ClassVar[str] = ""
 
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
         if cls is SourceSpec:
             raise TypeError("SourceSpec is a base: make a SimulatedSpec, SerialSpec or BleSpec")
         return super().__new__(cls)
@@ -159,7 +159,7 @@ class SimulatedSpec(SourceSpec):
         object.__setattr__(self, "blocked", _limb(self.blocked))
 
     @classmethod
-    def _from_fields(cls, data: dict) -> SimulatedSpec:
+    def _from_fields(cls, data: dict[str, Any]) -> SimulatedSpec:
         blocked = data["blocked"]
         if blocked not in ("left", "right"):
             raise ValueError(f"the simulated patient's blocked side must be \"left\" or \"right\", not {blocked!r}")
@@ -190,7 +190,7 @@ class SerialSpec(SourceSpec):
         return self.port == "auto"
 
     @classmethod
-    def _from_fields(cls, data: dict) -> SerialSpec:
+    def _from_fields(cls, data: dict[str, Any]) -> SerialSpec:
         return cls(port=data["port"], baud=data["baud"])
 
 
@@ -217,14 +217,15 @@ class BleSpec(SourceSpec):
         object.__setattr__(self, "addresses", addresses)
 
     @classmethod
-    def _from_fields(cls, data: dict) -> BleSpec:
+    def _from_fields(cls, data: dict[str, Any]) -> BleSpec:
         addresses = data["addresses"]
         if not isinstance(addresses, list):
             raise ValueError(f"the Bluetooth addresses must be a list, not {_json_type(addresses)}")
         return cls(addresses=tuple(addresses))
 
 
-_KINDS: dict[str, type] = {"simulated": SimulatedSpec, "serial": SerialSpec, "ble": BleSpec}
+_KINDS: dict[str, type[SimulatedSpec] | type[SerialSpec] | type[BleSpec]] = {
+    "simulated": SimulatedSpec, "serial": SerialSpec, "ble": BleSpec}
 
 
 class SourceBuilder(Protocol):
@@ -239,10 +240,20 @@ class SourceBuilder(Protocol):
 # ---- the session file -----------------------------------------------------------------------
 
 class _MetaStore(Protocol):
+    """What :func:`stored_spec` reads (a ``SessionStore`` or a ``SessionReader``)."""
+
     def meta(self) -> dict[str, str]: ...
 
+    def info(self) -> SessionInfo: ...
 
-def store_spec(store, spec: SourceSpec) -> None:
+
+class _MetaWriter(Protocol):
+    """What :func:`store_spec` writes to (a ``SessionStore``)."""
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+def store_spec(store: _MetaWriter, spec: SourceSpec) -> None:
     """Keep ``spec`` in the session's meta, so the session can be resumed from the same source."""
     if not isinstance(spec, SourceSpec):
         raise TypeError(f"store_spec needs a SourceSpec, not {type(spec).__name__}")
@@ -266,7 +277,7 @@ def stored_spec(store: _MetaStore) -> SourceSpec | None:
     return None
 
 
-def _blocked_of(store) -> Limb:
+def _blocked_of(store: _MetaStore) -> Limb:
     try:
         return store.info().blocked or Limb.LEFT
     except Exception:  # noqa: BLE001 - only the simulated patient's side; the session keeps its own
@@ -352,7 +363,7 @@ def _legacy_float(text: str | None, flag: str) -> float:
 
 # ---- checks -----------------------------------------------------------------------------------
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"the source description holds {name}, which is not a number")
 
 
