@@ -42,6 +42,7 @@ from ui.screensaver import ScreenAwake
 from ui.sound import SoundPlayer
 from ui.summary import MinuteTable
 from ui.tiles import LimbTile, TileState
+from ui.waker import ArrivalWaker
 
 REDRAW_INTERVAL_MS = 100  # at most 10 Hz
 NUMERIC_INTERVAL_S = 0.5
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         self.alarm_bar.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.plot = SessionPlot()
         self.plot.set_simulated(simulated)
+        # Every new reading is drawn at once (the waker brings it within one 30 Hz frame).
+        self.plot.min_frame_interval_s = 0.0
         # The core's Di − Dc series (the pipeline may be replaced when the criteria change).
         self.plot.difference_source = lambda: self.session.pipeline.difference_series()
         self.plot.markerMoved.connect(self._marker_dragged)
@@ -163,9 +166,12 @@ class MainWindow(QMainWindow):
         self.flash_timer = QTimer(self)
         self.flash_timer.setInterval(int(500 / MEDIUM_FLASH_HZ))  # on/off each half period
         self.flash_timer.timeout.connect(self._toggle_flash)
+        self.waker: ArrivalWaker | None = None
         if run_timer:
             self.timer.start()
             self.flash_timer.start()
+            self.waker = ArrivalWaker(session.wait_for_readings, self.tick, parent=self)
+            self.waker.start()
         self.screen_awake.inhibit()
         if session.markers:  # a resumed session: its marks are on the plot from the start
             self.plot.set_markers(session.markers)
@@ -585,6 +591,8 @@ class MainWindow(QMainWindow):
 
     def finish(self, reason: str = "closed normally") -> None:
         self.timer.stop()
+        if self.waker is not None:
+            self.waker.stop()
         self.flash_timer.stop()
         while True:
             try:
