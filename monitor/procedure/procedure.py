@@ -290,6 +290,10 @@ class Procedure:
         if change.raised or change.ended:
             self.events.alarms.emit(change)
 
+    def wait_for_readings(self, timeout_s: float) -> bool:
+        """Block (on a view's own thread) until the source has readings waiting; True if so."""
+        return self.source.wait_for_readings(timeout_s)
+
     # ---- what views read -----------------------------------------------------------------
     @property
     def pipeline(self) -> BlockPipeline:
