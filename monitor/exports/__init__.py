@@ -25,7 +25,7 @@ def default_export_path(session_path: Path, fmt: str) -> Path:
     return session_path.with_name(session_path.stem + FORMATS[fmt])
 
 
-def export_session(path: str | os.PathLike, fmt: str, out: str | os.PathLike | None = None,
+def export_session(path: str | os.PathLike[str], fmt: str, out: str | os.PathLike[str] | None = None,
                    progress: Progress | None = None) -> Path:
     """Write ``fmt`` (pdf, csv, edf or fhir) for the session file ``path``; returns the file written.
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
 
-def open_private(path: str | os.PathLike, mode: str = "w", **kwargs) -> IO:
+@overload
+def open_private(path: str | os.PathLike[str], mode: Literal["w"] = "w", *, encoding: str | None = None,
+                 newline: str | None = None) -> TextIO: ...
+@overload
+def open_private(path: str | os.PathLike[str], mode: Literal["wb"]) -> BinaryIO: ...
+def open_private(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> IO[Any]:
     """Open for writing (truncating), creating the file 0600 if it does not exist."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     if hasattr(os, "fchmod"):
@@ -15,7 +20,7 @@ def open_private(path: str | os.PathLike, mode: str = "w", **kwargs) -> IO:
     return os.fdopen(fd, mode, **kwargs)
 
 
-def precreate_private(path: str | os.PathLike) -> Path:
+def precreate_private(path: str | os.PathLike[str]) -> Path:
     """Create (or empty) the file 0600 so a library that opens it by name keeps that mode."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     if hasattr(os, "fchmod"):

@@ -69,7 +69,7 @@ def _one_decimal(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
+def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
               progress: Progress | None = None) -> Path:
     out = Path(out)
     sidecar = events_path(out)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypedDict
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -24,8 +26,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     CondPageBreak,
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -39,6 +44,7 @@ from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outco
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 from monitor.pipeline.config import PipelineConfig
+from monitor.store import MarkerMove, SessionEvent
 
 DISCLAIMER = "SympaTherm supports clinical judgement. It is not a certified medical device."
 # How each minute's value and the peak are read (monitor.procedure.minutes; docs/minute-values.md).
@@ -82,7 +88,11 @@ def _glyphs(text: str) -> str:
     return text
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+# reportlab ships no types: its classes are Any to mypy (ignore_missing_imports), named for the reader.
+_Styles = dict[str, ParagraphStyle]
+
+
+def _styles() -> _Styles:
     base = ParagraphStyle("body", fontName=FONT, fontSize=8.5, leading=10.5)
     return {
         "body": base,
@@ -143,7 +153,7 @@ def _when(data: SessionData, figures: ReportFigures, session_s: float | None) ->
     return f"{_clock(data, session_s)} (session {session_s / 60.0:.1f} min)"
 
 
-def _table(rows: list[list], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
+def _table(rows: list[Sequence[object]], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
     style = [("FONT", (0, 0), (-1, -1), FONT, 7.8), ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
@@ -304,7 +314,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
 
 
 # ---- the document -------------------------------------------------------------------------
-def _details(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+def _details(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
     info = data.info
     started = datetime.fromtimestamp(data.started_wall)
     status = {"closed": "complete", "recording": "still being recorded or interrupted"}.get(data.status,
@@ -319,21 +329,21 @@ def _details(data: SessionData, figures: ReportFigures, s: dict) -> Table:
         ("Injection", _when(data, figures, figures.injection_s)),
         ("Recording", f"{data.duration_s / 60.0:.1f} min, {status}"),
     ]
-    rows = []
+    rows: list[Sequence[object]] = []
     for i in range(0, len(pairs), 2):
-        row = []
+        row: list[object] = []
         for key, value in pairs[i:i + 2]:
             row += [Paragraph(f"<b>{_t(key)}</b>", s["cell"]), Paragraph(_t(value), s["cell"])]
         rows.append(row)
     return _table(rows, [28 * mm, 63 * mm, 28 * mm, 63 * mm], header=False, zebra=False)
 
 
-def _temperature_table(figures: ReportFigures, s: dict) -> Table:
+def _temperature_table(figures: ReportFigures, s: _Styles) -> Table:
     n = len(REPORT_MINUTES)
     tail = ["Peak", "Peak rise", "Time to peak", "Max slope", "Rise at end"]
     top = ["Foot", "Baseline", "Minutes after injection"] + [""] * (n - 1) + tail
     second = ["", ""] + [str(m) for m in REPORT_MINUTES] + [""] * len(tail)
-    rows: list[list] = [[Paragraph(_t(h), s["head"]) for h in top], [Paragraph(_t(h), s["head"]) for h in second]]
+    rows: list[Sequence[object]] = [[Paragraph(_t(h), s["head"]) for h in top], [Paragraph(_t(h), s["head"]) for h in second]]
     ordered = sorted(figures.limbs.values(), key=lambda f: not f.blocked)
     for f in ordered:
         rows.append([f"{f.limb.capitalize()}" + (" (blocked)" if f.blocked else ""), _c(f.baseline_c)]
@@ -363,8 +373,8 @@ def _summary_line(figures: ReportFigures) -> str:
     return "; ".join(parts) + "."
 
 
-def _criteria_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
-    rows: list[list] = [["Criterion", "Threshold", "Source", "Met"]]
+def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
+    rows: list[Sequence[object]] = [["Criterion", "Threshold", "Source", "Met"]]
     for crit in figures.criteria:
         rows.append([Paragraph(_t(crit.name), s["cell"]), Paragraph(_t(crit.threshold), s["cell"]),
                      Paragraph(_t(crit.source), s["cell"]),
@@ -375,13 +385,23 @@ def _criteria_table(data: SessionData, figures: ReportFigures, s: dict) -> Table
     return _table(rows, [50 * mm, 40 * mm, 58 * mm, 34 * mm])
 
 
+class _EventRow(TypedDict):
+    """One row of the report's event table (an alarm and its artefact are one row)."""
+
+    start: float
+    end: float | None
+    limb: Limb | None
+    event: str
+    details: str
+
+
 # Beyond this many event rows, repeated events of one kind on one foot are summed up in one row
 # (the report stays within two pages; every single event is in the CSV export's events file).
 MAX_EVENT_ROWS = 22
 _MATCH_S = 2.0  # an alarm and an artefact this close at both ends are one happening
 
 
-def _same_happening(alarm, artefact) -> bool:
+def _same_happening(alarm: SessionEvent, artefact: SessionEvent) -> bool:
     if alarm.limb != artefact.limb or alarm.subkind != artefact.subkind:
         return False
     if abs(alarm.start_s - artefact.start_s) > _MATCH_S:
@@ -391,18 +411,18 @@ def _same_happening(alarm, artefact) -> bool:
     return abs(alarm.end_s - artefact.end_s) <= _MATCH_S
 
 
-def _event_entries(data: SessionData) -> list[dict]:
+def _event_entries(data: SessionData) -> list[_EventRow]:
     """The events as report rows: an alarm and the artefact it caused (e.g. no data) are one row."""
     words = {"artefact": "Artefact", "alarm": "Alarm", "connection_gap": "Connection gap"}
     artefacts = [e for e in data.events if e.kind == "artefact"]
-    twins: dict[int, object] = {}  # id(alarm) -> its artefact
+    twins: dict[int, SessionEvent] = {}  # id(alarm) -> its artefact
     for alarm in (e for e in data.events if e.kind == "alarm"):
         taken = {id(a) for a in twins.values()}
         twin = next((a for a in artefacts if id(a) not in taken and _same_happening(alarm, a)), None)
         if twin is not None:
             twins[id(alarm)] = twin
     merged = {id(a) for a in twins.values()}
-    entries = []
+    entries: list[_EventRow] = []
     for e in data.events:
         if id(e) in merged:
             continue
@@ -411,15 +431,15 @@ def _event_entries(data: SessionData) -> list[dict]:
         if id(e) in twins:
             label += " and artefact"
             # The artefact's own words say what the detector did with it (and whether a probe check ended it).
-            message = getattr(twins[id(e)], "message", "") or f"{e.message}; excluded from baseline and criteria"
+            message = twins[id(e)].message or f"{e.message}; excluded from baseline and criteria"
         entries.append({"start": e.start_s, "end": e.end_s, "limb": e.limb,
                         "event": f"{label}: {e.subkind.replace('_', ' ')}", "details": message})
     return entries
 
 
-def _collapse(entries: list[dict], data: SessionData, figures: ReportFigures, room: int) -> list[dict]:
+def _collapse(entries: list[_EventRow], data: SessionData, figures: ReportFigures, room: int) -> list[_EventRow]:
     """Sum up the most repeated kinds of event (per foot) until the rows fit ``room``."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple[str, Limb | None], list[_EventRow]] = {}
     for entry in entries:
         groups.setdefault((entry["event"], entry["limb"]), []).append(entry)
     out = list(entries)
@@ -428,7 +448,7 @@ def _collapse(entries: list[dict], data: SessionData, figures: ReportFigures, ro
             break
         total = sum((m["end"] - m["start"]) for m in members if m["end"] is not None)
         first, last = members[0], members[-1]
-        summary = {"start": first["start"], "end": last["end"], "limb": key[1],
+        summary: _EventRow = {"start": first["start"], "end": last["end"], "limb": key[1],
                    "event": f"{key[0]} ({len(members)} times)",
                    "details": f"{len(members)} times, {total / 60.0:.1f} min in all, from "
                               f"{_when(data, figures, first['start'])} to {_when(data, figures, last['start'])} "
@@ -437,12 +457,12 @@ def _collapse(entries: list[dict], data: SessionData, figures: ReportFigures, ro
     return out
 
 
-def _events_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
+def _events_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
     entries = _event_entries(data)
     room = max(3, MAX_EVENT_ROWS - len(data.verdicts))
     if len(entries) > room:
         entries = _collapse(entries, data, figures, room)
-    timed: list[tuple[float, list]] = []
+    timed: list[tuple[float, list[object]]] = []
     for e in entries:
         timed.append((e["start"], [Paragraph(_when(data, figures, e["start"]), s["cell"]),
                                    Paragraph(_when(data, figures, e["end"]) if e["end"] is not None else "open",
@@ -455,15 +475,15 @@ def _events_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
                                     Paragraph(_t(f"Verdict: {v.state.replace('_', ' ')}"), s["cell"]),
                                     Paragraph(_t(v.message), s["cell"])]))
     timed.sort(key=lambda item: item[0])
-    rows: list[list] = [["Start", "End", "Foot", "Event", "Details"]] + [row for _, row in timed]
+    rows: list[Sequence[object]] = [["Start", "End", "Foot", "Event", "Details"]] + [row for _, row in timed]
     if len(rows) == 1:
         rows.append(["—", "", "", "no artefacts, alarms or gaps recorded", ""])
     return _table(rows, [36 * mm, 36 * mm, 12 * mm, 40 * mm, 58 * mm])
 
 
-def _markers_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
-    rows: list[list] = [["Time", "Marker", "Text", "Placed at"]]
-    moves: dict[int, list] = {}
+def _markers_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
+    rows: list[Sequence[object]] = [["Time", "Marker", "Text", "Placed at"]]
+    moves: dict[int, list[MarkerMove]] = {}
     for mv in data.marker_moves:
         moves.setdefault(mv.marker_id, []).append(mv)
     for m in data.markers:
@@ -477,7 +497,7 @@ def _markers_table(data: SessionData, figures: ReportFigures, s: dict) -> Table:
     return _table(rows, [36 * mm, 26 * mm, 98 * mm, 22 * mm])
 
 
-def _calibration_words(calibration: dict) -> str:
+def _calibration_words(calibration: Mapping[str, Any]) -> str:
     """{"channel 0": {"limb": "left", "offset_c": 0.25, "gain": 1.0, "note": ...}} in plain words."""
     parts = []
     for name, value in calibration.items():
@@ -495,8 +515,8 @@ def _calibration_words(calibration: dict) -> str:
     return "; ".join(parts) or "none recorded"
 
 
-def _devices_table(data: SessionData, s: dict) -> Table:
-    rows: list[list] = [["Device", "Foot", "Identity", "Calibration"]]
+def _devices_table(data: SessionData, s: _Styles) -> Table:
+    rows: list[Sequence[object]] = [["Device", "Foot", "Identity", "Calibration"]]
     for dev in data.devices:
         ident = ", ".join(f"{k} {v}" for k, v in dev.identity.items()
                           if k in ("device_id", "firmware", "probe_model", "usb_serial") and v)
@@ -508,11 +528,11 @@ def _devices_table(data: SessionData, s: dict) -> Table:
     return _table(rows, [60 * mm, 14 * mm, 64 * mm, 44 * mm])
 
 
-def _page_decorations(data: SessionData, generated: str):
+def _page_decorations(data: SessionData, generated: str) -> Callable[[Canvas, BaseDocTemplate], None]:
     patient = data.info.patient_id or "(no patient ID)"
     side = str(data.info.blocked or "side not set")
 
-    def draw(canvas, doc) -> None:
+    def draw(canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
         w, h = A4
         if data.simulated:
@@ -540,13 +560,13 @@ def _page_decorations(data: SessionData, generated: str):
     return draw
 
 
-def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike,
+def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
               progress: Progress | None = None) -> Path:
     _register_fonts()
     s = _styles()
     out = Path(out)
     generated = datetime.fromtimestamp(time.time()).strftime("%Y-%m-%d %H:%M")
-    story: list = []
+    story: list[Flowable] = []
     if data.simulated:
         story.append(Paragraph("SIMULATED session from the SympaTherm simulator: not patient data.", s["sim"]))
     story += [Paragraph("Lumbar sympathetic block: foot skin temperature", s["h1"]), Spacer(1, 2 * mm)]

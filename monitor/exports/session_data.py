@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class SessionData:
     events: list[SessionEvent]
     verdicts: list[VerdictChange]
     devices: list[DeviceRecord]
-    criteria: dict
+    criteria: dict[str, Any]
 
     @property
     def simulated(self) -> bool:
@@ -84,7 +85,7 @@ class SessionData:
         return self.verdicts[-1] if self.verdicts else None
 
 
-def load_session(path: str | os.PathLike, progress: Progress | None = None) -> SessionData:
+def load_session(path: str | os.PathLike[str], progress: Progress | None = None) -> SessionData:
     """Read a session file (never writes it). ``progress(done, total)`` is called while reading."""
     store = SessionStore.open_read_only(path)
     try:

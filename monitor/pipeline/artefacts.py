@@ -63,7 +63,7 @@ class ArtefactSegment:
     # True when a nurse's "probe checked" marker ended it (at end_s), not the readings.
     ended_by_check: bool = False
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, str | float | None]:
         # The `analyze --json` contract fixes these keys; a check shows in the report instead.
         return {"limb": str(self.limb), "kind": str(self.kind), "start_s": self.start_s, "end_s": self.end_s}
 

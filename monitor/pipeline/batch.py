@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from monitor.csvio import InterchangeRecording
 from monitor.model import Limb, Marker, MarkerKind, Reading
@@ -48,7 +51,7 @@ class AnalysisResult:
         """Both feet's baseline warnings, words shared by both (a short window) said once."""
         return list(dict.fromkeys(w for info in self.baselines.values() for w in info.warnings))
 
-    def to_json_dict(self) -> dict:
+    def to_json_dict(self) -> dict[str, Any]:
         """The `sympatherm analyze --json` object (schema in docs/detector.md, "--json")."""
         k = self.kinetics
         return {
@@ -129,7 +132,7 @@ def _fmt(value: float | None, unit: str) -> str:
     return "n/a" if value is None else f"{value:.2f} {unit}"
 
 
-def analyze_arrays(limbs: dict[Limb, tuple], blocked: Limb, injection_s: float | None, criteria: str | Criteria = "default",
+def analyze_arrays(limbs: dict[Limb, tuple[np.ndarray, ...]], blocked: Limb, injection_s: float | None, criteria: str | Criteria = "default",
                    core_c: float | None = None, markers: Sequence[Marker] = (),
                    config: PipelineConfig | None = None) -> AnalysisResult:
     """Analyse arrays per limb: ``{limb: (t_s, celsius, status[, sequence])}`` (NaN celsius: no temperature).

@@ -35,7 +35,7 @@ class Kinetics:
 class _KineticsState:
     """Running values of the course after the injection, for one injection and baseline plan."""
 
-    def __init__(self, key: tuple, a: int) -> None:
+    def __init__(self, key: tuple[object, ...], a: int) -> None:
         self.key = key
         self.a = a  # the first tick after the injection
         self.done = a  # ticks folded in so far

@@ -9,9 +9,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from monitor.model import Limb, Marker
+    from monitor.pipeline import Criteria, PipelineSnapshot
+    from monitor.procedure.alarms import AlarmChange
+    from monitor.procedure.minutes import MinuteRow
+    from monitor.sources.base import ConnectionEvent
 
 T = TypeVar("T")
+
+
+@dataclass
+class NewPoints:
+    """Readings of one foot that arrived in one pump, as arrays for the plot."""
+
+    t: np.ndarray
+    celsius: np.ndarray  # NaN where the probe gave no temperature
+    valid: np.ndarray
+
+
+@dataclass
+class LogEntry:
+    """A line of the session's event list, at ``session_s``."""
+
+    session_s: float
+    text: str
 
 
 class Signal(Generic[T]):
@@ -51,13 +77,13 @@ class ProcedureEvents:
     - ``finished``: the reason, once the session is closed.
     """
 
-    readings: Signal = field(default_factory=Signal)
-    markers: Signal = field(default_factory=Signal)
-    verdict: Signal = field(default_factory=Signal)
-    alarms: Signal = field(default_factory=Signal)
-    minutes: Signal = field(default_factory=Signal)
-    connection: Signal = field(default_factory=Signal)
-    criteria: Signal = field(default_factory=Signal)
-    write_error: Signal = field(default_factory=Signal)
-    log: Signal = field(default_factory=Signal)
-    finished: Signal = field(default_factory=Signal)
+    readings: Signal[dict[Limb, NewPoints]] = field(default_factory=Signal)
+    markers: Signal[list[Marker]] = field(default_factory=Signal)
+    verdict: Signal[PipelineSnapshot] = field(default_factory=Signal)
+    alarms: Signal[AlarmChange] = field(default_factory=Signal)
+    minutes: Signal[list[MinuteRow]] = field(default_factory=Signal)
+    connection: Signal[ConnectionEvent] = field(default_factory=Signal)
+    criteria: Signal[Criteria] = field(default_factory=Signal)
+    write_error: Signal[str | None] = field(default_factory=Signal)
+    log: Signal[LogEntry] = field(default_factory=Signal)
+    finished: Signal[str] = field(default_factory=Signal)

@@ -30,7 +30,7 @@ from monitor.procedure.alarms import (
     merge_changes,
 )
 from monitor.procedure.criteria_record import criteria_to_record
-from monitor.procedure.events import ProcedureEvents
+from monitor.procedure.events import LogEntry, NewPoints, ProcedureEvents
 from monitor.procedure.minutes import MinuteRow, minute_table
 from monitor.procedure.recorder import RecorderOptions, ResumePlan, SessionRecorder
 from monitor.sources.base import ConnectionEvent, ProbeSource
@@ -47,15 +47,6 @@ class MarkerRefused(ValueError):
 
 
 @dataclass
-class NewPoints:
-    """Readings of one foot that arrived in one pump, as arrays for the plot."""
-
-    t: np.ndarray
-    celsius: np.ndarray  # NaN where the probe gave no temperature
-    valid: np.ndarray
-
-
-@dataclass
 class LimbLive:
     """The newest reading of one foot in this recording (not the older part of a resumed file)."""
 
@@ -65,22 +56,16 @@ class LimbLive:
 
 
 @dataclass
-class LogEntry:
-    session_s: float
-    text: str
-
-
-@dataclass
 class _Shown:
     """What was last emitted, so each event fires only on a change."""
 
-    markers: tuple = ()
-    verdict: tuple | None = None
-    minutes_key: tuple | None = None
+    markers: tuple[Marker, ...] = ()
+    verdict: tuple[str, float | None, str] | None = None
+    minutes_key: tuple[object, ...] | None = None
     minutes: list[MinuteRow] = field(default_factory=list)
     write_error: str | None = None
     criteria: Criteria | None = None
-    artefacts_key: tuple | None = None
+    artefacts_key: tuple[object, ...] | None = None
     artefacts: list[ArtefactSegment] = field(default_factory=list)
 
 

@@ -26,8 +26,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, is_dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
+from monitor.clock import SessionClock as SourceClock
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, Reading
 from monitor.procedure.criteria_record import criteria_to_record
 from monitor.sources.base import ConnectionEvent, DeviceIdentity, ProbeSource
@@ -101,7 +102,7 @@ def _clock_time(wall: float) -> str:
 class SessionClock:
     """The session clock a recorder works in: its source's clock moved on by ``offset_s``."""
 
-    def __init__(self, source_clock, offset_s: float = 0.0) -> None:
+    def __init__(self, source_clock: SourceClock, offset_s: float = 0.0) -> None:
         self.source_clock = source_clock
         self.offset_s = float(offset_s)
 
@@ -163,11 +164,12 @@ class SessionRecorder:
         self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
         self._open_gap: int | None = None
         self._pushed: list[Reading] = []  # what went into the pipeline and the store since take_pushed()
-        self._artefact_ids: dict[tuple, tuple[int, float | None]] = {}
+        # (foot, kind, start s) of each artefact segment → its event's id and end
+        self._artefact_ids: dict[tuple[str, str, float], tuple[int, float | None]] = {}
         # The verdict log appends what the display showed; the pipeline may re-derive its whole
         # history (a marker moved, criteria changed), so we track the last entry logged, not a count.
         self._verdict_logged_s = -math.inf
-        self._verdict_logged_key: tuple | None = None
+        self._verdict_logged_key: tuple[str, float | None] | None = None
         self._scheduled: list[Marker] = []
         self.finished = False
         self._device_keys: set[str] = set()
@@ -252,17 +254,17 @@ class SessionRecorder:
             self.store.add_device(identity, calibration=self._calibration_of(identity),
                                   added_s=self.clock.now())
 
-    def _calibration_of(self, identity: DeviceIdentity) -> dict:
+    def _calibration_of(self, identity: DeviceIdentity) -> dict[str, dict[str, Any]]:
         """Each channel's foot and calibration, as the device registry holds them for this device."""
         if self.registry is None or identity.simulated:
             return {}
-        out: dict[str, dict] = {}
+        out: dict[str, dict[str, Any]] = {}
         try:
             channels = int(identity.channels or 2)
             limbs = self.registry.channel_limbs(identity.key, channels)
             for channel in range(channels):
                 cal = self.registry.calibration(identity.key, channel)
-                entry: dict = {"limb": str(limbs[channel]) if limbs[channel] else None}
+                entry: dict[str, Any] = {"limb": str(limbs[channel]) if limbs[channel] else None}
                 if cal is not None:
                     entry.update(offset_c=cal.offset_c, gain=cal.gain, note=cal.note)
                 else:
@@ -453,7 +455,7 @@ class SessionRecorder:
         self.store.close(end_reason=end_reason)
 
 
-def _json_list(text: str | None) -> list:
+def _json_list(text: str | None) -> list[Any]:
     try:
         value = json.loads(text) if text else []
     except ValueError:
@@ -473,7 +475,7 @@ def _verdict_key(verdict: BlockVerdict) -> tuple[str, float | None]:
     return str(verdict.state.value), verdict.confirmed_at_s
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """Dataclasses, enums and mappings as JSON-friendly plain values."""
     if is_dataclass(value) and not isinstance(value, type):
         return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
