@@ -45,6 +45,9 @@ from ui.tiles import LimbTile, TileState
 from ui.waker import ArrivalWaker
 
 REDRAW_INTERVAL_MS = 100  # at most 10 Hz
+# With the arrival waker (ui/waker.py) bringing each reading in, the timer only follows the
+# clock and notices silence: four times a second is enough.
+CLOCK_INTERVAL_MS = 250
 NUMERIC_INTERVAL_S = 0.5
 # Flashing frequency for medium priority (IEC 60601-1-8: 0.4–0.8 Hz).
 MEDIUM_FLASH_HZ = 0.6
@@ -172,6 +175,7 @@ class MainWindow(QMainWindow):
             self.flash_timer.start()
             self.waker = ArrivalWaker(session.wait_for_readings, self.tick, parent=self)
             self.waker.start()
+            self.timer.setInterval(CLOCK_INTERVAL_MS)
         self.screen_awake.inhibit()
         if session.markers:  # a resumed session: its marks are on the plot from the start
             self.plot.set_markers(session.markers)

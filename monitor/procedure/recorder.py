@@ -163,6 +163,7 @@ class SessionRecorder:
         self.readings_received = 0
         self.last_reading_s: dict[Limb, float | None] = {Limb.LEFT: None, Limb.RIGHT: None}
         self._open_gap: int | None = None
+        self._synced_key: tuple[object, ...] | None = None  # what the pipeline had seen when last synced
         self._pushed: list[Reading] = []  # what went into the pipeline and the store since take_pushed()
         # (foot, kind, start s) of each artefact segment → its event's id and end
         self._artefact_ids: dict[tuple[str, str, float], tuple[int, float | None]] = {}
@@ -366,7 +367,13 @@ class SessionRecorder:
             self.store.end_event(self._open_gap, event.session_s)
             self._open_gap = None
 
-    def _sync_pipeline(self) -> None:
+    def _sync_pipeline(self, *, force: bool = False) -> None:
+        # The pipeline's findings change only with new readings, markers or another pipeline:
+        # asking it on every pump would cost a pass over the readings 10 times a second.
+        seen = (id(self.pipeline), self.readings_received, tuple((m.id, m.session_s) for m in self.pipeline.markers))
+        if seen == self._synced_key and not force:
+            return
+        self._synced_key = seen
         for seg in self.pipeline.artefacts:
             key = (str(seg.limb), str(seg.kind), round(float(seg.start_s), 3))
             end = None if seg.end_s is None else float(seg.end_s)
@@ -445,7 +452,7 @@ class SessionRecorder:
             self.finished = True
         self.pump()
         self.pipeline.finish()  # judge the last seconds too, as the offline analysis does
-        self._sync_pipeline()
+        self._sync_pipeline(force=True)
         if before_close is not None:
             before_close()  # the procedure ends its alarms while the file is still open
         now = self.clock.now()
