@@ -1,9 +1,9 @@
 """A really full disk: the session file on a small file system (a 3 MB tmpfs) that fills up.
 
-tests/monitor/sessions/test_recorder.py makes SQLite report a full disk with max_page_count;
+tests/monitor/procedure/test_recorder.py makes SQLite report a full disk with max_page_count;
 here the operating system refuses the writes (ENOSPC on the database, its WAL and journal), as
 on a full USB stick or a full laptop disk. Mounting needs root (CI runs as root); elsewhere the
-tests are skipped with the reason (tests/monitor/sessions/test_recorder.py still covers the path).
+tests are skipped with the reason (tests/monitor/procedure/test_recorder.py still covers the path).
 """
 
 from __future__ import annotations

@@ -229,7 +229,7 @@ def test_review_table_is_the_report_s_minute_table(qtbot, tmp_path):
     from monitor.exports.session_data import load_session
     from monitor.procedure.minutes import minute_table
     from monitor.procedure.replay import replay_session
-    from tests.monitor.sessions.conftest import record_simulated
+    from tests.support.sessions import record_simulated
     from ui.review import ReviewWindow
 
     path = record_simulated(tmp_path / "rv.sympatherm", "success-fast", seed=5, blocked=Limb.LEFT, until_s=1800.0)

@@ -21,7 +21,7 @@ from monitor.exports import ExportError, export_session
 from monitor.exports.edf import GAP_VALUE_C
 from monitor.model import Limb, ProbeStatus, Reading, SessionInfo
 from monitor.store import SessionStore
-from tests.monitor.sessions.conftest import record_simulated
+from tests.support.sessions import record_simulated
 
 
 def _pdf_text(path) -> list[str]:

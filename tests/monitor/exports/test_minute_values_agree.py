@@ -18,7 +18,7 @@ from monitor.model import Limb, Marker, MarkerKind, ProbeStatus, Reading, Sessio
 from monitor.procedure.minutes import minute_table, round_c
 from monitor.procedure.replay import replay_session
 from monitor.store import SessionStore
-from tests.monitor.sessions.conftest import record_simulated
+from tests.support.sessions import record_simulated
 
 _NUMBER = re.compile(r"^[+-]?\d+\.\d$")
 

@@ -10,8 +10,7 @@ from monitor.procedure import Procedure
 from monitor.procedure.recorder import SessionRecorder
 from monitor.simulation.source import SimulatedSource
 from monitor.store import SessionStore
-
-from .conftest import record_simulated
+from tests.support.sessions import record_simulated
 
 
 def test_every_reading_and_the_pipelines_findings_reach_the_file(tmp_path):

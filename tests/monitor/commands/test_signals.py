@@ -42,7 +42,7 @@ def test_a_flood_of_signals_during_waits_never_deadlocks(tmp_path):
                 stops.wait(0.0001)
         print("done", stops.count, flush=True)
     """))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             text=True, cwd=root, env={**os.environ, "PYTHONPATH": root})
     try:

@@ -1,4 +1,4 @@
-"""Shared helpers: record a simulated session through the real procedure core."""
+"""Shared test helpers: record a simulated session through the real procedure core."""
 
 from __future__ import annotations
 
