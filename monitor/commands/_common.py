@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
+
+# What each command's register() is given: argparse's sub-command parsers. A string: argparse's
+# _SubParsersAction is generic only to the type checker (typeshed), not at run time.
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def positive_float(text: str) -> float:

@@ -7,8 +7,12 @@ import json
 import math
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from monitor.commands._common import add_blocked_flag
+from monitor.commands._common import SubParsers, add_blocked_flag
+
+if TYPE_CHECKING:
+    from monitor.pipeline.batch import AnalysisResult
 
 
 def _finite(text: str) -> float:
@@ -21,7 +25,7 @@ def _finite(text: str) -> float:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
     from monitor.pipeline.config import CRITERIA_PRESETS
 
     presets = "\n".join(f"  {c.id:<10} {c.describe()}" for c in CRITERIA_PRESETS.values())
@@ -62,7 +66,7 @@ def _is_session_file(path: str) -> bool:
         return False  # the CSV reader says what is wrong with the path
 
 
-def _analyze_session(path: str, args: argparse.Namespace):
+def _analyze_session(path: str, args: argparse.Namespace) -> AnalysisResult | str:
     """A session file judged by the one replay (:func:`monitor.procedure.replay.replay_session`):
     its own side, criteria (read back by ``criteria_from_record``), core temperature, readings and
     markers, the flags overriding them. Read-only: the file is never changed. Returns the

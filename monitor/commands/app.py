@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from monitor.commands._common import SubParsers
 
-def register(sub) -> None:
+
+def register(sub: SubParsers) -> None:
     p = sub.add_parser("app", help="the application: set up a session and monitor it (same as plain sympatherm)",
                        description="Open the SympaTherm application: choose probes, enter the session, record.")
     p.set_defaults(func=run_app)

@@ -11,9 +11,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monitor.commands._common import add_simulation_flags, positive_float
+from monitor.commands._common import SubParsers, add_simulation_flags, positive_float
 from monitor.model import Limb, SessionInfo
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
 
 SNAPSHOT_AFTER_S = 1800.0
 
@@ -24,7 +28,8 @@ def demo_info(scenario: str, blocked: Limb) -> SessionInfo:
 
 
 def build_demo_window(scenario: str, seed: int, speed: float, blocked: Limb, *, manual: bool,
-                      session_path: Path | None = None, rate_hz: float = 1.0, auto_injection: bool = True):
+                      session_path: Path | None = None, rate_hz: float = 1.0,
+                      auto_injection: bool = True) -> MainWindow:
     """The live window on a simulated patient, recording to ``session_path`` (or the sessions folder).
 
     The source is built by :func:`monitor.commands.sources.build_source` and kept in the file, so a
@@ -70,7 +75,7 @@ def _non_negative(text: str) -> float:
     return value
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     p = sub.add_parser("demo", help="the live display with a simulated patient",
                        description="Run the live display against the simulated patient. The injection is "
                                    "marked automatically at the scenario's time unless you mark it (key I).")

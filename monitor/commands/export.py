@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TextIO
 
-from monitor.commands._common import add_out_flag
+from monitor.commands._common import SubParsers, add_out_flag
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     p = sub.add_parser("export", help="export a session for the chart (pdf, csv, edf, fhir)",
                        description="Export a recorded session (also one still being recorded) as a PDF chart "
                                    "report, interchange CSV, EDF+ or a FHIR R4 JSON Bundle.")
@@ -22,7 +23,7 @@ def register(sub) -> None:
 class ProgressBar:
     """A progress bar on stderr, shown only on a terminal and when the work takes more than a moment."""
 
-    def __init__(self, stream=None, width: int = 30, delay_s: float = 0.5, *, force: bool = False) -> None:
+    def __init__(self, stream: TextIO | None = None, width: int = 30, delay_s: float = 0.5, *, force: bool = False) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = force or bool(getattr(self.stream, "isatty", lambda: False)())
         self.width = width

@@ -16,16 +16,39 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
-from monitor.commands._common import add_blocked_flag, add_out_flag, add_simulation_flags, positive_float
+from monitor.commands._common import (
+    SubParsers,
+    add_blocked_flag,
+    add_out_flag,
+    add_simulation_flags,
+    positive_float,
+)
 from monitor.commands._signals import StopRequests
+
+if TYPE_CHECKING:
+    from monitor.model import Limb, SessionInfo
+    from monitor.pipeline import BlockPipeline
+    from monitor.procedure import Procedure
+    from monitor.procedure.alarms import AlarmChange
+    from monitor.procedure.events import LogEntry
+    from monitor.procedure.recorder import ResumePlan, SessionRecorder
+    from monitor.procedure.source_spec import SourceSpec
+    from monitor.sources.base import ConnectionEvent, ProbeSource
+    from monitor.store import SessionStore
+
+# A session ready to record: (store, source, pipeline, where to place the injection mark, the
+# resume plan if it goes on from a file), or the exit code when it cannot be opened.
+_Opened: TypeAlias = "tuple[SessionStore, ProbeSource, BlockPipeline, float | None, ResumePlan | None] | int"
 
 STATUS_EVERY_S = 5.0
 MARKER_WORDS = ("injection", "baseline", "needle", "note", "checked")
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     p = sub.add_parser(
         "record", help="record a session without the GUI",
         description="Record a session headless to one crash-safe file. Type markers on standard input while "
@@ -87,7 +110,7 @@ def parse_marker_line(line: str) -> tuple[str, str] | None:
     return word, rest.strip()
 
 
-def _read_stdin(lines: queue.Queue) -> None:
+def _read_stdin(lines: queue.Queue[str]) -> None:
     try:
         for line in sys.stdin:
             lines.put(line)
@@ -95,7 +118,7 @@ def _read_stdin(lines: queue.Queue) -> None:
         pass
 
 
-def status_line(procedure) -> str:
+def status_line(procedure: Procedure) -> str:
     """Both temperatures, rises, Di − Dc and the verdict, in one line (the core's values)."""
     snapshot = procedure.snapshot()
     # The time of the newest reading, not the clock: after --duration the clock runs on.
@@ -117,15 +140,15 @@ def status_line(procedure) -> str:
     return "  ".join(parts)
 
 
-def _lookup(mapping, limb: str):
+def _lookup(mapping: Mapping[Limb, float | None], limb: str) -> float | None:
     for key, value in dict(mapping).items():
         if str(key) == limb:
             return None if value is None else float(value)
     return None
 
 
-def _new_session(args: argparse.Namespace):
-    """(store, source, pipeline, injection_at) for a new recording, or an exit code."""
+def _new_session(args: argparse.Namespace) -> _Opened:
+    """(store, source, pipeline, injection_at, None) for a new recording, or an exit code."""
     from monitor.commands.sources import build_source, spec_from_args
     from monitor.model import Limb, SessionInfo
     from monitor.pipeline import BlockPipeline
@@ -155,11 +178,18 @@ def _new_session(args: argparse.Namespace):
     _keep_spec(store, spec)
     injection_at = args.injection_at
     if injection_at is None and args.demo:
-        injection_at = source.suggested_injection_s
+        injection_at = _suggested_injection_s(source)
     return store, source, pipeline, injection_at, None
 
 
-def _keep_spec(store, spec) -> None:
+def _suggested_injection_s(source: ProbeSource) -> float | None:
+    """The simulated physician's injection time (``--demo``: the source is the simulated patient)."""
+    from monitor.simulation.source import SimulatedSource
+
+    return source.suggested_injection_s if isinstance(source, SimulatedSource) else None
+
+
+def _keep_spec(store: SessionStore, spec: SourceSpec) -> None:
     """The source in the file, so the session can be resumed (and `sympatherm sessions` shows how)."""
     from monitor.procedure.source_spec import store_spec
     from monitor.store import StoreError
@@ -170,7 +200,7 @@ def _keep_spec(store, spec) -> None:
         pass  # written with the first commit; a store that cannot write says so then
 
 
-def _resumed_session(args: argparse.Namespace):
+def _resumed_session(args: argparse.Namespace) -> _Opened:
     """(store, source, pipeline, injection_at, plan) to continue ``args.resume``, or an exit code.
 
     The session's own side, patient and criteria are kept; flags that contradict them are refused."""
@@ -232,7 +262,8 @@ def _resumed_session(args: argparse.Namespace):
         _error(f"this session already has its injection mark at {injections[0]:.0f} s; --injection-at is ignored "
                "(type 'injection' to add another)")
     if not injections:
-        injection_at = args.injection_at if args.injection_at is not None else (source.suggested_injection_s if args.demo else None)
+        injection_at = args.injection_at if args.injection_at is not None else (
+            _suggested_injection_s(source) if args.demo else None)
     return store, source, pipeline, injection_at, plan
 
 
@@ -273,17 +304,17 @@ def run(args: argparse.Namespace) -> int:
     return return_code
 
 
-def _print_events(procedure) -> None:
+def _print_events(procedure: Procedure) -> None:
     """`record` is a view too: it prints what the procedure core tells it."""
 
     def stamp(session_s: float) -> str:
         minutes, seconds = divmod(int(session_s), 60)
         return f"[{minutes:3d}:{seconds:02d}]"
 
-    def on_connection(event) -> None:
+    def on_connection(event: ConnectionEvent) -> None:
         print(f"{stamp(event.session_s)}  connection {event.state}: {event.reason}", flush=True)
 
-    def on_alarms(change) -> None:
+    def on_alarms(change: AlarmChange) -> None:
         active = {a.condition.key: a.condition for a in change.active}
         for key in change.raised:
             if key in active:
@@ -301,11 +332,15 @@ def _print_events(procedure) -> None:
     procedure.events.connection.connect(on_connection)
     procedure.events.alarms.connect(on_alarms)
     procedure.events.write_error.connect(on_write_error)
-    procedure.events.log.connect(lambda entry: print(entry.text, flush=True)
-                                 if "automatic injection" in entry.text else None)
+    def on_log(entry: LogEntry) -> None:
+        if "automatic injection" in entry.text:
+            print(entry.text, flush=True)
+
+    procedure.events.log.connect(on_log)
 
 
-def _record_until_stopped(args, procedure, lines: queue.Queue, stops: StopRequests) -> None:
+def _record_until_stopped(args: argparse.Namespace, procedure: Procedure, lines: queue.Queue[str],
+                          stops: StopRequests) -> None:
     next_status = time.monotonic() + min(args.status_every, 1.0)
     while not stops.requested:
         procedure.pump()
@@ -319,7 +354,7 @@ def _record_until_stopped(args, procedure, lines: queue.Queue, stops: StopReques
         stops.wait(0.1, since=0)
 
 
-def _typed_marker(procedure, line: str) -> None:
+def _typed_marker(procedure: Procedure, line: str) -> None:
     """A marker typed on standard input, placed through the core (which may refuse it, in words)."""
     from monitor.model import MarkerKind
     from monitor.procedure import MarkerRefused
@@ -344,7 +379,7 @@ def _typed_marker(procedure, line: str) -> None:
     print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
 
 
-def _duration_reached(recorder, duration_s: float) -> bool:
+def _duration_reached(recorder: SessionRecorder, duration_s: float) -> bool:
     """The readings have reached ``duration_s`` (a sped-up simulator's worker trails its clock),
     or the clock is well past it and data has stopped coming."""
     newest = max((t for t in recorder.last_reading_s.values() if t is not None), default=None)
@@ -354,7 +389,7 @@ def _duration_reached(recorder, duration_s: float) -> bool:
     return recorder.clock.now() >= duration_s + 10.0 * max(1.0, speed)
 
 
-def _finish(procedure, reason: str, stops: StopRequests) -> int:
+def _finish(procedure: Procedure, reason: str, stops: StopRequests) -> int:
     """Close the session; if the disk refuses, retry until space returns or, on a further
     Ctrl-C, save everything to the user's data folder instead."""
     from monitor.store import StoreBusyError, StoreError, StoreWriteError, default_session_path
@@ -408,7 +443,7 @@ def _drop_if_empty(path: Path) -> bool:
     return True
 
 
-def _info_of(store):
+def _info_of(store: SessionStore) -> SessionInfo:
     try:
         return store.info()
     except Exception:  # the file may be unreadable too; a name is all that is needed

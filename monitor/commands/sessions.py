@@ -8,9 +8,15 @@ import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitor.commands._common import SubParsers
+
+if TYPE_CHECKING:
+    from monitor.store import SessionSummary
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     p = sub.add_parser("sessions", help="list recorded sessions",
                        description="List the recorded sessions in the data folder (or --dir), newest last, "
                                    "and any session left unfinished by a crash.")
@@ -106,7 +112,7 @@ def verdict_words(state: str, *, finished: bool) -> str:
     return state.replace("_", " ")
 
 
-def _print_table(rows, damaged: set[Path]) -> None:
+def _print_table(rows: list[tuple[Path, SessionSummary | str]], damaged: set[Path]) -> None:
     print(f"{'date':16}  {'patient':16}  {'side':5}  {'duration':>8}  {'verdict':28}  file")
     for path, summary in rows:
         if isinstance(summary, str):

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from monitor.commands._common import add_blocked_flag, add_simulation_flags, positive_float
+from monitor.commands._common import SubParsers, add_blocked_flag, add_simulation_flags, positive_float
 from monitor.commands._signals import StopRequests
 
+if TYPE_CHECKING:
+    from monitor.simulation.virtual_serial import VirtualSerialProbe
 
-def register(sub) -> None:
+
+def register(sub: SubParsers) -> None:
     p = sub.add_parser(
         "simulate", help="serve the simulated patient as a virtual serial probe",
         description="Serve the simulated patient on a pseudo-terminal, through the real probe protocol. "
@@ -50,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace, probe, stops: StopRequests) -> None:
+def _serve(args: argparse.Namespace, probe: VirtualSerialProbe, stops: StopRequests) -> None:
     try:
         path = probe.start()
         print(path, flush=True)

@@ -15,22 +15,36 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+from typing import TYPE_CHECKING, overload
 
+from monitor.commands._common import SubParsers
 from monitor.model import Limb
 from monitor.procedure.source_spec import BleSpec, SerialSpec, SimulatedSpec, SourceSpec
 
+if TYPE_CHECKING:
+    from monitor.clock import SessionClock, SimulatedClock
+    from monitor.simulation.source import SimulatedSource
+    from monitor.sources.base import ProbeSource
 
-def build_source(spec: SourceSpec, *, clock=None, start_at_s: float = 0.0):
+
+@overload
+def build_source(spec: SimulatedSpec, *, clock: SimulatedClock | None = None,
+                 start_at_s: float = 0.0) -> SimulatedSource: ...
+@overload
+def build_source(spec: SourceSpec, *, clock: SessionClock | None = None, start_at_s: float = 0.0) -> ProbeSource: ...
+def build_source(spec: SourceSpec, *, clock: SessionClock | None = None, start_at_s: float = 0.0) -> ProbeSource:
     """The ProbeSource ``spec`` describes; ValueError in plain words (a serial port that is not there).
 
     ``clock``: the source's clock (tests step a manual one; None: the source's own). ``start_at_s``
     (the simulated patient only): the patient time a resumed session goes on at, probes long settled."""
     if isinstance(spec, SimulatedSpec):
+        from monitor.clock import SimulatedClock
         from monitor.simulation.source import SimulatedSource
 
+        if clock is not None and not isinstance(clock, SimulatedClock):
+            raise TypeError(f"the simulated patient runs on a SimulatedClock, not a {type(clock).__name__}")
         return SimulatedSource(spec.scenario, seed=spec.seed, speed=spec.speed, blocked=spec.blocked,
                                clock=clock, rate_hz=spec.rate_hz, start_at_s=start_at_s)
-    options = {} if clock is None else {"clock": clock}
     if isinstance(spec, SerialSpec):
         from monitor.sources.serial import SerialSource
 
@@ -41,12 +55,12 @@ def build_source(spec: SourceSpec, *, clock=None, start_at_s: float = 0.0):
             raise ValueError(f"there is no serial port {port}; is the probe plugged in? "
                              "(`--port auto` finds a SympaTherm probe by itself)")
         if spec.baud:
-            return SerialSource(port, spec.baud, **options)
-        return SerialSource(port, **options)
+            return SerialSource(port, spec.baud, clock=clock)
+        return SerialSource(port, clock=clock)
     if isinstance(spec, BleSpec):
         from monitor.sources.ble import BleSource
 
-        return BleSource(*spec.addresses, **options)
+        return BleSource(*spec.addresses, clock=clock)
     raise ValueError(f"no source can be built from {spec!r}")
 
 
@@ -90,5 +104,5 @@ def scenario_choices() -> list[tuple[str, str]]:
     return [(name, scenario.description) for name, scenario in sorted(SCENARIOS.items())]
 
 
-def register(sub) -> None:
+def register(sub: SubParsers) -> None:
     """Not a subcommand: `monitor.cli` calls ``register`` on every public module here; this one adds nothing."""
