@@ -8,7 +8,7 @@ rises from the baseline in force then). Nothing is computed, smoothed or rounded
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QHeaderView, QTableView
 
@@ -100,9 +100,26 @@ class MinuteTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(24)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.setMinimumWidth(430)
+        # The newest minute stays in view until the user scrolls up to read older ones; only the
+        # user's own scrolling decides (a row update or a relayout moving the bar does not).
+        self.follows_newest = True
+        self.verticalScrollBar().actionTriggered.connect(lambda _action: QTimer.singleShot(0, self._user_scrolled))
+
+    def _user_scrolled(self) -> None:
+        bar = self.verticalScrollBar()
+        self.follows_newest = bar.value() >= bar.maximum() - 2
 
     def set_rows(self, rows: list[MinuteRow]) -> None:
-        at_bottom = self.verticalScrollBar().value() >= self.verticalScrollBar().maximum() - 2
         self.table_model.set_rows(rows)
-        if at_bottom:
+        if self.follows_newest:
+            self.scrollToBottom()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self.follows_newest:
+            QTimer.singleShot(0, self.scrollToBottom)  # once the rows are laid out
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self.follows_newest:
             self.scrollToBottom()
