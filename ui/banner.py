@@ -54,7 +54,9 @@ class StatusBanner(QFrame):
         self.kind = "waiting"
         self.set_status("waiting", "Waiting for baseline", "", None)
 
-    def set_status(self, kind: str, title: str, detail: str, di_minus_dc: float | None) -> None:
+    def set_status(self, kind: str, title: str, detail: str, di_minus_dc: float | None,
+                   withheld: str | None = None) -> None:
+        """``withheld``: why the core gives no Di − Dc now (a flagged or silent probe)."""
         if kind != self.kind or not self.styleSheet():
             bg, fg = _KIND_STYLE.get(kind, _KIND_STYLE["waiting"])
             self.setStyleSheet(f"QFrame#banner {{ background-color: {bg}; border-radius: 8px; }}"
@@ -63,7 +65,14 @@ class StatusBanner(QFrame):
         _set_text(self.title, title)
         _set_text(self.detail, detail)
         self.detail.setVisible(bool(detail))
-        _set_text(self.diff, "Di − Dc  --" if di_minus_dc is None else f"Di − Dc  {di_minus_dc:+.1f} °C")
+        if di_minus_dc is None:
+            _set_text(self.diff, "Di − Dc  —")
+        else:
+            _set_text(self.diff, f"Di − Dc  {round(di_minus_dc, 1) + 0.0:+.1f} °C")  # never "−0.0"
+        tip = ("Di − Dc: the blocked foot's rise minus the other foot's rise since the baseline"
+               + (f".\nNot shown now: {withheld}." if withheld and di_minus_dc is None else "."))
+        if self.diff.toolTip() != tip:
+            self.diff.setToolTip(tip)
 
 
 class SimulatedStrip(QLabel):

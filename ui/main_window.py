@@ -502,7 +502,8 @@ class MainWindow(QMainWindow):
             ok = status is not None and not status.is_fault
             # No rise shown from a faulty probe: the last smoothed value would look current.
             tile.set_state(TileState(live.celsius, snap.rise_c.get(limb) if ok else None, ages[limb], probe_text,
-                                     ok, prio, self._flash_on, self.session.no_data_after_s()[limb]))
+                                     ok, prio, self._flash_on, self.session.no_data_after_s()[limb],
+                                     snap.rise_withheld.get(limb)))
         self._update_banner(snap, inj)
         # The window being taken or in use, as the pipeline defines it (a "Baseline start" mark
         # opens one; a new one after an injection replaces it).
@@ -539,10 +540,10 @@ class MainWindow(QMainWindow):
                           for seg in self.session.artefacts
                           if seg.end_s is None and str(seg.kind) != "settling"})
         if flagged and kind != "confirmed":
-            # The live Di − Dc includes the flagged readings; the criteria leave them out.
+            # The core withholds the flagged foot's rise and Di − Dc, as the criteria leave it out.
             which = ", ".join(f"{letter} {what}" for letter, what in flagged)
             detail = f"Flagged now: {which} (left out of baseline and criteria)" + ("  ·  " + detail if detail else "")
-        self.banner.set_status(kind, title, detail, snap.di_minus_dc_c)
+        self.banner.set_status(kind, title, detail, snap.di_minus_dc_c, snap.di_minus_dc_withheld)
         if state != self._last_verdict_state:
             if kind == "confirmed" and not self.confirmed_chimed:
                 self.confirmed_chimed = True

@@ -26,6 +26,7 @@ class TileState:
     alarm: str | None = None  # None | "low" | "medium"
     alarm_visible: bool = True  # flashing phase for medium priority
     stale_after_s: float = 10.0  # older than this is "NO DATA" (longer for a slowly reporting probe)
+    rise_withheld: str | None = None  # why the core gives no rise now (a flagged or silent probe)
 
 
 # A reading older than this is called stale on the tile (a flat line must not look frozen).
@@ -102,7 +103,9 @@ class LimbTile(QFrame):
     def set_state(self, st: TileState) -> None:
         self._state = st
         _set_text(self.temp_label, "--.- °C" if st.celsius is None else f"{st.celsius:.1f} °C")
-        if st.rise_c is None:
+        if st.rise_c is None and st.rise_withheld:
+            rise = "rise: — (no data)" if st.rise_withheld.startswith("no data") else "rise: — (probe flagged)"
+        elif st.rise_c is None:
             rise = self._no_rise_text if st.probe_ok or st.age_s is None else "rise: —"
         else:
             rise = f"rise {round(st.rise_c, 1) + 0.0:+.1f} °C {self._rise_from}"  # never "-0.0"

@@ -36,6 +36,7 @@ from monitor.pipeline.snapshot import (
     limb_readout,
     limb_series,
     snapshot_warnings,
+    withheld_because,
 )
 from monitor.pipeline.ticks import Ticks
 from monitor.pipeline.timefmt import format_session_time
@@ -376,7 +377,10 @@ class BlockPipeline:
         readout = {limb: limb_readout(tr, clock) for limb, tr in self._tracks.items()}
         in_force = self._bases.in_force
         base = {limb: (in_force[limb].celsius if in_force else None) for limb in Limb}
-        rise = {limb: _minus(readout[limb].smooth_c, base[limb]) for limb in Limb}
+        # A flagged or silent foot has no current rise: its last value would look valid and current
+        # (a lifted probe's fall made a Di − Dc no reading supports). The criteria leave it out too.
+        withheld = {limb: (withheld_because(readout[limb]) if base[limb] is not None else None) for limb in Limb}
+        rise = {limb: None if withheld[limb] else _minus(readout[limb].smooth_c, base[limb]) for limb in Limb}
         b, c = self.blocked, self.blocked.other
         didc = _minus(rise[b], rise[c])
         warm = self.warm_start
@@ -393,7 +397,7 @@ class BlockPipeline:
             early_warming_at_s=self._judge.early_at, warm_start=warm,
             injection_s=inj[0] if inj else None, criteria_met_at_s=dict(self._judge.met_at),
             kinetics=self.kinetics(), baseline_note=self._bases.note(),
-            baseline_window_s=self._bases.current_window(self._now),
+            baseline_window_s=self._bases.current_window(self._now), rise_withheld=withheld,
         )
 
 

@@ -49,6 +49,15 @@ class PipelineSnapshot:
     baseline_note: str | None = None  # the baseline in force in plain words
     # The latest baseline window the markers call for that has begun (being taken, or in force).
     baseline_window_s: tuple[float, float] | None = None
+    # Why a foot's rise (and so Di − Dc) is not given now although a baseline is in force: its
+    # newest reading is flagged (lifted, touched, frozen, a fault) or too old. None: it is given.
+    rise_withheld: dict[Limb, str | None] = field(default_factory=dict)
+
+    @property
+    def di_minus_dc_withheld(self) -> str | None:
+        """Why Di − Dc is not given now (the foot it depends on, and why), or None."""
+        reasons = [f"{limb.letter} {why}" for limb, why in sorted(self.rise_withheld.items()) if why]
+        return "; ".join(reasons) or None
 
 
 def limb_series(track: LimbTrack) -> LimbSeries:
@@ -84,6 +93,11 @@ def limb_readout(track: LimbTrack, clock: float | None) -> LimbReadout:
     else:
         status = kind.plain if kind else "OK"
     return LimbReadout(raw, smooth, age, status)
+
+
+def withheld_because(readout: LimbReadout) -> str | None:
+    """Why this foot's current value must not stand for a rise now (its status words), or None."""
+    return None if readout.status == "OK" else readout.status
 
 
 def current_slope(track: LimbTrack, window_s: float) -> float | None:
