@@ -520,17 +520,26 @@ class MainWindow(QMainWindow):
         message = getattr(verdict, "message", "") or ""
         title = message
         detail = ""
+        criteria = self.session.criteria
         if kind == "confirmed" and verdict.confirmed_at_s is not None:
             rel = verdict.confirmed_at_s - (inj or 0.0)
             met = ", ".join(str(c) for c in (verdict.criteria_met or ()))
             title = f"BLOCK CONFIRMED at {theme.format_mmss(rel)}" + (" after injection" if inj is not None else "")
-            detail = f"Criteria met: {met}" if met else message
+            detail = (f"Criteria met: {met}, held {criteria.hold_s:g} s · {criteria.short_source} (K: the criteria)"
+                      if met else message)
         elif kind in ("waiting", "baseline", "monitoring", "early", "not_confirmed"):
             title = {"waiting": "Waiting for baseline", "baseline": "Baseline captured",
                      "monitoring": "Monitoring", "early": "Early warming",
                      "not_confirmed": "Not confirmed yet"}[kind]
             if kind == "waiting" and snap.baseline_window_s is not None:
                 title = "Taking the baseline"  # a "Baseline start" mark opened the window
+            if kind == "baseline" and inj is None and not self.session.finished:
+                # The step the nurse must not miss: without the mark no rise is ever judged.
+                title = "Baseline captured  ·  press I when the drug goes in"
+            if snap.holding is not None:
+                held, needed = snap.holding
+                title = (f"Criteria met, holding {theme.format_mmss(held)} of {theme.format_mmss(needed)}"
+                         f"  ·  {', '.join(criteria.conditions())}")
             detail = message
             if inj is not None and kind != "waiting":
                 title += f"  ·  {theme.format_mmss(self.session.now() - inj)} after injection"

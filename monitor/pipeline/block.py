@@ -25,7 +25,7 @@ from monitor.pipeline.artefacts import FLAG_SETTLING, ArtefactKind, ArtefactSegm
 from monitor.pipeline.baseline import BaselineInfo, Baselines, injection_times, settled_at, usable
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
-from monitor.pipeline.criteria import CriteriaJudge, judged_enough
+from monitor.pipeline.criteria import CriteriaJudge, holding, judged_enough
 from monitor.pipeline.difference import BaselineOffsets, DifferenceSeries, DifferenceTracker
 from monitor.pipeline.kinetics import Kinetics, KineticsTracker
 from monitor.pipeline.limb import STATUS_CODE, LimbTrack, run_starts
@@ -398,6 +398,7 @@ class BlockPipeline:
             injection_s=inj[0] if inj else None, criteria_met_at_s=dict(self._judge.met_at),
             kinetics=self.kinetics(), baseline_note=self._bases.note(),
             baseline_window_s=self._bases.current_window(self._now), rise_withheld=withheld,
+            holding=holding(self._judge, self.criteria),
         )
 
 

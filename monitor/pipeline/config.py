@@ -6,6 +6,7 @@ hard-coded truth.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,6 +53,21 @@ class Criteria:
 
     def describe(self) -> str:
         return " and ".join(self.conditions()) + f", held for {self.hold_s:g} s"
+
+    @property
+    def short_source(self) -> str:
+        """The references of ``source`` without their details, for a banner (e.g. "Park/Nahm et al.,
+        Anaesthesia 2010; Stevens et al., Reg Anesth Pain Med 1998"); the full text stays in
+        ``source`` (criteria dialog, report)."""
+        first = self.source.split(". ")[0]
+        refs = [re.sub(r"\s*\([^)]*\)", "", part).split(": ")[0].strip() for part in first.split("; ")]
+        cited = [r for r in refs if r[:1].isupper() and re.search(r"\b(19|20)\d\d\b", r)]
+        if cited:
+            return "; ".join(cited)
+        inner = re.search(r"\(([^)]*\b(?:19|20)\d\d)\b", self.source)  # "Variant of … (Park/Nahm …, 2010 used …)"
+        if inner:
+            return f"variant of {inner.group(1)}"
+        return self.source if len(self.source) <= 60 else self.source[:59].rstrip() + "…"
 
     def adjusted(self, **changes: str | float | None) -> Criteria:
         """A copy with some fields changed, e.g. thresholds, or ``id`` and ``label`` (the presets are

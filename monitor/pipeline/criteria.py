@@ -35,6 +35,7 @@ class CriteriaJudge:
         self.hold_epoch: int | None = None  # the epoch whose hold runs are carried between chunks
         self.met_at: dict[str, float | None] = {cid: None for cid in judged}
         self.early_at: float | None = None
+        self.judged_until_s: float | None = None  # the last tick judged (final: the finalise lag behind)
 
     def judge(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
               events: list[Event]) -> None:
@@ -44,6 +45,8 @@ class CriteriaJudge:
         base_b, base_c = base[b].celsius, base[c].celsius
         assert base_b is not None and base_c is not None
         T = ticks.t.view[lo:hi]
+        if T.size:
+            self.judged_until_s = float(T[-1])
         vb = ticks.val[b].view[lo:hi]
         vc = ticks.val[c].view[lo:hi]
         both = ticks.ok[b].view[lo:hi] & ticks.ok[c].view[lo:hi]
@@ -96,6 +99,15 @@ class CriteriaJudge:
         if hit.size:
             self.early_at = float(T[hit[0]])
             events.append(event(self.early_at, "early", k))
+
+
+def holding(judge: CriteriaJudge, crit: Criteria) -> tuple[float, float] | None:
+    """(seconds held so far, seconds required) while the chosen criteria are met but not yet for
+    ``hold_s``; None otherwise (not met now, or already confirmed)."""
+    since = judge.hold_since.get(judge.chosen_id)
+    if since is None or judge.met_at.get(judge.chosen_id) is not None or judge.judged_until_s is None:
+        return None
+    return max(0.0, judge.judged_until_s - since), crit.hold_s
 
 
 def judged_enough(ticks: Ticks, epochs: Sequence[Epoch], hold_s: float) -> bool:

@@ -52,6 +52,8 @@ class PipelineSnapshot:
     # Why a foot's rise (and so Di − Dc) is not given now although a baseline is in force: its
     # newest reading is flagged (lifted, touched, frozen, a fault) or too old. None: it is given.
     rise_withheld: dict[Limb, str | None] = field(default_factory=dict)
+    # (seconds held, seconds required) while the chosen criteria are met and being held; None otherwise.
+    holding: tuple[float, float] | None = None
 
     @property
     def di_minus_dc_withheld(self) -> str | None:

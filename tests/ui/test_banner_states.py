@@ -1,0 +1,50 @@
+"""The banner says what the core is doing at each step: a call to mark the injection, a
+criterion being held, and a confirmation that names its criterion, hold and source."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.model import Limb
+
+
+@pytest.fixture
+def demo(qtbot, tmp_path):
+    from monitor.commands.demo import build_demo_window
+
+    made = []
+
+    def make(auto_injection: bool = True):
+        window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, auto_injection=auto_injection,
+                                   session_path=tmp_path / f"b{len(made)}.sympatherm")
+        qtbot.addWidget(window)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.finish()
+
+
+def test_a_captured_baseline_without_an_injection_asks_for_the_mark(demo):
+    window = demo(auto_injection=False)
+    window.advance_to(420)
+    assert str(window.session.snapshot().verdict.state) == "baseline_captured"
+    assert "press I when the drug goes in" in window.banner.title.text()
+
+
+def test_a_criterion_being_held_shows_how_long_it_has_held(demo):
+    window = demo()
+    window.advance_to(1010, step_s=1.0)
+    held, needed = window.session.snapshot().holding
+    assert 0 < held < needed == 60.0
+    assert window.banner.title.text().startswith(f"Criteria met, holding 0:{int(held):02d} of 1:00")
+
+
+def test_the_confirmation_names_its_criterion_hold_and_source(demo):
+    window = demo()
+    window.advance_to(1200)
+    assert window.banner.title.text().startswith("BLOCK CONFIRMED at 9:16")
+    detail = window.banner.detail.text()
+    assert "ΔTb ≥ 2.0 °C" in detail and "held 60 s" in detail and "Park/Nahm et al., Anaesthesia 2010" in detail
+    assert window.session.snapshot().holding is None
