@@ -17,6 +17,7 @@ _KIND_STYLE = {
     "confirmed": (theme.INFO_COLOUR, "#FFFFFF"),
     "not_confirmed": ("#4A3A2A", theme.TEXT),
     "review": ("#2A2E33", theme.TEXT),
+    "ended": ("#3A3D42", theme.TEXT),
 }
 
 

@@ -219,12 +219,16 @@ class MainWindow(QMainWindow):
 
         def add(name: str, text: str, key: str, slot, menu: str, checkable: bool = False,
                 on_toolbar: bool = True) -> QAction:
-            act = QAction(text, self)
+            # The toolbar shows the key beside the word ("Baseline  B"); menus and F1 show the word
+            # once, with the key in their own column (not "B  Baseline  B").
+            label = text[: -len(key)].rstrip() if text.endswith(f"  {key}") else text
+            act = QAction(label, self)
+            act.setIconText(text)
             act.setShortcut(QKeySequence(key))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.setCheckable(checkable)
             act.triggered.connect(slot)
-            act.setToolTip(f"{text}  [{QKeySequence(key).toString()}]")
+            act.setToolTip(f"{label}  [{QKeySequence(key).toString()}]")
             self.addAction(act)
             menus[menu].addAction(act)
             if on_toolbar:
@@ -264,6 +268,7 @@ class MainWindow(QMainWindow):
         add("calibration", "Probe calibration…", "Ctrl+K", self.calibrate, "settings", on_toolbar=False)
         add("settings", "Settings…", "Ctrl+,", self.edit_settings, "settings", on_toolbar=False)
         add("keys", "Keys and about", "F1", self.show_keys, "help", on_toolbar=False)
+        add("quit", "Quit", "Ctrl+Q", self.close, "session", on_toolbar=False)  # asks first while recording
 
     # ---- dialogs -------------------------------------------------------------------------
     def export(self) -> None:
@@ -345,6 +350,14 @@ class MainWindow(QMainWindow):
         self.mark(MarkerKind.PROBE_CHECKED, text=str(limb))
 
     def add_note(self, text: str | None = None) -> None:
+        if self.session.finished:
+            # Never dropped without a word: after the end the file takes no more notes.
+            why = ("The session has ended, so this note cannot be added to it. "
+                   "Write it in the chart, next to the exported report.")
+            if self.isVisible() and text is None:
+                QMessageBox.information(self, "Session ended", why)
+            self.status_label.setText(f"Note not added: {why}")
+            return
         if text is None:
             at = self.session.now()  # the note belongs to when the key was pressed, not when typed
             text, ok = QInputDialog.getText(self, "Note", "Note for the session log:")
@@ -488,6 +501,7 @@ class MainWindow(QMainWindow):
         inj = self.session.injection_s()
         if inj is not None:
             self.plot.set_origin(inj)
+        line_text = self.session.line_health().words()  # "" while the line is clean
         for limb, tile in self.tiles.items():
             live = self.session.state[limb]
             status = live.status
@@ -503,7 +517,7 @@ class MainWindow(QMainWindow):
             # No rise shown from a faulty probe: the last smoothed value would look current.
             tile.set_state(TileState(live.celsius, snap.rise_c.get(limb) if ok else None, ages[limb], probe_text,
                                      ok, prio, self._flash_on, self.session.no_data_after_s()[limb],
-                                     snap.rise_withheld.get(limb)))
+                                     snap.rise_withheld.get(limb), line_text))
         self._update_banner(snap, inj)
         # The window being taken or in use, as the pipeline defines it (a "Baseline start" mark
         # opens one; a new one after an injection replaces it).
@@ -617,10 +631,28 @@ class MainWindow(QMainWindow):
                 if not self.confirm_close or not self._save_elsewhere(f"The session could not be written: {exc}"):
                     raise
         self.screen_awake.release()
+        self._show_ended()
         self.setWindowTitle(self.windowTitle().replace("live session", "session ended"))
         self.status_label.setText(f"Session ended and saved: {self.session.store.path}" if self.session.store
                                   else "Session ended.")
         self.sessionClosed.emit()
+
+    def _show_ended(self) -> None:
+        """An ended session must not look live: the banner says so, the tiles grey out and the
+        markers are off (the review and export controls stay)."""
+        ended = time.strftime("%H:%M", time.localtime(self.session.clock.wall()))
+        snap = self.session.snapshot()
+        self.banner.set_status("ended", f"SESSION ENDED at {ended}", "Nothing more is recorded. "
+                               "Export (X) the report; Ctrl+O reviews a past session.", snap.di_minus_dc_c)
+        self.alarm_bar.show_alarms(None, [], True, True)
+        for limb, tile in self.tiles.items():
+            st = tile.state
+            st.alarm = None
+            tile.set_state(st)
+            tile.detail_label.setText(f"session ended at {ended} · nothing more is recorded")
+            tile.setEnabled(False)
+        for name in ("baseline", "needle", "injection", "note", "checked_left", "checked_right", "ack", "criteria"):
+            self.actions_by_name[name].setEnabled(False)
 
     def save_elsewhere(self) -> None:
         """Session menu: keep recording into another file (e.g. when the disk is full)."""
