@@ -5,6 +5,15 @@ by linear interpolation between neighbouring valid readings no further apart tha
 1.6 reading intervals (:func:`bridge_for`). Wherever there is no valid reading close enough (a dropped link, a
 sensor fault, a probe off) the sample is set to :data:`GAP_VALUE_C`, far outside skin
 temperature, and the gap is annotated: never silently interpolated.
+
+The header follows the EDF+ specification (edfplus.info, "Additional specifications" 3 and 4):
+the local patient identification is ``code sex birthdate name`` and the local recording
+identification ``Startdate dd-MMM-yyyy admincode technician equipment`` (then additional
+subfields), spaces inside a subfield replaced by ``_`` and ``X`` for what is unknown. edflib
+shortens these fields to its own limits (about 14 characters of the operator's name survived),
+so they are composed here and written into the 80-character fields after edflib closed the file:
+nothing is cut that fits. Signal labels follow the EDF+ standard texts for temperature
+("Temp" followed by the site, physical dimension "degC").
 """
 
 from __future__ import annotations
@@ -23,7 +32,11 @@ from monitor.model import Limb
 GAP_VALUE_C = -20.0  # out-of-range marker for "no valid reading here" (physical minimum)
 PHYSICAL_RANGE_C = (-20.0, 60.0)
 ANNOTATION_CHARS = 40  # edflib writes at most 40 characters per annotation
-RECORDING_FIELD_CHARS = 65  # edflib writes at most this much of the 80-character recording field
+IDENTIFICATION_CHARS = 80  # the local patient and local recording identification fields
+PATIENT_FIELD_OFFSET, RECORDING_FIELD_OFFSET = 8, 88  # byte offsets in the EDF header record
+EQUIPMENT_CHARS = 24
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+SIGNAL_LABELS = {Limb.LEFT: "Temp left foot", Limb.RIGHT: "Temp right foot"}  # EDF+ standard texts: "Temp <site>"
 
 
 def resample_limb(t_s: np.ndarray, celsius: np.ndarray, valid: np.ndarray, grid_s: np.ndarray,
@@ -69,9 +82,47 @@ def _edf_text(text: str, limit: int = 80) -> str:
     return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)[:limit]
 
 
-def _edf_field(text: str, limit: int) -> str:
+def _edf_field(text: str, limit: int = IDENTIFICATION_CHARS) -> str:
     # EDF+ header subfields are separated by spaces, so a subfield itself has none.
-    return _edf_text(text, limit).replace(" ", "_") or "X"
+    return _edf_text(text.strip(), limit).replace(" ", "_") or "X"
+
+
+def _shortened(subfield: str, room: int) -> str:
+    """``subfield`` if it fits in ``room`` characters, else cut visibly (ending in ``~``)."""
+    return subfield if len(subfield) <= room else subfield[:max(room - 1, 0)] + "~"
+
+
+def patient_field(data: SessionData) -> str:
+    """EDF+ local patient identification: ``code sex birthdate name``. SympaTherm records an ID
+    only, so sex, birthdate and name are ``X`` (unknown)."""
+    rest = " X X X"
+    return _shortened(_edf_field(data.info.patient_id), IDENTIFICATION_CHARS - len(rest)) + rest
+
+
+def recording_field(data: SessionData) -> str:
+    """EDF+ local recording identification: ``Startdate dd-MMM-yyyy admincode technician
+    equipment`` then additional subfields (``SIMULATED``, ``blocked_left``/``blocked_right``).
+
+    The operator (technician) is kept whole whenever the standard subfields and SIMULATED fit
+    in the 80 characters; only a name longer than that is cut, visibly. The blocked side is added
+    when it fits (it is also an annotation at the start)."""
+    start = datetime.fromtimestamp(int(data.started_wall))
+    head = f"Startdate {start.day:02d}-{MONTHS[start.month - 1]}-{start.year:04d} X"  # X: no admincode
+    equipment = _shortened(_edf_field(f"SympaTherm-{data.software_version or 'unknown'}"), EQUIPMENT_CHARS)
+    reserved = " SIMULATED" if data.simulated else ""  # never dropped: a simulated file must say so
+    room = IDENTIFICATION_CHARS - len(head) - len(equipment) - len(reserved) - 2  # the two spaces around
+    field = f"{head} {_shortened(_edf_field(data.info.operator), room)} {equipment}{reserved}"
+    blocked = data.info.blocked
+    optional = f" blocked_{blocked}" if blocked else " blocked_not_set"
+    return field + optional if len(field) + len(optional) <= IDENTIFICATION_CHARS else field
+
+
+def _write_identification(path: Path, patient: str, recording: str) -> None:
+    """Write the two 80-character identification fields into the closed file's header."""
+    with path.open("r+b") as f:
+        for offset, text in ((PATIENT_FIELD_OFFSET, patient), (RECORDING_FIELD_OFFSET, recording)):
+            f.seek(offset)
+            f.write(text.ljust(IDENTIFICATION_CHARS).encode("ascii"))
 
 
 def write_edf(data: SessionData, out: str | os.PathLike[str], *, rate_hz: float = 1.0,
@@ -85,14 +136,12 @@ def write_edf(data: SessionData, out: str | os.PathLike[str], *, rate_hz: float 
     signals: list[np.ndarray] = []
     headers: list[dict[str, str | int | float | None]] = []  # pyedflib's signal header type
     runs: dict[Limb, list[tuple[int, int]]] = {}
-    blocked = data.info.blocked
     for i, limb in enumerate(Limb):
         arr = data.limb(limb)
         values = resample_limb(arr.t_s, arr.celsius, arr.valid, grid, bridge_for(arr.t_s, arr.valid))
         signals.append(values)
         runs[limb] = gap_runs(values)
-        label = f"{limb.letter} foot skin" + (" BLK" if limb is blocked else "")
-        headers.append({"label": label, "dimension": "degC", "sample_frequency": rate_hz,
+        headers.append({"label": SIGNAL_LABELS[limb], "dimension": "degC", "sample_frequency": rate_hz,
                         "physical_min": PHYSICAL_RANGE_C[0], "physical_max": PHYSICAL_RANGE_C[1],
                         "digital_min": -32768, "digital_max": 32767,
                         "transducer": _edf_text(_transducer(data, limb)), "prefilter": "resampled, linear"})
@@ -104,21 +153,16 @@ def write_edf(data: SessionData, out: str | os.PathLike[str], *, rate_hz: float 
     try:
         writer.setSignalHeaders(headers)
         writer.setStartdatetime(datetime.fromtimestamp(int(data.started_wall)))
+        # edflib's own (shortened) fields are replaced below by the whole EDF+ fields.
         writer.setPatientCode(_edf_field(data.info.patient_id, 40))
-        # The recording field is short (edflib keeps at most RECORDING_FIELD_CHARS of it, after
-        # "Startdate dd-MMM-yyyy X "): SIMULATED and the side come first, the operator gets the rest.
-        equipment = _edf_field(f"SympaTherm-{data.software_version}", 24)
-        side = blocked.letter if blocked else "not_set"  # L or R: the operator's name needs the room
-        recording = _edf_field(("SIMULATED_" if data.simulated else "") + f"blocked_{side}", 30)
-        room = RECORDING_FIELD_CHARS - len("Startdate dd-MMM-yyyy X ") - len(equipment) - len(recording) - 2
-        writer.setEquipment(equipment)
-        writer.setTechnician(_edf_field(data.info.operator, room) if room >= 4 else "X")  # X: not given
-        writer.setRecordingAdditional(recording)
+        writer.setTechnician(_edf_field(data.info.operator, 20))
+        writer.setEquipment("SympaTherm")
         writer.writeSamples(signals)
         for onset, duration, text in edf_annotations(data, runs, rate_hz):
             writer.writeAnnotation(max(onset, 0.0), max(duration, -1), _edf_text(text, ANNOTATION_CHARS))
     finally:
         writer.close()
+    _write_identification(out, patient_field(data), recording_field(data))
     if progress:
         progress(3, 3)
     return out
@@ -136,12 +180,15 @@ def edf_annotations(data: SessionData, runs: dict[Limb, list[tuple[int, int]]],
     out: list[tuple[float, float, str]] = []
     if data.simulated:
         out.append((0.0, -1, "SIMULATED session, not patient data"))
+    if data.info.blocked:
+        out.append((0.0, -1, f"Blocked side: {data.info.blocked}"))
     for m in data.markers:
         text = m.kind.label + (f": {m.text}" if m.text else "")
         out.append((m.session_s, -1, text))
     for e in data.events:
         limb = f"{e.limb} " if e.limb else ""
-        dur = (e.end_s - e.start_s) if e.end_s is not None else -1
+        # An artefact or alarm still open when the recording ended lasted until its end.
+        dur = (e.end_s if e.end_s is not None else data.duration_s) - e.start_s
         kind = {"connection_gap": "Connection gap", "artefact": "Artefact", "alarm": "Alarm"}.get(e.kind, e.kind)
         out.append((e.start_s, dur, f"{kind} {limb}{e.subkind.replace('_', ' ')}".strip()))
     for v in data.verdicts:
