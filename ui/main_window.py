@@ -645,7 +645,7 @@ class MainWindow(QMainWindow):
         self.banner.set_status("ended", f"SESSION ENDED at {ended}", "Nothing more is recorded. "
                                "Export (X) the report; Ctrl+O reviews a past session.", snap.di_minus_dc_c)
         self.alarm_bar.show_alarms(None, [], True, True)
-        for limb, tile in self.tiles.items():
+        for tile in self.tiles.values():
             st = tile.state
             st.alarm = None
             tile.set_state(st)
