@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
@@ -28,6 +28,37 @@ def _px_font(px: int, bold: bool = False) -> QFont:
     return f
 
 
+class ElidedLabel(QLabel):
+    """One line, cut with "…" to the width it has, the whole text in its tooltip: a long detail
+    never pushes the plot off a small screen. ``text()`` is the whole text."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str | None) -> None:  # noqa: N802 (Qt's name)
+        self._full = text or ""
+        self.setToolTip(self._full if self._full else "")
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().minimumSizeHint()
+        return QSize(0, hint.height())  # it may shrink to nothing: the text is elided
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(10, self.width()))
+        if QLabel.text(self) != shown:
+            super().setText(shown)
+
+
 class StatusBanner(QFrame):
     """The verdict in plain words, with Di − Dc beside it."""
 
@@ -37,9 +68,8 @@ class StatusBanner(QFrame):
         self.title = QLabel("Waiting for baseline")
         self.title.setFont(_px_font(30, bold=True))
         self.title.setWordWrap(True)
-        self.detail = QLabel("")
+        self.detail = ElidedLabel("")
         self.detail.setFont(_px_font(17))
-        self.detail.setWordWrap(True)
         self.diff = QLabel("Di − Dc  --")
         self.diff.setFont(_px_font(30, bold=True))
         self.diff.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -48,3 +48,19 @@ def test_the_confirmation_names_its_criterion_hold_and_source(demo):
     detail = window.banner.detail.text()
     assert "ΔTb ≥ 2.0 °C" in detail and "held 60 s" in detail and "Park/Nahm et al., Anaesthesia 2010" in detail
     assert window.session.snapshot().holding is None
+
+
+def test_a_long_detail_is_one_elided_line_with_the_whole_text_in_its_tooltip(qtbot):
+    from ui.banner import StatusBanner
+
+    banner = StatusBanner()
+    qtbot.addWidget(banner)
+    banner.resize(700, 120)
+    banner.show()
+    long = "Flagged now: R probe lifted (left out of baseline and criteria)  ·  " + "Monitoring against the baseline " * 5
+    banner.set_status("monitoring", "Monitoring", long, None)
+    qtbot.wait(10)
+    shown = super(type(banner.detail), banner.detail).text()
+    assert banner.detail.text() == long and banner.detail.toolTip() == long
+    assert shown.endswith("…") and len(shown) < len(long)
+    assert banner.detail.height() < 2 * banner.detail.fontMetrics().height()
