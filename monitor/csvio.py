@@ -12,7 +12,8 @@ Layout::
     0.4,,25.02,,ok,1700000000.4
 
 - ``#`` lines before the header carry metadata as ``key: value`` (``marker:`` lines may
-  repeat: ``kind,session_s,text``; a ``probe_checked`` marker's text is the foot, ``left`` or
+  repeat: ``kind,session_s,text``, CSV-quoted where the text holds a comma or quote;
+  a ``probe_checked`` marker's text is the foot, ``left`` or
   ``right``); command-line flags override them.
 - The header names ``time_s`` (seconds on any origin) or ``timestamp`` (ISO 8601; the time
   axis is then seconds since the first row), ``left_c`` and ``right_c``. Optional:
@@ -28,6 +29,7 @@ Layout::
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Iterable
@@ -327,8 +329,11 @@ def _write(fh: IO[str], readings: Iterable[Reading], metadata: dict[str, object]
         text = str(value).replace("\n", " ").replace("\r", " ")
         fh.write(f"# {key}: {text}\n")
     for m in markers:
+        # CSV-quoted, so a note keeps its commas and quotes exactly; a ``#`` line is one line.
         note = m.text.replace("\n", " ").replace("\r", " ")
-        fh.write(f"# marker: {m.kind},{m.session_s!r},{note}\n")
+        fields = io.StringIO()
+        csv.writer(fields, lineterminator="").writerow([str(m.kind), repr(m.session_s), note])
+        fh.write(f"# marker: {fields.getvalue()}\n")
     writer = csv.writer(fh, lineterminator="\n")
     writer.writerow(_COLUMNS)
     row: dict[str, object] | None = None

@@ -5,8 +5,11 @@ alarms, connection gaps, verdict changes and marker moves, and a sidecar ``.minu
 1-minute summary, every whole minute with both feet's value, rise and Di − Dc by the one minute
 rule (:mod:`monitor.procedure.minutes`), the same numbers the screen's table and the PDF print.
 
-Text a person typed can reach a spreadsheet: every text cell that starts with ``=``, ``+``,
-``-``, ``@`` (or a tab or carriage return) is prefixed with ``'`` so it is never run as a formula.
+Text a person typed can reach a spreadsheet, opened with whatever separator its locale
+prefers (comma, semicolon, tab, …): :func:`neutralise_cell` puts one ``'`` before every place in
+typed text where a cell could begin and a formula could start, and before a whole cell that a
+spreadsheet would turn into a number or date; :func:`restore_cell` takes exactly those marks
+away again. Quotes and separators in typed text are kept, by CSV quoting.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import csv
 import io
 import math
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -24,25 +28,48 @@ from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outco
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb, Marker
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may begin a cell right after any of these, depending on the separator it was
+# told to use: comma, semicolon, tab, space, pipe (and their full-width forms), a line break, and
+# a double quote (a quoted piece that another separator cut out of the middle of a field).
+_CELL_BREAKS = frozenset(',;\t |\n\r"\uff0c\uff1b\uff5c\u3000')
+# What makes a spreadsheet read a cell as a formula (LibreOffice: "="; Excel also "+", "-", "@"
+# and a leading tab or CR), their full-width forms, and the mark itself, so a typed "'" at a cell
+# start is marked too and every mark can be taken away again without guessing.
+_FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20'")
+MARK = "'"
+# Typed text a spreadsheet would show as something else: a number ("00123" as 123, "1e5" as
+# 100000), a date or time ("1/2", "12:30"), a percentage, a truth value.
+_VALUE_LIKE = re.compile(r"\s*[(]?[$\u20ac\u00a3]?[.,]?\d[\d\s.,:/%eE()-]*|\s*(true|false)\s*", re.IGNORECASE)
 
 
 def neutralise_cell(text: str) -> str:
-    """A text cell a spreadsheet will show, never evaluate."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Typed text as a CSV cell that no spreadsheet evaluates, whatever separator it splits on.
+
+    A ``'`` goes before every character that could start a formula at a place where a cell could
+    begin (the start of the text, or right after a separator, space, quote or line break), and
+    at the start of text a spreadsheet would read as a number, date or truth value (so a patient
+    ID ``00123`` stays ``'00123``, not 123). :func:`restore_cell` gives the typed text back."""
+    out: list[str] = []
+    at_cell_start = True
+    for i, ch in enumerate(text):
+        if at_cell_start and (ch in _FORMULA_STARTS or (i == 0 and _VALUE_LIKE.fullmatch(text))):
+            out.append(MARK)
+        out.append(ch)
+        at_cell_start = ch in _CELL_BREAKS
+    return "".join(out)
 
 
-def neutralise_fragments(text: str) -> str:
-    """For text written raw into a ``#`` line, where a spreadsheet splits cells at commas:
-    no piece may start a formula (even after spaces), and double quotes, which a CSV reader
-    would strip to expose one, become single quotes."""
-    pieces = []
-    for part in text.replace("\n", " ").replace("\r", " ").replace('"', "'").split(","):
-        stripped = part.lstrip()
-        if stripped.startswith(_FORMULA_START):
-            part = part[: len(part) - len(stripped)] + "'" + stripped
-        pieces.append(part)
-    return ",".join(pieces)
+def restore_cell(cell: str) -> str:
+    """The text that was typed, from a cell written by :func:`neutralise_cell`."""
+    out: list[str] = []
+    at_cell_start = True
+    for ch in cell:
+        if at_cell_start and ch == MARK:
+            at_cell_start = False  # the mark's own place; the typed character follows
+            continue
+        out.append(ch)
+        at_cell_start = ch in _CELL_BREAKS
+    return "".join(out)
 
 
 def _iso(wall: float | None) -> str:
@@ -88,11 +115,11 @@ def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
         # as `analyze` would put it for a finished session.
         "outcome": session_outcome(data, figures).code,
         "confirmed_at_s": figures.confirmed_at_s,
-        "patient_id": neutralise_fragments(info.patient_id) if info.patient_id else None,
-        "operator": neutralise_fragments(info.operator) or None, "nurse": neutralise_fragments(info.nurse) or None,
-        "procedure": neutralise_fragments(info.procedure) or None, "levels": neutralise_fragments(info.levels) or None,
-        "drug": neutralise_fragments(info.drug) or None,
-        "probe_sites": "; ".join(f"{k} {v}" for k, v in info.probe_sites.items()),
+        "patient_id": neutralise_cell(info.patient_id) if info.patient_id else None,
+        "operator": neutralise_cell(info.operator) or None, "nurse": neutralise_cell(info.nurse) or None,
+        "procedure": neutralise_cell(info.procedure) or None, "levels": neutralise_cell(info.levels) or None,
+        "drug": neutralise_cell(info.drug) or None,
+        "probe_sites": neutralise_cell("; ".join(f"{k} {v}" for k, v in info.probe_sites.items())),
         "simulated": "yes" if data.simulated else "no",
         "session_started": _iso(data.started_wall),
         "session_status": data.status,
@@ -100,7 +127,7 @@ def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
         "events_file": sidecar.name,
         "minutes_file": minutes_file.name,
     })
-    markers = [Marker(m.kind, m.session_s, neutralise_fragments(m.text), m.wall_time, m.placed_s, m.id)
+    markers = [Marker(m.kind, m.session_s, neutralise_cell(m.text), m.wall_time, m.placed_s, m.id)
                for m in data.markers]
     buffer = io.StringIO()
     readings = sorted(data.readings, key=lambda r: (r.session_s, str(r.limb)))
@@ -136,24 +163,29 @@ def _write_events(data: SessionData, path: Path) -> None:
     def wall(session_s: float | None) -> str:
         return "" if session_s is None else _iso(start + session_s)
 
-    rows: list[list[str | float]] = []
+    # (kind, subkind, limb, start_s, end_s, priority, message); the text cells are neutralised,
+    # the wall clock is ours and stays a time a spreadsheet can read.
+    rows: list[tuple[str, str, str, float, float | None, str, str]] = []
     for e in data.events:
-        rows.append([e.kind, e.subkind, str(e.limb or ""), e.start_s, "" if e.end_s is None else e.end_s,
-                     wall(e.start_s), wall(e.end_s), e.priority, e.message])
+        rows.append((e.kind, e.subkind, str(e.limb or ""), e.start_s, e.end_s, e.priority, e.message))
     for v in data.verdicts:
-        rows.append(["verdict", v.state, "", v.session_s, "", wall(v.session_s), "", "", v.message])
+        rows.append(("verdict", v.state, "", v.session_s, None, "", v.message))
     for mv in data.marker_moves:
-        rows.append(["marker_moved", f"marker {mv.marker_id}", "", mv.to_s, "", wall(mv.to_s), "", "",
-                     f"moved from {mv.from_s:g} s to {mv.to_s:g} s" + (f": {mv.reason}" if mv.reason else "")])
+        rows.append(("marker_moved", f"marker {mv.marker_id}", "", mv.to_s, None, "",
+                     f"moved from {mv.from_s:g} s to {mv.to_s:g} s" + (f": {mv.reason}" if mv.reason else "")))
     rows.sort(key=lambda r: float(r[3]))
     with open_private(path, "w", encoding="utf-8", newline="") as fh:
         if data.simulated:
-            fh.write("# SIMULATED session from the SympaTherm simulator, not patient data\n")
-        writer = csv.writer(fh, lineterminator="\n")
+            fh.write("# SIMULATED session from the SympaTherm simulator, not patient data\r\n")
+        # CRLF lines (RFC 4180): the csv module then quotes a cell holding a lone CR too, so a
+        # typed line break stays inside its cell.
+        writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(["kind", "subkind", "limb", "start_s", "end_s", "start_wall_clock", "end_wall_clock",
                          "priority", "message"])
-        for row in rows:
-            writer.writerow([neutralise_cell(c) if isinstance(c, str) else repr(float(c)) for c in row])
+        for kind, subkind, limb, start_s, end_s, priority, message in rows:
+            writer.writerow([neutralise_cell(kind), neutralise_cell(subkind), neutralise_cell(limb),
+                             repr(float(start_s)), "" if end_s is None else repr(float(end_s)),
+                             wall(start_s), wall(end_s), neutralise_cell(priority), neutralise_cell(message)])
 
 
 def _write_minutes(data: SessionData, figures: ReportFigures, path: Path) -> None:
