@@ -44,6 +44,10 @@ import numpy as np
 from monitor.model import PROBE_STATUS_CODES, Limb, Marker, MarkerKind, ProbeStatus, Reading
 
 FORMAT_LINE = "sympatherm interchange v1"
+# Times in a file (time_s, marker times, injection_s, wall_time) may use any origin, POSIX seconds
+# included, but no clock gives more than 10¹⁰ s (the year 2286 as POSIX time): a larger value is
+# a wrong column or a damaged file, and the pipeline's 1 s grid could not hold it.
+TIME_LIMIT_S = 1e10
 # Cells that mean "no value" in files written by other tools (numpy.savetxt, R, spreadsheets).
 _MISSING = frozenset({"nan", "na", "n/a", "null", "none", "-"})
 _STATUS_INDEX = {s: i for i, s in enumerate(PROBE_STATUS_CODES)}
@@ -112,6 +116,9 @@ def _metadata_number(key: str, text: str) -> float:
         raise CsvFormatError(f"the file's metadata '{key}: {text}' is not a number") from None
     if not math.isfinite(value):
         raise CsvFormatError(f"the file's metadata '{key}: {text}' is not a finite number")
+    if key == "injection_s" and not abs(value) <= TIME_LIMIT_S:
+        raise CsvFormatError(f"the file's metadata '{key}: {text}' is not a time any clock gives "
+                             f"(more than {TIME_LIMIT_S:g} s)")
     return value
 
 
@@ -131,6 +138,7 @@ def read_interchange_csv(path: str | os.PathLike[str] | IO[str]) -> InterchangeR
         raise CsvFormatError(f"{name}: permission denied") from None
     except UnicodeDecodeError:
         raise CsvFormatError(f"{name} is not a text CSV file (it is not valid UTF-8)") from None
+
     except OSError as exc:
         raise CsvFormatError(f"{name} could not be read: {exc.strerror or exc}") from None
 
@@ -158,6 +166,9 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
         header_line = raw_line
         break
     if header_line is None:
+        if line_no == 0:
+            raise CsvFormatError(f"{name} is an empty file: it has no header row (expected time_s or timestamp, "
+                                 "left_c and right_c)")
         raise CsvFormatError(f"{name} has no header row (expected time_s or timestamp, left_c and right_c)")
     # Comma-separated as written here; a spreadsheet saving with ';' (and decimal commas) or tabs
     # is read too.
@@ -211,7 +222,7 @@ def _parse(fh: IO[str], name: str) -> InterchangeRecording:
                 first_stamp = when
             if (when.tzinfo is None) != (first_stamp.tzinfo is None):
                 raise CsvFormatError(f"{name}, line {line_no}: timestamps mix local and UTC-offset times")
-            t = (when - first_stamp).total_seconds()
+            t = _bounded_time((when - first_stamp).total_seconds(), stamp, name, line_no, "timestamp")
             try:
                 wall_default = when.timestamp()
             except (ValueError, OverflowError, OSError):
@@ -233,6 +244,15 @@ def _number(text: str, name: str, line_no: int, what: str) -> float:
         raise CsvFormatError(f"{name}, line {line_no}: {what} {text!r} is not a number") from None
     if what == "time_s" and not math.isfinite(value):
         raise CsvFormatError(f"{name}, line {line_no}: time_s {text!r} is not a finite number")
+    if what in ("time_s", "marker time") and math.isfinite(value):
+        _bounded_time(value, text, name, line_no, what)
+    return value
+
+
+def _bounded_time(value: float, text: str, name: str, line_no: int, what: str) -> float:
+    if not abs(value) <= TIME_LIMIT_S:
+        raise CsvFormatError(f"{name}, line {line_no}: {what} {text!r} is not a time any clock gives "
+                             f"(more than {TIME_LIMIT_S:g} s from zero)")
     return value
 
 
@@ -271,6 +291,9 @@ def _limb_arrays(limb: Limb, times: list[float], cells: dict[str, list[str]], na
             wall = float(w) if w else math.nan
         except ValueError:
             raise CsvFormatError(f"{name}, data {line}: wall_time {w!r} is not a number") from None
+        if not math.isnan(wall) and not abs(wall) <= TIME_LIMIT_S:
+            raise CsvFormatError(f"{name}, data {line}: wall_time {w!r} is not a time any clock gives "
+                                 f"(more than {TIME_LIMIT_S:g} s from 1970)")
         t_out.append(t)
         c_out.append(celsius)
         s_out.append(_STATUS_INDEX[status])

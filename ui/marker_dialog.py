@@ -26,7 +26,7 @@ class MarkerDialog(QDialog):
             self.list.addItem(f"{m.kind.label} at {theme.format_mmss(m.session_s)}" + (f" — {m.text}" if m.text else ""))
         self.minutes = QDoubleSpinBox()
         self.minutes.setDecimals(2)
-        self.minutes.setRange(0.0, 24 * 60.0)
+        self.minutes.setRange(0.0, 48 * 60.0)  # the longest session `record` allows (48 h)
         self.minutes.setSuffix(" min since start")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("why (e.g. injection marked late)")

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import TYPE_CHECKING
 
-from monitor.commands._common import SubParsers, add_blocked_flag
+from monitor.commands._common import SubParsers, add_blocked_flag, core_c, file_time_s
 
 if TYPE_CHECKING:
     from monitor.pipeline.batch import AnalysisResult
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
 
 
 def register(sub: SubParsers) -> None:
@@ -40,12 +29,12 @@ def register(sub: SubParsers) -> None:
     p.add_argument("file", metavar="FILE", help="the recording: an interchange CSV (time_s or timestamp, left_c, "
                    "right_c) or a .sympatherm session file")
     add_blocked_flag(p)
-    p.add_argument("--injection-at", type=_finite, metavar="SECONDS", dest="injection_at",
+    p.add_argument("--injection-at", type=file_time_s, metavar="SECONDS", dest="injection_at",
                    help="injection time on the file's time axis (overrides the file's metadata)")
     p.add_argument("--criteria", choices=list(CRITERIA_PRESETS),
                    help="confirmation criteria preset (default: the file's own, else default)")
-    p.add_argument("--core-c", type=_finite, metavar="C", dest="core_c",
-                   help="core temperature in °C (needed by core-3)")
+    p.add_argument("--core-c", type=core_c, metavar="C", dest="core_c",
+                   help="core temperature in °C, 30 to 42 (needed by core-3)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
     p.set_defaults(func=run)
 
@@ -55,15 +44,12 @@ def _fail(message: str) -> int:
     return 2
 
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
 def _is_session_file(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    except OSError:
-        return False  # the CSV reader says what is wrong with the path
+    """An SQLite file, a file marked as a SympaTherm session, or one named like one: the session
+    reader says what is wrong with it (a damaged session is not "not valid UTF-8")."""
+    from monitor.store import SUFFIX, looks_like_session_file
+
+    return path.endswith(SUFFIX) or looks_like_session_file(path)
 
 
 def _analyze_session(path: str, args: argparse.Namespace) -> AnalysisResult | str:
@@ -114,12 +100,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         try:
             data = read_interchange_csv(args.file)
+            # The metadata is read (and checked) when asked for: a bad line is a plain error too.
+            blocked = Limb.parse(args.blocked) if args.blocked else data.blocked
+            injection = args.injection_at if args.injection_at is not None else data.injection_s
+            core_c = args.core_c if args.core_c is not None else data.core_c
         except CsvFormatError as exc:
             return _fail(str(exc))
         file_criteria = data.metadata.get("criteria", "").strip() or None
-        blocked = Limb.parse(args.blocked) if args.blocked else data.blocked
-        injection = args.injection_at if args.injection_at is not None else data.injection_s
-        core_c = args.core_c if args.core_c is not None else data.core_c
         criteria = args.criteria or (file_criteria if file_criteria in CRITERIA_PRESETS else "default")
         if blocked is None:
             return _fail("the blocked side is not in the file's metadata: give --blocked left or --blocked right")

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from monitor.commands._common import SubParsers, add_simulation_flags, positive_float
+from monitor.commands._common import SubParsers, add_simulation_flags, rate_hz, session_time_s
 from monitor.model import Limb, SessionInfo
 
 if TYPE_CHECKING:
@@ -65,16 +65,6 @@ def snapshot_demo(path: Path, scenario: str, seed: int, blocked: Limb, after_s: 
         return snapshot(path, window, after_s, size=size or SNAPSHOT_SIZE, difference=difference)
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more seconds")
-    return value
-
-
 def register(sub: SubParsers) -> None:
     p = sub.add_parser("demo", help="the live display with a simulated patient",
                        description="Run the live display against the simulated patient. The injection is "
@@ -82,14 +72,14 @@ def register(sub: SubParsers) -> None:
     add_simulation_flags(p, default_speed=10.0)
     p.add_argument("--blocked", choices=["left", "right"], default="left",
                    help="the side the simulated physician blocks (default: left)")
-    p.add_argument("--rate", type=positive_float, default=1.0, metavar="HZ",
-                   help="readings per second per foot (default: 1)")
+    p.add_argument("--rate", type=rate_hz, default=1.0, metavar="HZ",
+                   help="readings per second per foot, 0.2 to 50 as a real probe (default: 1)")
     p.add_argument("--difference", action="store_true",
                    help="show the Di − Dc plot under the main plot from the start (key V toggles it)")
     p.add_argument("--snapshot", metavar="FILE.png", type=Path,
                    help="render the window offscreen to this PNG and exit (no display needed)")
-    p.add_argument("--after", metavar="SECONDS", type=_non_negative, default=None,
-                   help="with --snapshot: simulated seconds to run before rendering (default: 1800)")
+    p.add_argument("--after", metavar="SECONDS", type=session_time_s, default=None,
+                   help="with --snapshot: simulated seconds to run before rendering, at most 48 h (default: 1800)")
     p.set_defaults(func=run)
 
 

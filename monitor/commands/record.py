@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import queue
+import re
 import sys
 import threading
 import time
@@ -25,7 +26,12 @@ from monitor.commands._common import (
     add_blocked_flag,
     add_out_flag,
     add_simulation_flags,
-    positive_float,
+    baud,
+    core_c,
+    duration_s,
+    room_c,
+    session_time_s,
+    status_every_s,
 )
 from monitor.commands._signals import StopRequests
 
@@ -58,14 +64,14 @@ def register(sub: SubParsers) -> None:
     src.add_argument("--port", metavar="PATH|auto", help="a serial probe on this port, or 'auto' to find it")
     src.add_argument("--ble", metavar="LEFT[,RIGHT]", help="BLE thermometer address(es), left foot first")
     src.add_argument("--demo", action="store_true", help="record the simulated patient (marked SIMULATED)")
-    p.add_argument("--baud", type=int, default=None, help="serial baud rate (default: the probe's)")
+    p.add_argument("--baud", type=baud, default=None, help="serial baud rate (default: the probe's)")
     add_simulation_flags(p)
     add_out_flag(p, "the session file to write (default: a new file in the user's data folder)")
     p.add_argument("--resume", metavar="FILE",
                    help="continue an unfinished (interrupted) session in FILE, with the same source flags as "
                         "when it was started; see `sympatherm sessions`")
-    p.add_argument("--duration", type=positive_float, metavar="SECONDS",
-                   help="stop after this much session time (default: until Ctrl-C or SIGTERM)")
+    p.add_argument("--duration", type=duration_s, metavar="SECONDS",
+                   help="stop after this much session time, at most 48 h (default: until Ctrl-C or SIGTERM)")
     add_blocked_flag(p)
     p.add_argument("--patient-id", default="", metavar="ID", help="patient identifier, as written in the chart")
     p.add_argument("--operator", default="", help="the physician")
@@ -73,12 +79,13 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--levels", default="", help="vertebral levels, e.g. L2-L3")
     p.add_argument("--drug", default="", help="drug and volume, e.g. 7 mL ropivacaine 0.5 %%")
     p.add_argument("--criteria", default="default", help="named criteria preset (default: default)")
-    p.add_argument("--core-c", type=float, metavar="C", help="core temperature in °C (needed by --criteria core-3)")
-    p.add_argument("--room-c", type=float, metavar="C", help="room temperature in °C, for the report")
-    p.add_argument("--injection-at", type=float, metavar="SECONDS",
+    p.add_argument("--core-c", type=core_c, metavar="C",
+                   help="core temperature in °C, 30 to 42 (needed by --criteria core-3)")
+    p.add_argument("--room-c", type=room_c, metavar="C", help="room temperature in °C, 10 to 40, for the report")
+    p.add_argument("--injection-at", type=session_time_s, metavar="SECONDS",
                    help="place the injection mark at this session time (with --demo the default is the "
                         "simulated physician's injection time)")
-    p.add_argument("--status-every", type=positive_float, default=STATUS_EVERY_S, metavar="SECONDS",
+    p.add_argument("--status-every", type=status_every_s, default=STATUS_EVERY_S, metavar="SECONDS",
                    help=f"print a status line this often, in real seconds (default: {STATUS_EVERY_S:g})")
     p.set_defaults(func=run)
 
@@ -209,7 +216,7 @@ def _resumed_session(args: argparse.Namespace) -> _Opened:
     from monitor.pipeline import BlockPipeline
     from monitor.procedure.criteria_record import criteria_from_record
     from monitor.procedure.recorder import plan_resume
-    from monitor.store import STATUS_CLOSED, SessionStore, StoreError
+    from monitor.store import STATUS_CLOSED, SessionStore, StoreBusyError, StoreError, StoreWriteError
 
     path = Path(args.resume)
     if args.out:
@@ -253,6 +260,14 @@ def _resumed_session(args: argparse.Namespace) -> _Opened:
         return 2
     try:
         store = SessionStore.open(path, resume=True)
+    except StoreBusyError as exc:
+        _error(str(exc))
+        return 1
+    except StoreWriteError as exc:
+        # Not the recorder's "held in memory": nothing was recorded, so nothing is held anywhere.
+        _error(f"{path} cannot be resumed: it cannot be written ({exc.__cause__ or exc}). Nothing was recorded "
+               "and the file is unchanged; copy it to a folder you can write to and resume the copy.")
+        return 1
     except StoreError as exc:
         _error(str(exc))
         return 1
@@ -267,9 +282,43 @@ def _resumed_session(args: argparse.Namespace) -> _Opened:
     return store, source, pipeline, injection_at, plan
 
 
+def _times_disagree(args: argparse.Namespace) -> str | None:
+    """Why the time flags cannot all be honoured (checked before any file is created), or None."""
+    if args.injection_at is not None and args.duration is not None and args.injection_at > args.duration:
+        return (f"--injection-at {args.injection_at:g} is after the end of the session (--duration "
+                f"{args.duration:g}): the mark would never be placed")
+    return None
+
+
+class ShownTime:
+    """The session time `record`'s status lines show: never earlier than one already shown.
+
+    A status line shows the newest reading's time, or the clock's before the first reading; a
+    sped-up simulator's clock runs ahead of its readings, so the second line could show an earlier
+    time than the first ([0:02], then [0:00]). A line is never stamped earlier than the one before."""
+
+    _STAMP = re.compile(r"\[\s*(\d+):(\d\d)\]")
+
+    def __init__(self) -> None:
+        self.latest_s = 0
+
+    def restamp(self, line: str) -> str:
+        """``line`` (a :func:`status_line`) with its leading ``[m:ss]`` no earlier than any shown before."""
+        found = self._STAMP.match(line)
+        if found is None:
+            return line
+        self.latest_s = max(self.latest_s, int(found[1]) * 60 + int(found[2]))
+        minutes, seconds = divmod(self.latest_s, 60)
+        return f"[{minutes:3d}:{seconds:02d}]" + line[found.end():]
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.procedure import Procedure
 
+    problem = _times_disagree(args)
+    if problem:
+        _error(problem)
+        return 2
     opened = _resumed_session(args) if args.resume else _new_session(args)
     if isinstance(opened, int):
         return opened
@@ -285,6 +334,7 @@ def run(args: argparse.Namespace) -> int:
     threading.Thread(target=_read_stdin, args=(lines,), name="record-stdin", daemon=True).start()
 
     sim = " (SIMULATED)" if args.demo else ""
+    shown = ShownTime()
     # Handlers go in before the first line a caller may wait for, so an early Ctrl-C or SIGTERM
     # also ends the session cleanly instead of killing the process.
     with StopRequests() as stops:
@@ -297,10 +347,10 @@ def run(args: argparse.Namespace) -> int:
             if injection_at is not None:
                 print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
             procedure.start()
-            _record_until_stopped(args, procedure, lines, stops)
+            _record_until_stopped(args, procedure, lines, stops, shown)
         finally:
             reason = "stopped by a signal" if stops.requested else "recording finished"
-            return_code = _finish(procedure, reason, stops)
+            return_code = _finish(procedure, reason, stops, shown)
     return return_code
 
 
@@ -340,14 +390,14 @@ def _print_events(procedure: Procedure) -> None:
 
 
 def _record_until_stopped(args: argparse.Namespace, procedure: Procedure, lines: queue.Queue[str],
-                          stops: StopRequests) -> None:
+                          stops: StopRequests, shown: ShownTime) -> None:
     next_status = time.monotonic() + min(args.status_every, 1.0)
     while not stops.requested:
         procedure.pump()
         while not lines.empty():
             _typed_marker(procedure, lines.get_nowait())
         if time.monotonic() >= next_status:
-            print(status_line(procedure), flush=True)
+            print(shown.restamp(status_line(procedure)), flush=True)
             next_status = time.monotonic() + args.status_every
         if args.duration is not None and _duration_reached(procedure.recorder, args.duration):
             return
@@ -376,7 +426,14 @@ def _typed_marker(procedure: Procedure, line: str) -> None:
         hint = " Type 'baseline again' to start one anyway." if kind == "baseline" else ""
         _error(f"marker not placed: {refused}{hint}")
         return
-    print(f"Marker placed: {kind}{(' ' + text) if text else ''}", flush=True)
+    print(f"Marker placed: {_marker_words(kind, text)}", flush=True)
+
+
+def _marker_words(kind: str, text: str) -> str:
+    """A placed marker as the user would say it ("left probe checked", "note sedation given")."""
+    if kind == "probe_checked":
+        return f"{text} probe checked"
+    return f"{kind} {text}" if text else kind
 
 
 def _duration_reached(recorder: SessionRecorder, duration_s: float) -> bool:
@@ -389,7 +446,7 @@ def _duration_reached(recorder: SessionRecorder, duration_s: float) -> bool:
     return recorder.clock.now() >= duration_s + 10.0 * max(1.0, speed)
 
 
-def _finish(procedure: Procedure, reason: str, stops: StopRequests) -> int:
+def _finish(procedure: Procedure, reason: str, stops: StopRequests, shown: ShownTime | None = None) -> int:
     """Close the session; if the disk refuses, retry until space returns or, on a further
     Ctrl-C, save everything to the user's data folder instead."""
     from monitor.store import StoreBusyError, StoreError, StoreWriteError, default_session_path
@@ -418,7 +475,7 @@ def _finish(procedure: Procedure, reason: str, stops: StopRequests) -> int:
             # ``seen`` stays the count from before the first attempt, so a Ctrl-C pressed while
             # this advice was printing is not missed.
             stops.wait(2.0, since=seen)
-    print(status_line(procedure), flush=True)
+    print((shown or ShownTime()).restamp(status_line(procedure)), flush=True)
     if procedure.readings_received == 0 and not procedure.resumed and _drop_if_empty(store.path):
         _error("no readings were received (is the probe connected, switched on and on the right port?); "
                "the empty session file was not kept.")

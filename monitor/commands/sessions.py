@@ -112,14 +112,42 @@ def verdict_words(state: str, *, finished: bool) -> str:
     return state.replace("_", " ")
 
 
+PATIENT_WIDTH_MAX = 24  # a longer patient ID is elided with a visible "…", never cut silently
+
+
+def _printable(text: str) -> str:
+    """Typed text from a file, safe to print on a terminal (no control characters or escapes)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def elide(text: str, width: int) -> str:
+    """``text`` whole if it fits in ``width`` characters, else cut with a visible "…"."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _date(wall: float | None) -> str:
+    if not wall:
+        return "?"
+    try:
+        return datetime.fromtimestamp(wall).strftime("%Y-%m-%d %H:%M")
+    except (ValueError, OverflowError, OSError):  # a start time no clock can show
+        return "?"
+
+
+def _unreadable_label(reason: str) -> str:
+    return "DAMAGED" if "that is damaged" in reason else "UNREADABLE"
+
+
 def _print_table(rows: list[tuple[Path, SessionSummary | str]], damaged: set[Path]) -> None:
-    print(f"{'date':16}  {'patient':16}  {'side':5}  {'duration':>8}  {'verdict':28}  file")
+    ids = [_printable(s.patient_id or "—") for _, s in rows if not isinstance(s, str)]
+    width = min(PATIENT_WIDTH_MAX, max([len("patient"), *map(len, ids)]))
+    print(f"{'date':16}  {'patient':{width}}  {'side':5}  {'duration':>8}  {'verdict':28}  file")
     for path, summary in rows:
         if isinstance(summary, str):
-            print(f"{'?':16}  {'':16}  {'':5}  {'':>8}  {'UNREADABLE':28}  {path.name}: {summary}")
+            label = _unreadable_label(summary)
+            print(f"{'?':16}  {'':{width}}  {'':5}  {'':>8}  {label:28}  {path.name}: {summary}")
             continue
-        date = datetime.fromtimestamp(summary.started_wall).strftime("%Y-%m-%d %H:%M") \
-            if summary.started_wall else "?"
+        date = _date(summary.started_wall)
         verdict = verdict_words(summary.verdict, finished=summary.status == "closed")
         if summary.simulated:
             verdict += " (SIMULATED)"
@@ -127,6 +155,6 @@ def _print_table(rows: list[tuple[Path, SessionSummary | str]], damaged: set[Pat
             verdict += " [DAMAGED]"
         elif summary.status != "closed":
             verdict += " [unfinished]"
-        patient = (summary.patient_id or "—")[:16]
+        patient = elide(_printable(summary.patient_id or "—"), width)
         side = str(summary.blocked or "—")
-        print(f"{date:16}  {patient:16}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:28}  {path.name}")
+        print(f"{date:16}  {patient:{width}}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:28}  {path.name}")

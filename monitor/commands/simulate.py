@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from monitor.commands._common import SubParsers, add_blocked_flag, add_simulation_flags, positive_float
+from monitor.commands._common import SubParsers, add_blocked_flag, add_simulation_flags, rate_hz
 from monitor.commands._signals import StopRequests
 
 if TYPE_CHECKING:
@@ -29,8 +29,8 @@ def register(sub: SubParsers) -> None:
                    help="framed binary protocol or plain text lines (default: binary)")
     add_simulation_flags(p)
     add_blocked_flag(p)
-    p.add_argument("--rate", type=positive_float, default=1.0, metavar="HZ",
-                   help="samples per simulated second (default: 1)")
+    p.add_argument("--rate", type=rate_hz, default=1.0, metavar="HZ",
+                   help="samples per simulated second, 0.2 to 50 as a real probe (default: 1)")
     p.add_argument("--device-id", default="SIM-0001", help="the identity the probe reports (default: SIM-0001)")
     p.set_defaults(func=run)
 

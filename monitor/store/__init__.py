@@ -42,6 +42,7 @@ from .schema import (
     StoreError,
     StoreWriteError,
     VerdictChange,
+    looks_like_session_file,
 )
 from .writer import SessionStore
 
@@ -73,6 +74,7 @@ __all__ = [
     "find_damaged_sessions",
     "find_unfinished_sessions",
     "list_session_files",
+    "looks_like_session_file",
     "sanitize_filename_part",
     "scan_unfinished_sessions",
     "session_summaries",

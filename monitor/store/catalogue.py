@@ -21,7 +21,17 @@ from .files import (
     default_session_path,
     sanitize_filename_part,
 )
-from .schema import STATUS_RECORDING, SUFFIX, SessionSummary, StoreError, _check_pages, _plain_damage
+from .schema import (
+    STATUS_CLOSED,
+    STATUS_RECORDING,
+    SUFFIX,
+    SessionSummary,
+    StoreBusyError,
+    StoreError,
+    StoreWriteError,
+    _check_pages,
+    _plain_damage,
+)
 from .writer import SessionStore
 
 __all__ = [
@@ -152,18 +162,44 @@ def _recently_modified(path: Path, seconds: float) -> bool:
 def close_unfinished(path: str | os.PathLike[str]) -> None:
     """Close a session interrupted by a crash: keep everything, mark it ended, fold in the WAL.
 
-    Alarms and connection gaps the crash left open end where the recording stopped."""
+    Alarms and connection gaps the crash left open end where the recording stopped. A session
+    already closed is refused and left unchanged (closing it again would overwrite why it ended);
+    so is one that cannot be written, in words that say nothing was changed."""
+    with SessionStore.open_read_only(path) as reader:
+        if reader.status == STATUS_CLOSED:
+            raise StoreError(f"{path} is already closed: it is a complete session, and nothing was changed.")
     store = SessionStore.open(path)
-    store.end_open_events(store.resume_point().last_session_s)
-    store.close(end_reason="recording was interrupted (crash or power loss); closed on recovery")
+    try:
+        store.end_open_events(store.resume_point().last_session_s)
+        store.close(end_reason="recording was interrupted (crash or power loss); closed on recovery")
+    except StoreBusyError:
+        _let_go(store)
+        raise
+    except StoreWriteError as exc:
+        # Not the recorder's "held in memory": closing holds nothing; the file is as it was.
+        _let_go(store)
+        raise StoreWriteError(f"{path} cannot be closed: it cannot be written ({exc.__cause__ or exc}). The file "
+                              "is unchanged; copy it to a folder you can write to and close the copy.") from exc
+
+
+def _let_go(store: SessionStore) -> None:
+    """Release a store whose closing failed, writing nothing more."""
+    if not store.closed:
+        store.connection.close()
+        store._release_lock(store.path)
+        store.closed = True
 
 
 def session_summaries(folder: str | os.PathLike[str] | None = None) -> list[tuple[Path, SessionSummary | str]]:
-    """Every session file with its summary, or a plain-words reason it cannot be read."""
+    """Every session file with its summary, or a plain-words reason it cannot be read.
+
+    Each file gets SQLite's page-by-page check first (the same one ``open_read_only`` does for
+    exports and ``analyze``): a file damaged in the middle still answers the summary's queries, and
+    listing a verdict the exports then refuse would show a result the file does not support."""
     out: list[tuple[Path, SessionSummary | str]] = []
     for path in list_session_files(folder):
         try:
-            store = SessionStore.open_read_only(path, check_integrity=False)
+            store = SessionStore.open_read_only(path, check_integrity=True)
         except StoreError as exc:
             out.append((path, str(exc)))
             continue

@@ -192,16 +192,55 @@ class SessionSummary:
 
 
 # ---- is this file a session? ------------------------------------------------------------
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_DAMAGE_ADVICE = "It has been left exactly as it was; keep a copy before trying anything else."
+
+
+def _header(path: str | Path) -> bytes:
+    """The first 100 bytes (SQLite's database header), or b"" if the file cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(100)
+    except OSError:
+        return b""
+
+
+def _marked_as_session(header: bytes) -> bool:
+    """The header carries SympaTherm's application id (bytes 68–71), which survives damage elsewhere."""
+    return len(header) >= 72 and int.from_bytes(header[68:72], "big") == APPLICATION_ID
+
+
+def looks_like_session_file(path: str | Path) -> bool:
+    """An SQLite file, or one marked as a SympaTherm session even if its first bytes are damaged."""
+    header = _header(path)
+    return header.startswith(SQLITE_MAGIC) or _marked_as_session(header)
+
+
 def _check_is_session_file(path: Path) -> None:
     if not path.exists():
         raise SessionFileError(f"There is no session file at {path}.")
     if not path.is_file():
         raise SessionFileError(f"{path} is not a file.")
+    try:
+        empty = path.stat().st_size == 0
+    except OSError:
+        empty = False  # opening it says what is wrong
+    if empty:
+        raise SessionFileError(f"{path} is an empty file (0 bytes), not a SympaTherm session; it was left untouched.")
 
 
 def _plain_damage(path: Path, exc: BaseException) -> str:
-    return (f"{path} cannot be read as a SympaTherm session: the file is damaged or is not a session "
-            f"file ({exc}). It has been left exactly as it was; keep a copy before trying anything else.")
+    """Why ``path`` cannot be read, naming what the file really is (SQLite's error in brackets)."""
+    header = _header(path)
+    if _marked_as_session(header):
+        what = "it is a SympaTherm session file that is damaged"
+    elif header.startswith(SQLITE_MAGIC):
+        what = "it is an SQLite file that is damaged or is not a session file"
+    elif header:
+        what = "the file is damaged or is not a session file"
+    else:
+        what = "the file is empty or cannot be read"
+    return f"{path} cannot be read as a SympaTherm session: {what} ({exc}). {_DAMAGE_ADVICE}"
 
 
 def _check_pages(con: sqlite3.Connection) -> None:

@@ -273,7 +273,7 @@ def test_checked_typed_on_stdin_records_a_probe_check_for_that_foot(tmp_path):
     proc = _start("--demo", "--speed", "20", "--blocked", "left", "--out", str(path), "--status-every", "0.3")
     proc.stdin.write("checked both\nchecked right\n")
     proc.stdin.flush()
-    _lines_until(proc, r"Marker placed: probe_checked right")
+    _lines_until(proc, r"Marker placed: right probe checked$")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
@@ -281,3 +281,33 @@ def test_checked_typed_on_stdin_records_a_probe_check_for_that_foot(tmp_path):
     with SessionStore.open_read_only(path) as store:
         [check] = [m for m in store.markers() if m.kind is MarkerKind.PROBE_CHECKED]
         assert check.text == "right" and check.checked_limb is Limb.RIGHT
+
+
+def test_status_lines_never_go_back_in_time(tmp_path):
+    """Before the first reading a status line shows the clock ([0:02]); the first reading may be
+    older ([0:00]). `record` prints the lines through ShownTime, so the time shown never goes back."""
+    from monitor.clock import SimulatedClock
+    from monitor.commands.record import ShownTime, status_line
+    from monitor.model import SessionInfo
+    from monitor.procedure import Procedure
+    from monitor.simulation.source import SimulatedSource
+
+    source = SimulatedSource("success-fast", seed=3, clock=SimulatedClock(manual=True))
+    info = SessionInfo(blocked=Limb.LEFT, simulated=True)
+    procedure = Procedure(source, info, SessionStore.create(info, tmp_path / "t.sympatherm"))
+    procedure.start()
+    shown = ShownTime()
+    source.clock.advance(2.0)  # the clock runs on; no reading yet
+    raw = [status_line(procedure)]
+    source.step_to(0.0)  # the reading taken at 0:00 arrives
+    procedure.pump()
+    raw.append(status_line(procedure))
+    source.step_to(75.0)
+    procedure.pump()
+    raw.append(status_line(procedure))
+    procedure.finish("test")
+    assert [line[:8] for line in raw] == ["[  0:02]", "[  0:00]", "[  1:15]"], "the defect's shape"
+    printed = [shown.restamp(line) for line in raw]
+    assert [line[:8] for line in printed] == ["[  0:02]", "[  0:02]", "[  1:15]"]
+    assert printed[1][8:] == raw[1][8:], "only the time is held; the values are the newest reading's"
+    assert shown.restamp("no stamp here") == "no stamp here"

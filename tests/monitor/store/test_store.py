@@ -117,12 +117,18 @@ def test_a_damaged_file_is_reported_in_plain_words_and_left_untouched(tmp_path):
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     for opener in (SessionStore.open_read_only, SessionStore.open):
-        with pytest.raises(SessionFileError, match="damaged or is not a session"):
+        # Its header still carries SympaTherm's application id: it is named for what it is.
+        with pytest.raises(SessionFileError, match="it is a SympaTherm session file that is damaged"):
             opener(path)
     assert path.read_bytes() == before
     (tmp_path / "text.sympatherm").write_text("hello")
-    with pytest.raises(SessionFileError, match="left exactly as it was"):
+    with pytest.raises(SessionFileError, match="left exactly as it was") as foreign:
         SessionStore.open_read_only(tmp_path / "text.sympatherm")
+    assert "damaged or is not a session file" in str(foreign.value)  # nothing says what it is
+    (tmp_path / "empty.sympatherm").write_bytes(b"")
+    with pytest.raises(SessionFileError, match="is an empty file") as empty:
+        SessionStore.open_read_only(tmp_path / "empty.sympatherm")
+    assert "SQLite" not in str(empty.value)
     listed = dict(session_summaries(tmp_path))
     assert isinstance(listed[path], str) and "damaged" in listed[path]
 
