@@ -80,7 +80,7 @@ def test_a_damaged_file_is_reported_once_at_start_up_and_left_untouched(qtbot, m
     title, text, buttons = closer.seen[0]
     assert title == "Damaged session file"
     assert "2026-damaged.sympatherm" in text and str(folder) in text
-    assert "damaged or is not a session file" in text  # the reason, in short
+    assert "a SympaTherm session file that is damaged" in text  # the reason, in short
     assert "left untouched" in text and "Keep a copy" in text
     assert not any(b in buttons for b in ("Resume recording", "Review and export", "Mark as finished"))
     assert controller.windows == []
