@@ -1,7 +1,10 @@
-"""Export a session (PDF report, CSV, EDF+, FHIR) with progress, in a worker thread.
+"""Export a session (PDF report, CSV, EDF+, FHIR, HL7) with progress, in a worker thread, and
+send its result to the hospital record ("Send to the record": HL7 ORU^R01 over MLLP, through the
+core's outbox, :mod:`monitor.outbox`).
 
-The file formats are the core's (:func:`monitor.exports.export_session`); this dialog only
-chooses formats and folder and shows progress and the result in plain words.
+The file formats and the outbox are the core's; this dialog only chooses formats, folder and
+receiver and shows progress and the result in plain words. Nothing is sent unless the user
+presses "Send to the record" with a receiver filled in (or configured in hl7.json).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from PyQt6.QtWidgets import (
 from ui import theme
 
 FORMAT_LABELS = {"pdf": "PDF report for the chart", "csv": "CSV (readings, markers)", "edf": "EDF+ signals",
-                 "fhir": "FHIR JSON bundle"}
+                 "fhir": "FHIR JSON bundle", "hl7": "HL7 v2 message (ORU^R01) file"}
 
 
 class _Signals(QObject):
@@ -33,6 +36,7 @@ class _Signals(QObject):
     done = pyqtSignal(str, str)  # (fmt, path written)
     failed = pyqtSignal(str, str)  # (fmt, message)
     finished = pyqtSignal()
+    sent = pyqtSignal(str, str)  # (state: delivered | waiting | rejected | error, words for the user)
 
 
 class ExportDialog(QDialog):
@@ -67,6 +71,10 @@ class ExportDialog(QDialog):
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         lay.addWidget(self.result_label)
+        lay.addLayout(self._send_row())
+        self.send_label = QLabel("")
+        self.send_label.setWordWrap(True)
+        lay.addWidget(self.send_label)
         buttons = QHBoxLayout()
         self.export_btn = QPushButton("E&xport")
         self.export_btn.setDefault(True)
@@ -86,6 +94,88 @@ class ExportDialog(QDialog):
         self.signals.done.connect(self._on_done)
         self.signals.failed.connect(self._on_failed)
         self.signals.finished.connect(self._on_finished)
+        self.signals.sent.connect(self._on_sent)
+        self.send_state = ""
+        self._send_thread: threading.Thread | None = None
+
+    def _send_row(self) -> QHBoxLayout:
+        from monitor.outbox import ConfigError, load_receiver
+
+        try:
+            self._configured = load_receiver()
+        except ConfigError:
+            self._configured = None
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Record (HL7 MLLP)"))
+        self.receiver_edit = QLineEdit(self._configured.address if self._configured else "")
+        self.receiver_edit.setPlaceholderText("host:port of the hospital's interface engine")
+        self.tls_box = QCheckBox("&TLS")
+        self.tls_box.setChecked(bool(self._configured and self._configured.tls))
+        self.send_btn = QPushButton("&Send to the record")
+        self.send_btn.clicked.connect(self.start_send)
+        row.addWidget(self.receiver_edit, 1)
+        row.addWidget(self.tls_box)
+        row.addWidget(self.send_btn)
+        return row
+
+    def start_send(self) -> None:
+        """Queue this session's result in the outbox and deliver it (with anything else waiting)."""
+        if self._send_thread is not None and self._send_thread.is_alive():
+            return
+        from monitor.outbox import ConfigError, Receiver, parse_address
+
+        try:
+            host, port = parse_address(self.receiver_edit.text())
+            base = self._configured if self._configured and self._configured.address == f"{host}:{port}" else None
+            receiver = Receiver(host, port, tls=self.tls_box.isChecked(), ca_file=base.ca_file if base else "",
+                                client_cert=base.client_cert if base else "",
+                                client_key=base.client_key if base else "",
+                                server_name=base.server_name if base else "",
+                                timeout_s=base.timeout_s if base else 30.0).checked()
+        except ConfigError as exc:
+            self._on_sent("error", str(exc))
+            return
+        self.send_btn.setEnabled(False)
+        plain = "" if receiver.tls else " (plain MLLP: unencrypted, for a protected network only)"
+        self.send_label.setText(f"Sending to {receiver.address}{plain}…")
+        self._send_thread = threading.Thread(target=self._send_work, args=(receiver,), name="send", daemon=True)
+        self._send_thread.start()
+
+    def _send_work(self, receiver) -> None:
+        from monitor.exports import ExportError
+        from monitor.outbox import Outbox, OutboxError, deliver
+        from monitor.outbox.queue import queue_session
+        from monitor.store import StoreError
+
+        try:
+            with Outbox() as outbox:
+                entry = queue_session(outbox, self.session_path, receiver)
+                deliver(outbox, wait_s=self.send_wait_s, now_due=True)
+                final = outbox.get(entry.control_id)
+        except (ExportError, OutboxError, StoreError, OSError) as exc:
+            self.signals.sent.emit("error", str(exc))
+            return
+        if final.state == "delivered":
+            words = f"Delivered to the record: {receiver.address} acknowledged it ({final.ack_code})."
+        elif final.state == "rejected":
+            words = (f"REJECTED by the record ({final.ack_code}): {final.ack_text}. It is kept in the outbox "
+                     "(sympatherm outbox).")
+        else:
+            words = (f"Not delivered yet: {final.last_error}. It stays in the outbox and is retried "
+                     "(sympatherm outbox --deliver).")
+        self.signals.sent.emit(final.state, words)
+
+    send_wait_s = 30.0  # how long the window keeps retrying now; the outbox keeps the rest
+
+    def _on_sent(self, state: str, words: str) -> None:
+        self.send_state = state
+        self.send_label.setText(words)
+        self.send_btn.setEnabled(True)
+
+    def wait_send(self, timeout: float = 60.0) -> None:
+        """Tests: block until the send worker is done."""
+        if self._send_thread is not None:
+            self._send_thread.join(timeout)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Save exports in", self.folder.text())

@@ -15,7 +15,7 @@ def register(sub: SubParsers) -> None:
                        description="Export a recorded session (also one still being recorded) as a PDF chart "
                                    "report, interchange CSV, EDF+ or a FHIR R4 JSON Bundle.")
     p.add_argument("file", help="the session file (.sympatherm)")
-    p.add_argument("--format", required=True, choices=["csv", "pdf", "edf", "fhir"], help="what to write")
+    p.add_argument("--format", required=True, choices=["csv", "pdf", "edf", "fhir", "hl7"], help="what to write")
     add_out_flag(p, "where to write (a file or a folder; default: next to the session file)")
     p.set_defaults(func=run)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from monitor.exports.session_data import Progress, SessionData, load_session
 from monitor.store import SUFFIX
 
-FORMATS: dict[str, str] = {"pdf": ".pdf", "csv": ".csv", "edf": ".edf", "fhir": ".fhir.json"}
+FORMATS: dict[str, str] = {"pdf": ".pdf", "csv": ".csv", "edf": ".edf", "fhir": ".fhir.json", "hl7": ".hl7"}
 
 
 class ExportError(Exception):
@@ -66,6 +66,10 @@ def export_session(path: str | os.PathLike[str], fmt: str, out: str | os.PathLik
             from monitor.exports.edf import write_edf
 
             return write_edf(data, target, progress=progress)
+        if fmt == "hl7":
+            from monitor.exports.hl7 import write_hl7
+
+            return write_hl7(data, figures, target, progress)
         from monitor.exports.fhir import write_fhir
 
         return write_fhir(data, figures, target, progress)
