@@ -288,6 +288,8 @@ class FrameDecoder:
     * ``lost_frames``: frames missing from the device's sequence (16-bit, wrap-around
       included), whatever the cause, counted when the next good frame arrives;
     * ``sequence_resets``: backward sequence jumps (device restarted), not counted as loss;
+    * ``resyncs``: good frames that followed bad ones, i.e. times the decoder found the frame
+      boundary again after a run of one or more bad frames (a burst of noise counts once);
     * ``frames``: good frames decoded.
 
     ``last_error`` says in plain words why the latest bad frame was rejected, and
@@ -306,6 +308,8 @@ class FrameDecoder:
         self.malformed_frames = 0
         self.lost_frames = 0
         self.sequence_resets = 0
+        self.resyncs = 0
+        self._bad_since_good = False
         self.last_error = ""
         self.unsupported_version: int | None = None
 
@@ -338,6 +342,7 @@ class FrameDecoder:
         return out
 
     def _bad(self, kind: str, why: str) -> None:
+        self._bad_since_good = True
         if kind == "crc":
             self.crc_failures += 1
         else:
@@ -369,6 +374,9 @@ class FrameDecoder:
             return None
         if not isinstance(frame, IdentityRequest):
             self._track_sequence(frame)
+        if self._bad_since_good:
+            self.resyncs += 1
+            self._bad_since_good = False
         self.frames += 1
         return frame
 

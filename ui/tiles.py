@@ -27,6 +27,7 @@ class TileState:
     alarm_visible: bool = True  # flashing phase for medium priority
     stale_after_s: float = 10.0  # older than this is "NO DATA" (longer for a slowly reporting probe)
     rise_withheld: str | None = None  # why the core gives no rise now (a flagged or silent probe)
+    line_text: str = ""  # the link's troubles in words (Procedure.line_health().words()), "" when none
 
 
 # A reading older than this is called stale on the tile (a flat line must not look frozen).
@@ -116,7 +117,8 @@ class LimbTile(QFrame):
             age = f"NO DATA for {int(st.age_s)} s"
         else:
             age = f"last reading {st.age_s:.0f} s ago"
-        _set_text(self.detail_label, f"{st.probe_text} · {age}")
+        line = f" · {st.line_text}" if st.line_text else ""
+        _set_text(self.detail_label, f"{st.probe_text} · {age}{line}")
         self._apply_frame()
 
     @property

@@ -131,20 +131,40 @@ def status_line(procedure: Procedure) -> str:
     # The time of the newest reading, not the clock: after --duration the clock runs on.
     now = procedure.now() if snapshot.now_s is None else snapshot.now_s
     parts = [f"[{int(now // 60):3d}:{int(now % 60):02d}]"]
-    for limb in ("left", "right"):
-        temp = _lookup(snapshot.smooth_c or snapshot.raw_c or {}, limb)
-        rise = _lookup(snapshot.rise_c or {}, limb)
-        text = f"{limb[0].upper()} " + ("  --.- °C" if temp is None else f"{temp:6.2f} °C")
-        if rise is not None:
-            text += f" ({rise:+.2f})"
-        parts.append(text)
-    if snapshot.di_minus_dc_c is not None:
-        parts.append(f"Di−Dc {snapshot.di_minus_dc_c:+.2f}")
+    silent_s = _silent_for_s(procedure)
+    if silent_s is not None:
+        # The last temperatures would look current: say how long nothing has come instead.
+        parts.append(f"NO DATA for {int(silent_s // 60)}:{int(silent_s % 60):02d}")
+    else:
+        for limb in ("left", "right"):
+            temp = _lookup(snapshot.smooth_c or snapshot.raw_c or {}, limb)
+            rise = _lookup(snapshot.rise_c or {}, limb)
+            text = f"{limb[0].upper()} " + ("  --.- °C" if temp is None else f"{temp:6.2f} °C")
+            if rise is not None:
+                text += f" ({rise:+.2f})"
+            parts.append(text)
+        if snapshot.di_minus_dc_c is not None:
+            parts.append(f"Di−Dc {snapshot.di_minus_dc_c:+.2f}")
     parts.append(snapshot.verdict.message)
     parts.append(f"stored {procedure.readings_received}")
+    line = procedure.line_health().words()
+    if line:
+        parts.append(line)
     if procedure.write_error is not None:
         parts.append(f"NOT SAVED: {procedure.store.pending_count} held in memory")
     return "  ".join(parts)
+
+
+def _silent_for_s(procedure: Procedure) -> float | None:
+    """Seconds since the newest reading when every foot has been silent longer than its probe's
+    rhythm allows (an outage); None while readings come, or before the first one."""
+    ages = procedure.reading_ages()
+    allowed = procedure.no_data_after_s()
+    if any(age is None for age in ages.values()):
+        return None
+    if all(age is not None and age > allowed[limb] for limb, age in ages.items()):
+        return min(age for age in ages.values() if age is not None)
+    return None
 
 
 def _lookup(mapping: Mapping[Limb, float | None], limb: str) -> float | None:

@@ -27,6 +27,7 @@ from monitor.exports._files import open_private
 from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb, Marker
+from monitor.sources.base import LINE_HEALTH_META, stored_line_health
 
 # A spreadsheet may begin a cell right after any of these, depending on the separator it was
 # told to use: comma, semicolon, tab, space, pipe (and their full-width forms), a line break, and
@@ -126,6 +127,9 @@ def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
         "software_version": data.software_version,
         "events_file": sidecar.name,
         "minutes_file": minutes_file.name,
+        # Per probe, what the link suffered (the recorder's counts): "probe: line: 3 CRC errors, 12 lost".
+        "line_health": "; ".join(f"{h.probe}: {h.words() or 'clean'}"
+                                 for h in stored_line_health(data.meta.get(LINE_HEALTH_META))) or None,
     })
     markers = [Marker(m.kind, m.session_s, neutralise_cell(m.text), m.wall_time, m.placed_s, m.id)
                for m in data.markers]

@@ -44,6 +44,7 @@ from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outco
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 from monitor.pipeline.config import PipelineConfig
+from monitor.sources.base import LINE_HEALTH_META, stored_line_health
 from monitor.store import MarkerMove, SessionEvent
 
 DISCLAIMER = "SympaTherm supports clinical judgement. It is not a certified medical device."
@@ -525,6 +526,10 @@ def _devices_table(data: SessionData, s: _Styles) -> Table:
                      Paragraph(_t(cal), s["cell"])])
     if len(rows) == 1:
         rows.append(["(no device recorded)", "", "", ""])
+    for health in stored_line_health(data.meta.get(LINE_HEALTH_META)):
+        # The link's troubles as the recorder stored them: counts, never a guess at their effect.
+        words = health.words() or "line: no CRC errors, no malformed frames, nothing lost"
+        rows.append([Paragraph(_t(f"line to {health.probe}"), s["cell"]), "", Paragraph(_t(words), s["cell"]), ""])
     return _table(rows, [60 * mm, 14 * mm, 64 * mm, 44 * mm])
 
 

@@ -33,7 +33,7 @@ from monitor.procedure.criteria_record import criteria_to_record
 from monitor.procedure.events import LogEntry, NewPoints, ProcedureEvents
 from monitor.procedure.minutes import MinuteRow, minute_table
 from monitor.procedure.recorder import RecorderOptions, ResumePlan, SessionRecorder
-from monitor.sources.base import ConnectionEvent, ProbeSource
+from monitor.sources.base import ConnectionEvent, LineHealth, ProbeSource
 from monitor.sources.registry import DeviceRegistry
 from monitor.store import SessionStore, StoreWriteError
 
@@ -316,6 +316,11 @@ class Procedure:
     def write_error(self) -> str | None:
         err = self.recorder.write_error
         return None if err is None else str(err)
+
+    def line_health(self) -> LineHealth:
+        """The link's counts for the probe (CRC errors, malformed frames, resyncs, samples lost by
+        sequence), for the views: ``line_health().words()`` is "" while nothing went wrong."""
+        return self.recorder.line_health()
 
     @property
     def readings_received(self) -> int:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from monitor.clock import SessionClock as SourceClock
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, Reading
 from monitor.procedure.criteria_record import criteria_to_record
-from monitor.sources.base import ConnectionEvent, DeviceIdentity, ProbeSource
+from monitor.sources.base import LINE_HEALTH_META, ConnectionEvent, DeviceIdentity, LineHealth, ProbeSource
 from monitor.store import SessionStore, StoreBusyError, StoreWriteError
 
 if TYPE_CHECKING:
@@ -174,6 +174,8 @@ class SessionRecorder:
         self._scheduled: list[Marker] = []
         self.finished = False
         self._device_keys: set[str] = set()
+        self._line_health_stored: LineHealth | None = None
+        self._line_health_others: list[dict[str, Any]] | None = None  # earlier sources' counts (resumed)
         self._record_setup()
 
     @property
@@ -358,6 +360,23 @@ class SessionRecorder:
         for r in readings:
             self.last_reading_s[r.limb] = r.session_s
 
+    def line_health(self) -> LineHealth:
+        """The source's line counts now (CRC errors, malformed frames, resyncs, samples lost)."""
+        return self.source.health().line(self.source.identity.key)
+
+    def _record_line_health(self) -> None:
+        """Keep the line counts in the session file's meta ``line_health`` (a JSON list with one
+        object per source: probe, crc_errors, malformed_frames, resyncs, lost_frames), written
+        with each commit when they changed. A resumed session's earlier sources stay in the list."""
+        health = self.line_health()
+        if health == self._line_health_stored:
+            return
+        if self._line_health_others is None:
+            kept = _json_list(self.store.meta().get(LINE_HEALTH_META))
+            self._line_health_others = [r for r in kept if isinstance(r, dict) and r.get("probe") != health.probe]
+        self.store.set_meta(LINE_HEALTH_META, json.dumps([*self._line_health_others, health.as_record()]))
+        self._line_health_stored = health
+
     def _connection_event(self, event: ConnectionEvent) -> None:
         if event.state in _GAP_STATES:
             if self._open_gap is None:
@@ -409,6 +428,7 @@ class SessionRecorder:
         locked by another program: that is often momentary, so it is only noted in
         :attr:`write_delayed` until readings have waited ``locked_tell_after_s`` to be saved.
         """
+        self._record_line_health()
         try:
             self.store.commit()
         except StoreWriteError as exc:

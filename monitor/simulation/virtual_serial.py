@@ -12,22 +12,29 @@ The device behaves like a battery-powered two-channel probe on a USB cable:
   number moves on, so the host sees the gap;
 * it is one two-channel probe, so a dropout of either foot in the scenario loses the whole
   frame (both feet), as a flaky link would; the sequence number moves on;
-* it answers an identity request with a hello frame and then resends its last few
-  samples (store and forward), which the host must not count twice;
+* it follows PROTOCOL.md's hello rule (§1.1, §1.5): a hello frame at boot (sequence 0, lost
+  if nobody listens), **whenever a host opens the port** (as a native USB CDC probe does when
+  DTR goes on) and in answer to an identity request; after each of these hellos it resends
+  its last ``backlog`` samples (store and forward), which the host must not store twice;
+* it sees the port being opened as a CDC device sees DTR: the pseudo-terminal's master is in
+  packet mode (``TIOCPKT``), so the flush pyserial does on opening shows up as a control
+  packet, and the hello goes out just after it (a hello sent before the flush would be lost,
+  which is why a boot hello alone is not enough); a host that opens without flushing is seen
+  by the hang-up ending (reads stop failing with EIO once someone holds the port open);
 * :meth:`unplug` closes the pseudo-terminal (its path vanishes, as a USB device node does)
-  and :meth:`replug` serves again under a *new* path with the same identity; after a replug
-  (binary) it repeats its hello every ``ANNOUNCE_S`` until a host asks who it is, so a host
-  that may not write to it (it only listens) can still recognise it. A host that opens the
-  port after a single hello would miss it: opening flushes what was already waiting.
+  and :meth:`replug` serves again under a *new* path with the same identity.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import errno
+import fcntl
 import os
 import pty
 import select
+import termios
 import threading
 import time
 import tty
@@ -46,7 +53,10 @@ BOOT_BANNER = b"\r\nSympaTherm sim probe bootloader v0.3\r\nbooting...\r\n"
 # What a naive text firmware prints for an open (absurdly cold) or shorted (absurdly hot) thermistor.
 TEXT_OPEN_C = -40.0
 TEXT_SHORT_C = 150.0
-ANNOUNCE_S = 0.5  # real seconds between unsolicited hellos after a replug, until asked
+# A host that opened the port without flushing it is greeted this long (real seconds) after
+# the open is seen, so that a flush it does meanwhile cannot swallow the hello.
+OPEN_HELLO_DELAY_S = 0.05
+_PACKET_FLUSH = 0x01 | 0x02  # TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE
 
 
 class VirtualSerialProbe:
@@ -84,7 +94,10 @@ class VirtualSerialProbe:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._requests = FrameDecoder()
-        self._announce_at: float | None = None  # next unsolicited hello (monotonic), None: not announcing
+        self._host_open = False  # someone holds the port open (the pty is not hung up)
+        self._hello_due: float | None = None  # monotonic time of a hello owed to a host that opened the port
+        #: Hellos sent because a host opened the port.
+        self.open_hellos = 0
         #: Samples written to the pseudo-terminal, and samples lost while unplugged.
         self.samples_sent = 0
         self.samples_unplugged = 0
@@ -121,7 +134,7 @@ class VirtualSerialProbe:
             self._clock = SimulatedClock(self._speed)
         self._open_pty()
         if self.protocol == "binary":
-            self._write(self._hello(boot=True))
+            self._write(self._hello(boot=True))  # nobody listens yet: lost, as on real hardware
         self._thread = threading.Thread(target=self._serve, name="virtual-serial-probe", daemon=True)
         self._thread.start()
         return self._path
@@ -143,8 +156,6 @@ class VirtualSerialProbe:
             if self._master is not None:
                 return self._path
             self._open_pty()
-            if self.protocol == "binary":
-                self._announce_at = time.monotonic()
             return self._path
 
     def inject(self, data: bytes) -> None:
@@ -164,8 +175,13 @@ class VirtualSerialProbe:
             master, slave = pty.openpty()
             tty.setraw(slave)  # no echo, no line editing: a byte pipe like a USB CDC port
             os.set_blocking(master, False)
-            self._master, self._slave = master, slave
+            fcntl.ioctl(master, termios.TIOCPKT, b"\x01\x00\x00\x00")  # see the host open and flush
             self._path = os.ttyname(slave)
+            # Only the host holds the port open: its opening and closing are then visible here.
+            os.close(slave)
+            self._master, self._slave = master, None
+            self._host_open = False
+            self._hello_due = None
             self._requests.reset()
             if self.boot_noise:
                 self._write_locked(BOOT_BANNER + bytes([0x7E, 0x13, 0xF0, 0x00, 0x55, 0xAA]))
@@ -231,9 +247,8 @@ class VirtualSerialProbe:
             now = clock.now()
             with self._lock:
                 self._answer_requests()
-                if self._announce_at is not None and time.monotonic() >= self._announce_at:
-                    self._write_locked(self._hello())
-                    self._announce_at = time.monotonic() + ANNOUNCE_S
+                if self._hello_due is not None and time.monotonic() >= self._hello_due:
+                    self._greet("open")
                 while self._next_index / self.rate_hz <= now:
                     t = self._next_index / self.rate_hz
                     self._next_index += 1
@@ -250,8 +265,10 @@ class VirtualSerialProbe:
                 master = self._master
             wait = max(0.0, (self._next_index / self.rate_hz - clock.now()) / clock.speed)
             wait = min(wait, 0.05)
-            if master is None:
-                self._stop.wait(wait)
+            if self._hello_due is not None:
+                wait = min(wait, max(0.0, self._hello_due - time.monotonic()))
+            if master is None or not self._host_open:
+                self._stop.wait(wait if master is None else min(wait, 0.01))  # a hung-up master is always readable
                 continue
             try:
                 select.select([master], [], [], wait)
@@ -259,22 +276,48 @@ class VirtualSerialProbe:
                 self._stop.wait(wait)  # closed under us by unplug(): go round again
 
     def _answer_requests(self) -> None:
-        if self._master is None:
-            return
-        try:
-            data = os.read(self._master, 4096)
-        except (BlockingIOError, OSError):
-            return
-        self.bytes_received += len(data)
-        if self.protocol != "binary":
-            return  # a text probe does not listen
-        for frame in self._requests.feed(data):
-            if isinstance(frame, IdentityRequest):
-                self.identity_requests += 1
-                self._announce_at = None  # asked: no need to announce any more
-                self._write_locked(self._hello())
-                for old in self._backlog:  # store and forward: the host must drop what it already has
-                    self._write_locked(old)
+        """Read what the host did: opened or closed the port, flushed it, or wrote to it."""
+        while self._master is not None:
+            try:
+                packet = os.read(self._master, 4096)
+            except BlockingIOError:
+                self._opened()  # not hung up: someone holds the port open
+                return
+            except OSError as exc:
+                if exc.errno == errno.EIO:  # hung up: nobody holds the port open
+                    self._host_open = False
+                    self._hello_due = None
+                return
+            if not packet:
+                return
+            self._opened()
+            if packet[0] != 0:  # a control packet
+                if packet[0] & _PACKET_FLUSH and self.protocol == "binary":
+                    self._greet("open")  # the host opened the port and flushed it: greet it now
+                continue
+            data = packet[1:]
+            self.bytes_received += len(data)
+            if self.protocol != "binary":
+                continue  # a text probe does not listen
+            for frame in self._requests.feed(data):
+                if isinstance(frame, IdentityRequest):
+                    self.identity_requests += 1
+                    self._greet("request")
+
+    def _opened(self) -> None:
+        if not self._host_open:
+            self._host_open = True
+            if self.protocol == "binary":
+                self._hello_due = time.monotonic() + OPEN_HELLO_DELAY_S
+
+    def _greet(self, why: str) -> None:
+        """A hello, then the stored samples (store and forward: the host must drop what it has)."""
+        self._hello_due = None
+        if why == "open":
+            self.open_hellos += 1
+        self._write_locked(self._hello())
+        for old in self._backlog:
+            self._write_locked(old)
 
 
 __all__ = ["VirtualSerialProbe"]

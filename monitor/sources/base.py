@@ -61,6 +61,73 @@ class SourceHealth:
     malformed_frames: int = 0
     last_reading_age_s: dict[Limb, float | None] = field(
         default_factory=lambda: {Limb.LEFT: None, Limb.RIGHT: None})
+    #: Times the host had to find the frame boundary again after bad bytes (one per run of bad frames).
+    resyncs: int = 0
+
+    def line(self, probe: str = "") -> LineHealth:
+        return LineHealth(probe, self.crc_failures, self.malformed_frames, self.resyncs, self.lost_frames)
+
+
+#: The session file's meta key holding each source's :class:`LineHealth` (a JSON list of records).
+LINE_HEALTH_META = "line_health"
+
+
+def stored_line_health(meta_value: str | None) -> list[LineHealth]:
+    """The line counts a session file holds (its meta ``line_health``); [] if none or unreadable."""
+    import json
+
+    try:
+        records = json.loads(meta_value) if meta_value else []
+    except ValueError:
+        return []
+    found = [LineHealth.from_record(r) for r in records] if isinstance(records, list) else []
+    return [h for h in found if h is not None]
+
+
+@dataclass(frozen=True)
+class LineHealth:
+    """What the link to one probe has suffered, counted by its source: the one wording of it.
+
+    ``lost_frames`` are samples missing from the device's sequence numbers (each a reading of
+    every channel). Counts only grow during a recording; a new source starts again at 0.
+    """
+
+    probe: str = ""
+    crc_errors: int = 0
+    malformed_frames: int = 0
+    resyncs: int = 0
+    lost_frames: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.crc_errors or self.malformed_frames or self.resyncs or self.lost_frames)
+
+    def words(self) -> str:
+        """E.g. "line: 3 CRC errors, 12 lost" ("" when nothing went wrong): only non-zero counts."""
+        parts = [_count(self.crc_errors, "CRC error"), _count(self.malformed_frames, "malformed frame"),
+                 _count(self.resyncs, "resync"), f"{self.lost_frames} lost" if self.lost_frames else ""]
+        shown = [p for p in parts if p]
+        return "line: " + ", ".join(shown) if shown else ""
+
+    def as_record(self) -> dict[str, int | str]:
+        """The JSON object stored in the session file's meta ``line_health`` (see the recorder)."""
+        return {"probe": self.probe, "crc_errors": self.crc_errors, "malformed_frames": self.malformed_frames,
+                "resyncs": self.resyncs, "lost_frames": self.lost_frames}
+
+    @classmethod
+    def from_record(cls, record: object) -> LineHealth | None:
+        """Read :meth:`as_record` back (None if it is not such an object)."""
+        if not isinstance(record, dict):
+            return None
+        try:
+            return cls(str(record.get("probe", "")), *(int(record.get(k, 0)) for k in
+                                                       ("crc_errors", "malformed_frames", "resyncs", "lost_frames")))
+        except (TypeError, ValueError):
+            return None
+
+
+def _count(n: int, noun: str) -> str:
+    return "" if not n else f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 class ProbeSource(ABC):
@@ -81,6 +148,7 @@ class ProbeSource(ABC):
         self.lost_frames = 0
         self.crc_failures = 0
         self.malformed_frames = 0
+        self.resyncs = 0
         self._stop_event = threading.Event()  # set by _stop_worker(); worker loops watch it
         self._worker: threading.Thread | None = None
 
@@ -140,7 +208,7 @@ class ProbeSource(ABC):
             span = (now - window[0]) if len(window) > 1 else 0.0
             rate = (len(window) - 1) / span if span > 0 else 0.0
             ages = {limb: (None if t is None else max(0.0, now - t)) for limb, t in self._last_at.items()}
-        return SourceHealth(rate, self.lost_frames, self.crc_failures, self.malformed_frames, ages)
+        return SourceHealth(rate, self.lost_frames, self.crc_failures, self.malformed_frames, ages, self.resyncs)
 
     # ---- for subclasses ---------------------------------------------------------------
     @abstractmethod

@@ -18,14 +18,26 @@ Rules from ``shared/devices.md`` this module keeps:
 * **Unplug is seen at once** (pyserial raises on read; the device node vanishes) and is
   reported in plain words; the gap is recorded as connection events.
 * **Boot noise is tolerated**: bytes before the first good frame after opening do not
-  count as line errors. Replayed frames (a device resending its last samples after a
-  reconnect) are dropped by device time, so nothing is delivered twice.
+  count as line errors.
+* **Nothing twice, a restart still seen** (PROTOCOL.md §1.3): a device resending its stored
+  samples after a reconnection (its *backlog*, of any length) is told from a device that
+  restarted by its device clock and sequence number together. A hello is always sent
+  *now*, so it tells the device's current clock: a hello whose clock and numbering have not
+  gone back says "same boot", and every sample after it that is not later than the newest
+  delivered is a resend, dropped. A hello with sequence 0, or whose clock or numbering went
+  back, is a restart. Without a hello, a sample not later than the newest is a resend if it
+  is the very (sequence, device time) pair delivered before this connection, or a duplicate
+  on a live link if at most ``REPLAY_WINDOW_FRAMES`` behind; otherwise a restart whose hello
+  was lost. Backlog samples newer than the newest delivered (taken while the link was down)
+  are delivered once, at their own time: the device clock mapped onto the session clock
+  (rate learned from the live stream), never before the last reading delivered.
 
 Session time is taken when the bytes arrive.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
@@ -69,6 +81,8 @@ REFUSE_OTHER_S = 10.0  # a port holding a different probe is checked again after
 # sequence number is at most this far behind the newest; further back, the device restarted
 # (its clock and numbering began again) and the hello that would have said so was lost.
 REPLAY_WINDOW_FRAMES = 64
+DELIVERED_KEPT = 8192  # (sequence, device time) pairs remembered to recognise a resent backlog
+CLOCK_FIT_MIN_S = 2.0  # session seconds of live samples before the device clock's rate is trusted
 SIDES_RECHECK_S = 2.0  # a probe with no channel on a foot looks in the registry again this often
 
 ProtocolChoice = Literal["auto", "binary", "text"]
@@ -96,12 +110,12 @@ class _Target:
     pid: int | None = None
     device_id: str = ""
 
-    def describe(self) -> str:
+    def describe(self, *, with_path: bool = True) -> str:
         if self.device_id:
             return f"probe {self.device_id}"
         if self.usb_serial:
             return f"USB device with serial number {self.usb_serial}"
-        return f"the device on {self.path}"
+        return f"the device on {self.path}" if with_path else "the device"
 
 
 @dataclass
@@ -118,7 +132,12 @@ class _Connection:
     binary_since: float | None = None  # session time the binary protocol was recognised
     pending: list[tuple[SampleFrame, float, float]] = field(default_factory=list)
     last_bytes_at: float = 0.0
-    counters_at_open: tuple[int, int] = (0, 0)
+    counters_at_open: tuple[int, int, int] = (0, 0, 0)
+    number: int = 0  # this source's connections, counted from 1
+    # A hello on this connection showed the device's clock and numbering have not gone back:
+    # samples not later than the newest delivered are its resent backlog.
+    same_boot: bool = False
+    hello_at: tuple[float, int] | None = None  # (session s, device ms) of this connection's latest hello
 
 
 class SerialSource(ProbeSource):
@@ -159,11 +178,21 @@ class SerialSource(ProbeSource):
         self._conn: _Connection | None = None
         self._binary = FrameDecoder()
         self._text = TextLineDecoder()
-        self._ignored = [0, 0]  # (crc, malformed) counted during boot noise, not held against the link
+        self._ignored = [0, 0, 0]  # (crc, malformed, resyncs) during boot noise, not held against the link
         self._last_seq: int | None = None
         self._last_device_ms: int | None = None
+        self._last_delivered_s: float | None = None
+        self._hello_seqs: collections.deque[int] = collections.deque(maxlen=64)  # numbers hellos took
+        self._connections = 0
+        # sequence -> (device ms, connection number) of recently delivered samples
+        self._delivered: collections.OrderedDict[int, tuple[int, int]] = collections.OrderedDict()
+        # (session s, device ms) of the first and the newest live sample of this boot: the device clock's rate
+        self._clock_first: tuple[float, int] | None = None
+        self._clock_last: tuple[float, int] | None = None
         self._sides_checked_at = 0.0
         self.duplicates_dropped = 0
+        #: Samples delivered from a resent backlog that had not arrived before (taken while the link was down).
+        self.backlog_recovered = 0
         #: Times the device restarted (a hello with sequence 0, or its clock and numbering began again).
         self.device_restarts = 0
         self.reconnections = 0
@@ -383,8 +412,9 @@ class SerialSource(ProbeSource):
         may_write = self._may_write(info.device, listed)
         info = listed if listed is not None else PortInfo(info.device)
         now = self.clock.now()
+        self._connections += 1
         conn = _Connection(port, info, may_write, now, last_bytes_at=now,
-                           counters_at_open=self._line_error_counts())
+                           counters_at_open=self._line_error_counts(), number=self._connections)
         if self.protocol_choice != "auto":
             self._choose_protocol(conn, self.protocol_choice)
         verb = "reconnecting to" if self._target is not None else "opened"
@@ -464,15 +494,15 @@ class SerialSource(ProbeSource):
     def _handle_frames(self, conn: _Connection, frames: list[Frame], now: float, wall: float) -> None:
         for frame in frames:
             if isinstance(frame, HelloFrame):
-                if not self._accept_hello(conn, frame):
+                if not self._accept_hello(conn, frame, now):
                     return
             elif isinstance(frame, SampleFrame):
                 if conn.verified:
-                    self._deliver(frame, now, wall)
+                    self._deliver(conn, frame, now, wall)
                 else:
                     conn.pending.append((frame, now, wall))
 
-    def _accept_hello(self, conn: _Connection, hello: HelloFrame) -> bool:
+    def _accept_hello(self, conn: _Connection, hello: HelloFrame, now: float) -> bool:
         t = self._target
         if t is not None and t.device_id and hello.device_id != t.device_id:
             why = (f"a different probe ({hello.device_id}) is on {conn.info.device}; "
@@ -482,18 +512,35 @@ class SerialSource(ProbeSource):
             self._conn = None
             self._set_state(self._waiting_state(), why)
             raise _Refused(why)
-        if hello.sequence == 0 and self._hello is not None:
-            self._device_restarted()
+        self._judge_hello(conn, hello, now)
         self._hello = hello
         if self._target is not None:
             self._target.device_id = hello.device_id
         self._update_identity(conn)
         self._proven(conn)
         for frame, at, wall in conn.pending:  # samples that arrived before the hello come first
-            self._deliver(frame, at, wall)
+            self._deliver(conn, frame, at, wall)
         conn.pending.clear()
-        self._count_gap(hello.sequence)
+        if hello.sequence == 0:
+            self._last_seq = 0  # at boot: samples are counted from 1
+        else:  # its number is not a lost sample; the backlog after it carries older numbers
+            self._hello_seqs.append(hello.sequence)
         return True
+
+    def _judge_hello(self, conn: _Connection, hello: HelloFrame, now: float) -> None:
+        """Same boot or a restart, from the hello's clock and number (a hello is never resent)."""
+        conn.hello_at = (now, hello.device_time_ms)
+        last_seq = self._last_seq
+        if self._hello_seqs and (last_seq is None or _behind(self._hello_seqs[-1], last_seq) == 0):
+            last_seq = self._hello_seqs[-1]  # numbers are judged against the newest hello too
+        known = self._last_device_ms is not None or self._last_seq is not None
+        clock_back = self._last_device_ms is not None and hello.device_time_ms < self._last_device_ms
+        numbers_back = last_seq is not None and (_behind(last_seq, hello.sequence) > 0)
+        if (hello.sequence == 0 and (self._hello is not None or known)) or clock_back or numbers_back:
+            self._device_restarted()
+            conn.same_boot = False
+        else:
+            conn.same_boot = True
 
     def _identify_timeout(self, conn: _Connection) -> None:
         t = self._target
@@ -505,25 +552,50 @@ class SerialSource(ProbeSource):
         self._proven(conn)
         self._update_identity(conn)
         for frame, at, wall in conn.pending:
-            self._deliver(frame, at, wall)
+            self._deliver(conn, frame, at, wall)
         conn.pending.clear()
 
     def _device_restarted(self) -> None:
         self.device_restarts += 1
         self._last_device_ms = None  # its clock and sequence start over
         self._last_seq = None
+        self._hello_seqs.clear()
+        self._delivered.clear()
+        self._clock_first = self._clock_last = None
 
-    def _deliver(self, frame: SampleFrame, now: float, wall: float) -> None:
+    def _is_resend(self, conn: _Connection, frame: SampleFrame) -> bool:
+        """A sample not later than the newest delivered: resent (True) or from a restarted device."""
+        if conn.same_boot:
+            return True  # its hello said its clock and numbering went on: this is its backlog
+        seen = self._delivered.get(frame.sequence)
+        if seen is not None and seen[0] == frame.device_time_ms and seen[1] != conn.number:
+            return True  # delivered before this connection: a backlog resent after reconnecting
+        behind = 0 if self._last_seq is None else _behind(self._last_seq, frame.sequence)
+        # A duplicate or late frame on a live link is a few frames behind; a device that restarted
+        # (a watchdog, a brown-out) and whose hello was lost starts far behind. Without this every
+        # sample would be dropped until its clock passed the old one.
+        return behind < REPLAY_WINDOW_FRAMES
+
+    def _deliver(self, conn: _Connection, frame: SampleFrame, now: float, wall: float) -> None:
         if self._last_device_ms is not None and frame.device_time_ms <= self._last_device_ms:
-            behind = 0 if self._last_seq is None else (self._last_seq - frame.sequence) & 0xFFFF
-            if behind < REPLAY_WINDOW_FRAMES:
-                self.duplicates_dropped += 1  # already delivered (replayed after a reconnect)
+            if self._is_resend(conn, frame):
+                self.duplicates_dropped += 1
                 return
-            # Not a resend: the device restarted (a watchdog, a brown-out) and its hello was lost.
-            # Without this every sample would be dropped until its clock passed the old one.
             self._device_restarted()
+        elif self._last_seq is not None and _behind(self._last_seq, frame.sequence) > 0:
+            self._device_restarted()  # numbering began again though its clock is past ours
+        if conn.hello_at is None or frame.device_time_ms >= conn.hello_at[1]:
+            conn.same_boot = False  # live again: a backlog follows its hello directly, never later
+        at = self._own_time(conn, frame, now)
+        wall += at - now
         self._count_gap(frame.sequence)
         self._last_device_ms = frame.device_time_ms
+        self._last_delivered_s = at
+        self._delivered[frame.sequence] = (frame.device_time_ms, conn.number)
+        self._delivered.move_to_end(frame.sequence)
+        while len(self._delivered) > DELIVERED_KEPT:
+            self._delivered.popitem(last=False)
+        now = at
         if not any(self._limbs) and time.monotonic() >= self._sides_checked_at + SIDES_RECHECK_S:
             # Nothing placed on a foot yet (a one-channel probe): the user may be choosing now.
             self._sides_checked_at = time.monotonic()
@@ -542,12 +614,42 @@ class SerialSource(ProbeSource):
                                     source=key, calibration=self._calibrations.get(index)))
         self._streaming()
 
+    def _own_time(self, conn: _Connection, frame: SampleFrame, now: float) -> float:
+        """Session time of a sample: when it arrived, or for a backlog sample (taken before this
+        connection's hello), its device time mapped onto the session clock, never before the last
+        reading delivered. Live samples teach the device clock's rate."""
+        hello = conn.hello_at
+        if hello is None or frame.device_time_ms >= hello[1]:
+            self._learn_clock(now, frame.device_time_ms)
+            return now
+        self.backlog_recovered += 1
+        rate = self._ms_per_s()
+        if rate is None:
+            return now  # no rate known yet (first seconds of a boot): when it arrived
+        at = hello[0] - (hello[1] - frame.device_time_ms) / rate
+        floor = self._last_delivered_s if self._last_delivered_s is not None else -float("inf")
+        return min(now, max(at, floor))
+
+    def _learn_clock(self, now: float, device_ms: int) -> None:
+        if self._clock_first is None or (self._clock_last is not None and device_ms < self._clock_last[1]):
+            self._clock_first = (now, device_ms)
+        self._clock_last = (now, device_ms)
+
+    def _ms_per_s(self) -> float | None:
+        """Device milliseconds per session second (1000 for real hardware; more for a sped-up simulator)."""
+        first, last = self._clock_first, self._clock_last
+        if first is None or last is None or last[0] - first[0] < CLOCK_FIT_MIN_S or last[1] <= first[1]:
+            return None
+        return (last[1] - first[1]) / (last[0] - first[0])
+
     def _count_gap(self, sequence: int) -> None:
-        """Frames missing between the last one delivered and this one (hellos take numbers too)."""
-        if self._last_seq is not None:
-            gap = (sequence - self._last_seq - 1) & 0xFFFF
+        """Samples missing between the last one delivered and this one (numbers hellos took are not)."""
+        last = self._last_seq
+        if last is not None:
+            gap = (sequence - last - 1) & 0xFFFF
             if gap < 0x8000:
-                self.lost_frames += gap
+                hellos = sum(1 for h in set(self._hello_seqs) if 0 < (h - last) & 0xFFFF <= gap)
+                self.lost_frames += max(0, gap - hellos)
         self._last_seq = sequence
 
     def _handle_text(self, conn: _Connection, data: bytes, now: float, wall: float) -> None:
@@ -631,26 +733,27 @@ class SerialSource(ProbeSource):
         self._limbs = limbs if len(limbs) >= 2 or channels == 1 else (Limb.LEFT, Limb.RIGHT)
 
     def _target_name(self) -> str:
+        """Who we talk to, without where (the messages that use it say on which port)."""
         if self._hello is not None:
             return f"probe {self._hello.device_id}"
-        return self._target.describe() if self._target else "the probe"
+        return self._target.describe(with_path=False) if self._target else "the probe"
 
     # ---- counters and loss -------------------------------------------------------------------
-    def _line_error_counts(self) -> tuple[int, int]:
+    def _line_error_counts(self) -> tuple[int, int, int]:
         return (self._binary.crc_failures + self._text.crc_failures,
-                self._binary.malformed_frames + self._text.malformed_lines)
+                self._binary.malformed_frames + self._text.malformed_lines, self._binary.resyncs)
 
     def _forgive_boot_noise(self, conn: _Connection) -> None:
-        crc, bad = self._line_error_counts()
-        self._ignored[0] += crc - conn.counters_at_open[0]
-        self._ignored[1] += bad - conn.counters_at_open[1]
+        for i, count in enumerate(self._line_error_counts()):
+            self._ignored[i] += count - conn.counters_at_open[i]
 
     def _update_counters(self, conn: _Connection) -> None:
         if not conn.good_since_open:
             return
-        crc, bad = self._line_error_counts()
+        crc, bad, resyncs = self._line_error_counts()
         self.crc_failures = crc - self._ignored[0]
         self.malformed_frames = bad - self._ignored[1]
+        self.resyncs = resyncs - self._ignored[2]
 
     def _lost(self, reason: str) -> None:
         had_data = self.state is ConnectionState.STREAMING or (
@@ -696,6 +799,12 @@ class SerialSource(ProbeSource):
         if err == errno.ENOENT or not _node_exists(device):
             return f"waiting for {device}: no such port"
         return f"cannot open {device} ({exc})"
+
+
+def _behind(newest: int, sequence: int) -> int:
+    """How many frames ``sequence`` is behind ``newest`` (16-bit, across the wrap); 0 if not behind."""
+    back = (newest - sequence) & 0xFFFF
+    return back if back < 0x8000 else 0
 
 
 def _listed_at(ports: list[PortInfo], path: str) -> PortInfo | None:
