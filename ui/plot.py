@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QPointF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
@@ -74,7 +74,7 @@ class SessionPlot(QWidget):
         self._setting_range = False
         self.buffers: dict[Limb, PlotBuffer] = {limb: PlotBuffer(full_resolution_s=self._full_resolution_s())
                                                 for limb in Limb}
-        self._curve_key: dict[Limb, tuple] = {}  # what each curve was last given (skip if unchanged)
+        self._curve_key: dict[Limb, tuple | None] = {}  # what each curve was last given (skip if unchanged)
         self.latest_s = 0.0
 
         self.axis = SessionTimeAxis(orientation="bottom")
@@ -115,6 +115,20 @@ class SessionPlot(QWidget):
             curve.setClipToView(True)
             curve.setSkipFiniteCheck(True)  # NaN gaps are intended; connect='finite' handles them
             self.curves[limb] = curve
+        # While following, each foot's line is two items joined end to end: the settled history
+        # (the curve above: handed to pyqtgraph when the view steps or the tail has grown, see
+        # _draw_following) and a short live tail from the history's last drawn point, the only
+        # part that changes (and is repainted) frame to frame. Free pan/zoom: the curve alone.
+        self.tails: dict[Limb, pg.PlotCurveItem] = {}
+        for limb, curve in self.curves.items():
+            tail = pg.PlotCurveItem(pen=curve.opts["pen"], connect="finite", skipFiniteCheck=True, antialias=False)
+            self.item.addItem(tail, ignoreBounds=True)
+            self.tails[limb] = tail
+        # Per limb: (what the history was handed for, block size, end index) while following.
+        self._settled: dict[Limb, tuple | None] = dict.fromkeys(Limb)
+        self._tail_key: dict[Limb, tuple | None] = dict.fromkeys(Limb)
+        self._tail_raw: dict[Limb, tuple[np.ndarray, np.ndarray]] = {limb: (_EMPTY, _EMPTY) for limb in Limb}
+        self._label_pos: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         # The limb letters at the end of each line, so colour is never the only cue.
         self.end_labels: dict[Limb, pg.TextItem] = {}
         for limb in Limb:
@@ -477,22 +491,19 @@ class SessionPlot(QWidget):
             x0, x1 = self._follow_x_range()
         else:
             x0, x1 = self.vb.viewRange()[0]
-        for start, item in self._open_artefacts:
-            item.setRegion((start, self.latest_s))
-        for limb, curve in self.curves.items():
+        for limb in self.curves:
             buf = self.buffers[limb]
-            # Following: hand pyqtgraph only what is in view (plus one point each side), so a
-            # frame costs the same with 10 minutes or 8 hours of history; free pan/zoom needs
-            # everything (older data thinned, see ui.plot_buffer).
-            i0 = max(0, int(np.searchsorted(buf.x, x0, side="left")) - 1) if self._follow else 0
-            key = (buf.version, i0)
-            if key != self._curve_key.get(limb):  # an unchanged curve is not handed over again
-                self._curve_key[limb] = key
-                curve.setData(buf.x[i0:], buf.y[i0:], connect="finite")
+            if self._follow:
+                self._draw_following(limb, x0, x1)
+            else:
+                self._draw_whole(limb)
             lab = self.end_labels[limb]
             if buf.last_value is not None and buf.last_t is not None:
-                lab.setPos(buf.last_t, buf.last_value)
-                lab.setVisible(True)
+                pos = (buf.last_t, buf.last_value)
+                if pos != self._label_pos[limb]:  # moving a label repaints it: only when it moves
+                    self._label_pos[limb] = pos
+                    lab.setPos(*pos)
+                    lab.setVisible(True)
         if self.showing_difference:
             self._refresh_difference(x0, x1)
         if self._follow:
@@ -504,6 +515,7 @@ class SessionPlot(QWidget):
                     self.vb.setRange(xRange=(x0, x1), yRange=yr, padding=0)
                 finally:
                     self._setting_range = False
+        self._stretch_open_artefacts()
         self._update_grid()
         (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
         if (vx0, vx1, vy0, vy1) != self._labels_key:  # labels move only when the view does
@@ -512,6 +524,95 @@ class SessionPlot(QWidget):
             if self.watermark is not None:
                 self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
         return True
+
+    def _draw_whole(self, limb: Limb) -> None:
+        """Free pan/zoom: the whole session (older data thinned, see ui.plot_buffer) in the one
+        curve, which pyqtgraph clips and downsamples to whatever view the user picks."""
+        buf, curve = self.buffers[limb], self.curves[limb]
+        key = ("whole", buf.version)
+        if key == self._curve_key.get(limb):  # an unchanged curve is not handed over again
+            return
+        self._curve_key[limb] = key
+        self._settled[limb] = None
+        if not curve.opts["autoDownsample"]:
+            curve.setDownsampling(ds=1, auto=True, method="peak")
+        curve.setData(buf.x, buf.y, connect="finite")
+        self._set_tail(limb, _EMPTY, _EMPTY, (_EMPTY, _EMPTY))
+
+    def _draw_following(self, limb: Limb, x0: float, x1: float) -> None:
+        """Following: only what is in view (plus one point to the left), so a frame costs the
+        same with 10 minutes or 8 hours of history. The history (whole blocks of ``ds``
+        readings from the first one, about a pixel column each, which pyqtgraph reduces to their
+        maximum and minimum) is handed over again only when the view steps, the buffer was
+        re-laid out, or the tail has grown past TAIL_MAX_PX / TAIL_MAX_POINTS; every other frame
+        changes the few points of the tail."""
+        buf, curve = self.buffers[limb], self.curves[limb]
+        x, y, n = buf.x, buf.y, len(buf)
+        i0 = max(0, int(np.searchsorted(x, x0, side="left")) - 1)
+        width_px = max(1.0, float(self.vb.width()))
+        view = (buf.layout_version, i0, x0, x1, width_px)
+        st = self._settled[limb]
+        if (st is None or st[0] != view or n < st[2]
+                or n - st[2] > TAIL_MAX_POINTS
+                or (n > st[2] and x[n - 1] - x[st[2]] > TAIL_MAX_PX * (x1 - x0) / width_px)):
+            ds = _block_size(x[i0:n], x1 - x0, width_px)
+            h = i0 + (n - i0) // ds * ds
+            if curve.opts["autoDownsample"] or curve.opts["downsample"] != ds:
+                curve.setDownsampling(ds=ds, auto=False, method="peak")
+            curve.setData(x[i0:h], y[i0:h], connect="finite")
+            st = self._settled[limb] = (view, ds, h)
+            self._curve_key[limb] = None
+        _, ds, h = st
+        key = (st, n)
+        if key != self._tail_key[limb]:
+            tx, ty = _tail_line(x, y, i0, h, n, ds)
+            self._set_tail(limb, tx, ty, (x[h:n].copy(), y[h:n].copy()))
+            self._tail_key[limb] = key
+
+    def _set_tail(self, limb: Limb, tx: np.ndarray, ty: np.ndarray, raw: tuple[np.ndarray, np.ndarray]) -> None:
+        tail = self.tails[limb]
+        if tx.size == 0 and self._tail_raw[limb][0].size == 0 and tail.xData is not None:
+            return
+        self._tail_raw[limb] = raw
+        self._tail_key[limb] = None
+        tail.setData(tx, ty, connect="finite", skipFiniteCheck=True)
+
+    def drawn_line(self, limb: Limb) -> tuple[np.ndarray, np.ndarray]:
+        """The readings the limb's line is drawn from, as they were last handed over: the
+        history curve's data followed by the live tail's (the whole line: the full buffer while
+        panning freely; what is in view, from one point to its left, while following)."""
+        hx, hy = self.curves[limb].getOriginalDataset()
+        tx, ty = self._tail_raw[limb]
+        if hx is None:
+            return tx, ty
+        return np.concatenate((hx, tx)), np.concatenate((hy, ty))
+
+    def displayed_line(self, limb: Limb) -> tuple[np.ndarray, np.ndarray]:
+        """The vertices drawn for the limb's line: the history's (after pyqtgraph's clipping and
+        downsampling) then the tail's, without the tail's first vertex (the history's last)."""
+        hx, hy = self.curves[limb].getData()
+        tx, ty = self.tails[limb].getData()
+        hx = np.empty(0) if hx is None else hx
+        hy = np.empty(0) if hy is None else hy
+        if tx is None or tx.size == 0:
+            return hx, hy
+        if hx.size:
+            tx, ty = tx[1:], ty[1:]
+        return np.concatenate((hx, tx)), np.concatenate((hy, ty))
+
+    def _stretch_open_artefacts(self) -> None:
+        """A band still going on is stretched to the newest reading, but moved only when its
+        right edge lands on another pixel column (moving a band repaints all of it)."""
+        if not self._open_artefacts:
+            return
+        edge = self.vb.mapViewToDevice(QPointF(self.latest_s, 0.0))
+        px = math.floor(edge.x() + 0.5) if edge is not None else None
+        (vx0, vx1), _ = self.vb.viewRange()
+        for start, item in self._open_artefacts:
+            key = (start, px, vx0, vx1)
+            if px is None or getattr(item, "_drawn_key", None) != key:
+                item._drawn_key = key
+                item.setRegion((start, self.latest_s))
 
     def _refresh_difference(self, x0: float, x1: float) -> None:
         if self.difference_source is None:
@@ -605,6 +706,50 @@ class SessionPlot(QWidget):
         finally:
             self._setting_range = False
         self.refresh(force=True)
+
+
+_EMPTY = np.empty(0)
+# While following, the history is handed to pyqtgraph again once the live tail would span more
+# than this many pixel columns or readings (a bigger tail: more to redraw every frame; a
+# smaller one: the whole line handed over and repainted more often).
+TAIL_MAX_PX = 24.0
+TAIL_MAX_POINTS = 400
+
+
+def _block_size(x: np.ndarray, view_s: float, width_px: float) -> int:
+    """Readings per downsampling block, as pyqtgraph's auto-downsampling picks it (factor 1):
+    about one pixel column each at the mean spacing of the readings in view."""
+    if x.size < 2:
+        return 1
+    dx = float(x[-1] - x[0]) / (x.size - 1)
+    if not dx > 0:
+        return 1
+    ds = view_s / dx / width_px
+    return int(ds) if math.isfinite(ds) and ds >= 1.0 else 1
+
+
+def _tail_line(x: np.ndarray, y: np.ndarray, i0: int, h: int, n: int, ds: int) -> tuple[np.ndarray, np.ndarray]:
+    """The live tail for history ``[i0, h)`` reduced in blocks of ``ds``: it starts at the
+    history's last drawn vertex (so the two join without a seam), then the readings from ``h``:
+    whole blocks reduced as pyqtgraph's peak downsampling reduces the history's (maximum then
+    minimum, at the block's middle reading's time), and the newest partial block as it came."""
+    m = (n - h) // ds * ds if ds > 1 else 0
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    if h > i0:
+        if ds > 1:
+            xs.append(x[h - ds + ds // 2: h - ds + ds // 2 + 1])
+            ys.append(np.min(y[h - ds: h], keepdims=True))  # NaN if the block has a gap, as drawn
+        else:
+            xs.append(x[h - 1: h])
+            ys.append(y[h - 1: h])
+    if m:
+        blocks = y[h: h + m].reshape(-1, ds)
+        xs.append(np.repeat(x[h + ds // 2: h + m: ds], 2))
+        ys.append(np.column_stack((blocks.max(axis=1), blocks.min(axis=1))).reshape(-1))
+    xs.append(x[h + m: n])
+    ys.append(y[h + m: n])
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def _marker_text(m: Marker) -> str:

@@ -36,6 +36,9 @@ class PlotBuffer:
         self.readings = 0  # readings appended (invalid ones included), however they are kept
         # Bumped whenever the held points change, so a redraw can skip an unchanged curve.
         self.version = 0
+        # Bumped only when points already held change or move (a thinning pass, clear): a line
+        # handed to the plot earlier is still valid while this stays the same (appends only).
+        self.layout_version = 0
         self._tail_range: tuple | None = None  # (x0, thinning passes, scanned up to, lo, hi)
         self._thin_passes = 0
         self.last_t: float | None = None
@@ -66,6 +69,7 @@ class PlotBuffer:
 
     def clear(self) -> None:
         self.version += 1
+        self.layout_version += 1
         self._tail_range = None
         self._n = 0
         self._n_thinned = 0
@@ -155,6 +159,7 @@ class PlotBuffer:
         self._n_thinned = a + m
         self._n = a + m + rest
         self._thin_passes += 1
+        self.layout_version += 1
 
     def _reserve(self, needed: int) -> None:
         if needed <= self._x.size:
