@@ -13,7 +13,7 @@ from monitor.commands._common import SubParsers, add_out_flag
 def register(sub: SubParsers) -> None:
     p = sub.add_parser("export", help="export a session for the chart (pdf, csv, edf, fhir)",
                        description="Export a recorded session (also one still being recorded) as a PDF chart "
-                                   "report, interchange CSV, EDF+ or a FHIR R4 JSON Bundle.")
+                                   "report, interchange CSV, EDF+ or a FHIR R5 JSON Bundle.")
     p.add_argument("file", help="the session file (.sympatherm)")
     p.add_argument("--format", required=True, choices=["csv", "pdf", "edf", "fhir", "hl7"], help="what to write")
     add_out_flag(p, "where to write (a file or a folder; default: next to the session file)")
