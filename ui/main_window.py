@@ -333,17 +333,29 @@ class MainWindow(QMainWindow):
         if self.session.finished:
             return
         try:
-            self.session.add_marker(kind, text=text)
+            marker = self.session.add_marker(kind, text=text)
         except MarkerRefused as refused:
-            # A new baseline after a confirmation: only with the user's explicit yes.
+            # A baseline after the injection starts a new attempt: only with the user's explicit yes.
             ask = kind is MarkerKind.BASELINE and self.isVisible()
             if not ask or QMessageBox.question(
-                    self, "Start a new baseline?", f"{refused}\n\nStart a new baseline anyway?",
+                    self, "New baseline for a repeat injection?", str(refused),
                     defaultButton=QMessageBox.StandardButton.No) != QMessageBox.StandardButton.Yes:
                 self.status_label.setText(f"Not marked: {refused}")
                 return
-            self.session.add_marker(kind, text=text, rebaseline=True)
+            marker = self.session.add_marker(kind, text=text, rebaseline=True)
         self.update_display()
+        late = self.session.snapshot().late_injection if kind is MarkerKind.INJECTION else None
+        if late is not None and marker.id is not None:
+            # The core's finding; the window only offers its one correction: the time the warming began.
+            back = theme.format_mmss(late.warming_since_s)
+            if self.isVisible() and QMessageBox.question(
+                    self, "Was the injection earlier?", f"{late.words}\n\nSet the injection mark back to {back}?",
+                    defaultButton=QMessageBox.StandardButton.No) == QMessageBox.StandardButton.Yes:
+                self.session.move_marker(marker.id, late.warming_since_s,
+                                         reason="set back: the blocked foot was already warming")
+                self.update_display()
+            else:  # the banner's detail keeps the core's words too
+                self.status_label.setText(f"{late.words} Edit markers (M) to set it back to {back}.")
 
     def mark_probe_checked(self, limb: Limb) -> None:
         """The nurse says: I checked this foot's probe; it is on the skin."""
@@ -528,6 +540,9 @@ class MainWindow(QMainWindow):
         self._update_status_bar()
 
     def _update_banner(self, snap, inj: float | None) -> None:
+        attempt = getattr(snap, "attempt", 1)
+        if attempt > 1:
+            inj = snap.attempt_injection_s  # times in a repeat attempt count from its own injection
         verdict = snap.verdict
         state = getattr(verdict.state, "name", str(verdict.state))
         kind = _VERDICT_KIND.get(state, "monitoring")
@@ -566,6 +581,10 @@ class MainWindow(QMainWindow):
             # The core withholds the flagged foot's rise and Di − Dc, as the criteria leave it out.
             which = ", ".join(f"{letter} {what}" for letter, what in flagged)
             detail = f"Flagged now: {which} (left out of baseline and criteria)" + ("  ·  " + detail if detail else "")
+        if attempt > 1:
+            title = f"Attempt {attempt} · {title}"
+            earlier = "; ".join(f"attempt {a.number}: {a.outcome_words}" for a in snap.earlier_attempts)
+            detail = (detail + "  ·  " if detail else "") + f"Earlier: {earlier}"
         self.banner.set_status(kind, title, detail, snap.di_minus_dc_c, snap.di_minus_dc_withheld)
         if state != self._last_verdict_state:
             if kind == "confirmed" and not self.confirmed_chimed:

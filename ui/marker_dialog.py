@@ -43,6 +43,16 @@ class MarkerDialog(QDialog):
         self.list.currentRowChanged.connect(self._selected)
         if session.markers:
             self.list.setCurrentRow(len(session.markers) - 1)
+        self._offer_late_injection_fix()
+
+    def _offer_late_injection_fix(self) -> None:
+        """The core found the blocked foot warming before the injection mark: pre-fill the fix."""
+        late = self.session.snapshot().late_injection
+        rows = [i for i, m in enumerate(self.session.markers) if m.session_s == late.injection_s] if late else []
+        if late is not None and rows:
+            self.list.setCurrentRow(rows[0])
+            self.minutes.setValue(late.warming_since_s / 60.0)
+            self.reason.setText("set back: the blocked foot was already warming")
 
     def _selected(self, row: int) -> None:
         if 0 <= row < len(self.session.markers):

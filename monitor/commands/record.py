@@ -443,7 +443,7 @@ def _typed_marker(procedure: Procedure, line: str) -> None:
     try:
         procedure.add_marker(MarkerKind(kind), text=text, rebaseline=rebaseline)
     except MarkerRefused as refused:
-        hint = " Type 'baseline again' to start one anyway." if kind == "baseline" else ""
+        hint = " Type 'baseline again' to start the new attempt." if kind == "baseline" else ""
         _error(f"marker not placed: {refused}{hint}")
         return
     print(f"Marker placed: {_marker_words(kind, text)}", flush=True)

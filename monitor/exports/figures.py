@@ -16,13 +16,17 @@ is read from that one pipeline:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from monitor.exports.session_data import SessionData
 from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline
-from monitor.procedure.minutes import MinuteRow, minute_table, peak_after, round_c, rows_at
+from monitor.pipeline.attempts import Attempt
+from monitor.procedure.minutes import MinuteRow, counted, minute_table, peak_after, round_c, rows_at
 from monitor.procedure.replay import replay_session
 
 REPORT_MINUTES = (0, 5, 10, 20, 30)
@@ -51,6 +55,38 @@ class CriterionRow:
 
 
 @dataclass
+class AttemptFigures:
+    """One attempt (a baseline and the injection given against it) as the report prints it.
+
+    Its minutes count from its own injection and stop when the next attempt's baseline began;
+    its peak is the highest counted reading in that span; every rise is from its own baseline."""
+
+    number: int
+    injection_s: float | None
+    injections_s: tuple[float, ...]
+    ended_s: float | None  # the next attempt's baseline start; None: the last attempt
+    baseline_window_s: tuple[float, float]
+    limbs: dict[Limb, LimbFigures]
+    verdict_state: str
+    verdict_message: str
+    confirmed_at_s: float | None
+    outcome: str  # monitor.pipeline.Attempt.outcome
+    outcome_words: str
+    di_minus_dc_c: float | None = None  # at the attempt's end (minute rule)
+    kinetics: dict[str, float | None] = field(default_factory=dict)  # seconds after its injection
+    criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
+    late_injection: str | None = None  # the core's words, if marked after the foot began to warm
+
+    @property
+    def blocked(self) -> LimbFigures | None:
+        return next((f for f in self.limbs.values() if f.blocked), None)
+
+    @property
+    def contralateral(self) -> LimbFigures | None:
+        return next((f for f in self.limbs.values() if not f.blocked), None)
+
+
+@dataclass
 class ReportFigures:
     injection_s: float | None
     limbs: dict[Limb, LimbFigures]
@@ -66,6 +102,7 @@ class ReportFigures:
     analysis: dict[str, Any] = field(default_factory=dict)  # the pipeline's AnalysisResult.to_json_dict(), if any
     origin_s: float = 0.0  # minutes count from here: the injection, or the session start without one
     minutes: list[MinuteRow] = field(default_factory=list)  # every whole minute (the CSV minute summary)
+    attempts: list[AttemptFigures] = field(default_factory=list)  # every attempt, oldest first
 
     @property
     def blocked(self) -> LimbFigures | None:
@@ -99,6 +136,8 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     "monitoring" that sounds as if the procedure were still going on."""
     state = figures.verdict_state or ""
     words = state.replace("_", " ")
+    if len(figures.attempts) > 1:
+        return _attempts_outcome(data, figures)
     if figures.confirmed_at_s is not None:
         after = figures.confirmed_at_s - figures.injection_s if figures.injection_s is not None else None
         # Minutes and seconds, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
@@ -125,6 +164,26 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     return Outcome("not_confirmed", "Block NOT CONFIRMED by the end of the recording",
                    f"The criteria in force{criteria} were not met in the {recorded_min:.0f} min recorded after the "
                    "injection. Information only: a block can still develop after the recording ended.")
+
+
+def _attempts_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
+    """The headline of a session with a repeat injection: the primary attempt's outcome, and every
+    attempt's in the sentence below it (a confirmation in one attempt is never hidden by another)."""
+    primary = primary_attempt(figures)
+    assert primary is not None
+    each = "; ".join(f"attempt {a.number}: {a.outcome_words}" for a in figures.attempts)
+    message = f"{len(figures.attempts)} attempts (a new baseline was taken for a repeat injection) — {each}."
+    if primary.confirmed_at_s is not None and primary.injection_s is not None:
+        after = _min_s(primary.confirmed_at_s - primary.injection_s)
+        return Outcome("confirmed", f"Block CONFIRMED in attempt {primary.number} at {after} after its injection",
+                       message)
+    if data.status != "closed":
+        return Outcome("in_progress", f"Verdict so far, attempt {figures.attempts[-1].number}: "
+                       f"{figures.attempts[-1].outcome_words}", message)
+    if primary.outcome == "not_confirmed":
+        return Outcome("not_confirmed", "Block NOT CONFIRMED in any attempt by the end of the recording",
+                       message + " Information only: a block can still develop after the recording ended.")
+    return Outcome("not_judged", "Not judged: no attempt had enough valid data after its injection", message)
 
 
 def compute_figures(data: SessionData) -> ReportFigures:
@@ -171,9 +230,9 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
                         "95 % of peak": kin.time_to_95pct_peak_s}
     figures.warnings = list(snap.warnings)
     if len(pipeline.baseline_history) > 1:
-        figures.warnings.append("A new baseline was captured after the injection: the baseline, peak rise and "
-                                "rise at the end are from the latest one; the detector judged each moment "
-                                "against the baseline in force then.")
+        figures.warnings.append("A new baseline was taken for a repeat injection: each attempt is judged and "
+                                "reported against its own baseline (the attempt tables); the baseline in force "
+                                "at each moment is the one its rises are from.")
     crit = pipeline.criteria
     figures.criteria_label = crit.label
     figures.criteria_source = crit.source
@@ -192,8 +251,86 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
         figures.verdict_message = snap.verdict.message
     if figures.confirmed_at_s is None:
         figures.confirmed_at_s = met.get(crit.id) if figures.verdict_state == "confirmed" else None
+    figures.attempts = [_attempt_figures(data, pipeline, a) for a in pipeline.attempts()]
+    _outcome_from_primary_attempt(data, figures)
     figures.analysis = {"criteria_id": crit.id, "verdict": str(snap.verdict.state),
                         "confirmed_at_s": snap.verdict.confirmed_at_s,
                         # as `analyze` decides "insufficient data": too little judged after injection
                         "judged_enough": pipeline.judged_enough(),
                         "hold_s": crit.hold_s}
+
+
+def _attempt_figures(data: SessionData, pipeline: BlockPipeline, attempt: Attempt) -> AttemptFigures:
+    """Attempt ``attempt``'s figures from the replayed pipeline (see :class:`AttemptFigures`)."""
+    inj = attempt.injection_s
+    until = data.duration_s if attempt.ended_s is None else min(attempt.ended_s, data.duration_s)
+    kin = attempt.kinetics
+    base = attempt.baseline or {}
+    limbs = {limb: LimbFigures(limb, limb is pipeline.blocked) for limb in Limb}
+    fig = AttemptFigures(
+        number=attempt.number, injection_s=inj, injections_s=attempt.injections_s, ended_s=attempt.ended_s,
+        baseline_window_s=attempt.baseline_window_s, limbs=limbs, verdict_state=str(attempt.verdict.state),
+        verdict_message=attempt.verdict.message, confirmed_at_s=attempt.confirmed_at_s, outcome=attempt.outcome,
+        outcome_words=attempt.outcome_words, criteria_met_at_s=dict(attempt.criteria_met_at_s),
+        kinetics={"+1 °C": kin.time_to_plus_1c_s, "50 % of peak": kin.time_to_50pct_peak_s,
+                  "95 % of peak": kin.time_to_95pct_peak_s},
+        late_injection=attempt.late_injection.words if attempt.late_injection else None)
+    for limb, lf in limbs.items():
+        info = base.get(limb)
+        lf.baseline_c = round_c(info.celsius) if info else None
+    if inj is None:
+        return fig
+    # The minute rule from this attempt's injection; minutes after it ended have no value here.
+    rows = minute_table(pipeline, inj, until, minutes=REPORT_MINUTES)
+    [at_end] = rows_at(pipeline, [until], inj, data.duration_s)
+    for limb, lf in limbs.items():
+        lf.at_minutes = {row.minute: row.celsius[limb] for row in rows}
+        lf.latest_c = at_end.celsius[limb]
+        lf.rise_c = at_end.rise_c[limb]
+        peak = _peak_between(pipeline, limb, inj, until)
+        if peak is not None:
+            lf.peak_c = round_c(peak[1])
+            lf.time_to_peak_s = peak[0] - inj
+            if lf.peak_c is not None and lf.baseline_c is not None:
+                lf.peak_rise_c = round_c(lf.peak_c - lf.baseline_c)
+        if limb is pipeline.blocked:
+            lf.max_slope_c_per_min = kin.max_slope_c_per_min
+    fig.di_minus_dc_c = at_end.di_minus_dc_c
+    return fig
+
+
+def _peak_between(pipeline: BlockPipeline, limb: Limb, from_s: float, until_s: float) -> tuple[float, float] | None:
+    """(session time, °C) of the highest counted reading of ``limb`` in [from_s, until_s]."""
+    series = pipeline.series(limb)
+    keep = counted(series) & (series.t_s >= from_s) & (series.t_s <= until_s)
+    if not keep.any():
+        return None
+    t, c = series.t_s[keep], series.raw_c[keep]
+    i = int(np.argmax(c))
+    return float(t[i]), float(c[i])
+
+
+def primary_attempt(figures: ReportFigures) -> AttemptFigures | None:
+    """The attempt the session's verdict stands for: the first confirmed one (a confirmation is
+    never lost to a later attempt), else the latest with an injection, else the latest."""
+    attempts = figures.attempts
+    confirmed = [a for a in attempts if a.confirmed_at_s is not None]
+    injected = [a for a in attempts if a.injection_s is not None]
+    chosen = confirmed or injected[-1:] or attempts[-1:]
+    return chosen[0] if chosen else None
+
+
+def _outcome_from_primary_attempt(data: SessionData, figures: ReportFigures) -> None:
+    """With several attempts, the session's verdict is the primary attempt's, as logged live."""
+    if len(figures.attempts) < 2:
+        return
+    primary = primary_attempt(figures)
+    assert primary is not None
+    logged = [v for v in data.verdicts if int(v.detail.get("attempt", 1)) == primary.number]
+    if logged:
+        figures.verdict_state, figures.verdict_message = logged[-1].state, logged[-1].message
+        confirmed = logged[-1].detail.get("confirmed_at_s")
+    else:
+        figures.verdict_state, figures.verdict_message = primary.verdict_state, primary.verdict_message
+        confirmed = primary.confirmed_at_s
+    figures.confirmed_at_s = confirmed if isinstance(confirmed, int | float) and math.isfinite(confirmed) else None

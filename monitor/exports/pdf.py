@@ -40,7 +40,7 @@ from reportlab.platypus import (
 )
 
 from monitor.exports._files import open_private
-from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outcome
+from monitor.exports.figures import REPORT_MINUTES, AttemptFigures, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 from monitor.pipeline.config import PipelineConfig
@@ -152,6 +152,13 @@ def _when(data: SessionData, figures: ReportFigures, session_s: float | None) ->
     if figures.injection_s is not None:
         return f"{_clock(data, session_s)} ({(session_s - figures.injection_s) / 60.0:+.1f} min)"
     return f"{_clock(data, session_s)} (session {session_s / 60.0:.1f} min)"
+
+
+def time_zone_words(data: SessionData) -> str:
+    """The zone the report's clock times are in, e.g. "CET (UTC+01:00)" (the recording's local zone)."""
+    local = datetime.fromtimestamp(data.started_wall).astimezone()
+    offset = local.strftime("%z") or "+0000"
+    return f"{local.tzname() or 'local time'} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _table(rows: list[Sequence[object]], widths: list[float], *, header: bool = True, zebra: bool = True) -> Table:
@@ -327,8 +334,11 @@ def _details(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
         ("Levels", info.levels or "—"), ("Drug", info.drug or "—"),
         ("Probe sites", ", ".join(f"{k}: {v}" for k, v in info.probe_sites.items()) or "—"),
         ("Room / core temperature", f"{_c(info.room_c)} / {_c(info.core_c)}"),
-        ("Injection", _when(data, figures, figures.injection_s)),
+        ("Injection", _when(data, figures, figures.injection_s) if len(figures.attempts) < 2 else
+         ", ".join(f"{_clock(data, a.injection_s)} (attempt {a.number})" for a in figures.attempts
+                   if a.injection_s is not None)),
         ("Recording", f"{data.duration_s / 60.0:.1f} min, {status}"),
+        ("Time zone", f"clock times are {time_zone_words(data)}"),
     ]
     rows: list[Sequence[object]] = []
     for i in range(0, len(pairs), 2):
@@ -339,7 +349,7 @@ def _details(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
     return _table(rows, [28 * mm, 63 * mm, 28 * mm, 63 * mm], header=False, zebra=False)
 
 
-def _temperature_table(figures: ReportFigures, s: _Styles) -> Table:
+def _temperature_table(figures: ReportFigures | AttemptFigures, s: _Styles) -> Table:
     n = len(REPORT_MINUTES)
     tail = ["Peak", "Peak rise", "Time to peak", "Max slope", "Rise at end"]
     top = ["Foot", "Baseline", "Minutes after injection"] + [""] * (n - 1) + tail
@@ -363,7 +373,7 @@ def _temperature_table(figures: ReportFigures, s: _Styles) -> Table:
     return table
 
 
-def _summary_line(figures: ReportFigures) -> str:
+def _summary_line(figures: ReportFigures | AttemptFigures) -> str:
     b, c = figures.blocked, figures.contralateral
     parts = [f"Rise from baseline, blocked side (ΔTb): {_signed(b.rise_c if b else None)}",
              f"other side (ΔTc): {_signed(c.rise_c if c else None)}",
@@ -372,6 +382,81 @@ def _summary_line(figures: ReportFigures) -> str:
     if kin:
         parts.append("time to " + ", ".join(kin))
     return "; ".join(parts) + "."
+
+
+def _attempts_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
+    """Every attempt in one table: its baseline, injection, verdict, confirmation and kinetics."""
+    heads = ["No.", "Baseline (window; left / right)", "Injection", "Verdict", "Confirmed",
+             "Time to +1 °C / 50 % / 95 % of peak; max slope"]
+    rows: list[Sequence[object]] = [[Paragraph(f"<b>{_t(h)}</b>", s["cell"]) for h in heads]]
+    for a in figures.attempts:
+        left, right = a.limbs[Limb.LEFT].baseline_c, a.limbs[Limb.RIGHT].baseline_c
+        start, end = a.baseline_window_s
+        window = (f"{_clock(data, start)}–{_clock(data, end)}" if math.isfinite(start) and math.isfinite(end)
+                  else "not taken")
+        injection = ", ".join(_clock(data, i) for i in a.injections_s) or "not marked"
+        confirmed = (f"{_clock(data, a.confirmed_at_s)} ({_min(a.confirmed_at_s, a.injection_s)} after its "
+                     "injection)" if a.confirmed_at_s is not None else "—")
+        blocked = a.blocked
+        kinetics = " / ".join(_min(v) for v in a.kinetics.values())
+        slope = _c(blocked.max_slope_c_per_min if blocked else None, 2, " °C/min")
+        verdict = a.outcome_words + ("" if a.ended_s is None else f" (ended {_clock(data, a.ended_s)})")
+        rows.append([str(a.number), Paragraph(_t(f"{window}; {_c(left)} / {_c(right)}"), s["cell"]),
+                     Paragraph(_t(injection), s["cell"]), Paragraph(_t(verdict), s["cell"]),
+                     Paragraph(_t(confirmed), s["cell"]), Paragraph(_t(f"{kinetics}; {slope}"), s["cell"])])
+    return _table(rows, [9 * mm, 40 * mm, 22 * mm, 38 * mm, 33 * mm, 40 * mm])
+
+
+def _attempt_sections(data: SessionData, figures: ReportFigures, s: _Styles) -> list[Flowable]:
+    """Per attempt: the temperature table from its own injection and baseline, and its line."""
+    story: list[Flowable] = []
+    for a in figures.attempts:
+        title = f"Temperatures (°C) after injection, attempt {a.number}"
+        if a.injection_s is None:
+            story += [Paragraph(_t(title), s["h2"]),
+                      Paragraph(_t(f"No injection was marked in attempt {a.number}: nothing was judged against its "
+                                   "baseline."), s["small"])]
+            continue
+        title += f" (injection at {_clock(data, a.injection_s)})"
+        notes = [_summary_line(a)]
+        if a.ended_s is not None:
+            notes.append(f"Attempt {a.number} ended at {_clock(data, a.ended_s)}, when the baseline for attempt "
+                         f"{a.number + 1} began: later minutes belong to that attempt (—).")
+        if a.late_injection:
+            notes.append(a.late_injection)
+        story += [CondPageBreak(30 * mm), Paragraph(_t(title), s["h2"]), _temperature_table(a, s), Spacer(1, 1 * mm)]
+        story += [Paragraph(_t(note), s["small"]) for note in notes]
+    return story
+
+
+def _marker_audit_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table | None:
+    """Every correction of a marker's time, as the session file keeps it: the marker, its original
+    time, each change (from, to), when the change was made and why. None if none was moved."""
+    if not data.marker_moves:
+        return None
+    by_id = {m.id: m for m in data.markers}
+    first_from: dict[int, float] = {}
+    rows: list[Sequence[object]] = [["Marker", "Originally", "Changed from → to", "Changed at", "Reason"]]
+    for mv in data.marker_moves:
+        first_from.setdefault(mv.marker_id, mv.from_s)
+        marker = by_id.get(mv.marker_id)
+        label = marker.kind.label if marker else f"marker {mv.marker_id}"
+        changed_at = _clock(data, mv.moved_at_s)  # on the session's clock, like every time in the report
+        rows.append([Paragraph(_t(label), s["cell"]), _clock(data, first_from[mv.marker_id]),
+                     f"{_clock(data, mv.from_s)} → {_clock(data, mv.to_s)}", changed_at,
+                     Paragraph(_t(mv.reason or "—"), s["cell"])])
+    return _table(rows, [30 * mm, 20 * mm, 36 * mm, 34 * mm, 62 * mm])
+
+
+def _signature_block(s: _Styles) -> Table:
+    """Where the physician who reviewed the report signs it."""
+    line = "_" * 28
+    rows = [[Paragraph("<b>Reviewed by</b>", s["cell"]), Paragraph("<b>Date</b>", s["cell"]),
+             Paragraph("<b>Signature</b>", s["cell"])], [line, "_" * 16, line]]
+    table = Table(rows, colWidths=[70 * mm, 40 * mm, 72 * mm], rowHeights=[5 * mm, 11 * mm])
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), FONT, 8), ("VALIGN", (0, 1), (-1, 1), "BOTTOM"),
+                               ("BOX", (0, 0), (-1, -1), 0.6, colors.black)]))
+    return table
 
 
 def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
@@ -559,10 +644,30 @@ def _page_decorations(data: SessionData, generated: str) -> Callable[[Canvas, Ba
         canvas.drawRightString(w - MARGIN, h - 14 * mm, f"Patient ID: {patient} · blocked side: {side}")
         canvas.drawString(MARGIN, 8 * mm, f"Generated {generated} by SympaTherm {data.software_version}. "
                                           + DISCLAIMER)
-        canvas.drawRightString(w - MARGIN, 8 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
     return draw
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that writes "page N of M" on every page once the number of pages is known."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 -- reportlab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont(FONT, 7)
+            self.drawRightString(A4[0] - MARGIN, 8 * mm, f"page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
 
 
 def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
@@ -587,9 +692,18 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
     story += [Paragraph("Both feet", s["h2"]), build_plot(data, figures)]
     if progress:
         progress(2, 4)
-    story += [Paragraph("Temperatures (°C) after injection", s["h2"]), _temperature_table(figures, s),
-              Spacer(1, 1 * mm), Paragraph(_t(_summary_line(figures)), s["small"]),
-              Paragraph(_t(MINUTE_RULE), s["small"])]
+    if len(figures.attempts) > 1:
+        # A repeat injection: each attempt against its own baseline, never one figure across both.
+        story += [Paragraph("Attempts (a new baseline was taken for a repeat injection)", s["h2"]),
+                  _attempts_table(data, figures, s)] + _attempt_sections(data, figures, s)
+        story.append(Paragraph(_t(MINUTE_RULE), s["small"]))
+    else:
+        story += [Paragraph("Temperatures (°C) after injection", s["h2"]), _temperature_table(figures, s),
+                  Spacer(1, 1 * mm), Paragraph(_t(_summary_line(figures)), s["small"]),
+                  Paragraph(_t(MINUTE_RULE), s["small"])]
+        late = figures.attempts[0].late_injection if figures.attempts else None
+        if late:
+            story.append(Paragraph(_t(late), s["small"]))
     if figures.warnings:
         story.append(Paragraph(_t("Notices: " + "; ".join(figures.warnings)), s["small"]))
     crit_title = "Criteria applied" + (f": {figures.criteria_label}" if figures.criteria_label else "")
@@ -598,12 +712,17 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
               CondPageBreak(30 * mm), Paragraph("Artefacts, alarms, connection gaps and verdict changes", s["h2"]),
               _events_table(data, figures, s),
               CondPageBreak(25 * mm), Paragraph("Markers and notes", s["h2"]), _markers_table(data, figures, s)]
+    audit = _marker_audit_table(data, figures, s)
+    if audit is not None:
+        story += [CondPageBreak(25 * mm), Paragraph("Marker corrections (audit trail)", s["h2"]), audit]
     if data.info.notes:
         story.append(Paragraph(_t("Session notes: " + data.info.notes), s["body"]))
     story += [KeepTogether([Paragraph("Devices and calibration", s["h2"]), _devices_table(data, s)]),
               Spacer(1, 2 * mm),
               Paragraph(_t(f"Software: SympaTherm {data.software_version}. Report generated {generated}. "
-                           f"Session file: {data.path.name}. {DISCLAIMER}"), s["small"])]
+                           f"Session file: {data.path.name}. Clock times are {time_zone_words(data)}. "
+                           f"{DISCLAIMER}"), s["small"]),
+              Spacer(1, 3 * mm), KeepTogether([Paragraph("Review", s["h2"]), _signature_block(s)])]
     if progress:
         progress(3, 4)
     with open_private(out, "wb") as f:
@@ -611,7 +730,7 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
                                 bottomMargin=13 * mm, title="SympaTherm block temperature report",
                                 author="SympaTherm", subject="SIMULATED" if data.simulated else "")
         deco = _page_decorations(data, generated)
-        doc.build(story, onFirstPage=deco, onLaterPages=deco)
+        doc.build(story, onFirstPage=deco, onLaterPages=deco, canvasmaker=_NumberedCanvas)
     if progress:
         progress(4, 4)
     return out

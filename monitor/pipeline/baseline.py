@@ -61,11 +61,13 @@ def injection_times(markers: Sequence[Marker]) -> list[float]:
 def plan_epochs(markers: Sequence[Marker], width: float) -> list[Epoch]:
     """Which baseline is taken when, and which ticks are judged against it (markers only).
 
-    A "Baseline start" marker at b starts a window of ``width`` s at b, clipped at the next
-    injection (or the next "Baseline start"). Without one before the first injection, the
-    window is the one that ends at that injection. A "Baseline start" after an injection
-    captures a new baseline: the hold restarts after the injection that follows it, or, if
-    none does, once its window ends.
+    Each epoch is one *attempt* (:mod:`monitor.pipeline.attempts`). A "Baseline start" marker
+    at b starts a window of ``width`` s at b, clipped at the next injection (or the next
+    "Baseline start"). Without one before the first injection, the window is the one that ends
+    at that injection. A "Baseline start" after an injection starts a new attempt: its
+    baseline is judged from the attempt's own injection (the first one after it) on; without
+    one, the attempt is not judged. Of several "Baseline start" marks with no injection
+    between them, the latest counts (as before the first injection).
     """
     inj = injection_times(markers)
     starts = sorted(m.session_s for m in markers if m.kind is MarkerKind.BASELINE)
@@ -77,7 +79,12 @@ def plan_epochs(markers: Sequence[Marker], width: float) -> list[Epoch]:
         return epochs
     first = inj[0]
     before = [b for b in starts if b < first]
-    after = [b for b in starts if b >= first]
+    after: list[float] = []
+    for b in (b for b in starts if b >= first):
+        if after and not any(after[-1] < i <= b for i in inj):
+            after[-1] = b  # no injection since the last one: this one replaces it
+        else:
+            after.append(b)
     until = after[0] if after else math.inf
     if before:
         b = before[-1]
@@ -88,7 +95,7 @@ def plan_epochs(markers: Sequence[Marker], width: float) -> list[Epoch]:
         next_start = after[k + 1] if k + 1 < len(after) else math.inf
         next_inj = next((i for i in inj if i > b), math.inf)
         end = min(b + width, next_inj, next_start)
-        judge_from = next_inj if next_inj < next_start else end
+        judge_from = next_inj if next_inj < next_start else math.inf
         epochs.append(Epoch(b, end, b, True, judge_from, next_start, end))
     return epochs
 

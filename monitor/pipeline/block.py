@@ -22,6 +22,7 @@ import numpy as np
 
 from monitor.model import Limb, Marker, MarkerKind, Reading
 from monitor.pipeline.artefacts import FLAG_SETTLING, ArtefactKind, ArtefactSegment, OpenSegment
+from monitor.pipeline.attempts import Attempt, LateInjection, attempt_injections, late_injection
 from monitor.pipeline.baseline import BaselineInfo, Baselines, injection_times, settled_at, usable
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.config import CRITERIA_PRESETS, Criteria, PipelineConfig, resolve_criteria
@@ -43,6 +44,7 @@ from monitor.pipeline.timefmt import format_session_time
 from monitor.pipeline.verdict import BlockVerdict, Event, VerdictMachine, VerdictState, event
 
 __all__ = [
+    "Attempt",
     "BaselineInfo",
     "BlockPipeline",
     "BlockVerdict",
@@ -193,11 +195,30 @@ class BlockPipeline:
     # ---- criteria and verdict (depends on markers; recomputed from scratch when they change) ----
     def _reset_evaluation(self) -> None:
         self._eval_done = 0  # ticks judged so far
-        self._machine = VerdictMachine(self.criteria, self.config)
         self._bases = Baselines(self._markers, self.config)  # the baseline plan, from the markers
-        self._judge = CriteriaJudge(self._judged, self.criteria.id, self.blocked, self.config, self.core_c)
-        self._not_confirmed_at: float | None = None
-        self._kinetics = KineticsTracker(self.blocked)
+        epochs = self._bases.epochs
+        inj = self._injections()
+        # One verdict, criteria judge and kinetics per attempt (baseline epoch); at least one.
+        self._runs = [_AttemptRun(k + 1, VerdictMachine(self.criteria, self.config, k + 1, ep),
+                                  CriteriaJudge(self._judged, self.criteria.id, self.blocked, self.config, self.core_c),
+                                  KineticsTracker(self.blocked), attempt_injections(epochs, k, inj))
+                      for k, ep in enumerate(epochs)]
+        if not self._runs:
+            self._runs = [_AttemptRun(1, VerdictMachine(self.criteria, self.config),
+                                      CriteriaJudge(self._judged, self.criteria.id, self.blocked, self.config,
+                                                    self.core_c), KineticsTracker(self.blocked), tuple(inj))]
+
+    @property
+    def _current(self) -> _AttemptRun:
+        return self._runs[-1]
+
+    @property
+    def _machine(self) -> VerdictMachine:
+        return self._current.machine
+
+    @property
+    def _judge(self) -> CriteriaJudge:
+        return self._current.judge
 
     def _injections(self) -> list[float]:
         return injection_times(self._markers)
@@ -216,23 +237,24 @@ class BlockPipeline:
         self._check_not_confirmed(times, inj, events)
         epochs, taken = self._bases.epochs, self._bases.taken
         for at, _, what, k in sorted(events):
-            if self._machine.state is VerdictState.CONFIRMED:
-                break
-            self._machine.apply(at, what, epochs[k], taken[k], inj)
+            run = self._runs[k]
+            if run.machine.state is not VerdictState.CONFIRMED:  # a confirmation stands
+                run.machine.apply(at, what, epochs[k], taken[k], run.injections)
 
     def _check_settled(self, times: np.ndarray, i0: int, n: int, inj: list[float]) -> None:
         """Before any "Baseline start" (or injection): "baseline captured" once both probes settled."""
         epochs = self._bases.epochs
+        machine = self._runs[0].machine
         if epochs and epochs[0].marker_s is not None:
             auto_end = int(np.searchsorted(times, epochs[0].marker_s, side="left"))
         elif inj:
             auto_end = int(np.searchsorted(times, inj[0], side="right"))
         else:
             auto_end = n
-        if auto_end > i0 and self._machine.state is VerdictState.WAITING_FOR_BASELINE:
+        if auto_end > i0 and machine.state is VerdictState.WAITING_FOR_BASELINE:
             at = settled_at(self._ticks, self._tracks, i0, auto_end)
             if at is not None:
-                self._machine.settled(at)
+                machine.settled(at)
 
     def _epoch_events(self, times: np.ndarray, i0: int, n: int, inj: list[float]) -> list[Event]:
         """Per baseline epoch, on ticks i0..n: its window begun and ended (the baseline is taken
@@ -246,6 +268,8 @@ class BlockPipeline:
         for k, ep in enumerate(self._bases.epochs):
             if ep.marker_s is not None and (j := first_tick(ep.marker_s)) is not None:
                 events.append(event(float(times[j]), "capturing", k))
+                if ep.after_injection:  # the attempt before it ends here
+                    events.append(event(float(times[j]), "superseded", k - 1))
             if (j := first_tick(ep.window_end_s)) is not None:
                 # Data up to finalise_lag_s beyond the window's end is in: its flags are final.
                 self._bases.take(k, self._tracks)
@@ -260,18 +284,23 @@ class BlockPipeline:
             lo, hi = max(lo, i0), min(hi, n)
             base = self._bases.taken[k]
             if hi > lo and usable(base):
-                self._judge.judge(self._ticks, k, base, lo, hi, inj, events)
+                run = self._runs[k]
+                run.judge.judge(self._ticks, k, base, lo, hi, list(run.injections), events)
         return events
 
     def _check_not_confirmed(self, times: np.ndarray, inj: list[float], events: list[Event]) -> None:
-        """"Not confirmed yet" once ``not_confirmed_after_min`` have passed since the latest injection."""
-        if not inj or self._machine.state is VerdictState.CONFIRMED:
-            return
-        last_inj = inj[-1]
-        nc_at = last_inj + self.config.not_confirmed_after_min * 60.0
-        if times[-1] >= nc_at and (self._not_confirmed_at is None or self._not_confirmed_at < last_inj):
-            at = self._not_confirmed_at = float(times[int(np.searchsorted(times, nc_at, side="left"))])
-            events.append(event(at, "not_confirmed", 0))
+        """"Not confirmed yet" once ``not_confirmed_after_min`` have passed since the attempt's
+        latest injection (while that attempt lasts)."""
+        for k, run in enumerate(self._runs):
+            if not run.injections or run.machine.state is VerdictState.CONFIRMED:
+                continue
+            last_inj = run.injections[-1]
+            nc_at = last_inj + self.config.not_confirmed_after_min * 60.0
+            until = self._bases.epochs[k].judge_until_s if self._bases.epochs else math.inf
+            if (times[-1] >= nc_at and nc_at < until
+                    and (run.not_confirmed_at is None or run.not_confirmed_at < last_inj)):
+                at = run.not_confirmed_at = float(times[int(np.searchsorted(times, nc_at, side="left"))])
+                events.append(event(at, "not_confirmed", k))
 
     # ---- results -------------------------------------------------------------------------
     @property
@@ -281,8 +310,48 @@ class BlockPipeline:
 
     @property
     def verdict_changes(self) -> list[tuple[float, BlockVerdict]]:
+        """Every change of verdict of every attempt, in time order (each names its attempt); an
+        attempt ends before the next one's first change, so the last is the current verdict."""
         self._update()
-        return list(self._machine.changes)
+        merged = [(at, v) for run in self._runs for at, v in run.machine.changes]
+        merged.sort(key=lambda change: (change[0], change[1].attempt))
+        return merged
+
+    @property
+    def attempt(self) -> int:
+        """The current attempt's number (1 until a new baseline for a repeat injection)."""
+        return len(self._runs)
+
+    def attempts(self) -> list[Attempt]:
+        """Every attempt so far, oldest first; the last is the current one."""
+        self._update()
+        epochs = self._bases.epochs
+        out = []
+        for k, run in enumerate(self._runs):
+            ep = epochs[k] if epochs else None
+            window = (ep.window_start_s, ep.window_end_s) if ep else (math.nan, math.nan)
+            until = ep.judge_until_s if ep else math.inf
+            out.append(Attempt(
+                number=run.number, baseline=self._bases.taken[k] if ep else None, baseline_window_s=window,
+                injections_s=run.injections, ended_s=None if math.isinf(until) else until,
+                verdict=run.machine.verdict, kinetics=self._attempt_kinetics(k),
+                criteria_met_at_s=dict(run.judge.met_at), early_warming_at_s=run.judge.early_at,
+                judged_enough=judged_enough(self._ticks, epochs[k:k + 1], self.criteria.hold_s) if ep else False,
+                late_injection=self._late_injection(k)))
+        return out
+
+    def _attempt_kinetics(self, k: int) -> Kinetics:
+        run = self._runs[k]
+        if not run.injections or not self._bases.epochs or not usable(self._bases.taken[k]):
+            return Kinetics()
+        return run.kinetics.update(self._ticks, run.injections[0], self._bases, self._bases.epochs[k].judge_until_s)
+
+    def _late_injection(self, k: int) -> LateInjection | None:
+        """Attempt k's injection marked after the blocked foot had begun to warm, or None."""
+        run = self._runs[k]
+        if not run.injections:
+            return None
+        return late_injection(self._ticks, self.blocked, run.injections[0])
 
     @property
     def baselines(self) -> dict[Limb, BaselineInfo] | None:
@@ -339,10 +408,10 @@ class BlockPipeline:
         return out
 
     def judged_enough(self) -> bool:
-        """True if, after the injection, both feet had valid data for at least one hold period
-        on ticks judged against a baseline."""
+        """True if, after the current attempt's injection, both feet had valid data for at least
+        one hold period on ticks judged against its baseline."""
         self._update()
-        return judged_enough(self._ticks, self._bases.epochs, self.criteria.hold_s)
+        return judged_enough(self._ticks, self._bases.epochs[-1:], self.criteria.hold_s)
 
     def allowed_gap_s(self, limb: Limb) -> float:
         """How long ``limb`` may stay silent after its latest reading before it counts as "no
@@ -362,12 +431,9 @@ class BlockPipeline:
         return self._bases.history
 
     def kinetics(self) -> Kinetics:
-        """The course after the first injection (see :mod:`monitor.pipeline.kinetics`)."""
+        """The course after the current attempt's injection (see :mod:`monitor.pipeline.kinetics`)."""
         self._update()
-        inj = self._injections()
-        if not inj or not self._bases.in_force:
-            return Kinetics()
-        return self._kinetics.update(self._ticks, inj[0], self._bases)
+        return self._attempt_kinetics(len(self._runs) - 1)
 
     def snapshot(self, now_s: float | None = None) -> PipelineSnapshot:
         """The current state. ``now_s`` (the session clock) dates how old each reading is; by
@@ -385,6 +451,12 @@ class BlockPipeline:
         didc = _minus(rise[b], rise[c])
         warm = self.warm_start
         inj = self._injections()
+        current = self._current
+        late = self._late_injection(len(self._runs) - 1)
+        warnings = snapshot_warnings(in_force, base[b] if warm else None)
+        if late is not None:
+            warnings += (late.words,)
+        attempts = self.attempts() if len(self._runs) > 1 else []
         return PipelineSnapshot(
             now_s=clock, blocked=b, criteria_id=self.criteria.id,
             raw_c={limb: r.raw_c for limb, r in readout.items()},
@@ -393,13 +465,28 @@ class BlockPipeline:
             limb_status={limb: r.status for limb, r in readout.items()},
             baseline_c=base, rise_c=rise, di_minus_dc_c=didc,
             slope_c_per_min=current_slope(self._tracks[b], self.config.slope_window_s),
-            verdict=self._machine.verdict, warnings=snapshot_warnings(in_force, base[b] if warm else None),
+            verdict=self._machine.verdict, warnings=warnings,
             early_warming_at_s=self._judge.early_at, warm_start=warm,
             injection_s=inj[0] if inj else None, criteria_met_at_s=dict(self._judge.met_at),
             kinetics=self.kinetics(), baseline_note=self._bases.note(),
             baseline_window_s=self._bases.current_window(self._now), rise_withheld=withheld,
             holding=holding(self._judge, self.criteria),
+            attempt=current.number, attempt_injection_s=current.injections[0] if current.injections else None,
+            earlier_attempts=tuple(attempts[:-1]), late_injection=late,
         )
+
+
+class _AttemptRun:
+    """The live state of one attempt: its verdict, criteria judge, kinetics and injections."""
+
+    def __init__(self, number: int, machine: VerdictMachine, judge: CriteriaJudge, kinetics: KineticsTracker,
+                 injections: tuple[float, ...]) -> None:
+        self.number = number
+        self.machine = machine
+        self.judge = judge
+        self.kinetics = kinetics
+        self.injections = injections
+        self.not_confirmed_at: float | None = None
 
 
 def _minus(a: float | None, b: float | None) -> float | None:

@@ -20,7 +20,7 @@ from monitor.pipeline.ticks import Ticks
 
 @dataclass(frozen=True)
 class Kinetics:
-    """Course after the injection (times in seconds after the first injection mark)."""
+    """Course after the injection (times in seconds after the attempt's first injection mark)."""
 
     time_to_plus_1c_s: float | None = None
     time_to_50pct_peak_s: float | None = None
@@ -56,10 +56,13 @@ class KineticsTracker:
         self.blocked = blocked
         self._state: _KineticsState | None = None
 
-    def update(self, ticks: Ticks, injection_s: float, baselines: Baselines) -> Kinetics:
-        """Fold in the ticks judged since the last call; the course after ``injection_s``."""
+    def update(self, ticks: Ticks, injection_s: float, baselines: Baselines, until_s: float = math.inf) -> Kinetics:
+        """Fold in the ticks judged since the last call; the course after ``injection_s`` (and
+        before ``until_s``: the next attempt's baseline start)."""
         n = len(ticks.t)
-        key = (injection_s, tuple(baselines.epochs),
+        if math.isfinite(until_s):
+            n = int(np.searchsorted(ticks.t.view[:n], until_s, side="left"))
+        key = (injection_s, until_s, tuple(baselines.epochs),
                tuple(None if base is None else tuple(base[limb] for limb in Limb) for base in baselines.taken))
         st = self._state
         if st is None or st.key != key:

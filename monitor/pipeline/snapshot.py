@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from monitor.model import Limb
+from monitor.pipeline.attempts import Attempt, LateInjection
 from monitor.pipeline.baseline import FeetBaseline
 from monitor.pipeline.kinetics import Kinetics
 from monitor.pipeline.limb import LimbTrack
@@ -54,6 +55,13 @@ class PipelineSnapshot:
     rise_withheld: dict[Limb, str | None] = field(default_factory=dict)
     # (seconds held, seconds required) while the chosen criteria are met and being held; None otherwise.
     holding: tuple[float, float] | None = None
+    # The current attempt (a new baseline for a repeat injection starts the next), its injection,
+    # and every earlier attempt with its outcome (``Attempt.outcome_words``).
+    attempt: int = 1
+    attempt_injection_s: float | None = None
+    earlier_attempts: tuple[Attempt, ...] = ()
+    # The current attempt's injection was marked after the blocked foot had begun to warm.
+    late_injection: LateInjection | None = None
 
     @property
     def di_minus_dc_withheld(self) -> str | None:

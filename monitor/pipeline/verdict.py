@@ -32,6 +32,7 @@ class BlockVerdict:
     confirmed_at_s: float | None = None
     criteria_met: tuple[str, ...] = ()
     criteria_id: str = "default"
+    attempt: int = 1  # which attempt (a new baseline for a repeat injection starts the next)
 
     @property
     def is_confirmed(self) -> bool:
@@ -39,7 +40,7 @@ class BlockVerdict:
 
 
 # Events at the same time are applied in this order.
-_EVENT_ORDER = {"capturing": 0, "captured": 1, "monitoring": 2, "early": 3, "not_confirmed": 4, "confirmed": 5}
+_EVENT_ORDER = {"superseded": -1, "capturing": 0, "captured": 1, "monitoring": 2, "early": 3, "not_confirmed": 4, "confirmed": 5}
 
 # (time, order at equal times, what, epoch index); sorted, they are in the order to apply.
 Event = tuple[float, int, str, int]
@@ -56,13 +57,17 @@ def _capitalised(text: str) -> str:
 class VerdictMachine:
     """The verdict under ``criteria`` and every change of it (time, verdict), oldest first."""
 
-    def __init__(self, criteria: Criteria, cfg: PipelineConfig) -> None:
+    def __init__(self, criteria: Criteria, cfg: PipelineConfig, attempt: int = 1,
+                 epoch: Epoch | None = None) -> None:
         self.criteria = criteria
         self.cfg = cfg
+        self.attempt = attempt
         self.state = VerdictState.WAITING_FOR_BASELINE
-        self.verdict = BlockVerdict(VerdictState.WAITING_FOR_BASELINE,
-                                    "Waiting for settled readings on both feet to take a baseline.",
-                                    criteria_id=criteria.id)
+        first = "Waiting for settled readings on both feet to take a baseline."
+        if epoch is not None and epoch.after_injection:
+            first = _taking_words(epoch)
+        self.verdict = BlockVerdict(VerdictState.WAITING_FOR_BASELINE, first, criteria_id=criteria.id,
+                                    attempt=attempt)
         self.changes: list[tuple[float, BlockVerdict]] = []
 
     def set(self, at: float, verdict: BlockVerdict) -> None:
@@ -73,7 +78,7 @@ class VerdictMachine:
         self.changes.append((at, verdict))
 
     def _say(self, at: float, state: VerdictState, message: str) -> None:
-        self.set(at, BlockVerdict(state, message, criteria_id=self.criteria.id))
+        self.set(at, BlockVerdict(state, message, criteria_id=self.criteria.id, attempt=self.attempt))
 
     def settled(self, at: float) -> None:
         """Both probes settled before any marker: a baseline can be taken."""
@@ -82,15 +87,16 @@ class VerdictMachine:
 
     def apply(self, at: float, what: str, ep: Epoch, base: FeetBaseline | None, injections: Sequence[float]) -> None:
         """One event of the state machine (never after a confirmation)."""
-        if what == "capturing":
-            new = "new " if ep.after_injection else ""
-            self._say(at, VerdictState.WAITING_FOR_BASELINE,
-                      f"Taking the {new}baseline from {format_session_time(ep.window_start_s)} to "
-                      f"{format_session_time(ep.window_end_s)}: keep both probes on and the feet still.")
+        if what == "superseded":
+            self._say(at, VerdictState.NOT_CONFIRMED_YET,
+                      f"Not confirmed in attempt {self.attempt}: a new baseline for a repeat injection was started "
+                      f"at {format_session_time(at)}.")
+        elif what == "capturing":
+            self._say(at, VerdictState.WAITING_FOR_BASELINE, _taking_words(ep))
         elif what in ("captured", "monitoring") and not usable(base):
             self._say(at, VerdictState.WAITING_FOR_BASELINE, no_baseline_words(ep))
         elif what == "captured" and usable(base):
-            nxt = "next injection" if ep.after_injection else "injection"
+            nxt = "repeat injection" if ep.after_injection else "injection"
             self._say(at, VerdictState.BASELINE_CAPTURED,
                       f"{_capitalised(describe_baseline(ep, base))}. Mark the {nxt} when it is given.")
         elif what == "monitoring" and usable(base):
@@ -111,11 +117,20 @@ class VerdictMachine:
     def _confirm(self, at: float, injections: Sequence[float]) -> None:
         crit = self.criteria
         given = [i for i in injections if i < at]
-        when = f"{format_minutes_seconds(at - given[0])} after injection"
+        which = "the repeat injection" if self.attempt > 1 else "injection"
+        when = f"{format_minutes_seconds(at - given[0])} after {which}"
+        if self.attempt > 1:
+            when += f" (attempt {self.attempt})"
         if len(given) > 1:
             when = (f"{format_minutes_seconds(at - given[0])} after the first injection "
                     f"({format_minutes_seconds(at - given[-1])} after the latest)")
         self.set(at, BlockVerdict(
             VerdictState.CONFIRMED,
             f"Block confirmed at {when}: {crit.describe()} ({crit.id}).",
-            confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id))
+            confirmed_at_s=at, criteria_met=crit.conditions(), criteria_id=crit.id, attempt=self.attempt))
+
+
+def _taking_words(ep: Epoch) -> str:
+    new = "new " if ep.after_injection else ""
+    return (f"Taking the {new}baseline from {format_session_time(ep.window_start_s)} to "
+            f"{format_session_time(ep.window_end_s)}: keep both probes on and the feet still.")

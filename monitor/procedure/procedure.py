@@ -180,19 +180,19 @@ class Procedure:
                    rebaseline: bool = False) -> Marker:
         """Place a marker now (or at ``session_s``): stored at once, then the pipeline re-judges.
 
-        A Baseline mark after the block was confirmed is refused (:class:`MarkerRefused`, in plain
-        words) unless ``rebaseline`` says the user asked for it knowingly: from its window on,
-        every rise is measured from the new baseline."""
+        A Baseline mark after the current attempt's injection starts a new attempt (a repeat
+        injection, judged against its own baseline; the earlier attempt's verdict stands). It is
+        refused (:class:`MarkerRefused`, with :meth:`rebaseline_question` in plain words) unless
+        ``rebaseline`` says the user answered yes."""
         if self.finished:
             raise MarkerRefused("the session has ended: nothing more can be marked")
         kind = MarkerKind(kind)
-        confirmed = self.snapshot().verdict.confirmed_at_s
-        if kind is MarkerKind.BASELINE and confirmed is not None and not rebaseline:
-            raise MarkerRefused(self.rebaseline_question(confirmed))
         placed = self.now()
         at = placed if session_s is None else float(session_s)
         if not math.isfinite(at):
             raise MarkerRefused(f"a marker needs a time, not {session_s!r}")
+        if kind is MarkerKind.BASELINE and not rebaseline and self._starts_new_attempt(at):
+            raise MarkerRefused(self.rebaseline_question())
         if kind is MarkerKind.INJECTION and self._automatic and self.cancel_planned_injection():
             # The user marked the injection: the simulated physician's time no longer applies.
             self._note(placed, "The automatic injection mark is cancelled: you marked it.")
@@ -201,18 +201,23 @@ class Procedure:
         marker = next(m for m in self.pipeline.markers if m.id == marker_id)
         what = f"{kind.label} ({text})" if kind is MarkerKind.PROBE_CHECKED else kind.label
         self._note(placed, f"{what} marked at {at:.1f} s")
+        if kind is MarkerKind.BASELINE and rebaseline and self.pipeline.attempt > 1:
+            self._note(placed, f"Attempt {self.pipeline.attempt} begins: a new baseline for a repeat injection")
         self._emit({})
         return marker
 
-    def rebaseline_question(self, confirmed_at_s: float) -> str:
-        """Why a new baseline after a confirmation needs the user's explicit yes, in plain words."""
-        inj = self.injection_s()
-        when = confirmed_at_s - (inj or 0.0)
-        mm, ss = divmod(int(round(max(0.0, when))), 60)
-        after = " after injection" if inj is not None else ""
-        return (f"The block was confirmed at {mm}:{ss:02d}{after}. That stays in the record. A new baseline "
-                "would measure every rise from now on against the foot's present temperature (so the rises "
-                "would drop to about zero). Only start one for a new attempt.")
+    def _starts_new_attempt(self, at: float) -> bool:
+        """A Baseline mark at ``at`` would start a new attempt: the current one has its injection."""
+        given = self.snapshot().attempt_injection_s
+        return given is not None and given <= at
+
+    def rebaseline_question(self) -> str:
+        """What a Baseline mark after the injection means, for the user's yes or no, in plain words."""
+        attempts = self.pipeline.attempts()
+        now = attempts[-1]
+        return (f"New baseline for a repeat injection? Attempt {now.number} ({now.outcome_words}) stays in the "
+                f"record as it is. A new baseline starts attempt {now.number + 1}: its rises are measured from "
+                "the feet's temperatures then, and it needs its own injection mark (I).")
 
     def cancel_planned_injection(self) -> bool:
         """Drop the scheduled (automatic) injection mark; True if there was one."""

@@ -415,7 +415,9 @@ class SessionRecorder:
 
     def _log_verdict(self, session_s: float, verdict: BlockVerdict, **extra: object) -> None:
         state, confirmed_at_s = _verdict_key(verdict)
-        detail = {"criteria_met": _plain(verdict.criteria_met), "confirmed_at_s": confirmed_at_s, **extra}
+        # Each entry names its attempt: a repeat injection's verdicts never read as the first one's.
+        detail = {"criteria_met": _plain(verdict.criteria_met), "confirmed_at_s": confirmed_at_s,
+                  "attempt": verdict.attempt, **extra}
         self.store.add_verdict_change(session_s, state, verdict.message, detail=detail)
         self._verdict_logged_s = max(self._verdict_logged_s, session_s)
         self._verdict_logged_key = (state, confirmed_at_s)

@@ -286,7 +286,7 @@ def test_a_new_baseline_after_an_injection_is_judged_from_the_next_injection():
     v = p.verdict
     # ΔTb ≥ 2.0 °C from the new baseline at 1620 s, + ~7 s smoothing lag + 60 s hold.
     assert v.state is VerdictState.CONFIRMED and 1680 <= v.confirmed_at_s <= 1680 + 15
-    assert "after the first injection" in v.message and "after the latest" in v.message
+    assert "after the repeat injection (attempt 2)" in v.message and v.attempt == 2  # timed from its own injection
     changes = [(t, v.state) for t, v in p.verdict_changes]
     assert (1100.0, VerdictState.WAITING_FOR_BASELINE) in changes
     assert (1220.0, VerdictState.BASELINE_CAPTURED) in changes and (1401.0, VerdictState.MONITORING) in changes
@@ -300,15 +300,16 @@ def test_a_new_baseline_after_an_injection_is_judged_from_the_next_injection():
     assert old.verdict.confirmed_at_s < 1600 and old.kinetics().peak_rise_c == pytest.approx(4.3, abs=0.05)
 
 
-def test_the_hold_after_a_new_baseline_starts_after_the_next_injection_or_else_after_its_window():
+def test_the_hold_after_a_new_baseline_starts_after_the_next_injection_and_never_without_one():
     # No effect from the first injection; new baseline at 1100 s; the foot warms from 1250 s.
     rs = readings(_warms(1250), flat(28.0), 2000)
     with_inj = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100), injection(1400)])
     # ΔTb ≥ 2 since ~1377 s, but the hold starts after the injection at 1400 s.
     assert with_inj.verdict.confirmed_at_s == 1401 + 60
     alone = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1100)])
-    # No injection follows: judged from the window's end (1220 s); ~1370 + 7 s lag + 60 s hold.
-    assert 1430 <= alone.verdict.confirmed_at_s <= 1445
+    # No injection follows: the new attempt needs its own injection mark, so it is not judged.
+    assert alone.verdict.state is VerdictState.BASELINE_CAPTURED and alone.verdict.attempt == 2
+    assert "Mark the repeat injection" in alone.verdict.message
     # The capture window itself is never judged: a foot warming through it (+4 °C by 1240 s)
     # gives a new baseline of ~30.6 °C, from which the rise stays under 2 °C.
     rs = readings(_warms(1000), flat(28.0), 2000)
@@ -322,9 +323,14 @@ def test_the_hold_after_a_new_baseline_starts_after_the_next_injection_or_else_a
 def test_a_confirmation_before_a_new_baseline_stands():
     rs = readings(_warms(700), flat(28.0), 2000)
     p = run(rs, markers=[injection(600), Marker(MarkerKind.BASELINE, 1300), injection(1500)])
-    assert p.verdict.state is VerdictState.CONFIRMED and p.verdict.confirmed_at_s < 1000
+    first, second = p.attempts()
+    assert first.verdict.state is VerdictState.CONFIRMED and first.confirmed_at_s < 1000  # it stands
     assert p.baselines[Limb.LEFT].window_start_s == 1300  # later rises are from the new baseline
-    assert p.snapshot().rise_c[Limb.LEFT] == pytest.approx(0.0, abs=0.05)
+    snap = p.snapshot()
+    assert snap.rise_c[Limb.LEFT] == pytest.approx(0.0, abs=0.05)
+    # ... and so the verdict on screen is the second attempt's, never CONFIRMED beside a rise of 0.
+    assert snap.attempt == 2 and snap.verdict.state is not VerdictState.CONFIRMED
+    assert [a.outcome for a in snap.earlier_attempts] == ["confirmed"]
 
 
 def test_no_valid_reading_in_a_baseline_start_window_says_so():

@@ -69,14 +69,16 @@ def test_a_new_baseline_after_a_confirmation_needs_an_explicit_yes_and_rewrites_
     run(procedure, source, 1500)
     assert procedure.snapshot().verdict.confirmed_at_s is not None
     before = {row.minute: row for row in procedure.minute_rows()}
-    with pytest.raises(MarkerRefused, match="was confirmed at"):
+    with pytest.raises(MarkerRefused, match=r"New baseline for a repeat injection\? Attempt 1 \(confirmed at"):
         procedure.add_marker(MarkerKind.BASELINE)
     assert not [m for m in procedure.markers if m.kind is MarkerKind.BASELINE]
     procedure.add_marker(MarkerKind.BASELINE, rebaseline=True)
     run(procedure, source, 2100)
     after = {row.minute: row for row in procedure.minute_rows()}
     assert all(after[m] == row for m, row in before.items() if row.session_s <= 1500 - 30)
-    assert procedure.snapshot().verdict.confirmed_at_s is not None, "what was confirmed stays confirmed"
+    first = procedure.pipeline.attempts()[0]
+    assert first.confirmed_at_s is not None, "what was confirmed stays confirmed"
+    assert procedure.snapshot().attempt == 2 and procedure.snapshot().verdict.confirmed_at_s is None
     procedure.finish()
 
 
