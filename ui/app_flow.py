@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from monitor.clock import SimulatedClock
 from monitor.model import Limb, SessionInfo
+from monitor.outbox.courier import OutboxCourier
 from monitor.procedure.source_spec import (
     BleSpec,
     SerialSpec,
@@ -345,7 +346,12 @@ def run_application(build_source: SourceBuilder, scenarios: Sequence[tuple[str, 
     from ui.application import get_application
 
     app = get_application()
-    controller = AppController(build_source, scenarios=scenarios)
-    if not controller.start():
-        return 0
-    return app.exec()
+    # Results the hospital's receiver could not take yet go on being retried while the app is open.
+    courier = OutboxCourier().start()
+    try:
+        controller = AppController(build_source, scenarios=scenarios)
+        if not controller.start():
+            return 0
+        return app.exec()
+    finally:
+        courier.stop()
