@@ -63,9 +63,12 @@ class SourceHealth:
         default_factory=lambda: {Limb.LEFT: None, Limb.RIGHT: None})
     #: Times the host had to find the frame boundary again after bad bytes (one per run of bad frames).
     resyncs: int = 0
+    #: Times the probe itself restarted (its clock and numbering began again: a reset, a watchdog).
+    restarts: int = 0
 
     def line(self, probe: str = "") -> LineHealth:
-        return LineHealth(probe, self.crc_failures, self.malformed_frames, self.resyncs, self.lost_frames)
+        return LineHealth(probe, self.crc_failures, self.malformed_frames, self.resyncs, self.lost_frames,
+                          self.restarts)
 
 
 #: The session file's meta key holding each source's :class:`LineHealth` (a JSON list of records).
@@ -97,22 +100,24 @@ class LineHealth:
     malformed_frames: int = 0
     resyncs: int = 0
     lost_frames: int = 0
+    restarts: int = 0
 
     @property
     def clean(self) -> bool:
-        return not (self.crc_errors or self.malformed_frames or self.resyncs or self.lost_frames)
+        return not (self.crc_errors or self.malformed_frames or self.resyncs or self.lost_frames or self.restarts)
 
     def words(self) -> str:
         """E.g. "line: 3 CRC errors, 12 lost" ("" when nothing went wrong): only non-zero counts."""
         parts = [_count(self.crc_errors, "CRC error"), _count(self.malformed_frames, "malformed frame"),
-                 _count(self.resyncs, "resync"), f"{self.lost_frames} lost" if self.lost_frames else ""]
+                 _count(self.resyncs, "resync"), f"{self.lost_frames} lost" if self.lost_frames else "",
+                 _count(self.restarts, "probe restart")]
         shown = [p for p in parts if p]
         return "line: " + ", ".join(shown) if shown else ""
 
     def as_record(self) -> dict[str, int | str]:
         """The JSON object stored in the session file's meta ``line_health`` (see the recorder)."""
         return {"probe": self.probe, "crc_errors": self.crc_errors, "malformed_frames": self.malformed_frames,
-                "resyncs": self.resyncs, "lost_frames": self.lost_frames}
+                "resyncs": self.resyncs, "lost_frames": self.lost_frames, "restarts": self.restarts}
 
     @classmethod
     def from_record(cls, record: object) -> LineHealth | None:
@@ -121,7 +126,8 @@ class LineHealth:
             return None
         try:
             return cls(str(record.get("probe", "")), *(int(record.get(k, 0)) for k in
-                                                       ("crc_errors", "malformed_frames", "resyncs", "lost_frames")))
+                                                       ("crc_errors", "malformed_frames", "resyncs", "lost_frames",
+                                                        "restarts")))
         except (TypeError, ValueError):
             return None
 
@@ -208,7 +214,12 @@ class ProbeSource(ABC):
             span = (now - window[0]) if len(window) > 1 else 0.0
             rate = (len(window) - 1) / span if span > 0 else 0.0
             ages = {limb: (None if t is None else max(0.0, now - t)) for limb, t in self._last_at.items()}
-        return SourceHealth(rate, self.lost_frames, self.crc_failures, self.malformed_frames, ages, self.resyncs)
+        return SourceHealth(rate, self.lost_frames, self.crc_failures, self.malformed_frames, ages, self.resyncs,
+                            self._restart_count())
+
+    def _restart_count(self) -> int:
+        """Times the device itself restarted (sources that can tell say so)."""
+        return 0
 
     # ---- for subclasses ---------------------------------------------------------------
     @abstractmethod

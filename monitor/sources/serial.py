@@ -555,8 +555,18 @@ class SerialSource(ProbeSource):
             self._deliver(conn, frame, at, wall)
         conn.pending.clear()
 
+    def _restart_count(self) -> int:
+        return self.device_restarts
+
     def _device_restarted(self) -> None:
         self.device_restarts += 1
+        if self.state is ConnectionState.STREAMING:
+            # Recorded in the session as a (brief) gap with its reason: readings from before and after
+            # are from two boots of the probe, whose clock and numbering began again.
+            name = self._target.describe() if self._target is not None else "the probe"
+            self._set_state(ConnectionState.RECONNECTING, f"{name} restarted (a reset or its watchdog): "
+                                                          "its clock and numbering began again")
+            self._set_state(ConnectionState.STREAMING, f"streaming again from {name} after its restart")
         self._last_device_ms = None  # its clock and sequence start over
         self._last_seq = None
         self._hello_seqs.clear()

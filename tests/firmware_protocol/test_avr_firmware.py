@@ -307,6 +307,11 @@ def test_chip_reset_mid_session_is_a_restart_nothing_delivered_twice(emulate, tm
         src.stop()
     assert "RESET pulsed" in probe.stderr()
     assert src.device_restarts == 1 and src.health().lost_frames == 0
+    # The restart is recorded, not only survived: a gap with its reason, and in the line's health.
+    reasons = [(str(e.state), e.reason) for e in src.drain_events()]
+    at = next(i for i, (state, why) in enumerate(reasons) if state == "reconnecting" and "restarted" in why)
+    assert reasons[at + 1][0] == "streaming", reasons  # streaming again at once
+    assert src.health().line("probe").words() == "line: 1 probe restart"
     lefts = [r for r in readings if r.limb is Limb.LEFT]
     times = [r.session_s for r in lefts]
     assert times == sorted(times) and len(set(times)) == len(times)
