@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, Qt, pyqtSignal
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
@@ -52,6 +52,49 @@ class SessionTimeAxis(pg.AxisItem):
         return out
 
 
+class BandItem(pg.GraphicsObject):
+    """A band over a span of session time, the full height of the view: one filled rectangle.
+
+    In place of ``pg.LinearRegionItem``, which maps the view into its own coordinates on every
+    bounding-rect query and repaints all of itself whenever it is stretched. An open band (an
+    artefact still going on) is given ``reach``: its bounding rectangle already extends that far
+    right of its end, so stretching it repaints only the newly covered columns."""
+
+    HALF_HEIGHT = 1e4  # °C either side of 0: taller than any view, so never its own edge
+
+    def __init__(self, start_s: float, end_s: float, brush) -> None:
+        super().__init__()
+        self._brush = pg.mkBrush(brush)
+        self._start = float(start_s)
+        self._end = float(end_s)
+        self._right = self._end  # the bounding rectangle's right edge (≥ the end)
+        self.label: pg.TextItem | None = None
+        self.label_height = 0.0  # where the label sits, as a fraction of the view's height
+        self.drawn_key: tuple | None = None
+
+    def getRegion(self) -> tuple[float, float]:  # noqa: N802 (LinearRegionItem's name)
+        return self._start, self._end
+
+    def setRegion(self, region, reach: float | None = None) -> None:  # noqa: N802
+        start, end = float(region[0]), float(region[1])
+        right = max(end, reach if reach is not None else end)
+        if start != self._start or right != self._right:
+            self.prepareGeometryChange()  # the rectangle itself changes: Qt repaints old and new
+            self._start, self._end, self._right = start, end, right
+            self.update()
+        elif end != self._end:
+            lo, hi = sorted((self._end, end))
+            self._end = end
+            self.update(QRectF(lo, -self.HALF_HEIGHT, hi - lo, 2 * self.HALF_HEIGHT))
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return QRectF(self._start, -self.HALF_HEIGHT, self._right - self._start, 2 * self.HALF_HEIGHT)
+
+    def paint(self, painter, *_args) -> None:
+        painter.fillRect(QRectF(self._start, -self.HALF_HEIGHT, self._end - self._start, 2 * self.HALF_HEIGHT),
+                         self._brush)
+
+
 class SessionPlot(QWidget):
     """Both limbs, markers, baseline window and artefact segments, following the latest data."""
 
@@ -83,6 +126,7 @@ class SessionPlot(QWidget):
         self.item = self.widget.getPlotItem()
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(theme.GRID, width=1, cosmetic=True))
         self.grid.setZValue(-12)  # over the opaque bands, under the watermark and curves
+        _cache_pixels(self.grid)
         self.item.addItem(self.grid, ignoreBounds=True)
         self._grid_key: tuple | None = None
         self._labels_key: tuple | None = None  # view range the labels were placed for
@@ -114,6 +158,10 @@ class SessionPlot(QWidget):
             curve.opts["autoDownsampleFactor"] = 1.0
             curve.setClipToView(True)
             curve.setSkipFiniteCheck(True)  # NaN gaps are intended; connect='finite' handles them
+            # The history changes every few seconds, but the live tail beside it repaints a small
+            # area ~10 times a second: that area is copied from the history's pixels, not the
+            # whole history path stroked again (with the 40-minute view, a third of a frame).
+            _cache_pixels(curve.curve)
             self.curves[limb] = curve
         # While following, each foot's line is two items joined end to end: the settled history
         # (the curve above: handed to pyqtgraph when the view steps or the tail has grown, see
@@ -142,8 +190,7 @@ class SessionPlot(QWidget):
             self.item.addItem(lab, ignoreBounds=True)
             self.end_labels[limb] = lab
 
-        self.baseline_region = pg.LinearRegionItem(values=(0, 0), movable=False, brush=pg.mkBrush(*theme.BASELINE_FILL),
-                                                   pen=pg.mkPen(None))
+        self.baseline_region = BandItem(0.0, 0.0, pg.mkBrush(*theme.BASELINE_FILL))
         self.baseline_region.setZValue(-20)
         self._baseline_label = pg.TextItem("baseline", color="#4FD1A5", anchor=(0, 1))
         bf = QFont()
@@ -156,8 +203,8 @@ class SessionPlot(QWidget):
         self.baseline_region.setVisible(False)
         self.item.addItem(self.baseline_region, ignoreBounds=True)
         self.item.addItem(self._baseline_label, ignoreBounds=True)
-        self._artefact_items: dict[tuple, pg.LinearRegionItem] = {}
-        self._open_artefacts: list[tuple[float, pg.LinearRegionItem]] = []
+        self._artefact_items: dict[tuple, BandItem] = {}
+        self._open_artefacts: list[tuple[float, BandItem]] = []
         self._marker_lines: dict[int, pg.InfiniteLine] = {}
         self._marker_seen: dict[int, Marker] = {}
         self.watermark: pg.TextItem | None = None
@@ -373,8 +420,7 @@ class SessionPlot(QWidget):
                 kind = str(seg.kind)
                 # Settling is expected after taping a probe on: a quiet grey, not the artefact colour.
                 fill = theme.SETTLING_FILL if kind == "settling" else theme.ARTEFACT_FILL
-                item = pg.LinearRegionItem(values=(seg.start_s, end), movable=False,
-                                           brush=pg.mkBrush(*fill), pen=pg.mkPen(None))
+                item = BandItem(seg.start_s, end, pg.mkBrush(*fill))
                 item.setZValue(-15)
                 limb = Limb(seg.limb)
                 # The label is its own item above every band (a band's child would be covered by
@@ -387,8 +433,8 @@ class SessionPlot(QWidget):
                 label.setFont(f)
                 _cache_text(label)
                 label.setZValue(5)
-                item._label = label
-                item._label_height = 0.03 if limb is Limb.LEFT else 0.09
+                item.label = label
+                item.label_height = 0.03 if limb is Limb.LEFT else 0.09
                 self.item.addItem(item, ignoreBounds=True)
                 self.item.addItem(label, ignoreBounds=True)
                 self._artefact_items[key] = item
@@ -403,7 +449,7 @@ class SessionPlot(QWidget):
         for key in list(self._artefact_items):
             if key not in keep:
                 item = self._artefact_items.pop(key)
-                self.item.removeItem(item._label)
+                self.item.removeItem(item.label)
                 self.item.removeItem(item)
 
     def _place_labels(self) -> None:
@@ -418,9 +464,10 @@ class SessionPlot(QWidget):
         # after the window (its label) and the legend would cover it.
         self._baseline_label.setPos(self.baseline_region.getRegion()[0], y0 + 0.16 * (y1 - y0))
 
-    def _place_label(self, item: pg.LinearRegionItem) -> None:
+    def _place_label(self, item: BandItem) -> None:
         (_, _), (y0, y1) = self.vb.viewRange()
-        item._label.setPos(item.getRegion()[0], y0 + item._label_height * (y1 - y0))
+        if item.label is not None:
+            item.label.setPos(item.getRegion()[0], y0 + item.label_height * (y1 - y0))
 
     def set_markers(self, markers: list[Marker]) -> None:
         self._labels_key = None
@@ -492,18 +539,10 @@ class SessionPlot(QWidget):
         else:
             x0, x1 = self.vb.viewRange()[0]
         for limb in self.curves:
-            buf = self.buffers[limb]
             if self._follow:
                 self._draw_following(limb, x0, x1)
             else:
                 self._draw_whole(limb)
-            lab = self.end_labels[limb]
-            if buf.last_value is not None and buf.last_t is not None:
-                pos = (buf.last_t, buf.last_value)
-                if pos != self._label_pos[limb]:  # moving a label repaints it: only when it moves
-                    self._label_pos[limb] = pos
-                    lab.setPos(*pos)
-                    lab.setVisible(True)
         if self.showing_difference:
             self._refresh_difference(x0, x1)
         if self._follow:
@@ -515,6 +554,7 @@ class SessionPlot(QWidget):
                     self.vb.setRange(xRange=(x0, x1), yRange=yr, padding=0)
                 finally:
                     self._setting_range = False
+        self._move_end_labels()
         self._stretch_open_artefacts()
         self._update_grid()
         (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
@@ -524,6 +564,21 @@ class SessionPlot(QWidget):
             if self.watermark is not None:
                 self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
         return True
+
+    def _move_end_labels(self) -> None:
+        """Each limb's letter at the end of its line, moved only when the end lands on another
+        pixel (or the view changed): a move repaints the label, and the newest reading moves
+        the end by a fraction of a pixel most frames."""
+        view = tuple(self.vb.viewRange()[0]) + tuple(self.vb.viewRange()[1])
+        for limb, lab in self.end_labels.items():
+            buf = self.buffers[limb]
+            if buf.last_value is None or buf.last_t is None:
+                continue
+            key = (view, self._pixel_of(buf.last_t, buf.last_value) or (buf.last_t, buf.last_value))
+            if key != self._label_pos[limb]:
+                self._label_pos[limb] = key
+                lab.setPos(buf.last_t, buf.last_value)
+                lab.setVisible(True)
 
     def _draw_whole(self, limb: Limb) -> None:
         """Free pan/zoom: the whole session (older data thinned, see ui.plot_buffer) in the one
@@ -601,18 +656,28 @@ class SessionPlot(QWidget):
         return np.concatenate((hx, tx)), np.concatenate((hy, ty))
 
     def _stretch_open_artefacts(self) -> None:
-        """A band still going on is stretched to the newest reading, but moved only when its
-        right edge lands on another pixel column (moving a band repaints all of it)."""
+        """A band still going on is stretched to the newest reading when its right edge lands on
+        another pixel column. Its rectangle already reaches the view's right edge, so a stretch
+        repaints only the newly covered columns, not the whole band."""
         if not self._open_artefacts:
             return
-        edge = self.vb.mapViewToDevice(QPointF(self.latest_s, 0.0))
-        px = math.floor(edge.x() + 0.5) if edge is not None else None
+        at = self._pixel_of(self.latest_s, 0.0)
+        px = None if at is None else at[0]
         (vx0, vx1), _ = self.vb.viewRange()
         for start, item in self._open_artefacts:
             key = (start, px, vx0, vx1)
-            if px is None or getattr(item, "_drawn_key", None) != key:
-                item._drawn_key = key
-                item.setRegion((start, self.latest_s))
+            if px is None or item.drawn_key != key:
+                item.drawn_key = key
+                item.setRegion((start, self.latest_s), reach=vx1)
+
+    def _pixel_of(self, x: float, y: float) -> tuple[int, int] | None:
+        """The view's pixel (column, row from the bottom) at a point in data coordinates: a
+        move within one pixel changes nothing on screen, so is not worth a repaint."""
+        (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
+        if not (vx1 > vx0 and vy1 > vy0 and math.isfinite(x) and math.isfinite(y)):
+            return None
+        return (math.floor((x - vx0) * float(self.vb.width()) / (vx1 - vx0) + 0.5),
+                math.floor((y - vy0) * float(self.vb.height()) / (vy1 - vy0) + 0.5))
 
     def _refresh_difference(self, x0: float, x1: float) -> None:
         if self.difference_source is None:
@@ -776,3 +841,9 @@ def _cache_text(item: pg.TextItem) -> None:
     laying out text on every frame cost more than both curves (the 90-px SIMULATED alone
     about a third of a frame's painting)."""
     item.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def _cache_pixels(item: QGraphicsItem) -> None:
+    """Keep the item's drawing as pixels on the device, redrawn only when the item changes or
+    the view moves: a repaint of part of it (for something drawn over or beside it) is a copy."""
+    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
