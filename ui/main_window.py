@@ -326,8 +326,10 @@ class MainWindow(QMainWindow):
 
     def show_keys(self) -> None:
         lines = [f"{a.shortcut().toString():>8}   {a.text()}" for a in self.actions_by_name.values()]
+        words = ("ΔTb: the blocked foot's change since the baseline; ΔTc: the other foot's; "
+                 "Di − Dc = ΔTb − ΔTc (how much more the blocked foot warmed).")
         QMessageBox.information(self, "Keys", "SympaTherm supports clinical judgement and is not a certified "
-                                "medical device.\n\n" + "\n".join(lines))
+                                "medical device.\n\n" + "\n".join(lines) + "\n\n" + words)
 
     def mark(self, kind: MarkerKind, text: str = "") -> None:
         if self.session.finished:

@@ -35,7 +35,7 @@ STALE_AFTER_S = 10.0
 
 
 class LimbTile(QFrame):
-    def __init__(self, limb: Limb, parent=None, *, rise_from: str = "from baseline",
+    def __init__(self, limb: Limb, parent=None, *, rise_from: str = "since baseline",
                  no_rise_text: str = "rise: waiting for baseline") -> None:
         """``rise_from``/``no_rise_text``: what the rise is measured from (the set-up's side check
         shows the rise since the check began, not from a baseline)."""
@@ -62,6 +62,8 @@ class LimbTile(QFrame):
         self.temp_label = _OpaqueLabel("--.- °C")
         self.temp_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rise_label = _OpaqueLabel(no_rise_text)
+        self.rise_label.setToolTip("This foot's change of skin temperature since the baseline "
+                                   "(ΔTb on the blocked foot, ΔTc on the other; Di − Dc = ΔTb − ΔTc).")
         self.rise_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail_label = _OpaqueLabel("")
         self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -109,7 +111,7 @@ class LimbTile(QFrame):
         elif st.rise_c is None:
             rise = self._no_rise_text if st.probe_ok or st.age_s is None else "rise: —"
         else:
-            rise = f"rise {round(st.rise_c, 1) + 0.0:+.1f} °C {self._rise_from}"  # never "-0.0"
+            rise = _rise_words(st.rise_c, self._rise_from)
         _set_text(self.rise_label, rise)
         if st.age_s is None:
             age = "no reading yet"
@@ -194,3 +196,12 @@ class _OpaqueLabel(QLabel):
         painter.fillRect(event.rect(), self._bg)
         painter.end()
         super().paintEvent(event)
+
+
+def _rise_words(rise_c: float, since: str) -> str:
+    """A rise in a nurse's words: "warmed +4.7 °C since baseline", "cooled −0.2 °C …", "no change …"
+    (rounded to the 0.1 °C shown; never "−0.0")."""
+    shown = round(rise_c, 1) + 0.0
+    if shown == 0.0:
+        return f"no change (±0.0 °C) {since}"
+    return f"{'warmed' if shown > 0 else 'cooled'} {shown:+.1f} °C {since}"

@@ -29,3 +29,17 @@ def test_a_lifted_probe_withholds_its_rise_and_di_minus_dc_everywhere(qtbot, tmp
     snap = window.session.snapshot()
     assert snap.di_minus_dc_c is not None and window.banner.diff.text().startswith("Di − Dc  +")
     window.finish()
+
+
+def test_the_tiles_say_warmed_or_cooled_since_baseline_and_explain_the_abbreviations(qtbot, tmp_path):
+    from monitor.commands.demo import build_demo_window
+
+    window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, session_path=tmp_path / "w.sympatherm")
+    qtbot.addWidget(window)
+    window.advance_to(1500)
+    assert window.tiles[Limb.LEFT].rise_label.text().startswith("warmed +4.")
+    assert window.tiles[Limb.LEFT].rise_label.text().endswith("°C since baseline")
+    assert window.tiles[Limb.RIGHT].rise_label.text().startswith(("cooled -", "no change"))
+    assert "ΔTb" in window.tiles[Limb.LEFT].rise_label.toolTip()
+    assert "−0.0" not in window.tiles[Limb.RIGHT].rise_label.text() and "-0.0" not in window.tiles[Limb.RIGHT].rise_label.text()
+    window.finish()
