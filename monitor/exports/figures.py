@@ -54,8 +54,22 @@ class CriterionRow:
     met_at_s: float | None  # session time; None = not met
 
 
+class _BothFeet:
+    """The blocked foot's and the other foot's figures, for anything that holds ``limbs``."""
+
+    limbs: dict[Limb, LimbFigures]
+
+    @property
+    def blocked(self) -> LimbFigures | None:
+        return next((f for f in self.limbs.values() if f.blocked), None)
+
+    @property
+    def contralateral(self) -> LimbFigures | None:
+        return next((f for f in self.limbs.values() if not f.blocked), None)
+
+
 @dataclass
-class AttemptFigures:
+class AttemptFigures(_BothFeet):
     """One attempt (a baseline and the injection given against it) as the report prints it.
 
     Its minutes count from its own injection and stop when the next attempt's baseline began;
@@ -77,17 +91,9 @@ class AttemptFigures:
     criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
     late_injection: str | None = None  # the core's words, if marked after the foot began to warm
 
-    @property
-    def blocked(self) -> LimbFigures | None:
-        return next((f for f in self.limbs.values() if f.blocked), None)
-
-    @property
-    def contralateral(self) -> LimbFigures | None:
-        return next((f for f in self.limbs.values() if not f.blocked), None)
-
 
 @dataclass
-class ReportFigures:
+class ReportFigures(_BothFeet):
     injection_s: float | None
     limbs: dict[Limb, LimbFigures]
     di_minus_dc_c: float | None = None
@@ -103,14 +109,6 @@ class ReportFigures:
     origin_s: float = 0.0  # minutes count from here: the injection, or the session start without one
     minutes: list[MinuteRow] = field(default_factory=list)  # every whole minute (the CSV minute summary)
     attempts: list[AttemptFigures] = field(default_factory=list)  # every attempt, oldest first
-
-    @property
-    def blocked(self) -> LimbFigures | None:
-        return next((f for f in self.limbs.values() if f.blocked), None)
-
-    @property
-    def contralateral(self) -> LimbFigures | None:
-        return next((f for f in self.limbs.values() if not f.blocked), None)
 
 
 @dataclass(frozen=True)

@@ -10,24 +10,6 @@ from PyQt6.QtWidgets import QMessageBox
 from monitor.model import Limb, MarkerKind
 
 
-@pytest.fixture
-def demo(qtbot, tmp_path):
-    from monitor.commands.demo import build_demo_window
-
-    made = []
-
-    def make(auto_injection: bool = True):
-        window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, auto_injection=auto_injection,
-                                   session_path=tmp_path / f"a{len(made)}.sympatherm")
-        qtbot.addWidget(window)
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.finish()
-
-
 def test_a_baseline_after_a_confirmation_starts_attempt_2_and_the_banner_says_so(demo, monkeypatch):
     window = demo()
     window.advance_to(1200)

@@ -3,28 +3,6 @@ criterion being held, and a confirmation that names its criterion, hold and sour
 
 from __future__ import annotations
 
-import pytest
-
-from monitor.model import Limb
-
-
-@pytest.fixture
-def demo(qtbot, tmp_path):
-    from monitor.commands.demo import build_demo_window
-
-    made = []
-
-    def make(auto_injection: bool = True):
-        window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True, auto_injection=auto_injection,
-                                   session_path=tmp_path / f"b{len(made)}.sympatherm")
-        qtbot.addWidget(window)
-        made.append(window)
-        return window
-
-    yield make
-    for window in made:
-        window.finish()
-
 
 def test_a_captured_baseline_without_an_injection_asks_for_the_mark(demo):
     window = demo(auto_injection=False)
