@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
-import pty
 import time
-import tty
 
 import pytest
 
@@ -23,51 +21,24 @@ from monitor.simulation.virtual_serial import VirtualSerialProbe
 from monitor.sources.base import stored_line_health
 from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
 from monitor.sources.serial import SerialSource
+from tests.support.raw_line import RawLine
 
 from .harness import assert_nothing_lost
 
 PERIOD_MS = 100  # 10 Hz, as in the fault found by hand
 
 
-class ScriptedProbe:
+class ScriptedProbe(RawLine):
     """A probe on a pseudo-terminal whose every byte the test writes; unplug/replug give a new path."""
 
     def __init__(self) -> None:
-        self.master = self.slave = -1
-        self.path = ""
-        self.plug()
+        super().__init__("RAW-7")
 
-    def plug(self) -> None:
-        self.master, self.slave = pty.openpty()
-        tty.setraw(self.slave)
-        os.set_blocking(self.master, False)
-        self.path = os.ttyname(self.slave)
-
-    def unplug(self) -> None:
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.path = ""
+    plug = RawLine.open
+    unplug = RawLine.close
 
     def listing(self) -> list[PortInfo]:
-        return [PortInfo(self.path, SYMPATHERM_VID, SYMPATHERM_PID, "RAW-7", "SympaTherm probe")] if self.path else []
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(self.master, view):]
-            except BlockingIOError:
-                time.sleep(0.001)
-            self._drain()
-
-    def _drain(self) -> None:
-        try:
-            os.read(self.master, 4096)  # identity requests: this probe has already said hello
-        except (BlockingIOError, OSError):
-            pass
+        return [self.info()] if self.path else []
 
 
 def sample(seq: int, device_ms: int) -> bytes:

@@ -8,8 +8,6 @@ expected and the reverse. Each test ends by proving the file holds every reading
 from __future__ import annotations
 
 import os
-import pty
-import tty
 
 import pytest
 
@@ -17,8 +15,8 @@ from firmware_protocol.frames import ChannelValue, HelloFrame, SampleFrame, enco
 from firmware_protocol.textlines import encode_text_line
 from monitor.model import ConnectionState, Limb, ProbeStatus
 from monitor.simulation.virtual_serial import VirtualSerialProbe
-from monitor.sources.ports import SYMPATHERM_PID, SYMPATHERM_VID, PortInfo
 from monitor.sources.serial import SerialSource
+from tests.support.raw_line import RawLine
 
 from .harness import assert_nothing_lost
 
@@ -74,37 +72,6 @@ def test_cable_pulled_and_replugged_under_a_new_name_while_a_stranger_is_plugged
 
 
 # ---- a raw pseudo-terminal: the test writes exactly the bytes a faulty link would carry ----------
-class RawLine:
-    def __init__(self) -> None:
-        self.master, self.slave = pty.openpty()
-        tty.setraw(self.slave)
-        os.set_blocking(self.master, False)
-        self.path = os.ttyname(self.slave)
-
-    def info(self) -> PortInfo:
-        return PortInfo(self.path, SYMPATHERM_VID, SYMPATHERM_PID, "RAW-1", "SympaTherm probe")
-
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(self.master, view):]
-            except BlockingIOError:
-                self.drain()
-        self.drain()
-
-    def drain(self) -> None:
-        try:
-            os.read(self.master, 4096)  # requests from the host: not answered here
-        except (BlockingIOError, OSError):
-            pass
-
-    def close(self) -> None:
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 def _sample(i: int) -> SampleFrame:
