@@ -14,6 +14,7 @@ have npm || want+=(npm)
 have avr-gcc || want+=(gcc-avr avr-libc binutils-avr)
 have simavr || want+=(simavr libsimavr-dev libsimavrparts1)
 have make || want+=(make)
+have mosquitto || [ -x /usr/sbin/mosquitto ] || want+=(mosquitto)
 if [ ${#want[@]} -eq 0 ]; then
   exit 0
 fi
