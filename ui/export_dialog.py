@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QSize, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -27,8 +28,52 @@ from PyQt6.QtWidgets import (
 
 from ui import theme
 
-FORMAT_LABELS = {"pdf": "PDF report for the chart", "csv": "CSV (readings, markers)", "edf": "EDF+ signals",
-                 "fhir": "FHIR JSON bundle", "hl7": "HL7 v2 message (ORU^R01) file"}
+# Each with its own mnemonic (no two controls of the dialog share one).
+FORMAT_LABELS = {"pdf": "&PDF report for the chart", "csv": "CS&V (readings, markers)", "edf": "&EDF+ signals",
+                 "fhir": "FHIR &JSON bundle", "hl7": "&HL7 v2 message (ORU^R01) file"}
+WIDEST_PATH_PX = 900  # the dialog grows to show a whole path up to this wide; beyond, the middle is elided
+
+
+class PathLabel(QLabel):
+    """A path on one line: whole when there is room, else elided in the middle (the folder and the
+    file name stay readable), the whole path in its tooltip. ``text()`` is the whole path."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setText(text)
+
+    def setText(self, text: str | None) -> None:  # noqa: N802 (Qt's name)
+        self._full = text or ""
+        self.setToolTip(self._full)
+        self.updateGeometry()
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def shown(self) -> str:
+        """What is drawn now (the whole path, or its middle-elided form)."""
+        return QLabel.text(self)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right() + 4
+        return QSize(min(width, WIDEST_PATH_PX), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(60, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = max(10, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, room)
+        if QLabel.text(self) != shown:
+            super().setText(shown)
 
 
 class _Signals(QObject):
@@ -37,6 +82,25 @@ class _Signals(QObject):
     failed = pyqtSignal(str, str)  # (fmt, message)
     finished = pyqtSignal()
     sent = pyqtSignal(str, str)  # (state: delivered | waiting | rejected | error, words for the user)
+
+
+class PathEdit(QLineEdit):
+    """A folder typed or chosen: as wide as its whole path by default (up to WIDEST_PATH_PX), free
+    to shrink, the whole path in its tooltip."""
+
+    def __init__(self, text: str = "", parent=None) -> None:
+        super().__init__(text, parent)
+        self.textChanged.connect(self._changed)
+        self._changed(text)
+
+    def _changed(self, text: str) -> None:
+        self.setToolTip(text)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 24  # frame and text margins
+        hint = super().sizeHint()
+        return QSize(min(WIDEST_PATH_PX, max(hint.width(), width)), hint.height())
 
 
 class ExportDialog(QDialog):
@@ -50,17 +114,23 @@ class ExportDialog(QDialog):
         self._thread: threading.Thread | None = None
         self.boxes: dict[str, QCheckBox] = {}
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"Session: {self.session_path.name}"))
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Session:"))
+        self.session_label = PathLabel(str(self.session_path))
+        top.addWidget(self.session_label, 1)
+        lay.addLayout(top)
         for fmt, label in FORMAT_LABELS.items():
-            box = QCheckBox(f"&{label}")
+            box = QCheckBox(label)
             box.setChecked(fmt in formats)
             self.boxes[fmt] = box
             lay.addWidget(box)
         row = QHBoxLayout()
-        self.folder = QLineEdit(str(self.session_path.parent))
-        browse = QPushButton("&Folder…")
+        self.folder = PathEdit(str(self.session_path.parent))
+        browse = QPushButton("Fol&der…")
         browse.clicked.connect(self._browse)
-        row.addWidget(QLabel("Save in"))
+        save_in = QLabel("Save &in")
+        save_in.setBuddy(self.folder)
+        row.addWidget(save_in)
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
         lay.addLayout(row)
@@ -71,6 +141,10 @@ class ExportDialog(QDialog):
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         lay.addWidget(self.result_label)
+        # Each file written, one whole path a line (a long path never wraps into pieces or is cut off).
+        self.written_labels: list[PathLabel] = []
+        self._written_box = QVBoxLayout()
+        lay.addLayout(self._written_box)
         lay.addLayout(self._send_row())
         self.send_label = QLabel("")
         self.send_label.setWordWrap(True)
@@ -97,6 +171,15 @@ class ExportDialog(QDialog):
         self.signals.sent.connect(self._on_sent)
         self.send_state = ""
         self._send_thread: threading.Thread | None = None
+        self._fit_screen()
+
+    def _fit_screen(self) -> None:
+        """Open wide enough for the whole paths (Qt would cap a dialog with wrapping labels at two
+        thirds of the screen), but never wider than the screen."""
+        screen = (self.parentWidget().screen() if self.parentWidget() else None) or self.screen()
+        room = screen.availableGeometry().width() - 40 if screen is not None else WIDEST_PATH_PX
+        hint = self.sizeHint()
+        self.resize(min(hint.width(), room), hint.height())
 
     def _send_row(self) -> QHBoxLayout:
         from monitor.outbox import ConfigError, load_receiver
@@ -106,8 +189,10 @@ class ExportDialog(QDialog):
         except ConfigError:
             self._configured = None
         row = QHBoxLayout()
-        row.addWidget(QLabel("Record (HL7 MLLP)"))
+        record = QLabel("&Record (HL7 MLLP)")
+        row.addWidget(record)
         self.receiver_edit = QLineEdit(self._configured.address if self._configured else "")
+        record.setBuddy(self.receiver_edit)
         self.receiver_edit.setPlaceholderText("host:port of the hospital's interface engine")
         self.tls_box = QCheckBox("&TLS")
         self.tls_box.setChecked(bool(self._configured and self._configured.tls))
@@ -196,6 +281,11 @@ class ExportDialog(QDialog):
                 self.result_label.setText("Choose at least one format.")
             return
         folder = Path(self.folder.text()).expanduser()
+        existing = self.existing_targets(formats, folder)
+        if existing and not self.ask_overwrite(existing):
+            self.result_label.setText("Nothing exported: " + ", ".join(p.name for p in existing)
+                                      + (" was" if len(existing) == 1 else " were") + " kept as it is.")
+            return
         self.written.clear()
         self.errors.clear()
         self.export_btn.setEnabled(False)
@@ -203,6 +293,33 @@ class ExportDialog(QDialog):
         self.result_label.setText("Exporting…")
         self._thread = threading.Thread(target=self._work, args=(formats, folder), name="export", daemon=True)
         self._thread.start()
+
+    def existing_targets(self, formats: list[str], folder: Path) -> list[Path]:
+        """The files this export would replace: each format's file in ``folder`` (the CSV's
+        events and minutes files too)."""
+        from monitor.exports import default_export_path
+        from monitor.exports.csv import events_path, minutes_path
+
+        found: list[Path] = []
+        if not folder.is_dir():
+            return found  # the export says in plain words that the folder is missing
+        for fmt in formats:
+            target = folder / default_export_path(self.session_path, fmt).name
+            for path in (target, events_path(target), minutes_path(target)) if fmt == "csv" else (target,):
+                if path.exists():
+                    found.append(path)
+        return found
+
+    def ask_overwrite(self, paths: list[Path]) -> bool:
+        """Yes to replace ``paths`` (named in the question), no to keep them and export nothing."""
+        names = "\n".join(str(p) for p in paths)
+        one = len(paths) == 1
+        answer = QMessageBox.question(
+            self, "Replace the existing file?" if one else "Replace the existing files?",
+            f"{'This file already exists' if one else 'These files already exist'}:\n{names}\n\n"
+            f"Replace {'it' if one else 'them'} with the new export?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _work(self, formats: list[str], folder: Path) -> None:
         from monitor.exports import ExportError, export_session
@@ -230,9 +347,17 @@ class ExportDialog(QDialog):
     def _on_finished(self) -> None:
         self.bar.setValue(100)
         self.export_btn.setEnabled(True)
-        lines = [f"{fmt.upper()}: {p}" for fmt, p in self.written.items()]
-        lines += [f"{fmt.upper()} failed: {msg}" for fmt, msg in self.errors.items()]
+        lines = [f"{fmt.upper()} failed: {msg}" for fmt, msg in self.errors.items()]
+        if self.written:
+            lines.insert(0, "Written:")
         self.result_label.setText("\n".join(lines) or "Nothing exported.")
+        for label in self.written_labels:
+            label.deleteLater()
+        self.written_labels = [PathLabel(f"{fmt.upper()}: {p}") for fmt, p in self.written.items()]
+        for label in self.written_labels:
+            self._written_box.addWidget(label)
+        self.layout().activate()
+        self.resize(max(self.width(), self.sizeHint().width()), max(self.height(), self.sizeHint().height()))
         self.open_btn.setEnabled(bool(self.written))
 
     def _open_folder(self) -> None:

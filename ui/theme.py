@@ -7,7 +7,10 @@ IEC 60601-1-8: medium priority yellow (flashing 0.4–0.8 Hz), low priority cyan
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from monitor.model import Limb
+from monitor.pipeline.timefmt import format_session_time
 
 LIMB_COLOURS: dict[Limb, str] = {Limb.LEFT: "#0072B2", Limb.RIGHT: "#E69F00"}
 # Brighter twins for text on the dark background (the plot keeps the canonical pair).
@@ -37,6 +40,11 @@ PANEL = "#202327"
 TEXT = "#E6E6E6"
 TEXT_DIM = "#9AA0A6"
 GRID = "#2B3036"  # opaque too
+# A checked box shows a tick and a chosen radio button a dot, not a bare filled square
+# (Qt style sheets take an image file here, not a data: URL).
+_INDICATORS = Path(__file__).with_name("indicators")
+CHECK_TICK_IMAGE = (_INDICATORS / "tick.svg").as_posix()
+RADIO_DOT_IMAGE = (_INDICATORS / "dot.svg").as_posix()
 
 STYLESHEET = f"""
 QWidget {{ background-color: {BACKGROUND}; color: {TEXT}; }}
@@ -58,6 +66,8 @@ QRadioButton::indicator, QCheckBox::indicator {{ width: 16px; height: 16px; bord
 QRadioButton::indicator {{ border-radius: 10px; }}
 QCheckBox::indicator {{ border-radius: 3px; }}
 QRadioButton::indicator:checked, QCheckBox::indicator:checked {{ background: #56B4E9; border-color: {TEXT}; }}
+QCheckBox::indicator:checked {{ image: url("{CHECK_TICK_IMAGE}"); }}
+QRadioButton::indicator:checked {{ image: url("{RADIO_DOT_IMAGE}"); }}
 QRadioButton::indicator:focus, QCheckBox::indicator:focus {{ border-color: #56B4E9; }}
 QTabBar::tab {{ padding: 6px 14px; background: #2A2E33; }}
 QTabBar::tab:selected {{ background: #34495E; }}
@@ -69,13 +79,5 @@ def limb_name(limb: Limb) -> str:
 
 
 def format_mmss(seconds: float | None) -> str:
-    """Session seconds as m:ss (h:mm:ss past an hour); '--:--' when unknown."""
-    if seconds is None:
-        return "--:--"
-    sign = "-" if seconds < 0 else ""
-    s = int(round(abs(seconds)))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    if h:
-        return f"{sign}{h}:{m:02d}:{sec:02d}"
-    return f"{sign}{m}:{sec:02d}"
+    """Session seconds as m:ss (h:mm:ss past an hour); '--:--' when unknown. The core's format."""
+    return "--:--" if seconds is None else format_session_time(seconds)

@@ -79,3 +79,11 @@ def test_a_time_that_is_not_m_ss_is_refused_and_nothing_moves(demo, qtbot):
     dlg.accept()
     assert dlg.isVisible() and "m:ss" in dlg.relation.text(), "refused in plain words"
     assert window.session.injection_s() == pytest.approx(600.0)
+
+
+def test_the_guis_m_ss_is_the_cores_format(monkeypatch):
+    from ui import theme
+
+    monkeypatch.setattr(theme, "format_session_time", lambda seconds: f"core {seconds:g}")
+    assert theme.format_mmss(75.0) == "core 75", "one formatter: ui.theme.format_mmss delegates to the core's"
+    assert theme.format_mmss(None) == "--:--"
