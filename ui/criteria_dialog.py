@@ -6,6 +6,9 @@ the change is written to the session (criteria in the file's metadata and a note
 
 from __future__ import annotations
 
+from html import escape
+
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -19,6 +22,7 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.pipeline import CRITERIA_PRESETS, Criteria
+from monitor.pipeline.glossary import TERMS, criterion_in_plain_words
 from ui import theme
 
 
@@ -33,11 +37,16 @@ class CriteriaDialog(QDialog):
         self.list = QListWidget()
         for c in self.presets:
             self.list.addItem(f"{c.label}   [{c.id}]")
-        self.source = QLabel()
-        self.source.setWordWrap(True)
-        self.source.setStyleSheet(f"color: {theme.TEXT_DIM};")
         self.conditions = QLabel()
         self.conditions.setWordWrap(True)
+        self.plain = QLabel()  # the criterion in a nurse's words
+        self.plain.setWordWrap(True)
+        self.short_source = QLabel()
+        self.short_source.setWordWrap(True)
+        self.source = QLabel()  # the full reference
+        self.source.setWordWrap(True)
+        self.source.setStyleSheet(f"color: {theme.TEXT_DIM};")
+        self.source.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.rise = _threshold(0.1, 10.0)
         self.didc = _threshold(0.1, 10.0)
         self.core = _threshold(0.5, 10.0)
@@ -47,13 +56,23 @@ class CriteriaDialog(QDialog):
         self.hold.setSuffix(" s")
         self.use = {name: QCheckBox() for name in ("rise", "didc", "core")}
         form = QFormLayout()
-        for name, label, box in (("rise", "Rise ΔTb ≥", self.rise), ("didc", "Di − Dc ≥", self.didc),
-                                 ("core", "Within core by", self.core)):
+        for name, label, box, meaning in (
+                ("rise", "&Rise ΔTb ≥", self.rise, "the blocked foot's rise since the baseline"),
+                ("didc", "&Di − Dc ≥", self.didc, "how much more the blocked foot warmed than the other foot"),
+                ("core", "Within c&ore by", self.core, "the blocked foot this close to the core temperature")):
             row = QHBoxLayout()
+            self.use[name].setToolTip(f"Use this threshold ({meaning})")
+            self.use[name].setAccessibleName(f"use {label.replace('&', '')}")
+            box.setToolTip(meaning)
             row.addWidget(self.use[name])
             row.addWidget(box, 1)
-            form.addRow(label, row)
-        form.addRow("Held for", self.hold)
+            heading = QLabel(label)
+            heading.setBuddy(box)
+            heading.setToolTip(meaning)
+            form.addRow(heading, row)
+        held = QLabel("&Held for")
+        held.setBuddy(self.hold)
+        form.addRow(held, self.hold)
         self.warning = QLabel("")
         self.warning.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
         self.warning.setWordWrap(True)
@@ -62,19 +81,34 @@ class CriteriaDialog(QDialog):
         buttons.rejected.connect(self.reject)
         right = QVBoxLayout()
         right.addWidget(self.conditions)
-        right.addWidget(QLabel("Source:"))
+        right.addWidget(self.plain)
+        right.addWidget(self.short_source)
+        right.addWidget(QLabel("Full reference:"))
         right.addWidget(self.source)
         right.addLayout(form)
         right.addWidget(self.warning)
         right.addStretch(1)
+        presets = QVBoxLayout()
+        heading = QLabel("&Presets:")
+        heading.setBuddy(self.list)
+        presets.addWidget(heading)
+        presets.addWidget(self.list, 1)
         cols = QHBoxLayout()
-        cols.addWidget(self.list, 1)
+        cols.addLayout(presets, 1)
         cols.addLayout(right, 1)
+        self.glossary = QLabel("<br>".join(f"<b>{term}</b>: {meaning}" for term, meaning in TERMS))
+        self.glossary.setWordWrap(True)
+        self.glossary.setStyleSheet(f"color: {theme.TEXT_DIM};")
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("Each criterion is a configurable default from the literature, not a diagnosis."))
         lay.addLayout(cols)
+        lay.addWidget(self.glossary)
         lay.addWidget(buttons)
         self.list.currentRowChanged.connect(self._show)
+        for box in (self.rise, self.didc, self.core, self.hold):
+            box.valueChanged.connect(self._adjusted)
+        for check in self.use.values():
+            check.toggled.connect(self._adjusted)
         ids = [c.id for c in self.presets]
         base_id = current.id if current.id in ids else current.id.removesuffix("-adjusted")
         self.list.setCurrentRow(ids.index(base_id) if base_id in ids else 0)
@@ -85,7 +119,8 @@ class CriteriaDialog(QDialog):
             self._load(self.presets[row])
 
     def _load(self, c: Criteria) -> None:
-        self.conditions.setText(f"<b>{c.label}</b><br>{c.describe()}")
+        self.conditions.setText(f"<b>{escape(c.label)}</b><br>{escape(c.describe())}")
+        self.short_source.setText(f"<b>Source:</b> {escape(c.short_source)}")
         self.source.setText(c.source)
         for name, box, value, default in (("rise", self.rise, c.min_rise_c, 2.0),
                                           ("didc", self.didc, c.min_di_minus_dc_c, 1.5),
@@ -93,8 +128,16 @@ class CriteriaDialog(QDialog):
             self.use[name].setChecked(value is not None)
             box.setValue(value if value is not None else default)
         self.hold.setValue(c.hold_s)
+        self._adjusted()  # the plain words of what is now loaded
         self.warning.setText("This criterion needs a core temperature (enter it in the session fields)."
                              if c.needs_core and self.core_c is None else "")
+
+    def _adjusted(self, *_: object) -> None:
+        """A threshold changed by hand: the plain words follow what will be applied."""
+        try:
+            self.plain.setText(criterion_in_plain_words(self.chosen()))
+        except ValueError:
+            self.plain.setText("No threshold chosen: tick at least one.")
 
     def chosen(self) -> Criteria:
         """The selected preset, or an adjusted copy (id suffixed '-adjusted') if a threshold changed."""
