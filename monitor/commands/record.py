@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from monitor.procedure.events import LogEntry
     from monitor.procedure.recorder import ResumePlan, SessionRecorder
     from monitor.procedure.source_spec import SourceSpec
+    from monitor.publish.station import StationPublisher
     from monitor.sources.base import ConnectionEvent, ProbeSource
     from monitor.store import SessionStore
 
@@ -87,6 +88,9 @@ def register(sub: SubParsers) -> None:
                         "simulated physician's injection time)")
     p.add_argument("--status-every", type=status_every_s, default=STATUS_EVERY_S, metavar="SECONDS",
                    help=f"print a status line this often, in real seconds (default: {STATUS_EVERY_S:g})")
+    from monitor.publish.flags import add_publish_flags
+
+    add_publish_flags(p)
     p.set_defaults(func=run)
 
 
@@ -334,10 +338,17 @@ class ShownTime:
 
 def run(args: argparse.Namespace) -> int:
     from monitor.procedure import Procedure
+    from monitor.publish.config import PublishConfigError
+    from monitor.publish.flags import config_from_args, start_publishing
 
     problem = _times_disagree(args)
     if problem:
         _error(problem)
+        return 2
+    try:
+        publish = config_from_args(args)  # checked before any file is created
+    except PublishConfigError as exc:
+        _error(str(exc))
         return 2
     opened = _resumed_session(args) if args.resume else _new_session(args)
     if isinstance(opened, int):
@@ -357,6 +368,7 @@ def run(args: argparse.Namespace) -> int:
     shown = ShownTime()
     # Handlers go in before the first line a caller may wait for, so an early Ctrl-C or SIGTERM
     # also ends the session cleanly instead of killing the process.
+    publisher: StationPublisher | None = None
     with StopRequests() as stops:
         try:
             if plan is not None:
@@ -366,12 +378,24 @@ def run(args: argparse.Namespace) -> int:
                 print(f"Recording{sim} to {store.path}", flush=True)
             if injection_at is not None:
                 print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
+            publisher = start_publishing(publish, procedure)
             procedure.start()
-            _record_until_stopped(args, procedure, lines, stops, shown)
+            _record_until_stopped(args, procedure, lines, stops, shown, publisher)
         finally:
             reason = "stopped by a signal" if stops.requested else "recording finished"
             return_code = _finish(procedure, reason, stops, shown)
+            if publisher is not None:
+                _stop_publishing(publisher)
     return return_code
+
+
+def _stop_publishing(publisher: StationPublisher) -> None:
+    """The last state and "offline" to the broker (waiting a few seconds at most), then disconnect."""
+    if not publisher.close():
+        _error(f"the central station may not have the end of the session: {publisher.pending} message(s) "
+               "were not taken by the broker (the session file has everything)")
+    for notice in publisher.notices():
+        print(f"publish: {notice}", flush=True)
 
 
 def _print_events(procedure: Procedure) -> None:
@@ -410,10 +434,14 @@ def _print_events(procedure: Procedure) -> None:
 
 
 def _record_until_stopped(args: argparse.Namespace, procedure: Procedure, lines: queue.Queue[str],
-                          stops: StopRequests, shown: ShownTime) -> None:
+                          stops: StopRequests, shown: ShownTime, publisher: StationPublisher | None = None) -> None:
     next_status = time.monotonic() + min(args.status_every, 1.0)
     while not stops.requested:
         procedure.pump()
+        if publisher is not None:
+            publisher.tick()  # never waits on the network
+            for notice in publisher.notices():
+                print(f"publish: {notice}", flush=True)
         while not lines.empty():
             _typed_marker(procedure, lines.get_nowait())
         if time.monotonic() >= next_status:

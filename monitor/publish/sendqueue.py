@@ -1,0 +1,88 @@
+"""What a station has yet to hand to the broker: bounded, and never a wait for the core.
+
+Three parts, sent in this order:
+
+- events (status, verdict, alarms, markers): kept in order, up to ``events_max`` (10 000 is far
+  more than a procedure makes; past it the oldest is dropped and counted, never the core held up);
+- the room's state: only the newest is kept (it replaces the one before; it is numbered when sent,
+  so a central sees no gap for a state that was superseded);
+- readings: up to ``readings_max`` (10 minutes at one a second); past it the oldest is dropped and
+  the next one sent says how many (``dropped_before``), so a central knows the gap is a loss.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+
+from monitor.publish.messages import Message, Readings, State
+
+READINGS_MAX = 600
+EVENTS_MAX = 10_000
+
+
+class SendQueue:
+    def __init__(self, readings_max: int = READINGS_MAX, events_max: int = EVENTS_MAX) -> None:
+        self.changed = threading.Condition()
+        self._events: deque[Message] = deque()
+        self._readings: deque[Readings] = deque()
+        self._state: State | None = None
+        self._state_seq = 0
+        self._readings_max = readings_max
+        self._events_max = events_max
+        self._dropped_unsent = 0  # readings dropped since the last one taken
+        self.readings_dropped = 0
+        self.events_dropped = 0
+
+    def put_event(self, message: Message) -> None:
+        with self.changed:
+            if len(self._events) >= self._events_max:
+                self._events.popleft()
+                self.events_dropped += 1
+            self._events.append(message)
+            self.changed.notify_all()
+
+    def put_state(self, state: State) -> None:
+        with self.changed:
+            self._state = state
+            self.changed.notify_all()
+
+    def put_reading(self, reading: Readings) -> None:
+        with self.changed:
+            if len(self._readings) >= self._readings_max:
+                self._readings.popleft()
+                self._dropped_unsent += 1
+                self.readings_dropped += 1
+            self._readings.append(reading)
+            self.changed.notify_all()
+
+    def take(self) -> Message | None:
+        """The next message to send (events, then the state, then readings), or None."""
+        with self.changed:
+            if self._events:
+                return self._events.popleft()
+            if self._state is not None:
+                self._state_seq += 1
+                state, self._state = replace(self._state, seq=self._state_seq), None
+                return state
+            if self._readings:
+                reading = self._readings.popleft()
+                if self._dropped_unsent:
+                    reading, self._dropped_unsent = replace(reading, dropped_before=self._dropped_unsent), 0
+                return reading
+            return None
+
+    def __len__(self) -> int:
+        with self.changed:
+            return len(self._events) + len(self._readings) + (self._state is not None)
+
+    def wait_until(self, ready: Callable[[], bool], timeout_s: float) -> bool:
+        """Block (the sender's thread, never the core's) until ``ready()`` or the timeout."""
+        with self.changed:
+            return self.changed.wait_for(ready, timeout_s)
+
+    def notify(self) -> None:
+        with self.changed:
+            self.changed.notify_all()
