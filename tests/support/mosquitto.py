@@ -102,6 +102,7 @@ class Broker:
             f"user {user}", "per_listener_settings false", "allow_anonymous false",
             f"password_file {self.folder / 'passwd'}", f"acl_file {self.folder / 'acl'}",
             "persistence true", f"persistence_location {self.folder / 'persist'}/", "autosave_interval 1",
+            "max_queued_messages 100000",
             f"log_dest file {self.folder / 'mosquitto.log'}", "log_type error", "log_type warning",
             "log_type notice", "log_type information", "log_timestamp_format %H:%M:%S",
             "", f"listener {self.port} 127.0.0.1", *tls,
