@@ -7,6 +7,7 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from ui import theme
+from ui.fit_text import FitLabel
 
 # Banner colours by verdict kind. Confirmation is information (green), never an alarm colour.
 _KIND_STYLE = {
@@ -65,25 +66,30 @@ class StatusBanner(QFrame):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.title = QLabel("Waiting for baseline")
-        self.title.setFont(_px_font(30, bold=True))
-        self.title.setWordWrap(True)
+        # The title takes at most two lines (its font shrinks first, then "…" with the whole
+        # text in the tooltip): a long state never squeezes the plot off a small screen.
+        self.title = FitLabel("Waiting for baseline", min_px=16, max_lines=2)
         self.detail = ElidedLabel("")
-        self.detail.setFont(_px_font(17))
         self.diff = QLabel("Di − Dc  --")
-        self.diff.setFont(_px_font(30, bold=True))
         self.diff.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.diff.setMinimumWidth(260)
         left = QVBoxLayout()
         left.setSpacing(2)
         left.addWidget(self.title)
         left.addWidget(self.detail)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(16, 8, 16, 8)
+        self._lay = lay = QHBoxLayout(self)
         lay.addLayout(left, 1)
         lay.addWidget(self.diff)
+        self.set_scale(1.0)
         self.kind = "waiting"
         self.set_status("waiting", "Waiting for baseline", "", None)
+
+    def set_scale(self, scale: float) -> None:
+        """Text sizes for the window's height (1.0 at 1000 px and up; smaller on a small screen)."""
+        self.title.set_px(round(30 * scale), bold=True, min_px=max(14, round(18 * scale)))
+        self.detail.setFont(_px_font(max(13, round(17 * scale))))
+        self.diff.setFont(_px_font(round(30 * scale), bold=True))
+        self.diff.setMinimumWidth(round(260 * scale))
+        self._lay.setContentsMargins(16, round(8 * scale), 16, round(8 * scale))
 
     def set_status(self, kind: str, title: str, detail: str, di_minus_dc: float | None,
                    withheld: str | None = None) -> None:
@@ -112,8 +118,13 @@ class SimulatedStrip(QLabel):
     def __init__(self, parent=None) -> None:
         super().__init__("SIMULATED PATIENT  ·  NOT REAL PATIENT DATA  ·  SIMULATED", parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setFont(_px_font(22, bold=True))
-        self.setStyleSheet(f"background-color: {theme.SIMULATED_COLOUR}; color: white; padding: 4px;")
+        self.set_scale(1.0)
+
+    def set_scale(self, scale: float) -> None:
+        """Text size for the window's height (1.0 at 1000 px and up)."""
+        self.setFont(_px_font(max(14, round(22 * scale)), bold=True))
+        self.setStyleSheet(f"background-color: {theme.SIMULATED_COLOUR}; color: white; "
+                           f"padding: {max(1, round(4 * scale))}px;")
 
 
 class AlarmBar(QFrame):
@@ -124,18 +135,24 @@ class AlarmBar(QFrame):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("alarmbar")
-        self.text = QLabel("")
-        self.text.setFont(_px_font(22, bold=True))
-        self.text.setWordWrap(True)
+        # At most two lines, however many alarms or however long (the font shrinks first, then
+        # "…" with every alarm's whole words in the tooltip).
+        self.text = FitLabel("", min_px=13, max_lines=2)
         self.ack = QPushButton("Silence (A)")
-        self.ack.setFont(_px_font(16, bold=True))
         self.ack.clicked.connect(self.acknowledgeRequested)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(14, 6, 14, 6)
+        self._lay = lay = QHBoxLayout(self)
         lay.addWidget(self.text, 1)
         lay.addWidget(self.ack)
+        self.set_scale(1.0)
         self.setVisible(False)
         self.priority: str | None = None
+
+    def set_scale(self, scale: float) -> None:
+        """Text sizes for the window's height (1.0 at 1000 px and up)."""
+        want = max(17, round(22 * scale))  # an alarm is read from across the room: cut before tiny
+        self.text.set_px(want, bold=True, min_px=want - 2)
+        self.ack.setFont(_px_font(max(12, round(16 * scale)), bold=True))
+        self._lay.setContentsMargins(14, round(6 * scale), 14, round(6 * scale))
 
     def show_alarms(self, priority: str | None, lines: list[str], flash_on: bool, all_acknowledged: bool) -> None:
         self.priority = priority
@@ -144,8 +161,10 @@ class AlarmBar(QFrame):
             return
         self.setVisible(True)
         silenced = "   (sound silenced)" if all_acknowledged else ""
-        _set_text(self.text, "   ·   ".join(lines) + silenced)
+        _set_text(self.text, "\n".join(lines) + silenced)  # one line each (fitted and cut on its own)
         self.ack.setEnabled(not all_acknowledged)
+        # Said on the button too: the end of a long alarm line may be cut with "…".
+        _set_text(self.ack, "Silenced" if all_acknowledged else "Silence (A)")
         if priority == "medium":
             bg = theme.ALARM_MEDIUM if flash_on else "#5A4A00"
             fg = "#000000" if flash_on else theme.ALARM_MEDIUM

@@ -20,7 +20,6 @@ from PyQt6.QtGui import QAction, QFont, QKeySequence
 from PyQt6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -34,7 +33,7 @@ from monitor.procedure import MarkerRefused, Procedure
 from monitor.procedure.alarms import AlarmChange, Priority
 from monitor.store import StoreError
 from ui import theme
-from ui.banner import AlarmBar, SimulatedStrip, StatusBanner
+from ui.banner import AlarmBar, ElidedLabel, SimulatedStrip, StatusBanner
 from ui.dim_overlay import DimOverlay
 from ui.plot import SessionPlot
 from ui.plot_buffer import DEFAULT_GAP_S
@@ -53,6 +52,13 @@ NUMERIC_INTERVAL_S = 0.5
 MEDIUM_FLASH_HZ = 0.6
 # A medium alarm repeats its tone this often (seconds of real time) until acknowledged.
 MEDIUM_REPEAT_S = 15.0
+# Text and tiles are full size from this window height down to SMALLEST_SCALE (a 700 px screen),
+# in steps, so a small screen still shows the banner, alarms, tiles, a readable plot, the minute
+# table and the status bar at once.
+FULL_SIZE_HEIGHT = 1000
+SMALLEST_SCALE = 0.7
+# The plot (with its axes) is never squeezed below this height on a screen of 700 px or more.
+PLOT_MIN_HEIGHT = 200
 
 # Verdict state name (pipeline VerdictState) → banner style.
 _VERDICT_KIND = {
@@ -118,7 +124,7 @@ class MainWindow(QMainWindow):
         self.table = MinuteTable()
 
         central = QWidget()
-        outer = QVBoxLayout(central)
+        self._outer = outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 6)
         outer.setSpacing(6)
         self.sim_strip: SimulatedStrip | None = None
@@ -129,8 +135,8 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.alarm_bar)
         tiles_row = QHBoxLayout()
         tiles_row.setSpacing(8)
-        tiles_row.addWidget(self.tiles[Limb.LEFT])
-        tiles_row.addWidget(self.tiles[Limb.RIGHT])
+        tiles_row.addWidget(self.tiles[Limb.LEFT], 1)  # the two feet always share the row equally
+        tiles_row.addWidget(self.tiles[Limb.RIGHT], 1)
         tiles_box = QWidget()
         tiles_box.setLayout(tiles_row)
         tiles_row.setContentsMargins(0, 0, 0, 0)
@@ -142,8 +148,11 @@ class MainWindow(QMainWindow):
         self.vsplit = QSplitter(Qt.Orientation.Vertical)
         self.vsplit.addWidget(tiles_box)
         self.vsplit.addWidget(self.splitter)
-        self.vsplit.setStretchFactor(0, 1)
-        self.vsplit.setStretchFactor(1, 2)
+        self.vsplit.setStretchFactor(0, 2)
+        self.vsplit.setStretchFactor(1, 3)
+        self.vsplit.setChildrenCollapsible(False)  # a drag can shrink the tiles or the plot, never hide them
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setMinimumHeight(PLOT_MIN_HEIGHT)
         # The data area sits in its own container so the night veil can cover it (a splitter
         # would take the veil for one more pane).
         self.data_area = QWidget()
@@ -154,12 +163,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.night = DimOverlay(self.data_area)
 
-        self.status_label = QLabel("")
+        # One line, cut with "…" and whole in its tooltip: a long message never widens the window.
+        self.status_label = ElidedLabel("")
         f = QFont()
         f.setPixelSize(14)
         self.status_label.setFont(f)
         self.statusBar().addWidget(self.status_label, 1)
         self._build_actions()
+        self._scale: float | None = None
+        self._fit_to_window()
+        self._split_shared = False  # the tiles/plot split is set once, when first shown
         if persist_layout:
             self._restore_layout()
 
@@ -188,7 +201,51 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
+        self._fit_to_window()
         self._fit_toolbars()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not self._split_shared:
+            self._split_shared = True
+            self._share_split()
+
+    def _share_split(self) -> None:
+        """The first split between tiles and plot (Qt would squeeze the tiles to their minimum):
+        two fifths for the tiles, at most 320 px; QSplitter then shares any resize 2 : 3."""
+        self.centralWidget().layout().activate()
+        total = sum(self.vsplit.sizes())
+        if total <= 0:
+            return
+        tiles = min(320, max(self.tiles[Limb.LEFT].minimumHeight(), int(total * 0.4)))
+        self.vsplit.setSizes([tiles, total - tiles])
+
+    def _fit_to_window(self) -> None:
+        """Text, tiles and spacing for the window's height: everything fits a 1024×700 screen
+        (banner, alarms, tiles, a plot of at least PLOT_MIN_HEIGHT, the table, the status bar)."""
+        steps = round(min(1.0, max(SMALLEST_SCALE, self.height() / FULL_SIZE_HEIGHT)) * 20)
+        scale = steps / 20  # in steps of 5 %: dragging the window's edge does not restyle every pixel
+        if scale == self._scale:
+            return
+        self._scale = scale
+        if self.sim_strip is not None:
+            self.sim_strip.set_scale(scale)
+        self.banner.set_scale(scale)
+        self.alarm_bar.set_scale(scale)
+        self.table.set_scale(scale)
+        for tile in self.tiles.values():
+            tile.setMinimumSize(round(280 * scale), round(210 * scale))
+        gap = max(4, round(6 * scale))
+        self._outer.setContentsMargins(8, gap, 8, gap)
+        self._outer.setSpacing(gap)
+        f = QFont(self.status_label.font())
+        f.setPixelSize(max(12, round(14 * scale)))
+        self.status_label.setFont(f)
+        # The toolbar buttons: their text and padding shrink with the rest (theme's rule is the full size).
+        button = (f"QToolButton {{ font-size: {max(12, round(17 * scale))}px; "
+                  f"padding: {round(6 * scale)}px {round(7 * scale)}px; }}")
+        for bar in (self.marker_toolbar, self.toolbar):
+            bar.setStyleSheet(button)
 
     def _fit_toolbars(self) -> None:
         """Both toolbars on one row when the window is wide enough, else the second on a row below."""
@@ -723,6 +780,7 @@ class MainWindow(QMainWindow):
             value = s.value(key)
             if value is not None:
                 fn(value)
+                self._split_shared = self._split_shared or key == "main/vsplit"  # the user's own split
         from ui.settings_dialog import alarm_volume, follow_minutes, wall_clock_default
 
         self.sound.set_volume(alarm_volume())

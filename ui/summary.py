@@ -9,7 +9,7 @@ rises from the baseline in force then). Nothing is computed, smoothed or rounded
 from __future__ import annotations
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
-from PyQt6.QtGui import QColor, QFont
+from PyQt6.QtGui import QColor, QFont, QFontMetrics
 from PyQt6.QtWidgets import QHeaderView, QTableView
 
 from monitor.model import Limb
@@ -94,16 +94,27 @@ class MinuteTable(QTableView):
         self.setAlternatingRowColors(True)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        f = QFont()
-        f.setPixelSize(15)
-        self.setFont(f)
-        self.verticalHeader().setDefaultSectionSize(24)
+        self.set_scale(1.0)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.setMinimumWidth(430)
         # The newest minute stays in view until the user scrolls up to read older ones; only the
         # user's own scrolling decides (a row update or a relayout moving the bar does not).
         self.follows_newest = True
         self.verticalScrollBar().actionTriggered.connect(lambda _action: QTimer.singleShot(0, self._user_scrolled))
+
+    def set_scale(self, scale: float) -> None:
+        """Text and row sizes for the window's height (1.0 at 1000 px and up)."""
+        f = QFont()
+        f.setPixelSize(max(12, round(15 * scale)))
+        self.setFont(f)
+        self.horizontalHeader().setFont(f)
+        self.verticalHeader().setDefaultSectionSize(max(18, round(24 * scale)))
+        # Wide enough for every heading and a "+10.5" in each column (they share it equally).
+        bold = QFont(f)
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        column = max(max(metrics.horizontalAdvance(c) for c in COLUMNS), metrics.horizontalAdvance("+00.0")) + 14
+        scroll = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(max(column * len(COLUMNS) + scroll + 2 * self.frameWidth(), round(430 * scale)))
 
     def _user_scrolled(self) -> None:
         bar = self.verticalScrollBar()

@@ -2,18 +2,21 @@
 
 Sized to be read from across the room: the temperature uses most of the tile's height.
 The blocked side carries a "BLOCKED SIDE" label and a thick border, not only colour.
+Every line fits its tile at any window size: its font shrinks to the tile's width and height,
+and only below a readable floor is the text cut with "…" (the whole text in the tooltip).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor, QFont, QPainter
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.model import Limb
 from ui import theme
+from ui.fit_text import FitLabel
 
 
 @dataclass
@@ -51,21 +54,21 @@ class LimbTile(QFrame):
         self._state = TileState()
         colour = theme.LIMB_TEXT_COLOURS[limb]
 
-        self.side_label = _OpaqueLabel(f"{limb.letter}  {theme.limb_name(limb)} FOOT")
-        self.blocked_label = _OpaqueLabel("")
+        self.side_label = _OpaqueLabel(f"{limb.letter}  {theme.limb_name(limb)} FOOT", min_px=11)
+        self.blocked_label = _OpaqueLabel("", min_px=10)
         self.blocked_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         top = QHBoxLayout()
-        top.addWidget(self.side_label)
-        top.addStretch(1)
-        top.addWidget(self.blocked_label)
+        top.setSpacing(8)
+        top.addWidget(self.side_label, 3)
+        top.addWidget(self.blocked_label, 2)
 
-        self.temp_label = _OpaqueLabel("--.- °C")
+        self.temp_label = _OpaqueLabel("--.- °C", min_px=20)
         self.temp_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.rise_label = _OpaqueLabel(no_rise_text)
-        self.rise_label.setToolTip("This foot's change of skin temperature since the baseline "
-                                   "(ΔTb on the blocked foot, ΔTc on the other; Di − Dc = ΔTb − ΔTc).")
+        self.rise_label = _OpaqueLabel(no_rise_text, min_px=11)
+        self.rise_label.set_explanation("This foot's change of skin temperature since the baseline "
+                                        "(ΔTb on the blocked foot, ΔTc on the other; Di − Dc = ΔTb − ΔTc).")
         self.rise_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.detail_label = _OpaqueLabel("")
+        self.detail_label = _OpaqueLabel("", min_px=10)
         self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         # Each label paints the tile's background colour itself (opaque): a changed number then
         # repaints only its label, not the tile, the splitter and the window under it.
@@ -78,12 +81,15 @@ class LimbTile(QFrame):
             label.setStyleSheet(style)
         self._label_bg: str | None = None
 
+        # Rows share the tile's height by these stretches alone (the labels ignore their own
+        # height hints), so a long line never steals height from the temperature.
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(14, 8, 14, 8)
-        lay.addLayout(top)
-        lay.addWidget(self.temp_label, 3)
-        lay.addWidget(self.rise_label, 1)
-        lay.addWidget(self.detail_label, 1)
+        lay.setContentsMargins(14, 6, 14, 6)
+        lay.setSpacing(2)
+        lay.addLayout(top, 2)
+        lay.addWidget(self.temp_label, 6)
+        lay.addWidget(self.rise_label, 2)
+        lay.addWidget(self.detail_label, 2)
         self._apply_frame()
         self._rescale_fonts()
 
@@ -155,22 +161,20 @@ class LimbTile(QFrame):
         super().resizeEvent(event)
         self._rescale_fonts()
 
-    def _rescale_fonts(self) -> None:
-        h = max(self.height(), 170)
-        w = max(self.width(), 280)
-        big = max(28, min(int(h * 0.36), int(w * 0.17)))
-        self._set_px(self.temp_label, big, bold=True)
-        self._set_px(self.rise_label, max(15, int(big * 0.36)))
-        self._set_px(self.detail_label, max(12, int(big * 0.24)))
-        self._set_px(self.side_label, max(14, int(big * 0.30)), bold=True)
-        self._set_px(self.blocked_label, max(13, int(big * 0.26)), bold=True)
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        # The same for both feet whatever their text: the two tiles share the row equally.
+        return QSize(420, 220)
 
-    @staticmethod
-    def _set_px(label: QLabel, px: int, bold: bool = False) -> None:
-        f = QFont(label.font())
-        f.setPixelSize(px)
-        f.setBold(bold)
-        label.setFont(f)
+    def _rescale_fonts(self) -> None:
+        """The sizes each line would like; each label then shrinks its own to fit."""
+        h = max(self.height(), 120)
+        w = max(self.width(), 240)
+        big = max(28, min(int(h * 0.42), int(w * 0.17)))
+        self.temp_label.set_px(big, bold=True)
+        self.rise_label.set_px(max(15, int(big * 0.36)))
+        self.detail_label.set_px(max(12, int(big * 0.24)))
+        self.side_label.set_px(max(14, int(big * 0.30)), bold=True)
+        self.blocked_label.set_px(max(13, int(big * 0.26)), bold=True)
 
 
 def _set_text(label: QLabel, text: str) -> None:
@@ -178,12 +182,13 @@ def _set_text(label: QLabel, text: str) -> None:
         label.setText(text)
 
 
-class _OpaqueLabel(QLabel):
-    """A label that fills its own background (the tile's colour) and tells Qt so: a changed
-    number repaints this label alone, not the tile, the splitter and the window under it."""
+class _OpaqueLabel(FitLabel):
+    """A line of the tile: it fills its own background (the tile's colour) and tells Qt so, so a
+    changed number repaints this label alone, not the tile, the splitter and the window under
+    it; and it always fits (:class:`ui.fit_text.FitLabel`: the font shrinks, then "…")."""
 
-    def __init__(self, text: str = "") -> None:
-        super().__init__(text)
+    def __init__(self, text: str = "", *, min_px: int = 10) -> None:
+        super().__init__(text, min_px=min_px, fill_height=True)
         self._bg = QColor(theme.PANEL)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
