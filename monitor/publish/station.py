@@ -109,6 +109,7 @@ class StationPublisher:
         self._procedure = procedure
         events = procedure.events
         self._connect(events.readings, self._on_readings)
+        self._connect(events.readings, lambda _: self.tick())  # a front-end that forgets tick() still sends state
         self._connect(events.verdict, self._on_verdict)
         self._connect(events.alarms, self._on_alarms)
         self._connect(events.markers, self._on_markers)
@@ -330,6 +331,12 @@ class StationPublisher:
                 return True
             self.queue.wait_until(lambda: self.pending == 0, min(0.1, max(0.0, deadline - time.monotonic())))
         return self.pending == 0
+
+    def close_in_background(self, timeout_s: float = CLOSE_WAIT_S) -> threading.Thread:
+        """:meth:`close` on a thread of its own (a window must not wait on the network)."""
+        closer = threading.Thread(target=self.close, args=(timeout_s,), name="mqtt-station-close", daemon=True)
+        closer.start()
+        return closer
 
     def close(self, timeout_s: float = CLOSE_WAIT_S) -> bool:
         """At the end: the last state and ``online: false`` go out (waiting up to ``timeout_s``

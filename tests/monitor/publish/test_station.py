@@ -225,3 +225,25 @@ def test_a_slot_that_fails_is_counted_and_never_reaches_the_core(tmp_path, monke
     assert publisher.errors > 0 and any("recording goes on" in n for n in publisher.notices())
     with SessionStore.open_read_only(procedure.store.path) as ro:
         assert ro.reading_count() > 200
+
+
+def test_the_guis_saved_settings_start_a_publisher_that_closes_itself_when_the_session_ends(tmp_path, broker):
+    from monitor.publish.config import save_config
+    from monitor.publish.saved import publish_from_saved_settings
+
+    procedure, source = simulated_procedure(tmp_path / "s.sympatherm", "success-fast")
+    assert publish_from_saved_settings(procedure) == (None, None), "off unless configured"
+    save_config(broker.station("room-2", enabled=False))
+    assert publish_from_saved_settings(procedure) == (None, None), "off when switched off"
+    save_config(PublishConfig(broker="mqtt://10.0.0.7", room="room-2"))
+    publisher, problem = publish_from_saved_settings(procedure)
+    assert publisher is None and "unencrypted" in problem
+    save_config(broker.station("room-2"))
+    central = Listener(broker)
+    publisher, problem = publish_from_saved_settings(procedure)
+    assert problem is None
+    run(procedure, source, 60)  # no tick(): readings drive the state as well
+    procedure.finish()
+    assert central.wait_for(lambda: any(not r.body["online"] for r in central.of(Kind.STATUS, "room-2")))
+    assert central.of(Kind.STATE, "room-2")[-1].body["finished"] is True
+    central.close()
