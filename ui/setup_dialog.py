@@ -4,8 +4,10 @@ Probes found automatically are listed with their state; the simulated patient is
 offered (and selected when no probe is attached). Bluetooth thermometers have a tick box:
 tick two one-foot thermometers to use one per foot (one two-channel thermometer is simply
 chosen). Built-in serial ports without USB IDs are listed only on request. Left/right can be swapped and checked
-("warm the left probe in your hand": the tile that responds lights up); the choice is kept
-in the device registry. Start returns at once and the caller begins recording.
+("warm the LEFT probe in your hand"): the core's :class:`~monitor.procedure.side_check.SideCheck`
+judges, once both probes have settled, which probe responded, and the dialog only shows what it
+says; the choice is kept in the device registry. Start returns at once and the caller begins
+recording. Every control has its own Alt+letter (tests/ui/test_dialog_mnemonics.py).
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, SessionInfo
+from monitor.procedure.side_check import SideCheck, SideCheckPhase, SideCheckState
 from monitor.sources.base import ProbeSource
 from ui import theme
 from ui.candidates import ProbeCandidate, pair_candidates
-from ui.tiles import LimbTile, TileState
+from ui.side_check_tile import SideCheckTile
 
-# How much warmer than at the start of the side check a probe must get to count as "warmed".
-SIDE_CHECK_RISE_C = 0.5
+CHECK_HOW = ("Check sides: hands off both probes until they settle, then warm the LEFT probe in your "
+             "hand. The LEFT tile must light up.")
+_OFFER_STYLE = f"QPushButton {{ background: #5A4A00; border: 2px solid {theme.ALARM_MEDIUM}; }}"
 
 
 class _ScanSignals(QObject):
@@ -81,8 +85,9 @@ class SetupDialog(QDialog):
         self._pair_ble = pair_ble
         self.result_value: SetupResult | None = None
         self._check_source: ProbeSource | None = None
-        self._check_start: dict[Limb, float | None] = {}
-        self._check_last: dict[Limb, float | None] = {}
+        self._check_last: dict[Limb, float | None] = {}  # each foot's newest °C in the check
+        self.side_check: SideCheck | None = None
+        self.side_check_state: SideCheckState | None = None
 
         big = QFont()
         big.setPixelSize(16)
@@ -91,10 +96,10 @@ class SetupDialog(QDialog):
         # 1. probes
         self.probe_list = QListWidget()
         self.probe_list.setMinimumHeight(110)
-        rescan_btn = QPushButton("&Search again")
+        rescan_btn = QPushButton("&Find probes again")
         rescan_btn.clicked.connect(self.rescan)
         rescan_btn.setEnabled(rescan is not None)
-        self.show_all_ports = QCheckBox("Show a&ll serial ports")
+        self.show_all_ports = QCheckBox("S&how all serial ports")
         self.show_all_ports.setToolTip("Also list the computer's built-in serial ports (no USB IDs); "
                                        "a probe is never one of them")
         self.show_all_ports.setEnabled(rescan is not None)
@@ -105,14 +110,15 @@ class SetupDialog(QDialog):
         for name, description in scenarios:
             self.scenario.addItem(f"{name} — {description}" if description else name, name)
         self.scenario.setCurrentIndex(max(0, self.scenario.findData("success-fast")))  # as `sympatherm demo`
+        _elide_long_choices(self.scenario)
         self.speed = QDoubleSpinBox()
         self.speed.setRange(1.0, 600.0)
         self.speed.setValue(10.0)
         self.speed.setSuffix(" × real time")
         self.sim_box = QGroupBox("Simulated patient")
         sim_form = QFormLayout(self.sim_box)
-        sim_form.addRow("S&cenario", self.scenario)
-        sim_form.addRow("S&peed", self.speed)
+        sim_form.addRow("&Scenario", self.scenario)
+        sim_form.addRow("Spee&d", self.speed)
         probes_box = QGroupBox("1. Probes")
         pl = QVBoxLayout(probes_box)
         pl.addWidget(self.probe_list)
@@ -128,32 +134,41 @@ class SetupDialog(QDialog):
         self.swap = False
         self.swap_touched = False  # untouched: a known probe keeps the sides the registry remembers
         self.sides_label = QLabel()
-        swap_btn = QPushButton("S&wap left and right")
-        swap_btn.clicked.connect(self.toggle_swap)
-        self.check_btn = QPushButton("Check &sides")
+        self.sides_label.setWordWrap(True)
+        self.swap_btn = QPushButton("S&wap left and right")
+        self.swap_btn.clicked.connect(self.toggle_swap)
+        self.check_btn = QPushButton("Chec&k sides")
         self.check_btn.setCheckable(True)
         self.check_btn.toggled.connect(self._side_check_toggled)
-        self.check_hint = QLabel("Check sides, then warm the LEFT probe in your hand: the LEFT tile must light up.")
-        self.check_hint.setWordWrap(True)
-        self.check_tiles = {limb: LimbTile(limb, rise_from="since the check began",
-                                           no_rise_text="press Check sides") for limb in Limb}
-        for t in self.check_tiles.values():
-            t.setMinimumSize(200, 150)
+        self.check_title = QLabel(CHECK_HOW)
+        self.check_title.setWordWrap(True)
+        title_font = QFont(big)
+        title_font.setBold(True)
+        self.check_title.setFont(title_font)
+        self.check_detail = QLabel("")
+        self.check_detail.setWordWrap(True)
+        self.check_detail.setStyleSheet(f"color: {theme.TEXT_DIM};")
+        # Three lines kept for what the check says, so a longer sentence never squeezes the tiles.
+        self.check_detail.setMinimumHeight(3 * self.check_detail.fontMetrics().lineSpacing())
+        self.check_detail.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.check_tiles = {limb: SideCheckTile(limb) for limb in Limb}
         sides_box = QGroupBox("2. Left and right")
         sl = QVBoxLayout(sides_box)
+        sl.addWidget(self.sides_label)
         r1 = QHBoxLayout()
-        r1.addWidget(self.sides_label, 1)
-        r1.addWidget(swap_btn)
+        r1.addWidget(self.swap_btn)
         r1.addWidget(self.check_btn)
+        r1.addStretch(1)
         sl.addLayout(r1)
-        sl.addWidget(self.check_hint)
+        sl.addWidget(self.check_title)
+        sl.addWidget(self.check_detail)
         r2 = QHBoxLayout()
         r2.addWidget(self.check_tiles[Limb.LEFT])
         r2.addWidget(self.check_tiles[Limb.RIGHT])
         sl.addLayout(r2)
         self.check_timer = QTimer(self)
         self.check_timer.setInterval(200)
-        self.check_timer.timeout.connect(self._side_check_tick)
+        self.check_timer.timeout.connect(self.update_side_check)
 
         # 3. session fields
         self.patient = QLineEdit()
@@ -179,6 +194,7 @@ class SetupDialog(QDialog):
         self.criteria = QComboBox()
         for c in CRITERIA_PRESETS.values():
             self.criteria.addItem(c.label, c.id)
+        _elide_long_choices(self.criteria)
         self.room = _optional_temp(10.0, 40.0)
         self.core = _optional_temp(30.0, 42.0)
         fields = QGroupBox("3. Session")
@@ -187,9 +203,9 @@ class SetupDialog(QDialog):
         form.addRow("Blocked side", bl)  # no mnemonic: a layout has no buddy (Alt+L / Alt+R pick)
         form.addRow("&Operator", self.operator)
         form.addRow("&Nurse", self.nurse)
-        form.addRow("Pr&ocedure", self.procedure)
+        form.addRow("Proced&ure", self.procedure)
         form.addRow("Le&vels", self.levels)
-        form.addRow("&Drug", self.drug)
+        form.addRow("Dru&g", self.drug)
         form.addRow("Roo&m °C", self.room)
         form.addRow("Cor&e °C", self.core)
         form.addRow("Cr&iteria", self.criteria)
@@ -197,7 +213,7 @@ class SetupDialog(QDialog):
         self.error = QLabel("")
         self.error.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.review_btn = self.buttons.addButton("Re&view a past session…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.review_btn = self.buttons.addButton("Review &a past session…", QDialogButtonBox.ButtonRole.ActionRole)
         self.review_btn.clicked.connect(self._review_clicked)
         self.review_btn.setVisible(review is not None)
         self._review = review
@@ -248,7 +264,7 @@ class SetupDialog(QDialog):
         self._probe_changed(pick)
 
     def rescan(self) -> None:
-        """Search again (serial and Bluetooth) in a background thread; the list updates when done.
+        """Find probes again (serial and Bluetooth) in a background thread; the list updates when done.
         The search function is called with ``show_all_ports`` (the tick box)."""
         if self._rescan is None or self._scanning:
             return
@@ -364,44 +380,53 @@ class SetupDialog(QDialog):
 
     def _side_check_toggled(self, on: bool) -> None:
         self._stop_check_source()
+        self.side_check = None
+        self.show_side_check(None)
         if not on:
-            for t in self.check_tiles.values():
-                t.set_highlight(False)
             return
         c = self.candidate
         if c is None or c.make_source is None:
             self.check_btn.setChecked(False)
             return
         self._check_source = c.make_source(self.chosen_swap(), self.scenario.currentData(), self.speed.value())
-        self._check_start = {Limb.LEFT: None, Limb.RIGHT: None}
         self._check_last = {Limb.LEFT: None, Limb.RIGHT: None}
+        self.side_check = SideCheck(warm=Limb.LEFT)
         self._check_source.start()
         self.check_timer.start()
+        self.show_side_check(self.side_check.state())
 
-    def _side_check_tick(self) -> None:
-        src = self._check_source
-        if src is None:
+    def update_side_check(self) -> None:
+        """Feed the check the readings that arrived and show what it says (the timer's slot)."""
+        src, check = self._check_source, self.side_check
+        if src is None or check is None:
             return
-        for r in src.drain():
+        readings = src.drain()
+        for r in readings:
+            check.add_reading(r)
             if r.has_temperature:
-                if self._check_start[r.limb] is None:
-                    self._check_start[r.limb] = r.celsius
                 self._check_last[r.limb] = r.celsius
-        self.apply_side_check(self._check_start, self._check_last)
+        if readings:
+            self.show_side_check(check.state())
 
-    def apply_side_check(self, start: dict[Limb, float | None], last: dict[Limb, float | None]) -> Limb | None:
-        """Light up the tile whose probe warmed; returns that limb (or None)."""
-        rises = {}
+    def show_side_check(self, state: SideCheckState | None) -> None:
+        """The check's state as it is (None: no check running). The judgement is the core's."""
+        self.side_check_state = state
+        if state is None:
+            self.check_title.setText(CHECK_HOW)
+            self.check_detail.setText("")
+        else:
+            self.check_title.setText(state.title)
+            self.check_detail.setText(state.detail)
+        colour = {SideCheckPhase.CONFIRMED: "#7CFC9A", SideCheckPhase.SWAPPED: theme.ALARM_MEDIUM}.get(
+            state.phase if state is not None else None, theme.TEXT)
+        self.check_title.setStyleSheet(f"color: {colour};")
         for limb, tile in self.check_tiles.items():
-            s, v = start.get(limb), last.get(limb)
-            rise = None if s is None or v is None else v - s
-            rises[limb] = rise
-            tile.set_state(TileState(v, rise, 0.0 if v is not None else None, "side check", v is not None))
-        warmed = [limb for limb, r in rises.items() if r is not None and r >= SIDE_CHECK_RISE_C]
-        responding = max(warmed, key=lambda limb: rises[limb]) if warmed else None
-        for limb, tile in self.check_tiles.items():
-            tile.set_highlight(limb is responding)
-        return responding
+            tile.show_probe(None if state is None else state.probes[limb],
+                            lit=None if state is None or state.responded is not limb else state.phase)
+        offer = state is not None and state.offer_swap
+        self.swap_btn.setStyleSheet(_OFFER_STYLE if offer else "")
+        if offer:
+            self.swap_btn.setFocus()
 
     def _stop_check_source(self) -> None:
         self.check_timer.stop()
@@ -460,6 +485,15 @@ class SetupDialog(QDialog):
 def _pairable(c: ProbeCandidate) -> bool:
     """A found Bluetooth thermometer that can be ticked as one of two (one per foot)."""
     return c.kind == "ble" and c.usable and "probe" in c.extra and not c.extra.get("members")
+
+
+def _elide_long_choices(box: QComboBox) -> None:
+    """A long choice (a scenario's description) must not widen the dialog past a small screen:
+    the box shows its start, the list and the tooltip the whole text."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(22)
+    box.setToolTip(box.currentText())
+    box.currentTextChanged.connect(box.setToolTip)
 
 
 def _optional_temp(lo: float, hi: float) -> QDoubleSpinBox:

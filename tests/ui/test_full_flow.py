@@ -83,7 +83,8 @@ def test_full_procedure_from_setup_to_export(qtbot, tmp_path):
         assert any(v.state == "confirmed" for v in store.verdict_changes())
 
 
-def test_setup_requires_the_blocked_side_and_side_check_lights_the_warmed_tile(qtbot):
+def test_setup_requires_the_blocked_side_and_swaps_the_sides(qtbot):
+    # The side check itself: tests/ui/test_setup_side_check.py.
     dlg = SetupDialog(discover_candidates(build_source), None)
     qtbot.addWidget(dlg)
     dlg.accept()
@@ -91,10 +92,6 @@ def test_setup_requires_the_blocked_side_and_side_check_lights_the_warmed_tile(q
     assert "probe 1 → LEFT" in dlg.sides_label.text()
     dlg.toggle_swap()
     assert "probe 1 → RIGHT" in dlg.sides_label.text()
-    start = {Limb.LEFT: 30.0, Limb.RIGHT: 29.0}
-    assert dlg.apply_side_check(start, {Limb.LEFT: 30.1, Limb.RIGHT: 29.05}) is None
-    assert dlg.apply_side_check(start, {Limb.LEFT: 31.2, Limb.RIGHT: 29.1}) is Limb.LEFT
-    assert dlg.check_tiles[Limb.LEFT].highlighted and not dlg.check_tiles[Limb.RIGHT].highlighted
 
 
 def test_criteria_change_rejudges_the_session_and_is_logged(qtbot, tmp_path):
