@@ -8,8 +8,8 @@ killed and started again on the same port (a broker restart). Two TLS listeners:
 - ``port``: user name and password (``USERS``), the broker's certificate verified by clients;
 - ``cert_port``: a client certificate required, its common name the user name.
 
-ACL: each room's user may publish only under ``sympatherm/v1/clinic/<its room>/``; ``central``
-may only subscribe. Under CI=true a missing ``mosquitto`` fails the test
+ACL: docs/mqtt/acl, the one the documentation gives a site: each room's user may publish only
+under ``sympatherm/v1/clinic/<its room>/``; ``central`` may only subscribe. Under CI=true a missing ``mosquitto`` fails the test
 (:func:`tests.support.system_tools.require`).
 """
 
@@ -56,11 +56,7 @@ def make_certs(folder: Path, clients: tuple[str, ...] = (*ROOMS, "central")) -> 
     return folder
 
 
-def acl_text(site: str = SITE, rooms: tuple[str, ...] = ROOMS) -> str:
-    lines = ["# central: read everything of the site, write nothing", "user central", f"topic read sympatherm/v1/{site}/#", ""]
-    for room in rooms:
-        lines += [f"# {room}: publish only under its own room", f"user {room}", f"topic write sympatherm/v1/{site}/{room}/#", ""]
-    return "\n".join(lines)
+DOCUMENTED_ACL = REPO / "docs" / "mqtt" / "acl"  # the tests prove the ACL the site is told to use
 
 
 def free_port() -> int:
@@ -112,7 +108,7 @@ class Broker:
     def prepare(self) -> None:
         _, passwd = mosquitto_paths()
         (self.folder / "persist").mkdir(parents=True, exist_ok=True)
-        (self.folder / "acl").write_text(acl_text())
+        shutil.copyfile(DOCUMENTED_ACL, self.folder / "acl")
         pw = self.folder / "passwd"
         pw.unlink(missing_ok=True)
         for name, secret in USERS.items():
