@@ -48,7 +48,19 @@ class BrokerSettings:
 
     def describe(self) -> str:
         scheme = "mqtts" if self.tls else "mqtt"
-        return f"{scheme}://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A context that verifies the broker's certificate and host name (None without TLS);
+        OSError or ssl.SSLError when a certificate file cannot be read."""
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        if self.cert_file is not None:
+            context.load_cert_chain(str(self.cert_file), str(self.key_file) if self.key_file else None)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
 
 
 @dataclass(frozen=True)
@@ -80,14 +92,13 @@ class CentralConnection:
         self.wake: Callable[[], None] | None = None  # called (network thread) when something arrived
         self._client = self._make_client(settings)
         self._started = threading.Event()
+        self._refused: str | None = None
 
     def _make_client(self, s: BrokerSettings) -> mqtt.Client:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5)
-        if s.tls:
-            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file else None,
-                           certfile=str(s.cert_file) if s.cert_file else None,
-                           keyfile=str(s.key_file) if s.key_file else None,
-                           cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        context = s.ssl_context()
+        if context is not None:
+            client.tls_set_context(context)
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         client.reconnect_delay_set(*RECONNECT_DELAY_S)
@@ -121,8 +132,10 @@ class CentralConnection:
     def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
                     reason: mqtt.ReasonCode, _props: object = None) -> None:
         if reason.is_failure:
-            self._post(LinkChange(False, f"the broker refused the central: {reason}", self._clock()))
+            self._refused = f"the broker refused the central: {reason}"
+            self._post(LinkChange(False, self._refused, self._clock()))
             return
+        self._refused = None
         client.subscribe(wire.subscription(self.settings.site), qos=wire.QOS)
         resumed = " (its session kept what was missed)" if flags.session_present else ""
         self._post(LinkChange(True, f"connected to {self.settings.describe()}{resumed}", self._clock()))
@@ -130,7 +143,8 @@ class CentralConnection:
     def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
                        reason: mqtt.ReasonCode, _props: object = None) -> None:
         words = "disconnected" if not reason.is_failure else f"link to the broker lost ({reason})"
-        self._post(LinkChange(False, words, self._clock()))
+        # After a refusal the disconnect that follows is no news: the refusal is what to say.
+        self._post(LinkChange(False, self._refused or words, self._clock()))
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: object) -> None:
         self._post(LinkChange(False, f"cannot reach the broker at {self.settings.describe()}", self._clock()))
@@ -142,12 +156,3 @@ class CentralConnection:
         self.inbox.put(item)
         if self.wake is not None:
             self.wake()
-
-
-def read_password_file(path: Path) -> str:
-    """The password in ``path``'s first line (a file, so it is never on the command line)."""
-    text = path.read_text(encoding="utf-8")
-    line = text.splitlines()[0] if text else ""
-    if not line:
-        raise ValueError(f"{path} is empty: its first line should be the password")
-    return line

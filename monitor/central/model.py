@@ -128,7 +128,7 @@ class CentralModel:
         try:
             where = wire.parse_topic(item.topic)
         except wire.MessageError as exc:
-            self._not_understood(item, None, str(exc))
+            self._not_understood(item, self._known_room_of(item.topic), str(exc))
             return
         key = RoomKey(where.site, where.room)
         try:
@@ -149,6 +149,14 @@ class CentralModel:
         self._apply(room, message)
         self.messages_applied += 1
         self._changed[key] = room
+
+    def _known_room_of(self, text: str) -> RoomKey | None:
+        """The room a topic outside the layout is under (an unknown kind), if the central knows it."""
+        parts = text.split("/")
+        if len(parts) >= 4 and "/".join(parts[:2]) == wire.TOPIC_ROOT:
+            key = RoomKey(parts[2], parts[3])
+            return key if key in self.rooms else None
+        return None
 
     def _room(self, key: RoomKey) -> Room:
         room = self.rooms.get(key)
@@ -237,14 +245,14 @@ class CentralModel:
     # ---- communication -------------------------------------------------------------------------
     def _communication(self, room: Room, now: float) -> tuple[Communication, str]:
         finished = room.state is not None and room.state.finished
+        if not self.link_up:
+            return Communication.NO_COMMUNICATION, f"the central has no link to the broker ({self.link_words})"
         if room.status is not None and not room.status.online:
             if finished or room.status.reason == SESSION_FINISHED:
                 return Communication.ENDED, ""
             return Communication.NO_COMMUNICATION, f"station offline: {room.status.reason}"
         if finished:
             return Communication.ENDED, ""
-        if not self.link_up:
-            return Communication.NO_COMMUNICATION, f"the central has no link to the broker ({self.link_words})"
         silent = now - room.heard_s if room.heard_s is not None else None
         if silent is None or silent > self.silent_after_s:
             return Communication.NO_COMMUNICATION, f"nothing heard for {int(silent or 0)} s"
