@@ -8,7 +8,13 @@ probes are read at 1 Hz, analysed by the detector (default criteria), and compar
 - the *naive rule* a monitor user applies: the blocked foot ≥ 2 °C above its reading at
   injection, checked once a minute.
 
-Run: ``.venv/bin/python -m bench.evaluation [--seeds N] [--json]``.
+Delays are also measured from the *truth with data*: the first moment the noise-free signal had
+met the criterion for 60 s on seconds where both probes read the skin under them (no dropout,
+fault, lift, loosened tape or hand; :meth:`PatientModel.reads_skin`). A case where that is later
+than the plain truth (a gap or an off-skin probe that ends after the truth) is reported apart,
+with its delay after the data came back; the goals on delay are judged on the others.
+
+Run: ``.venv/bin/python -m bench.evaluation [--seeds N] [--json] [--conditions] [--handling]``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline, Criteria, PipelineConfig
 from monitor.pipeline.batch import analyze_arrays
-from monitor.simulation.physiology import ROOM_C, SCENARIOS, PatientModel
+from monitor.simulation.physiology import SCENARIOS, PatientModel
 
 OBSERVE_AFTER_S = 3000.0  # 50 min after the injection
 NAIVE_RISE_C = 2.0
@@ -46,12 +52,27 @@ class CaseResult:
     detector_confirm_s: float | None
     naive_confirm_s: float | None
     early_warming_s: float | None
+    # The truth on seconds where both probes read skin (None: never, e.g. a probe off to the end).
+    data_confirm_s: float | None = None
 
     @property
     def delay_s(self) -> float | None:
         if self.true_confirm_s is None or self.detector_confirm_s is None:
             return None
         return self.detector_confirm_s - self.true_confirm_s
+
+    @property
+    def gap_after_truth(self) -> bool:
+        """The data that would show the truth came back only after it (a gap or an off-skin probe)."""
+        return self.true_confirm_s is not None and (self.data_confirm_s is None
+                                                    or self.data_confirm_s > self.true_confirm_s + 1.0)
+
+    @property
+    def data_delay_s(self) -> float | None:
+        """Delay after the truth with data present (the whole delay where there was no gap)."""
+        if self.data_confirm_s is None or self.detector_confirm_s is None:
+            return None
+        return self.detector_confirm_s - self.data_confirm_s
 
     @property
     def naive_delay_s(self) -> float | None:
@@ -64,22 +85,33 @@ class CaseResult:
 class SimulatedRecording:
     model: PatientModel
     limbs: dict[Limb, tuple[np.ndarray, np.ndarray, np.ndarray]]  # t, celsius (NaN: none), status index
+    handling: str | None = None
+
+    def reads_skin(self, limb: Limb, t: np.ndarray, tolerance_c: float = 0.3) -> np.ndarray:
+        """Where ``limb``'s probe reads the skin under it, the handling beyond the suite's included."""
+        value, status, present = self.model.probe_reads(limb, t)
+        if self.handling is not None:
+            value = _handle(self.handling, self.model, limb, t, value, np.random.default_rng([self.model.seed, 17]))
+        return present & (status == 0) & (np.abs(value - self.model.truth(limb, t)) <= tolerance_c)
 
 
 def simulate(scenario: str, seed: int, blocked: Limb = Limb.LEFT, rate_hz: float = 1.0,
              observe_after_s: float = OBSERVE_AFTER_S, noise_c: float | None = None,
              quantum_c: float | None = None, spike_rate: float = 0.0, right_offset_s: float = 0.0,
-             handling: str | None = None) -> SimulatedRecording:
+             handling: str | None = None, room_c: float | None = None) -> SimulatedRecording:
     """Read both simulated probes at ``rate_hz`` from session start until after the injection.
 
     Conditions beyond the suite's: probe noise, a coarser probe resolution (``quantum_c``),
     single-reading spikes of ±5 °C at ``spike_rate``, the right probe reporting
     ``right_offset_s`` later than the left (two unsynchronised BLE probes), and a ``handling``
-    artefact from :data:`HANDLING` beyond the suite's own (one fixed hand, one fixed lift).
+    artefact from :data:`HANDLING` beyond the suite's own (one fixed hand, one fixed lift), and
+    another room temperature (``room_c``: where settling starts and a lifted probe heads).
     """
     model = PatientModel.from_scenario(scenario, seed=seed, blocked=blocked)
     if noise_c is not None:
         model.noise_c = noise_c
+    if room_c is not None:
+        model.room_c = room_c
     rng = np.random.default_rng([seed, 99])
     limbs = {}
     for limb in Limb:
@@ -94,7 +126,7 @@ def simulate(scenario: str, seed: int, blocked: Limb = Limb.LEFT, rate_hz: float
         if handling is not None:
             celsius = _handle(handling, model, limb, times, celsius, np.random.default_rng([seed, 17]))
         limbs[limb] = (times[present], celsius[present], status[present])
-    return SimulatedRecording(model, limbs)
+    return SimulatedRecording(model, limbs, handling)
 
 
 # Handling the suite does not contain: scenario → how the probes are handled. Durations, hand
@@ -122,14 +154,14 @@ def _hand(v: np.ndarray, t: np.ndarray, start: float, end: float, hand_c: float,
     return out
 
 
-def _loose(v: np.ndarray, t: np.ndarray, start: float, end: float, tau_s: float) -> np.ndarray:
+def _loose(v: np.ndarray, t: np.ndarray, start: float, end: float, tau_s: float, room_c: float) -> np.ndarray:
     """Tape loosening: the reading drifts toward room temperature (slower than a lift), until
     the probe is re-taped at ``end`` and settles back (tau 60 s)."""
     on = (t >= start) & (t < end)
     after = t >= end
     out = v.copy()
-    out[on] += (ROOM_C - v[on]) * (1.0 - np.exp(-(t[on] - start) / tau_s))
-    out[after] += (ROOM_C - v[after]) * (1.0 - np.exp(-(end - start) / tau_s)) * np.exp(-(t[after] - end) / 60.0)
+    out[on] += (room_c - v[on]) * (1.0 - np.exp(-(t[on] - start) / tau_s))
+    out[after] += (room_c - v[after]) * (1.0 - np.exp(-(end - start) / tau_s)) * np.exp(-(t[after] - end) / 60.0)
     return out
 
 
@@ -157,7 +189,7 @@ def _handle(kind: str, model: PatientModel, limb: Limb, t: np.ndarray, celsius: 
         return _hand(first, t, press, end, hand_c, 0.6 + 0.3 * draws[5], tau)
     if kind in ("loose-blocked", "loose-other"):
         start = inj + 300.0 + 900.0 * draws[3]
-        return _loose(celsius, t, start, start + 240.0 + 600.0 * draws[4], 80.0 + 200.0 * draws[5])
+        return _loose(celsius, t, start, start + 240.0 + 600.0 * draws[4], 80.0 + 200.0 * draws[5], model.room_c)
     raise ValueError(f"unknown handling {kind!r}")
 
 
@@ -170,14 +202,17 @@ CONDITIONS: dict[str, dict] = {
     "0.1 °C resolution": {"quantum_c": 0.1, "noise_c": 0.05},
     "1 % spikes ±5 °C": {"spike_rate": 0.01},
     "unsynchronised (right 0.5 s late, 0.7 Hz)": {"right_offset_s": 0.5, "rate_hz": 0.7},
+    "cool room 19 °C": {"room_c": 19.0},
+    "warm room 26 °C": {"room_c": 26.0},
 }
 
 
 def true_confirmation(model: PatientModel, criteria: Criteria, config: PipelineConfig,
-                      observe_after_s: float = OBSERVE_AFTER_S, core_c: float | None = None
-                      ) -> tuple[float | None, float]:
+                      observe_after_s: float = OBSERVE_AFTER_S, core_c: float | None = None,
+                      rec: SimulatedRecording | None = None) -> tuple[float | None, float]:
     """When the noise-free signal had met ``criteria`` for its hold time after the injection,
-    and the largest margin by which it exceeded every threshold at once."""
+    and the largest margin by which it exceeded every threshold at once. With ``rec``: only on
+    seconds where both probes read skin (silences up to ``gap_s`` tolerated, as the detector does)."""
     inj = model.injection_s
     t = np.arange(np.floor(inj - config.baseline_window_s), inj + observe_after_s + 1.0, 1.0)
     tb, tc = model.truth(model.blocked, t), model.truth(model.blocked.other, t)
@@ -193,6 +228,12 @@ def true_confirmation(model: PatientModel, criteria: Criteria, config: PipelineC
         slack = np.minimum(slack, criteria.core_within_c - (core_c - tb))
     after = t > inj
     cond = after & (slack >= 0)
+    if rec is not None:
+        skin = _fill_short(rec.reads_skin(model.blocked, t) & rec.reads_skin(model.blocked.other, t),
+                           int(config.gap_s))
+        # A tick is judged on readings up to a smoothing window before it, and an artefact can be
+        # dated back over it from up to finalise_lag_s after it: the data must be skin over both.
+        cond &= _all_within(skin, int(config.smoothing_window_s), int(config.finalise_lag_s))
     margin = float(slack[after].max())
     run_start = None
     for ti, c in zip(t.tolist(), cond.tolist(), strict=True):
@@ -204,6 +245,24 @@ def true_confirmation(model: PatientModel, criteria: Criteria, config: PipelineC
         if ti - run_start >= criteria.hold_s:
             return ti, margin
     return None, margin
+
+
+def _fill_short(mask: np.ndarray, longest: int) -> np.ndarray:
+    """``mask`` with runs of False up to ``longest`` long set True (short gaps tolerated)."""
+    out = mask.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], mask.astype(np.int8), [1]))))
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        if b - a <= longest and a > 0:
+            out[a:b] = True
+    return out
+
+
+def _all_within(mask: np.ndarray, before: int, after: int) -> np.ndarray:
+    """True where ``mask`` holds at every point from ``before`` points back to ``after`` ahead."""
+    bad = np.concatenate(([0], np.cumsum(~mask)))
+    i = np.arange(mask.shape[0])
+    lo, hi = np.maximum(i - before, 0), np.minimum(i + after + 1, mask.shape[0])
+    return (bad[hi] - bad[lo]) == 0
 
 
 def naive_confirmation(rec: SimulatedRecording) -> float | None:
@@ -234,9 +293,10 @@ def run_case(scenario: str, seed: int, criteria: str = "default", config: Pipeli
     rec = simulate(scenario, seed, blocked, rate_hz, noise_c=noise_c, **conditions)
     result = analyze_arrays(rec.limbs, blocked, rec.model.injection_s, criteria=criteria, config=config)
     crit = CRITERIA_PRESETS[criteria]
+    with_data, _ = true_confirmation(rec.model, crit, config, rec=rec)
     return CaseResult(scenario, seed, str(blocked), rec.model.scenario.block_succeeds, rec.model.injection_s,
                       *true_confirmation(rec.model, crit, config), result.confirmed_at_s, naive_confirmation(rec),
-                      result.early_warming_at_s)
+                      result.early_warming_at_s, with_data)
 
 
 def evaluate(seeds: int = 20, scenarios: list[str] | None = None, criteria: str = "default",
@@ -270,11 +330,16 @@ def format_handling(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def evaluate_conditions(seeds: int = 5, criteria: str = "default") -> list[dict]:
-    """Every scenario under each of :data:`CONDITIONS`: one summary row per condition."""
+ORIGINAL = [name for name, sc in SCENARIOS.items() if not sc.varied]  # the suite before the varied classes
+VARIED = [name for name, sc in SCENARIOS.items() if sc.varied]
+
+
+def evaluate_conditions(seeds: int = 5, criteria: str = "default", scenarios: list[str] | None = None) -> list[dict]:
+    """Every scenario (by default the original suite's) under each of :data:`CONDITIONS`: one
+    summary row per condition."""
     rows = []
     for name, kw in CONDITIONS.items():
-        t = summarise(evaluate(seeds, criteria=criteria, **kw))["totals"]
+        t = summarise(evaluate(seeds, scenarios or ORIGINAL, criteria=criteria, **kw))["totals"]
         rows.append({"condition": name, **{k: t[k] for k in (
             "successful_blocks_meeting_criterion", "detector_sensitivity", "negative_cases",
             "detector_false_confirmations", "naive_false_confirmations", "detector_delay_clear")}})
@@ -338,6 +403,70 @@ def summarise(results: list[CaseResult], finalise_lag_s: float | None = None) ->
         "announce_lag_s": lag,
     }
     return {"rows": rows, "totals": totals}
+
+
+def summarise_classes(results: list[CaseResult]) -> list[dict]:
+    """One row per scenario (class): confirmations, false confirmations, delay after the truth
+    where data was present, and apart the cases whose data came back only after the truth; the
+    naive rule beside each."""
+    rows = []
+    for name in dict.fromkeys(r.scenario for r in results):
+        rs = [r for r in results if r.scenario == name]
+        should = [r for r in rs if r.block_succeeds and r.data_confirm_s is not None]
+        present = [r for r in should if not r.gap_after_truth]
+        apart = [r for r in should if r.gap_after_truth]
+        negatives = [r for r in rs if not r.block_succeeds]
+        rows.append({
+            "scenario": name, "cases": len(rs), "block_succeeds": rs[0].block_succeeds,
+            "should_confirm": len(should),
+            "detector_confirmed": sum(r.detector_confirm_s is not None for r in should),
+            "naive_confirmed": sum(r.naive_confirm_s is not None for r in should),
+            "truth_only_while_off_skin": sum(r.block_succeeds and r.true_confirm_s is not None
+                                             and r.data_confirm_s is None for r in rs),
+            "negative_cases": len(negatives),
+            "detector_false_confirmations": sum(r.detector_confirm_s is not None for r in negatives),
+            "naive_false_confirmations": sum(r.naive_confirm_s is not None for r in negatives),
+            "detector_delay": _delays([r.data_delay_s for r in present if r.data_delay_s is not None]),
+            "detector_delay_clear": _delays([r.data_delay_s for r in present if r.data_delay_s is not None
+                                             and r.true_margin_c >= BORDERLINE_C]),
+            "naive_delay": _delays([r.naive_confirm_s - r.data_confirm_s for r in present
+                                    if r.naive_confirm_s is not None and r.data_confirm_s is not None]),
+            "gap_after_truth_cases": len(apart),
+            "delay_after_data_returned": _delays([r.data_delay_s for r in apart if r.data_delay_s is not None]),
+        })
+    return rows
+
+
+def class_goals(rows: list[dict]) -> dict[str, bool]:
+    """The goals of the per-class evaluation: every block the data shows is confirmed, no false
+    confirmation in any class, and on clear cases with data present median ≤ 15 s, worst ≤ 90 s."""
+    clear = [r["detector_delay_clear"] for r in rows if r["detector_delay_clear"]["median_s"] is not None]
+    medians = [d["median_s"] for d in clear]
+    return {
+        "every block the data shows confirmed, in every class": all(
+            r["detector_confirmed"] == r["should_confirm"] for r in rows),
+        "0 false confirmations in every class": all(r["detector_false_confirmations"] == 0 for r in rows),
+        "median delay ≤ 15 s (clear cases, data present)": bool(medians) and max(medians) <= 15.0,
+        "worst delay ≤ 90 s (clear cases, data present)": bool(clear) and max(d["worst_s"] for d in clear) <= 90.0,
+    }
+
+
+def format_classes(rows: list[dict]) -> str:
+    lines = ["| class | true outcome | cases | should confirm (truth with data) | detector confirmed | naive confirmed "
+             "| false confirmations (detector / naive) | delay median / worst (s), data present | naive delay "
+             "median / worst (s) | data back only after the truth: cases, delay after it median / worst (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        neg = "–" if not r["negative_cases"] else (f"{r['detector_false_confirmations']} / "
+                                                     f"{r['naive_false_confirmations']} (n = {r['negative_cases']})")
+        pos = r["block_succeeds"]
+        apart = "–" if not r["gap_after_truth_cases"] else (
+            f"{r['gap_after_truth_cases']}: {_fmt_delay(r['delay_after_data_returned'])}")
+        lines.append(f"| {r['scenario']} | {'block works' if pos else 'no block'} | {r['cases']} "
+                     f"| {r['should_confirm'] if pos else '–'} | {r['detector_confirmed'] if pos else '–'} "
+                     f"| {r['naive_confirmed'] if pos else '–'} | {neg} | {_fmt_delay(r['detector_delay'])} "
+                     f"| {_fmt_delay(r['naive_delay'])} | {apart} |")
+    return "\n".join(lines)
 
 
 def goals_met(summary: dict) -> dict[str, bool]:
@@ -419,20 +548,32 @@ def main(argv: list[str] | None = None) -> int:
     if CRITERIA_PRESETS[args.criteria].needs_core:
         parser.error("the evaluation has no core temperature; choose another criteria")
     results = evaluate(args.seeds, criteria=args.criteria)
-    summary = summarise(results)
+    # The original table and its goals on the original scenarios (comparable with earlier runs);
+    # the per-class table on every scenario.
+    summary = summarise([r for r in results if r.scenario in ORIGINAL])
     goals = goals_met(summary)
-    conditions = evaluate_conditions(max(1, args.seeds // 4), args.criteria) if args.conditions else None
+    classes = summarise_classes(results)
+    goals.update(class_goals(classes))
+    quarter = max(1, args.seeds // 4)
+    conditions = evaluate_conditions(quarter, args.criteria) if args.conditions else None
+    varied_conditions = evaluate_conditions(quarter, args.criteria, VARIED) if args.conditions else None
     handling = evaluate_handling(args.seeds, args.criteria) if args.handling else None
     if args.json:
-        doc = {"summary": summary, "goals": goals, "cases": [asdict(r) for r in results]}
+        doc = {"summary": summary, "classes": classes, "goals": goals, "cases": [asdict(r) for r in results]}
         if conditions is not None:
             doc["conditions"] = conditions
+            doc["varied_conditions"] = varied_conditions
         if handling is not None:
             doc["handling"] = handling
         json.dump(doc, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         print(format_table(summary))
+        print()
+        print("Per class (delays after the truth with data present; a case whose data came back only after "
+              "the truth is counted apart):")
+        print()
+        print(format_classes(classes))
         print()
         for goal, ok in goals.items():
             print(f"{'met ' if ok else 'MISSED'}  {goal}")
@@ -441,6 +582,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Outside the suite's conditions ({max(1, args.seeds // 4)} seeds per scenario):")
             print()
             print(format_conditions(conditions))
+            print()
+            print(f"The varied classes ({', '.join(VARIED)}) under the same conditions ({quarter} seeds each):")
+            print()
+            print(format_conditions(varied_conditions or []))
         if handling is not None:
             print()
             print(f"Handling outside the suite ({args.seeds} seeds each; the naive rule for comparison):")
@@ -450,8 +595,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # BlockPipeline is re-exported for callers who evaluate a live pipeline against the same truth.
-__all__ = ["CONDITIONS", "HANDLING", "BlockPipeline", "CaseResult", "evaluate", "evaluate_conditions", "evaluate_handling", "goals_met", "naive_confirmation", "run_case", "simulate",
-           "summarise", "true_confirmation"]
+__all__ = ["CONDITIONS", "HANDLING", "ORIGINAL", "VARIED", "BlockPipeline", "CaseResult", "class_goals", "evaluate", "evaluate_conditions", "evaluate_handling", "goals_met", "naive_confirmation", "run_case", "simulate",
+           "summarise", "summarise_classes", "true_confirmation"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,10 +33,12 @@ from monitor.pipeline.limb import STATUS_CODE, LimbTrack, run_starts
 from monitor.pipeline.snapshot import (
     LimbSeries,
     PipelineSnapshot,
+    criteria_notes,
     current_slope,
     limb_readout,
     limb_series,
     snapshot_warnings,
+    systemic_words,
     withheld_because,
 )
 from monitor.pipeline.ticks import Ticks
@@ -81,7 +83,7 @@ class BlockPipeline:
         self.core_c = core_c
         if self.criteria.needs_core and core_c is None:
             raise ValueError(f"criteria {self.criteria.id!r} needs a core temperature (core_c)")
-        self._tracks = {limb: LimbTrack(limb, self.config) for limb in Limb}
+        self._tracks = {limb: LimbTrack(limb, self.config, other_foot=limb is self.blocked.other) for limb in Limb}
         self._now: float | None = None
         self._markers: list[Marker] = []
         self._ticks = Ticks(self.config)
@@ -163,7 +165,7 @@ class BlockPipeline:
             self._dirty = True
 
     def _rebuilt_track(self, track: LimbTrack, checks: list[float]) -> LimbTrack:
-        fresh = LimbTrack(track.limb, self.config)
+        fresh = LimbTrack(track.limb, self.config, other_foot=track.other_foot)
         fresh.checks = checks
         fresh.append_arrays(track.t.view.copy(), track.raw.view.copy(), track.status.view.copy(),
                             track.seq.view.copy(), track.devt.view.copy())
@@ -364,6 +366,12 @@ class BlockPipeline:
         return dict(self._judge.met_at)
 
     @property
+    def criteria_other_rise_c(self) -> dict[str, float | None]:
+        """The other foot's rise as Di − Dc counted it when each preset was met (None: not met)."""
+        self._update()
+        return dict(self._judge.other_rise_at_met)
+
+    @property
     def early_warming_at_s(self) -> float | None:
         self._update()
         return self._judge.early_at
@@ -456,6 +464,11 @@ class BlockPipeline:
         warnings = snapshot_warnings(in_force, base[b] if warm else None)
         if late is not None:
             warnings += (late.words,)
+        judge = self._judge
+        systemic = systemic_words(rise[b], judge.other_high_c, self.config.systemic_rise_c)
+        if systemic is not None:
+            warnings += (systemic,)
+        rise_only = {cid for cid, crit in judge.judged.items() if crit.min_di_minus_dc_c is None}
         attempts = self.attempts() if len(self._runs) > 1 else []
         return PipelineSnapshot(
             now_s=clock, blocked=b, criteria_id=self.criteria.id,
@@ -472,7 +485,10 @@ class BlockPipeline:
             baseline_window_s=self._bases.current_window(self._now), rise_withheld=withheld,
             holding=holding(self._judge, self.criteria),
             attempt=current.number, attempt_injection_s=current.injections[0] if current.injections else None,
-            earlier_attempts=tuple(attempts[:-1]), late_injection=late,
+            earlier_attempts=tuple(attempts[:-1]), late_injection=late, systemic_warming=systemic,
+            criteria_other_rise_c=dict(judge.other_rise_at_met),
+            criteria_notes=criteria_notes(judge.met_at, judge.other_rise_at_met, rise_only,
+                                          self.config.systemic_rise_c),
         )
 
 

@@ -152,6 +152,28 @@ class PipelineConfig:
     touch_step_c: float = 1.0  # 6 °C/min
     lift_step_c: float = 0.4  # 2.4 °C/min over 10 s
     lift_slow_step_c: float = 0.6  # 1.2 °C/min over 30 s: a slower fall on a foot near room temperature
+    # A hand that takes longer than 10 s to pull the reading: a rise over touch_slow_window_s
+    # faster than skin can warm (3 °C/min; skin ≤ ~2.5 °C/min at its steepest).
+    touch_slow_window_s: float = 30.0
+    touch_slow_step_c: float = 1.5
+    # The other (contralateral) foot: after a unilateral block it stays flat or cools by at most
+    # ~1 °C over 30 min (Irazuzta 1992); it warms only with the whole body (systemic). Its reading
+    # is flagged (a loosening probe) when it falls other_fall_c within other_fall_window_s
+    # (0.25 °C/min for 2 min: over 7 times what that foot does), or other_depth_c below its highest
+    # level of the last other_depth_window_s (in whole minutes), however slowly. Both bound how much
+    # a loosening probe can add to Di − Dc before it is left out.
+    other_fall_window_s: float = 120.0
+    other_fall_c: float = 0.5
+    other_depth_window_s: float = 1800.0
+    other_depth_c: float = 1.0
+    # ... and such a flag ends (besides the usual recovery) only after a re-taping climb: a rise
+    # within 60 s of at least other_retaped_rise_c and other_retaped_share of the fall (a probe back
+    # on the skin settles within a minute or two; whole-body warming is ≤ ~0.3 °C/min), then settled.
+    other_retaped_rise_c: float = 0.3
+    other_retaped_share: float = 0.4
+    # Both feet warming together (systemic: sedation, blankets, a warm room): the other foot risen
+    # at least this much since the baseline while the blocked foot rose too.
+    systemic_rise_c: float = 1.0
     # Recovery from touch or lift: level plausible again and the change slowed, for recovery_hold_s.
     recovery_tolerance_c: float = 0.3
     recovery_hold_s: float = 30.0
@@ -201,6 +223,9 @@ class PipelineConfig:
             raise ValueError("finalise_lag_s must cover step_window_s + fast_mean_s")
         if self.rhythm_factor <= 0 or self.max_gap_s < self.gap_s:
             raise ValueError("rhythm_factor must be greater than zero and max_gap_s at least gap_s")
+        if min(self.touch_slow_window_s, self.other_fall_window_s, self.other_depth_window_s) <= 0:
+            raise ValueError("touch_slow_window_s, other_fall_window_s and other_depth_window_s must be greater "
+                             "than zero")
         if self.rhythm_intervals < 1 or not 1 <= self.rhythm_min_intervals <= self.rhythm_intervals:
             raise ValueError("rhythm_min_intervals must be between 1 and rhythm_intervals")
 

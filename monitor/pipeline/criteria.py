@@ -17,6 +17,7 @@ from monitor.model import Limb
 from monitor.pipeline.baseline import Epoch, FeetBaseline
 from monitor.pipeline.config import Criteria, PipelineConfig
 from monitor.pipeline.limb import run_starts
+from monitor.pipeline.recent_high import RecentHigh
 from monitor.pipeline.ticks import Ticks
 from monitor.pipeline.verdict import Event, event
 
@@ -36,6 +37,11 @@ class CriteriaJudge:
         self.met_at: dict[str, float | None] = {cid: None for cid in judged}
         self.early_at: float | None = None
         self.judged_until_s: float | None = None  # the last tick judged (final: the finalise lag behind)
+        # The other foot's highest rise over the last 30 min of valid ticks judged (see _other_rise),
+        # its latest value, and its value when each criterion was met (for the report).
+        self.other_high = RecentHigh(60.0, max(1, round(cfg.other_depth_window_s / 60.0)))
+        self.other_high_c: float | None = None
+        self.other_rise_at_met: dict[str, float | None] = {cid: None for cid in judged}
 
     def judge(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
               events: list[Event]) -> None:
@@ -53,14 +59,31 @@ class CriteriaJudge:
         if self.hold_epoch != k:  # a new baseline: every hold starts afresh
             self.hold_since = {cid: None for cid in self.judged}
             self.hold_epoch = k
+            self.other_high.reset()
+            self.other_high_c = None
         with np.errstate(invalid="ignore"):
             rise_b = vb - base_b
-            didc = rise_b - (vc - base_c)
+            other = self._other_rise(T, vc - base_c, ticks.ok[c].view[lo:hi])
+            didc = rise_b - other
             for cid, crit in self.judged.items():
                 if self.met_at[cid] is None:
                     self._hold(cid, crit, T, both, vb, rise_b, didc, k, events)
             if self.early_at is None:
                 self._early(ticks, T, lo, hi, injections, k, events)
+
+    def _other_rise(self, T: np.ndarray, rise_c: np.ndarray, ok_c: np.ndarray) -> np.ndarray:
+        """The other foot's rise as Di − Dc counts it: its highest over the last 30 min (whole
+        minutes) of valid ticks since the injection, not just its latest. After a unilateral block
+        that foot warms only with the whole body and cools by at most ~1 °C in 30 min; a probe
+        that loosens while both feet warm can hold its reading flat, or let it sink slowly, while
+        the skin under it warms on. Counting the highest rise subtracts the systemic warming both
+        feet showed in full. On a flat or cooling other foot it is about its baseline, and
+        ΔTb ≥ 2.0 °C decides as before."""
+        out = np.full(T.shape, np.nan)
+        if ok_c.any():
+            out[ok_c] = self.other_high.many(T[ok_c], rise_c[ok_c])
+            self.other_high_c = float(out[ok_c][-1])
+        return out
 
     def _conditions(self, crit: Criteria, both: np.ndarray, vb: np.ndarray, rise_b: np.ndarray,
                     didc: np.ndarray) -> np.ndarray:
@@ -82,6 +105,8 @@ class CriteriaJudge:
         done = np.flatnonzero(cond & (T - starts >= crit.hold_s - 1e-9))
         if done.size:
             met = self.met_at[cid] = float(T[done[0]])
+            other = rise_b[done[0]] - didc[done[0]]
+            self.other_rise_at_met[cid] = None if np.isnan(other) else float(other)
             if cid == self.chosen_id:
                 events.append(event(met, "confirmed", k))
         else:

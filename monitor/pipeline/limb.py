@@ -26,6 +26,7 @@ from monitor.pipeline.artefacts import (
 )
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.config import PipelineConfig
+from monitor.pipeline.recent_high import RecentHigh
 
 STATUS_CODE = {s: i for i, s in enumerate(PROBE_STATUS_CODES)}
 _OUT_OF_RANGE_CODE = STATUS_CODE[ProbeStatus.OUT_OF_RANGE]
@@ -58,10 +59,47 @@ def _median5(x: np.ndarray) -> np.ndarray:
     return np.maximum(np.minimum(np.maximum(e, f), g), np.minimum(e, f))
 
 
+def touch_words(rise_c: float, window_s: float) -> str:
+    return f"probe touched or handled: rose {rise_c:.1f} °C in {window_s:g} s, faster than skin can warm"
+
+
+def loosening_words(fall_c: float, window_s: float) -> str:
+    return (f"the other foot's probe loosening: fell {fall_c:.1f} °C in {window_s / 60:g} min, faster than that "
+            "foot cools after a block (at most ~1 °C in 30 min)")
+
+
+def below_high_words(fall_c: float, window_s: float) -> str:
+    return (f"the other foot's probe loose: {fall_c:.1f} °C below its level of the last {window_s / 60:g} min, "
+            "further than that foot cools after a block (at most ~1 °C in 30 min)")
+
+
+class _SlowOnsets:
+    """What _slow_onsets found for a run of readings (arrays over it; the other-foot ones None
+    on the blocked foot)."""
+
+    __slots__ = ("any", "touch", "rise", "jt", "loose", "fall", "jf", "deep", "high")
+
+    def __init__(self, any_: np.ndarray, touch: np.ndarray, rise: np.ndarray, jt: np.ndarray,
+                 loose: np.ndarray | None = None, fall: np.ndarray | None = None, jf: np.ndarray | None = None,
+                 deep: np.ndarray | None = None, high: np.ndarray | None = None) -> None:
+        self.any, self.touch, self.rise, self.jt = any_, touch, rise, jt
+        self.loose, self.fall, self.jf, self.deep, self.high = loose, fall, jf, deep, high
+
+
 class LimbTrack:
-    def __init__(self, limb: Limb, cfg: PipelineConfig) -> None:
+    """One foot's readings and their processing. ``other_foot``: the foot not injected, which
+    after a unilateral block stays flat or cools only a little, so a reading falling further
+    or faster than that is also flagged (a loosening probe; see PipelineConfig.other_fall_c)."""
+
+    def __init__(self, limb: Limb, cfg: PipelineConfig, other_foot: bool = False) -> None:
         self.limb = limb
         self.cfg = cfg
+        self.other_foot = other_foot
+        # The other foot's rules look back no further than the reading it was last trusted from
+        # (settled, an artefact over, a probe check), and keep its recent high per minute.
+        self._trust_k = 0
+        self._climbed = False  # a lift on the other foot: the re-taping climb has been seen
+        self._high = RecentHigh(60.0, max(1, round(cfg.other_depth_window_s / 60.0)))
         # Every reading
         self.t = GrowableArray(np.float64)
         self.raw = GrowableArray(np.float64, fill=np.nan)
@@ -94,6 +132,7 @@ class LimbTrack:
         self._peak = 0.0
         self._plateau = 0.0  # a touch's highest level within touch_plateau_s of its (latest) step
         self._plateau_from = 0.0
+        self._plateau_open = True  # still within the hand's approach (see _detect)
         self._released = False
         self._ok_since: float | None = None
         self._detected_s = 0.0  # when the open touch or lift was recognised
@@ -330,8 +369,42 @@ class LimbTrack:
         fast_fall = step <= -cfg.lift_step_c * scale10
         if touch or fast_fall or fall30 <= -cfg.lift_slow_step_c * scale30:
             self._start_event(k, j10 if touch or fast_fall else j30, touch=bool(touch))
+        elif (slow := self._slow_onset_one(k, t)) is not None:
+            self._start_event(k, slow[0], touch=slow[1], level0=slow[2], reason=slow[3])
         self.v_done = k + 1
         return True
+
+    def _window_start_one(self, k: int, t: float, width: float) -> tuple[int, float]:
+        """As _change_over for one reading: the index ``width`` back and the threshold scale."""
+        vt = self.vt.view
+        j = int(vt.searchsorted(t - width, side="left"))
+        if j == k and self._reaches_back(k):
+            return k - 1, (t - float(vt[k - 1])) / width
+        return j, 1.0
+
+    def _slow_onset_one(self, k: int, t: float) -> tuple[int, bool, float | None, str] | None:
+        """The slower onsets (scalar twin of _slow_onsets): a hand over 30 s (not a climb back to no
+        higher than the foot's own earlier level: a probe going back onto the skin), and on the
+        other foot a loosening fall or a level too far below its recent high.
+        (index back, touch, level0, reason)."""
+        cfg = self.cfg
+        fast = self.vfast._data
+        high, earlier = self._high.one_with_earlier(t, float(fast[k]))
+        jt, sct = self._window_start_one(k, t, cfg.touch_slow_window_s)
+        rise = float(fast[k] - fast[jt])
+        climb = rise >= cfg.touch_slow_step_c * sct
+        if climb and float(fast[k]) > earlier + cfg.recovery_tolerance_c:
+            return jt, True, None, touch_words(rise, cfg.touch_slow_window_s)
+        if climb or not self.other_foot:
+            return None
+        jf, scf = self._window_start_one(k, t, cfg.other_fall_window_s)
+        jf = max(jf, self._trust_k)
+        fall = float(fast[jf] - fast[k])
+        if fall >= cfg.other_fall_c * scf:
+            return k, False, float(fast[jf : k + 1].max()), loosening_words(fall, cfg.other_fall_window_s)
+        if high - float(fast[k]) >= cfg.other_depth_c:
+            return k, False, high, below_high_words(high - float(fast[k]), cfg.other_depth_window_s)
+        return None
 
     def _fault_runs(self, tc: np.ndarray, flag: np.ndarray, status: np.ndarray) -> None:
         prev = np.concatenate(([self._fault_flag], flag[:-1]))
@@ -485,6 +558,7 @@ class LimbTrack:
                 self.settled_at_s = float(vt[end])
                 self.segments[self._settling_index()].end_s = self.settled_at_s
                 self._mode = _NORMAL
+                self._trust(end)
                 k = end
             elif self._mode == _NORMAL:
                 fast_fall = step[s] <= -cfg.lift_step_c * sc_step[s]
@@ -494,22 +568,24 @@ class LimbTrack:
                 gap_limit = self.gap_after.view[self.vidx.view[np.maximum(prev, 0)]]
                 reapplied = (prev >= 0) & (vt[k:vb] - vt[np.maximum(prev, 0)] > gap_limit) & \
                     (self.vraw.view[k:vb] < self.vraw.view[np.maximum(prev, 0)] - cfg.reapplied_drop_c)
-                cand = (step[s] >= cfg.touch_step_c * sc_step[s]) | fast_fall \
-                    | (d30[s] <= -cfg.lift_slow_step_c * sc30[s]) | reapplied
-                hit = np.flatnonzero(cand)
+                quick = (step[s] >= cfg.touch_step_c * sc_step[s]) | fast_fall \
+                    | (d30[s] <= -cfg.lift_slow_step_c * sc30[s])
+                slow = self._slow_onsets(k, vb)
+                hit = np.flatnonzero(quick | reapplied | slow.any)
                 if not hit.size:
                     return
                 i = k + int(hit[0])
                 if reapplied[i - k]:
-                    self._settle_start_s = float(vt[i])
-                    self.segments.append(OpenSegment(ArtefactKind.SETTLING, self._settle_start_s))
-                    self._mode = _SETTLING
+                    self._start_settling(i)
                     d60 = None
                     k = i
                     continue
-                touch = bool(step[i - va] >= cfg.touch_step_c * sc_step[i - va])
-                j = j_step[i - va] if touch or fast_fall[i - k] else j30[i - va]
-                self._start_event(i, int(j), touch=touch)
+                if quick[i - k]:
+                    touch = bool(step[i - va] >= cfg.touch_step_c * sc_step[i - va])
+                    j = j_step[i - va] if touch or fast_fall[i - k] else j30[i - va]
+                    self._start_event(i, int(j), touch=touch)
+                else:
+                    self._start_slow_event(i, i - k, slow)
                 k = i + 1
             else:
                 assert self._event is not None  # a touch or lift is open
@@ -523,6 +599,7 @@ class LimbTrack:
                     self._event = None
                     self._ok_since = None
                     self._mode = _NORMAL
+                    self._trust(k)
                     continue
                 stop = limit
                 s = slice(k - va, limit - va)
@@ -549,7 +626,10 @@ class LimbTrack:
                     # Or the foot warmed well beyond the level the hand brought the probe to: a
                     # hand adds only a fraction of the skin's own rise, so the skin shows again
                     # (a hand lifted from a foot that the block is warming never "falls back").
-                    in_plateau = tk - self._plateau_from <= cfg.touch_plateau_s
+                    # The plateau: the hand's first touch_plateau_s, and on while the reading still
+                    # climbs faster than skin warms (a hand with slower contact is still pulling).
+                    pulling = (tk - self._plateau_from <= cfg.touch_plateau_s) | (d30[s] > cfg.slowed_rise_c_per_30s * sc30[s])
+                    in_plateau = np.logical_and.accumulate(np.concatenate(([self._plateau_open], pulling)))[1:]
                     plateau = np.maximum.accumulate(
                         np.concatenate(([self._plateau], np.where(in_plateau, level, -np.inf))))[1:]
                     released |= ~in_plateau & (level >= plateau + cfg.touch_rise_beyond_c)
@@ -568,6 +648,8 @@ class LimbTrack:
                     recovered = level >= self._level0 - cfg.recovery_tolerance_c - allowance
                     reapplied = (elapsed >= cfg.max_lift_s) & (level >= trough + cfg.reapplied_rise_c)
                     cond = slowed & (recovered | reapplied)
+                    if self.other_foot:
+                        cond &= self._retaped(k, stop, trough)
                 starts = run_starts(cond, tk, self._ok_since)
                 done = cond & (tk - starts >= cfg.recovery_hold_s)
                 hit = np.flatnonzero(done)
@@ -577,6 +659,7 @@ class LimbTrack:
                     if touch:
                         self._peak = float(peak[-1])
                         self._plateau = float(plateau[-1])
+                        self._plateau_open = bool(in_plateau[-1])
                         self._released = bool(released[-1])
                     else:
                         self._peak = float(trough[-1])
@@ -595,7 +678,71 @@ class LimbTrack:
                 self._event = None
                 self._ok_since = None
                 self._mode = _NORMAL
+                self._trust(end + 1)
                 k = end + 1
+
+    def _retaped(self, k: int, stop: int, trough: np.ndarray) -> np.ndarray:
+        """On the other foot a lift ends only once the probe is back on the skin: its reading has
+        climbed as a re-taped probe does (within a minute, by other_retaped_rise_c or a share of
+        the fall, faster than whole-body warming lifts a probe hanging in the air) and has
+        settled (as after taping). Without that a loose probe whose reading the body's warming
+        carries back up would be trusted again while it still reads low."""
+        cfg = self.cfg
+        d60, _, sc60 = self._change_over(k, stop, 60.0)
+        need = np.maximum(cfg.other_retaped_rise_c, cfg.other_retaped_share * (self._level0 - trough))
+        climbed = np.logical_or.accumulate(np.concatenate(([self._climbed], d60 >= need * sc60)))[1:]
+        self._climbed = bool(climbed[-1]) if climbed.size else self._climbed
+        settled = np.abs(d60) <= cfg.settle_rate_c_per_min * sc60
+        return climbed & settled
+
+    def _start_settling(self, i: int) -> None:
+        """The probe is back on the skin (re-taped or replugged) from valid reading i: it settles again."""
+        self._settle_start_s = float(self.vt.view[i])
+        self.segments.append(OpenSegment(ArtefactKind.SETTLING, self._settle_start_s))
+        self._mode = _SETTLING
+
+    def _trust(self, k: int) -> None:
+        """From valid reading k on this foot's readings are skin again (settled, an artefact over,
+        or checked): the other foot's rules look back no further."""
+        self._trust_k = k
+        self._high.reset()
+
+    def _slow_onsets(self, k: int, vb: int) -> _SlowOnsets:
+        """For valid readings k..vb-1: a rise over touch_slow_window_s faster than skin warms and,
+        on the other foot, a loosening fall or a level too far below its recent high (the vector
+        twin of _slow_onset_one). Commits the readings to the recent high."""
+        cfg = self.cfg
+        fast, vt = self.vfast.view, self.vt.view
+        high, earlier = self._high.many_with_earlier(vt[k:vb], fast[k:vb])
+        rise, jt, sct = self._change_over(k, vb, cfg.touch_slow_window_s)
+        climb = rise >= cfg.touch_slow_step_c * sct
+        # Back no higher than the foot's own level of the earlier minutes: a re-taped probe
+        # climbing back onto the skin, not a hand (it cannot show a rise the skin had not).
+        touch = climb & (fast[k:vb] > earlier + cfg.recovery_tolerance_c)
+        if not self.other_foot:
+            return _SlowOnsets(touch, touch, rise, jt)
+        _, jf, scf = self._change_over(k, vb, cfg.other_fall_window_s)
+        jf = np.maximum(jf, self._trust_k)
+        fall = fast[jf] - fast[k:vb]
+        loose = ~climb & (fall >= cfg.other_fall_c * scf)
+        deep = ~climb & ~loose & (high - fast[k:vb] >= cfg.other_depth_c)
+        return _SlowOnsets(touch | loose | deep, touch, rise, jt, loose, fall, jf, deep, high)
+
+    def _start_slow_event(self, i: int, at: int, slow: _SlowOnsets) -> None:
+        """Open the event ``slow`` found at valid reading i (position ``at`` in its arrays)."""
+        cfg = self.cfg
+        if slow.touch[at]:
+            self._start_event(i, int(slow.jt[at]), touch=True,
+                              reason=touch_words(float(slow.rise[at]), cfg.touch_slow_window_s))
+        elif slow.loose is not None and slow.loose[at] and slow.jf is not None and slow.fall is not None:
+            level0 = float(self.vfast.view[int(slow.jf[at]) : i + 1].max())
+            self._start_event(i, i, touch=False, level0=level0,
+                              reason=loosening_words(float(slow.fall[at]), cfg.other_fall_window_s))
+        else:
+            assert slow.high is not None
+            high = float(slow.high[at])
+            self._start_event(i, i, touch=False, level0=high,
+                              reason=below_high_words(high - float(self.vfast.view[i]), cfg.other_depth_window_s))
 
     def _check_cut(self, k: int, vb: int) -> tuple[int, float | None]:
         """The first valid reading (index, at least k) at or after the first "probe checked"
@@ -611,6 +758,7 @@ class LimbTrack:
     def _new_plateau(self, k: int) -> None:
         self._plateau_from = float(self.vt.view[k])
         self._plateau = float(self.vmed.view[k])
+        self._plateau_open = True
         self._released = False
         self._ok_since = None
 
@@ -620,7 +768,7 @@ class LimbTrack:
                 return i
         raise RuntimeError("no settling segment")  # pragma: no cover
 
-    def _start_event(self, i: int, j: int, *, touch: bool) -> None:
+    def _start_event(self, i: int, j: int, *, touch: bool, level0: float | None = None, reason: str = "") -> None:
         cfg = self.cfg
         vt, fast = self.vt.view, self.vfast.view
         # Date the event back to where the excursion began, but never further than the
@@ -629,9 +777,9 @@ class LimbTrack:
         start = int(np.searchsorted(vt, earliest, side="left"))
         start = min(start, i)
         before = fast[start : j + 1] if j >= start else fast[j : j + 1]
-        self._level0 = float(before.min() if touch else before.max())
+        self._level0 = float(before.min() if touch else before.max()) if level0 is None else level0
         kind = ArtefactKind.TOUCH if touch else ArtefactKind.PROBE_LIFTED
-        self._event = OpenSegment(kind, float(vt[start]))
+        self._event = OpenSegment(kind, float(vt[start]), reason)
         self._detected_s = float(vt[i])
         self.segments.append(self._event)
         self._mode = _TOUCH if touch else _LIFT
@@ -640,7 +788,9 @@ class LimbTrack:
         self._peak = float(seg.max() if touch else seg.min())
         self._plateau = self._peak
         self._plateau_from = float(vt[start])
+        self._plateau_open = True
         self._released = False
+        self._climbed = False
         self._ok_since = None
         self._flag_valid(start, i + 1, FLAG_TOUCH if touch else FLAG_LIFT)
 

@@ -62,6 +62,15 @@ class PipelineSnapshot:
     earlier_attempts: tuple[Attempt, ...] = ()
     # The current attempt's injection was marked after the blocked foot had begun to warm.
     late_injection: LateInjection | None = None
+    # Both feet warming together (sedation, blankets, a warm room), in words for every view
+    # ("Both feet warming: systemic, not a block sign …"); None when they are not. Also the last
+    # of ``warnings`` while it lasts.
+    systemic_warming: str | None = None
+    # The other foot's rise as Di − Dc counted it (its highest of the last 30 min) when each
+    # preset was met, and that in words beside each met preset (a rise-only preset met while both
+    # feet warmed says so): what the report shows beside the criteria.
+    criteria_other_rise_c: dict[str, float | None] = field(default_factory=dict)
+    criteria_notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def di_minus_dc_withheld(self) -> str | None:
@@ -134,3 +143,31 @@ def snapshot_warnings(baselines: FeetBaseline | None, warm_start_c: float | None
         warnings.append("Warm start, limited headroom: the blocked foot started at "
                         f"{warm_start_c:.1f} °C, so a complete block may warm it only a little.")
     return tuple(warnings)
+
+
+SYSTEMIC_WORDS = "Both feet warming: systemic, not a block sign"
+
+
+def systemic_words(blocked_rise_c: float | None, other_rise_c: float | None, min_rise_c: float) -> str | None:
+    """The systemic-warming notice when both feet have risen at least ``min_rise_c`` since the
+    baseline (the other foot's highest rise of the last 30 min: a loose probe cannot hide it)."""
+    if blocked_rise_c is None or other_rise_c is None or min(blocked_rise_c, other_rise_c) < min_rise_c:
+        return None
+    return (f"{SYSTEMIC_WORDS} (the other foot has warmed {other_rise_c:+.1f} °C too; Di − Dc subtracts it, "
+            "a rise-only criterion does not).")
+
+
+def criteria_notes(met_at: dict[str, float | None], other_rise: dict[str, float | None],
+                   rise_only: set[str], min_rise_c: float) -> dict[str, str]:
+    """Beside each met preset, the other foot's course then; a rise-only preset met while both
+    feet warmed is marked as such."""
+    notes = {}
+    for cid, at in met_at.items():
+        other = other_rise.get(cid)
+        if at is None or other is None:
+            continue
+        words = f"the other foot {other:+.1f} °C from its baseline then"
+        if cid in rise_only and other >= min_rise_c:
+            words += "; both feet warming: systemic, not a block sign"
+        notes[cid] = words
+    return notes
