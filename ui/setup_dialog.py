@@ -388,10 +388,16 @@ class SetupDialog(QDialog):
         if c is None or c.make_source is None:
             self.check_btn.setChecked(False)
             return
-        self._check_source = c.make_source(self.chosen_swap(), self.scenario.currentData(), self.speed.value())
+        try:
+            self._check_source = c.make_source(self.chosen_swap(), self.scenario.currentData(), self.speed.value())
+            self._check_source.start()
+        except (OSError, ValueError) as exc:  # a port gone or taken: say so, the dialog stays usable
+            self._check_source = None
+            self.error.setText(f"The side check could not start: {exc}")
+            self.check_btn.setChecked(False)
+            return
         self._check_last = {Limb.LEFT: None, Limb.RIGHT: None}
         self.side_check = SideCheck(warm=Limb.LEFT)
-        self._check_source.start()
         self.check_timer.start()
         self.show_side_check(self.side_check.state())
 
@@ -419,14 +425,16 @@ class SetupDialog(QDialog):
             self.check_detail.setText(state.detail)
         colour = {SideCheckPhase.CONFIRMED: "#7CFC9A", SideCheckPhase.SWAPPED: theme.ALARM_MEDIUM}.get(
             state.phase if state is not None else None, theme.TEXT)
-        self.check_title.setStyleSheet(f"color: {colour};")
+        if self.check_title.styleSheet() != f"color: {colour};":
+            self.check_title.setStyleSheet(f"color: {colour};")
         for limb, tile in self.check_tiles.items():
             tile.show_probe(None if state is None else state.probes[limb],
                             lit=None if state is None or state.responded is not limb else state.phase)
         offer = state is not None and state.offer_swap
-        self.swap_btn.setStyleSheet(_OFFER_STYLE if offer else "")
-        if offer:
-            self.swap_btn.setFocus()
+        if offer != bool(self.swap_btn.styleSheet()):  # only when it changes: no focus stolen each tick
+            self.swap_btn.setStyleSheet(_OFFER_STYLE if offer else "")
+            if offer:
+                self.swap_btn.setFocus()
 
     def _stop_check_source(self) -> None:
         self.check_timer.stop()

@@ -78,8 +78,10 @@ class SideCheckTile(QFrame):
         if self._lit is not None:
             bg, border, _words = _LIT[self._lit]
             width = _LIT_BORDER_PX
-        self.setStyleSheet(f"QFrame#checktile {{ background-color: {bg}; border: {width}px solid {border}; "
-                           f"border-radius: 10px; }} QFrame#checktile QLabel {{ background: transparent; }}")
+        style = (f"QFrame#checktile {{ background-color: {bg}; border: {width}px solid {border}; "
+                 f"border-radius: 10px; }} QFrame#checktile QLabel {{ background: transparent; }}")
+        if style != self.styleSheet():  # restyling is costly: only when it changes
+            self.setStyleSheet(style)
 
 
 def _status_words(probe: ProbeCheck) -> str:

@@ -163,3 +163,16 @@ def test_no_side_check_text_is_clipped_at_the_dialogs_smallest_size(qtbot, setup
             box = tile.parentWidget()
             inside = box.rect().marginsRemoved(box.layout().contentsMargins())
             assert inside.contains(tile.geometry()), (tile.geometry(), inside)
+
+
+def test_a_probe_that_cannot_be_opened_for_the_check_says_so(qtbot, setup):
+    dlg = setup
+
+    def port_taken(*_args, **_kwargs):
+        raise ValueError("the serial port /dev/ttyUSB0 is in use by another program")
+
+    dlg.candidate.make_source = port_taken
+    qtbot.mouseClick(dlg.check_btn, Qt.MouseButton.LeftButton)
+    assert not dlg.check_btn.isChecked() and dlg.side_check_state is None
+    assert dlg.error.text() == ("The side check could not start: the serial port /dev/ttyUSB0 is in use "
+                                "by another program")
