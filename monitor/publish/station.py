@@ -98,6 +98,7 @@ class StationPublisher:
         self._acked_early: set[int] = set()
         self._mid_kind: dict[int, Kind] = {}
         self._notices: deque[str] = deque(maxlen=NOTICES_MAX)
+        self._last_note = ""
         self._stopping = False
         self._closed = False
         self._client: Any = None
@@ -230,6 +231,7 @@ class StationPublisher:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_connect_fail = self._on_connect_fail
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client = client
@@ -283,6 +285,10 @@ class StationPublisher:
             self.connected = True
             self.queue.changed.notify_all()
 
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        self._note(f"cannot connect to {self.config.address} (retrying; recording goes on): is the broker running, "
+                   "and is its certificate signed by the CA given (--mqtt-ca)?")
+
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         with self.queue.changed:
             was, self.connected = self.connected, False
@@ -308,7 +314,9 @@ class StationPublisher:
 
     # ---- what front-ends read and do --------------------------------------------------------
     def _note(self, text: str) -> None:
-        self._notices.append(text)
+        if text != self._last_note:  # a broker that refuses every retry is said once
+            self._last_note = text
+            self._notices.append(text)
 
     def notices(self) -> list[str]:
         """What happened to the connection since the last call, in words (no password)."""

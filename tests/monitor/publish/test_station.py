@@ -247,3 +247,27 @@ def test_the_guis_saved_settings_start_a_publisher_that_closes_itself_when_the_s
     assert central.wait_for(lambda: any(not r.body["online"] for r in central.of(Kind.STATUS, "room-2")))
     assert central.of(Kind.STATE, "room-2")[-1].body["finished"] is True
     central.close()
+
+
+@pytest.mark.parametrize(("password", "ca", "words", "advice"), [
+    ("not-it", True, "refused the connection", "user name, password or certificate"),
+    ("pw-room-1", False, "cannot connect", "signed by the CA given"),  # the system's CAs do not know the test CA
+])
+def test_a_connection_that_cannot_work_is_said_once_in_words_and_no_password_shown(broker, password, ca, words,
+                                                                                 advice):
+    import time
+
+    config = PublishConfig(broker=broker.url, room="room-1", site="clinic", username="room-1", password=password,
+                           ca_file=broker.ca_file if ca else "")
+    publisher = StationPublisher(config).start()
+    deadline = time.monotonic() + 10
+    said: list[str] = []
+    while time.monotonic() < deadline and not any(words in n for n in said):
+        said += publisher.notices()
+        time.sleep(0.05)
+    time.sleep(1.5)  # paho retries
+    said += publisher.notices()
+    publisher.close(0.2)
+    problems = [n for n in said if words in n]
+    assert len(problems) == 1 and advice in problems[0]
+    assert not any(password in n for n in said) and not publisher.connected
