@@ -153,6 +153,8 @@ class CentralWindow(QMainWindow):
         self.tiles[room.key] = tile
         self._dirty.add(room.key)
         self._layout_tiles()
+        if self.isVisible():
+            tile.show()  # a widget added to a window already shown is hidden until told
 
     def _columns(self) -> int:
         width = max(self.scroll.viewport().width(), TILE_MIN_WIDTH)
