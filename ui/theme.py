@@ -53,6 +53,7 @@ QToolBar {{ background-color: {PANEL}; border: none; spacing: 4px; }}
 QToolButton {{ padding: 6px 7px; font-size: 13pt; border: 1px solid #3A3F45; border-radius: 4px; }}
 QToolButton:checked {{ background-color: #34495E; }}
 QToolButton:focus {{ border: 2px solid #56B4E9; }}
+QToolButton:disabled, QPushButton:disabled {{ color: #5F656B; border-color: #2B3036; }}
 QPushButton {{ padding: 6px 12px; border: 1px solid #3A3F45; border-radius: 4px; background: #2A2E33; }}
 QPushButton:focus {{ border: 2px solid #56B4E9; }}
 QPushButton:default {{ border: 2px solid #009E73; }}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtCore import QEvent, QSize, Qt
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
@@ -35,6 +35,10 @@ class TileState:
 
 # A reading older than this is called stale on the tile (a flat line must not look frozen).
 STALE_AFTER_S = 10.0
+# The thickest border a tile gets (lit in the side check); the others are padded to match it.
+_WIDEST_BORDER_PX = 8
+_ENDED_TEXT = "#6B7075"  # an ended session's tiles: every line grey
+_BOLD = "font-weight: bold; "
 
 
 class LimbTile(QFrame):
@@ -77,13 +81,12 @@ class LimbTile(QFrame):
                               self.temp_label: f"color: {colour}; font-weight: bold;",
                               self.rise_label: "",
                               self.detail_label: f"color: {theme.TEXT_DIM};"}
-        for label, style in self._label_styles.items():
-            label.setStyleSheet(style)
         self._label_bg: str | None = None
+        self._restyle_labels()
 
         # Rows share the tile's height by these stretches alone (the labels ignore their own
         # height hints), so a long line never steals height from the temperature.
-        lay = QVBoxLayout(self)
+        self._lay = lay = QVBoxLayout(self)
         lay.setContentsMargins(14, 6, 14, 6)
         lay.setSpacing(2)
         lay.addLayout(top, 2)
@@ -97,7 +100,8 @@ class LimbTile(QFrame):
     def set_blocked(self, blocked: bool) -> None:
         self._blocked = blocked
         self.blocked_label.setText("BLOCKED SIDE" if blocked else "other side")
-        self.blocked_label.setStyleSheet(f"font-weight: bold; color: {theme.TEXT if blocked else theme.TEXT_DIM};")
+        self._label_styles[self.blocked_label] = f"font-weight: bold; color: {theme.TEXT if blocked else theme.TEXT_DIM};"
+        self._restyle_labels()
         self._apply_frame()
 
     def set_highlight(self, on: bool) -> None:
@@ -133,24 +137,40 @@ class LimbTile(QFrame):
     def state(self) -> TileState:
         return self._state
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:  # an ended session's tiles are grey
+            self._restyle_labels()
+            self._apply_frame()
+
+    def _restyle_labels(self) -> None:
+        for label, style in self._label_styles.items():
+            label.setStyleSheet(style if self.isEnabled() else f"{_BOLD if 'bold' in style else ''}color: {_ENDED_TEXT};")
+
     def _apply_frame(self) -> None:
         border_colour = theme.LIMB_COLOURS[self.limb] if self._blocked else "#3A3F45"
         width = 6 if self._blocked else 2
         bg = theme.PANEL
         st = self._state
-        if st.alarm == "medium" and st.alarm_visible:
+        if not self.isEnabled():
+            border_colour = "#3A3F45"  # ended: no colour, no alarm (the thick border still marks the side)
+        elif st.alarm == "medium" and st.alarm_visible:
             bg = "#5A4A00"
             border_colour, width = theme.ALARM_MEDIUM, 6
         elif st.alarm == "low":
             bg = "#0B4146"
             border_colour, width = theme.ALARM_LOW, 6
-        if self._highlight:
+        if self._highlight and self.isEnabled():
             bg = "#1F5130"
             border_colour, width = "#7CFC9A", 8
         style = f"QFrame#tile {{ background-color: {bg}; border: {width}px solid {border_colour}; border-radius: 10px; }}"
         if style != getattr(self, "_style", None):  # restyling is costly: only when it changes
             self._style = style
             self.setStyleSheet(style)
+            # The border sits inside the tile: a thinner one gets more margin, so both feet's
+            # lines have the same room and the same sizes whatever the border.
+            pad = _WIDEST_BORDER_PX - width
+            self._lay.setContentsMargins(14 + pad, 6 + pad, 14 + pad, 6 + pad)
         if bg != self._label_bg:
             self._label_bg = bg
             for label in self._label_styles:

@@ -115,3 +115,26 @@ def test_the_two_tiles_share_the_row_equally_whatever_their_text(demo, qtbot):
     QApplication.processEvents()
     left, right = window.tiles[Limb.LEFT].width(), window.tiles[Limb.RIGHT].width()
     assert abs(left - right) <= 2, (left, right)
+
+
+def test_an_ended_sessions_tiles_lose_their_colour(demo, qtbot):
+    from PyQt6.QtGui import QColor
+
+    from ui import theme
+
+    window = demo()
+    window.resize(1024, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    window.advance_to(600)
+
+    def colours(widget) -> set[str]:
+        image = widget.grab().toImage()
+        return {QColor(image.pixel(x, y)).name() for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
+
+    tile = window.tiles[Limb.LEFT]
+    live_blue = {theme.LIMB_TEXT_COLOURS[Limb.LEFT].lower(), theme.LIMB_COLOURS[Limb.LEFT].lower()}
+    assert colours(tile) & live_blue, "a live tile shows its foot's colour"
+    window.finish()
+    QApplication.processEvents()
+    assert not colours(tile) & live_blue, "an ended session's tile is grey"
