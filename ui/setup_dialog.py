@@ -44,8 +44,10 @@ from ui import theme
 from ui.candidates import ProbeCandidate, pair_candidates
 from ui.side_check_tile import SideCheckTile
 
-CHECK_HOW = ("Check sides: hands off both probes until they settle, then warm the LEFT probe in your "
-             "hand. The LEFT tile must light up.")
+CHECK_START, CHECK_STOP = "Chec&k sides", "Stop chec&k"
+CHECK_HOW = ("Press Check sides, then do as it says",
+             "Hands off both probes until they settle; then warm the LEFT probe in your hand: "
+             "the LEFT tile must light up.")
 _OFFER_STYLE = f"QPushButton {{ background: #5A4A00; border: 2px solid {theme.ALARM_MEDIUM}; }}"
 
 
@@ -95,7 +97,7 @@ class SetupDialog(QDialog):
 
         # 1. probes
         self.probe_list = QListWidget()
-        self.probe_list.setMinimumHeight(110)
+        self.probe_list.setMinimumHeight(86)  # four probes in view; the dialog fits a 1024×700 screen
         rescan_btn = QPushButton("&Find probes again")
         rescan_btn.clicked.connect(self.rescan)
         rescan_btn.setEnabled(rescan is not None)
@@ -137,20 +139,25 @@ class SetupDialog(QDialog):
         self.sides_label.setWordWrap(True)
         self.swap_btn = QPushButton("S&wap left and right")
         self.swap_btn.clicked.connect(self.toggle_swap)
-        self.check_btn = QPushButton("Chec&k sides")
+        self.check_btn = QPushButton(CHECK_START)
         self.check_btn.setCheckable(True)
         self.check_btn.toggled.connect(self._side_check_toggled)
-        self.check_title = QLabel(CHECK_HOW)
+        self.check_title = QLabel(CHECK_HOW[0])
         self.check_title.setWordWrap(True)
         title_font = QFont(big)
         title_font.setBold(True)
         self.check_title.setFont(title_font)
-        self.check_detail = QLabel("")
+        self.check_detail = QLabel(CHECK_HOW[1])
         self.check_detail.setWordWrap(True)
         self.check_detail.setStyleSheet(f"color: {theme.TEXT_DIM};")
-        # Three lines kept for what the check says, so a longer sentence never squeezes the tiles.
-        self.check_detail.setMinimumHeight(3 * self.check_detail.fontMetrics().lineSpacing())
+        detail_font = QFont(big)
+        detail_font.setPixelSize(14)
+        self.check_detail.setFont(detail_font)
         self.check_detail.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # Room kept for what the check says (one line of title, two of detail), so the tiles never
+        # jump or squeeze; every sentence the check says fits (tests/ui/test_setup_side_check.py).
+        self.check_title.setMinimumHeight(self.check_title.fontMetrics().lineSpacing())
+        self.check_detail.setMinimumHeight(2 * self.check_detail.fontMetrics().lineSpacing())
         self.check_tiles = {limb: SideCheckTile(limb) for limb in Limb}
         sides_box = QGroupBox("2. Left and right")
         sl = QVBoxLayout(sides_box)
@@ -380,6 +387,7 @@ class SetupDialog(QDialog):
 
     def _side_check_toggled(self, on: bool) -> None:
         self._stop_check_source()
+        self.check_btn.setText(CHECK_STOP if on else CHECK_START)
         self.side_check = None
         self.show_side_check(None)
         if not on:
@@ -418,8 +426,8 @@ class SetupDialog(QDialog):
         """The check's state as it is (None: no check running). The judgement is the core's."""
         self.side_check_state = state
         if state is None:
-            self.check_title.setText(CHECK_HOW)
-            self.check_detail.setText("")
+            self.check_title.setText(CHECK_HOW[0])
+            self.check_detail.setText(CHECK_HOW[1])
         else:
             self.check_title.setText(state.title)
             self.check_detail.setText(state.detail)

@@ -32,19 +32,19 @@ class SideCheckTile(QFrame):
         self._lit: SideCheckPhase | None = None
         colour = theme.LIMB_TEXT_COLOURS[limb]
         self.side_label = _label(f"{limb.letter}  {theme.limb_name(limb)} FOOT", 15, f"color: {colour};", bold=True)
-        self.temp_label = _label("--.- °C", 30, f"color: {colour};", bold=True)
+        self.temp_label = _label("--.- °C", 28, f"color: {colour};", bold=True)
         self.status_label = _label("press Check sides", 14, "", wrap=True)
         self.lit_label = _label("", 14, "", bold=True)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(14, 8, 14, 8)
-        lay.setSpacing(4)
+        lay.setContentsMargins(14, 6, 14, 6)
+        lay.setSpacing(2)
         for label in self.labels:
             lay.addWidget(label)
         # Room for every line (the status on two), however small the dialog: a squeezed tile
         # would paint its lines over each other.
         lines = [label.fontMetrics().height() for label in self.labels]
         lines.append(self.status_label.fontMetrics().height())
-        self.setMinimumSize(200, sum(lines) + lay.spacing() * len(lines) + 16 + 2 * _LIT_BORDER_PX)
+        self.setMinimumSize(230, sum(lines) + lay.spacing() * len(lines) + 16 + 2 * _LIT_BORDER_PX)
         self._apply_frame()
 
     @property

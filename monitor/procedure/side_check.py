@@ -163,7 +163,6 @@ class SideCheck:
         self._armed = False
         self._seen: tuple[_Seen, float] = (_Seen.NOTHING, 0.0)  # and since when
         self._final: SideCheckPhase | None = None
-        self._final_words = ""
 
     def add(self, session_s: float, limb: Limb, celsius: float | None,
             status: ProbeStatus = ProbeStatus.OK) -> SideCheckState:
@@ -198,7 +197,6 @@ class SideCheck:
             self._seen = (seen, now_s)
         elif now_s - self._seen[1] >= HOLD_S and seen in (_Seen.CONFIRMED, _Seen.SWAPPED):
             self._final = SideCheckPhase.CONFIRMED if seen is _Seen.CONFIRMED else SideCheckPhase.SWAPPED
-            self._final_words = self._changes()
 
     def _seen_now(self) -> _Seen:
         target, other = self._probes[self.warm], self._probes[self.warm.other]
@@ -232,12 +230,13 @@ class SideCheck:
         name, other_name = self.warm.name, self.warm.other.name
         if self._final is SideCheckPhase.CONFIRMED:
             return SideCheckState(self._final, f"{name} confirmed: the sides are right",
-                                  f"The {name} probe warmed in your hand ({self._final_words}). You can let go.",
+                                  f"The {name} probe warmed in your hand; the {other_name} one did not. "
+                                  "You can let go.",
                                   probes, responded=self.warm)
         if self._final is SideCheckPhase.SWAPPED:
             return SideCheckState(self._final, "Sides look swapped",
-                                  f"You warmed the {name} probe, but the {other_name} tile responded "
-                                  f"({self._final_words}). Swap left and right, then check again.",
+                                  f"You warmed the {name} probe, but the {other_name} tile responded. "
+                                  "Swap left and right, then check again.",
                                   probes, responded=self.warm.other, offer_swap=True)
         if not self._armed or self._silent():
             return SideCheckState(SideCheckPhase.SETTLING, "Waiting for the probes to settle",
@@ -250,8 +249,8 @@ class SideCheck:
                                   f"only the {name} probe.", probes)
         if seen is _Seen.ONE_ROSE and self._held():
             return SideCheckState(SideCheckPhase.NOT_CLEAR, unclear,
-                                  f"A probe rose, but slowly or not clearly more than the other "
-                                  f"({self._changes()}). Hold the {name} probe firmly in your hand.", probes)
+                                  f"A probe rose slowly, or not clearly more than the other "
+                                  f"({self._changes()}). Hold only the {name} probe, firmly.", probes)
         warm_now = f"Now warm the {name} probe in your hand"
         if seen is not _Seen.NOTHING:
             return SideCheckState(SideCheckPhase.WARM, warm_now,

@@ -148,21 +148,31 @@ def _fits(label: QLabel) -> bool:
 
 def test_no_side_check_text_is_clipped_at_the_dialogs_smallest_size(qtbot, setup):
     dlg = setup
-    dlg.resize(dlg.minimumSizeHint())
+    _assert_all_fits(qtbot, dlg)  # before any check
+    qtbot.mouseClick(dlg.check_btn, Qt.MouseButton.LeftButton)
+    _run_check_to(dlg, 30.0)
+    _assert_all_fits(qtbot, dlg)  # settling
+    qtbot.mouseClick(dlg.check_btn, Qt.MouseButton.LeftButton)  # stopped
     t = _settle(qtbot, dlg, [])
     dlg.sources[-1].hand = Hand(Limb.RIGHT, t + 5.0)
     for until in (t, t + 7.0, t + 30.0):  # steady, warming, swapped
         _run_check_to(dlg, until)
-        dlg.resize(dlg.minimumSizeHint())
-        qtbot.wait(1)  # the layout settles
-        labels = [dlg.check_title, dlg.check_detail, dlg.sides_label]
-        labels += [label for tile in dlg.check_tiles.values() for label in tile.labels if label.isVisible()]
-        for label in labels:
-            assert _fits(label), f"{label.text()!r} does not fit in {label.contentsRect().size()}"
-        for tile in dlg.check_tiles.values():  # and no tile is cut by its box
-            box = tile.parentWidget()
-            inside = box.rect().marginsRemoved(box.layout().contentsMargins())
-            assert inside.contains(tile.geometry()), (tile.geometry(), inside)
+        _assert_all_fits(qtbot, dlg)
+    smallest = dlg.minimumSizeHint()
+    assert smallest.width() <= 1024 and smallest.height() <= 660  # a 1024×700 screen, with a title bar
+
+
+def _assert_all_fits(qtbot, dlg: SetupDialog) -> None:
+    dlg.resize(dlg.minimumSizeHint())
+    qtbot.wait(1)  # the layout settles
+    labels = [dlg.check_title, dlg.check_detail, dlg.sides_label]
+    labels += [label for tile in dlg.check_tiles.values() for label in tile.labels if label.isVisible()]
+    for label in labels:
+        assert _fits(label), f"{label.text()!r} does not fit in {label.contentsRect().size()}"
+    for tile in dlg.check_tiles.values():  # and no tile is cut by its box
+        box = tile.parentWidget()
+        inside = box.rect().marginsRemoved(box.layout().contentsMargins())
+        assert inside.contains(tile.geometry()), (tile.geometry(), inside)
 
 
 def test_a_probe_that_cannot_be_opened_for_the_check_says_so(qtbot, setup):

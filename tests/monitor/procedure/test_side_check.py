@@ -53,12 +53,12 @@ def test_the_left_probe_warmed_in_a_hand_confirms_left(rate_hz):
     on = steady + 30.0
     _check, states = _run(taped_on_series(on + 120.0, Hand(Limb.LEFT, on, on + 30.0), rate_hz=rate_hz))
     assert _phases(states) == [SideCheckPhase.SETTLING, SideCheckPhase.WARM, SideCheckPhase.CONFIRMED]
-    confirmed_at = next(t for t, st in states if st.final)
+    confirmed_at, confirmed = next((t, st) for t, st in states if st.final)
     assert on + 5.0 <= confirmed_at <= on + 15.0  # held 5 s once clear
+    assert confirmed.probes[Limb.LEFT].change_c > 3.0 > 0.5 > confirmed.probes[Limb.RIGHT].change_c
     st = states[-1][1]  # 90 s after letting go: still confirmed
     assert st.responded is Limb.LEFT and not st.offer_swap
     assert st.title == "LEFT confirmed: the sides are right"
-    assert "LEFT +" in st.detail
 
 
 def test_the_right_probe_warmed_says_the_sides_look_swapped_and_offers_to_swap():
