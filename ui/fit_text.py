@@ -16,6 +16,9 @@ from PyQt6.QtCore import QRect, QSize, Qt
 from PyQt6.QtGui import QFont, QFontMetrics
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+# A text allowed several lines still takes one if that costs it no more than this shrink.
+ONE_LINE_SHRINK = 0.8
+
 
 @dataclass(frozen=True)
 class Fitted:
@@ -33,6 +36,10 @@ def fit_text(font: QFont, text: str, width: int, max_px: int, min_px: int, *,
     min_px = max(1, min(min_px, max_px))
     if "\n" in text:
         return _fit_hard_lines(font, text.split("\n"), width, max_px, min_px, max_lines, height)
+    if max_lines > 1:  # one line a little smaller reads better than two at full size
+        one = fit_text(font, text, width, max_px, max(min_px, round(max_px * ONE_LINE_SHRINK)), height=height)
+        if not one.elided:
+            return one
     probe = QFont(font)
     px = max_px
     # Text width grows about linearly with the pixel size: start near the answer, then step down.
