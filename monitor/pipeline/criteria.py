@@ -42,6 +42,7 @@ class CriteriaJudge:
         self.other_high = RecentHigh(60.0, max(1, round(cfg.other_depth_window_s / 60.0)))
         self.other_high_c: float | None = None
         self.other_rise_at_met: dict[str, float | None] = {cid: None for cid in judged}
+        self._known = np.empty(0)  # the other foot's latest known highest rise at each tick of a chunk
 
     def judge(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
               events: list[Event]) -> None:
@@ -55,7 +56,8 @@ class CriteriaJudge:
             self.judged_until_s = float(T[-1])
         vb = ticks.val[b].view[lo:hi]
         vc = ticks.val[c].view[lo:hi]
-        both = ticks.ok[b].view[lo:hi] & ticks.ok[c].view[lo:hi]
+        ok_b = ticks.ok[b].view[lo:hi]
+        both = ok_b & ticks.ok[c].view[lo:hi]
         if self.hold_epoch != k:  # a new baseline: every hold starts afresh
             self.hold_since = {cid: None for cid in self.judged}
             self.hold_epoch = k
@@ -67,7 +69,9 @@ class CriteriaJudge:
             didc = rise_b - other
             for cid, crit in self.judged.items():
                 if self.met_at[cid] is None:
-                    self._hold(cid, crit, T, both, vb, rise_b, didc, k, events)
+                    # A criterion that does not use the other foot does not need it valid.
+                    valid = both if crit.min_di_minus_dc_c is not None else ok_b
+                    self._hold(cid, crit, T, valid, vb, rise_b, didc, k, events)
             if self.early_at is None:
                 self._early(ticks, T, lo, hi, injections, k, events)
 
@@ -80,14 +84,18 @@ class CriteriaJudge:
         feet showed in full. On a flat or cooling other foot it is about its baseline, and
         ΔTb ≥ 2.0 °C decides as before."""
         out = np.full(T.shape, np.nan)
+        before = self.other_high_c
         if ok_c.any():
             out[ok_c] = self.other_high.many(T[ok_c], rise_c[ok_c])
             self.other_high_c = float(out[ok_c][-1])
+        # The latest known value at every tick (while the other foot is flagged: its last), for the report.
+        last = np.maximum.accumulate(np.where(ok_c, np.arange(T.shape[0]), -1))
+        self._known = np.where(last >= 0, out[np.maximum(last, 0)], np.nan if before is None else before)
         return out
 
     def _conditions(self, crit: Criteria, both: np.ndarray, vb: np.ndarray, rise_b: np.ndarray,
                     didc: np.ndarray) -> np.ndarray:
-        """Ticks on which every threshold of ``crit`` is met, both feet valid."""
+        """Ticks on which every threshold of ``crit`` is met, on ``both`` (the feet it uses valid)."""
         cond = both.copy()
         if crit.min_rise_c is not None:
             cond &= rise_b >= crit.min_rise_c
@@ -105,7 +113,7 @@ class CriteriaJudge:
         done = np.flatnonzero(cond & (T - starts >= crit.hold_s - 1e-9))
         if done.size:
             met = self.met_at[cid] = float(T[done[0]])
-            other = rise_b[done[0]] - didc[done[0]]
+            other = self._known[done[0]]
             self.other_rise_at_met[cid] = None if np.isnan(other) else float(other)
             if cid == self.chosen_id:
                 events.append(event(met, "confirmed", k))

@@ -81,10 +81,19 @@ def test_live_processing_gives_the_batch_results(scenario):
     assert set(seen_states) <= {v.state for _, v in live.verdict_changes} | {seen_states[0]}
 
 
-@pytest.mark.parametrize("scenario", ["touch", "probe-lift", "dropout", "sensor-fault"])
-def test_results_after_every_single_reading_equal_the_batch(scenario):
-    """Exercises the scalar one-reading path against the vectorised one."""
-    rec = simulate(scenario, seed=5, blocked=Limb.LEFT, observe_after_s=1800.0)
+_SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("scenario,seed", [("touch", 5), ("probe-lift", 5), ("dropout", 5), ("sensor-fault", 5),
+                                           ("systemic-slow-lift", 5),
+                                           pytest.param("systemic-quick-lift", 2, marks=_SLOW),
+                                           pytest.param("sustained-hand", 5, marks=_SLOW),
+                                           pytest.param("block-other-lift", 4, marks=_SLOW),
+                                           pytest.param("slow-loosening", 3, marks=_SLOW)])
+def test_results_after_every_single_reading_equal_the_batch(scenario, seed):
+    """Exercises the scalar one-reading path against the vectorised one (the other foot's rules,
+    its recent high and the slower hand included)."""
+    rec = simulate(scenario, seed=seed, blocked=Limb.LEFT, observe_after_s=1800.0)
     inj = rec.model.injection_s
     batch = _batch(rec, Limb.LEFT, [Marker(MarkerKind.INJECTION, inj)])
     live = BlockPipeline(Limb.LEFT)
