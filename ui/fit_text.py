@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 # A text allowed several lines still takes one if that costs it no more than this shrink.
 ONE_LINE_SHRINK = 0.8
+_FITS_KEPT = 128  # fits a label remembers (text and room → size), then it starts again
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class FitLabel(QLabel):
         self._max_lines = max_lines
         self._fill_height = fill_height
         self._fitted = Fitted(self._want_px, self._full, 1)
+        self._fits: dict[tuple, Fitted] = {}
         self._font_px: tuple[int, bool] | None = None
         self._explanation = ""
         self.setWordWrap(max_lines > 1)
@@ -181,8 +183,15 @@ class FitLabel(QLabel):
         room = self.contentsRect()
         height = room.height() if self._fill_height and room.height() > 0 else None
         before = self._fitted
-        self._fitted = fitted = fit_text(self.font(), self._full, room.width(), self._want_px, self._min_px,
-                                         max_lines=self._max_lines, height=height)
+        # A number shown twice a second comes back often ("30.6 °C"): its fit is remembered.
+        key = (self._full, room.width(), height, self._want_px, self._min_px, self._bold)
+        fitted = self._fits.get(key)
+        if fitted is None:
+            if len(self._fits) >= _FITS_KEPT:
+                self._fits.clear()
+            fitted = self._fits[key] = fit_text(self.font(), self._full, room.width(), self._want_px,
+                                                self._min_px, max_lines=self._max_lines, height=height)
+        self._fitted = fitted
         if (fitted.px, self._bold) != self._font_px:
             self._font_px = (fitted.px, self._bold)
             font = QFont(self.font())
