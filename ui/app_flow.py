@@ -306,10 +306,29 @@ class AppController:
         window = MainWindow(session, simulated=session.info.simulated, run_timer=not manual)
         session.start()
         window.confirm_close = not manual
+        self._publish(session, window)
         window.resize(1400, 900)
         window.show()
         self.windows.append(window)
         return window
+
+    def _publish(self, session, window) -> None:
+        """Publish to the central station if Settings turned it on (off by default)."""
+        from PyQt6.QtCore import QTimer
+        from PyQt6.QtWidgets import QMessageBox
+
+        from monitor.publish.saved import publish_from_saved_settings
+
+        publisher, problem = publish_from_saved_settings(session)
+        window.publisher = publisher
+        if problem is not None:
+            QMessageBox.warning(window, "Central station", problem + "\n\nThe recording itself goes on as usual.")
+        if publisher is not None:
+            # The room's state at least once a second, whether or not readings arrive.
+            ticker = QTimer(window)
+            ticker.setInterval(500)
+            ticker.timeout.connect(publisher.tick)
+            ticker.start()
 
     def choose_review(self, parent: QWidget | None = None) -> None:
         """Pick a session file from the sessions folder and open it for review."""
