@@ -35,6 +35,7 @@ from monitor.pipeline.snapshot import (
     PipelineSnapshot,
     criteria_notes,
     current_slope,
+    judged_difference,
     limb_readout,
     limb_series,
     snapshot_warnings,
@@ -465,6 +466,9 @@ class BlockPipeline:
         if late is not None:
             warnings += (late.words,)
         judge = self._judge
+        judged, judged_words = judged_difference(rise[b], rise[c], judge.other_high_c)
+        if judged_words is not None:
+            warnings += (judged_words,)
         systemic = systemic_words(rise[b], judge.other_high_c, self.config.systemic_rise_c)
         if systemic is not None:
             warnings += (systemic,)
@@ -486,6 +490,7 @@ class BlockPipeline:
             holding=holding(self._judge, self.criteria),
             attempt=current.number, attempt_injection_s=current.injections[0] if current.injections else None,
             earlier_attempts=tuple(attempts[:-1]), late_injection=late, systemic_warming=systemic,
+            di_minus_dc_judged_c=judged,
             criteria_other_rise_c=dict(judge.other_rise_at_met),
             criteria_notes=criteria_notes(judge.met_at, judge.other_rise_at_met, rise_only,
                                           self.config.systemic_rise_c),

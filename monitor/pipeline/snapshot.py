@@ -71,6 +71,9 @@ class PipelineSnapshot:
     # feet warmed says so): what the report shows beside the criteria.
     criteria_other_rise_c: dict[str, float | None] = field(default_factory=dict)
     criteria_notes: dict[str, str] = field(default_factory=dict)
+    # Di − Dc as the criteria judge it: ΔTb minus the other foot's highest rise of the last 30 min
+    # (never more than ``di_minus_dc_c``); with words in ``warnings`` when it is lower by 0.1 °C.
+    di_minus_dc_judged_c: float | None = None
 
     @property
     def di_minus_dc_withheld(self) -> str | None:
@@ -171,3 +174,18 @@ def criteria_notes(met_at: dict[str, float | None], other_rise: dict[str, float 
             words += "; both feet warming: systemic, not a block sign"
         notes[cid] = words
     return notes
+
+
+def judged_difference(blocked_rise_c: float | None, other_rise_c: float | None, other_high_c: float | None
+                      ) -> tuple[float | None, str | None]:
+    """Di − Dc as the criteria count it, and words when that is below the plain ΔTb − ΔTc: the
+    other foot reads lower than its highest rise of the last 30 min."""
+    if blocked_rise_c is None or other_rise_c is None:
+        return None, None
+    high = other_rise_c if other_high_c is None else max(other_high_c, other_rise_c)
+    judged = blocked_rise_c - high
+    if high - other_rise_c < 0.1:
+        return judged, None
+    return judged, (f"Di − Dc counted as {judged:+.1f} °C: the other foot reads {other_rise_c:+.1f} °C, below its "
+                    f"highest rise of the last 30 min ({high:+.1f} °C), and after a block that foot does not cool "
+                    "back so fast (its probe may be loosening).")

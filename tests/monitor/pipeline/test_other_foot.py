@@ -126,6 +126,8 @@ def test_di_minus_dc_counts_the_other_foot_s_highest_rise_so_a_probe_that_stops_
     pipe = _run(left, held)
     snap = pipe.snapshot()
     assert snap.di_minus_dc_c is not None and snap.di_minus_dc_c >= 1.5  # the published figure, shown
+    assert snap.di_minus_dc_judged_c is not None and snap.di_minus_dc_judged_c < 1.5  # and what is judged
+    assert any(w.startswith("Di − Dc counted as") for w in snap.warnings)
     assert not pipe.verdict.is_confirmed
     assert pipe.criteria_met_at["di-dc-1.5"] is None
 

@@ -143,3 +143,40 @@ def test_an_own_clock_starts_when_the_source_starts_not_when_it_is_built():
         assert source.clock.now() < 250.0
     finally:
         source.stop()
+
+
+def test_measure_and_measure_series_read_the_same_probe_artefacts_included():
+    """One implementation of the artefacts (lift, loosening, hand): a reading at a time and many at
+    once give the same values from the same noise stream."""
+    import numpy as np
+
+    for name in ("probe-lift", "touch", "sustained-hand", "systemic-slow-lift", "sensor-fault"):
+        t = np.arange(0.0, 2400.0, 7.0)
+        one = PatientModel.from_scenario(name, seed=4, blocked=Limb.RIGHT)
+        many = PatientModel.from_scenario(name, seed=4, blocked=Limb.RIGHT)
+        for limb in Limb:
+            singles = [one.measure(limb, float(x)) for x in t]
+            celsius, status, present = many.measure_series(limb, t)
+            for s, c, st, p in zip(singles, celsius, status, present, strict=True):
+                if not p:
+                    assert s is None
+                elif st:
+                    assert s is not None and s[0] is None
+                else:
+                    assert s is not None and s[0] == c
+
+
+def test_a_resting_hand_holds_the_probe_near_its_temperature_with_a_living_hand_s_variation():
+    import numpy as np
+
+    for seed in range(1, 30):
+        m = PatientModel.from_scenario("sustained-hand", seed=seed, blocked=Limb.LEFT)
+        [hand] = m.artefacts
+        if hand.end_s - hand.start_s > 400 and hand.share > 0.95:
+            break
+    t = np.arange(hand.start_s + 150.0, hand.start_s + 400.0, 1.0)
+    value, _, _ = m.probe_reads(hand.limb, t)
+    assert abs(float(np.median(value)) - hand.level_c) < 0.5
+    wobble = value - np.convolve(value, np.ones(31) / 31, mode="same")
+    assert 0.3 * hand.tremor_c < float(np.std(wobble[20:-20])) < 2 * hand.tremor_c
+    assert not m.reads_skin(hand.limb, t).any() and m.reads_skin(hand.limb.other, t).all()
