@@ -18,6 +18,8 @@ from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 # A text allowed several lines still takes one if that costs it no more than this shrink.
 ONE_LINE_SHRINK = 0.8
+# Never broken across two lines: the difference's name, and a number from its unit.
+_KEEP_TOGETHER = (("Di − Dc", "Di\u00a0−\u00a0Dc"), (" °C", "\u00a0°C"), (" s ", "\u00a0s "))
 _FITS_KEPT = 128  # fits a label remembers (text and room → size), then it starts again
 
 
@@ -81,6 +83,13 @@ def _fit_hard_lines(font: QFont, parts: list[str], width: int, max_px: int, min_
         px -= 1
     cut = [metrics.elidedText(part, Qt.TextElideMode.ElideRight, width) for part in shown_parts]
     return Fitted(px, "\n".join(cut), len(cut), elided=cut != parts)
+
+
+def keep_together(text: str) -> str:
+    """``text`` with no-break spaces where a line break would split a term ("Di − Dc", "2.0 °C")."""
+    for plain, joined in _KEEP_TOGETHER:
+        text = text.replace(plain, joined)
+    return text
 
 
 def _lines(metrics: QFontMetrics, text: str, width: int, max_lines: int) -> int:
@@ -189,7 +198,8 @@ class FitLabel(QLabel):
         if fitted is None:
             if len(self._fits) >= _FITS_KEPT:
                 self._fits.clear()
-            fitted = self._fits[key] = fit_text(self.font(), self._full, room.width(), self._want_px,
+            laid_out = keep_together(self._full) if self._max_lines > 1 else self._full
+            fitted = self._fits[key] = fit_text(self.font(), laid_out, room.width(), self._want_px,
                                                 self._min_px, max_lines=self._max_lines, height=height)
         self._fitted = fitted
         if (fitted.px, self._bold) != self._font_px:
