@@ -68,6 +68,7 @@ class AlarmChange:
     ended: tuple[str, ...]
     active: tuple[ActiveAlarm, ...]
     new_priority: Priority | None = None  # the highest priority among the alarms raised now
+    ended_at: Mapping[str, float] = field(default_factory=dict)  # key -> session time it ended (as stored)
 
 
 class AlarmLog(Protocol):
@@ -109,6 +110,7 @@ class AlarmEvaluator:
     _connection: AlarmCondition | None = None
     _external: dict[str, AlarmCondition] = field(default_factory=dict)
     _seen_segments: set[tuple[str, str, float]] = field(default_factory=set)
+    _ended_at: dict[str, float] = field(default_factory=dict)  # ended in this evaluation, for its AlarmChange
 
     # ---- what the core tells it ----------------------------------------------------------
     def on_readings(self, readings: Iterable[Reading]) -> AlarmChange:
@@ -245,26 +247,31 @@ class AlarmEvaluator:
         alarm = self.active.pop(key, None)
         if alarm is None:
             return
+        end_s = max(at_s, alarm.start_s)
         if self.log is not None and alarm.event_id is not None:
-            self.log.end(alarm.event_id, max(at_s, alarm.start_s))
+            self.log.end(alarm.event_id, end_s)
+        self._ended_at[key] = end_s
         ended.append(key)
 
     def _change(self, raised: list[str], ended: list[str]) -> AlarmChange:
         new = highest_priority(self.active[k] for k in raised if k in self.active)
-        return AlarmChange(tuple(raised), tuple(ended), tuple(self.active.values()), new)
+        ended_at = {k: self._ended_at.pop(k) for k in ended if k in self._ended_at}
+        return AlarmChange(tuple(raised), tuple(ended), tuple(self.active.values()), new, ended_at)
 
 
 def merge_changes(changes: Iterable[AlarmChange], active: Iterable[ActiveAlarm]) -> AlarmChange:
     """Several evaluations' changes as one (for one event per pump)."""
     raised: list[str] = []
     ended: list[str] = []
+    ended_at: dict[str, float] = {}
     for c in changes:
         raised += c.raised
         ended += c.ended
+        ended_at.update(c.ended_at)
     active = tuple(active)
     keys = {a.condition.key for a in active}
     new = highest_priority(a for a in active if a.condition.key in raised)
-    return AlarmChange(tuple(k for k in raised if k in keys or k not in ended), tuple(ended), active, new)
+    return AlarmChange(tuple(k for k in raised if k in keys or k not in ended), tuple(ended), active, new, ended_at)
 
 
 def highest_priority(alarms: Iterable[ActiveAlarm]) -> Priority | None:

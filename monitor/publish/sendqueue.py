@@ -6,6 +6,7 @@ Three parts, sent in this order:
   more than a procedure makes; past it the oldest is dropped and counted, never the core held up);
 - the room's state: only the newest is kept (it replaces the one before; it is numbered when sent,
   so a central sees no gap for a state that was superseded);
+  (a station going offline sends its newest state first, so its last state is its final one);
 - readings: up to ``readings_max`` (10 minutes at one a second); past it the oldest is dropped and
   the next one sent says how many (``dropped_before``), so a central knows the gap is a loss.
 """
@@ -17,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
-from monitor.publish.messages import Message, Readings, State
+from monitor.publish.messages import Message, Readings, State, Status
 
 READINGS_MAX = 600
 EVENTS_MAX = 10_000
@@ -61,7 +62,8 @@ class SendQueue:
     def take(self) -> Message | None:
         """The next message to send (events, then the state, then readings), or None."""
         with self.changed:
-            if self._events:
+            going_offline = bool(self._events) and isinstance(self._events[0], Status) and not self._events[0].online
+            if self._events and not (going_offline and self._state is not None):
                 return self._events.popleft()
             if self._state is not None:
                 self._state_seq += 1

@@ -183,12 +183,11 @@ class StationPublisher:
                 self.queue.put_event(alarm_event(p, self.who, self._next_seq(Kind.ALARMS), "start", cond, None,
                                                  time.time()))
         if change.ended:
-            # The core says an alarm ended, not when: the newest reading's time (alarms end with the data).
-            newest = p.snapshot().now_s
-            end_s = newest if newest is not None else p.now()
             for key in change.ended:
                 cond = self._conditions.pop(key, None)
                 if cond is not None:
+                    # The end time the core stored (data-timed), so the central and the file agree.
+                    end_s = change.ended_at.get(key, p.now())
                     self.queue.put_event(alarm_event(p, self.who, self._next_seq(Kind.ALARMS), "end", cond, end_s,
                                                      time.time()))
         self._queue_state()  # also an acknowledgement: the list's "acknowledged" flags

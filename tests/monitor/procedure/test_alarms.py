@@ -38,6 +38,7 @@ def test_a_probe_fault_starts_at_its_reading_and_ends_at_the_next_good_one():
     change = alarms.on_readings(both(4.0))
     assert change.ended == ("fault:left",) and not alarms.active
     assert log.rows == [["sensor_fault", Limb.LEFT, "medium", 2.0, 4.0]]
+    assert change.ended_at == {"fault:left": 4.0}, "the end the file stores, for every view (MQTT's alarm end)"
 
 
 def test_an_unplugged_probe_is_probe_off_not_a_fault():

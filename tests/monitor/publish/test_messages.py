@@ -110,3 +110,14 @@ def test_the_send_queue_is_bounded_keeps_events_drops_oldest_readings_and_says_s
     assert isinstance(taken[2], m.State) and taken[2].session_s == 2.0 and taken[2].seq == 1
     assert [(t.seq, t.dropped_before) for t in taken[3:]] == [(3, 2), (4, 0), (5, 0)]
     assert q.take() is None
+
+
+def test_a_station_going_offline_sends_its_newest_state_before_it_says_so():
+    q = SendQueue()
+    q.put_event(m.Markers(RUN, 1, (), AT))
+    q.put_state(_state(session_s=9.0))
+    q.put_event(m.Status("clinic", "room-1", None, False, "c", "sympatherm 0.1.0", True, "session finished", AT))
+    taken = [q.take() for _ in range(3)]
+    assert isinstance(taken[0], m.Markers), "events still go first"
+    assert isinstance(taken[1], m.State) and taken[1].session_s == 9.0, "the last state before 'offline'"
+    assert isinstance(taken[2], m.Status) and not taken[2].online
