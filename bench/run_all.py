@@ -66,6 +66,9 @@ RUNNERS: dict[str, Callable[[bool], dict]] = {
     # Real time: 60 s per design measured (the code as it is, and the recommended one); quick 10 s.
     "bench_screen_latency": lambda quick: importlib.import_module("bench.bench_screen_latency").run(
         **({"seconds": 10.0} if quick else {})),
+    # 32 stations → a real Mosquitto → the central: 60 s measured (quick 20 s), then a station's cost.
+    "bench_central": lambda quick: importlib.import_module("bench.bench_central").run(
+        **({"seconds": 20.0, "station_seconds": 8.0, "repeats": 1} if quick else {})),
 }
 
 
@@ -184,6 +187,24 @@ def rows(results: dict, quick: bool) -> list[dict]:
                 "–" if name == "shipped" or d.get("p99_ratio_to_shipped") is None
                 else f"p99 {d['p99_ratio_to_shipped']:.3g}× as now",
                 d["meets_goal"] if name == "shipped" else None)
+    if not failed("bench_central"):
+        c = results["bench_central"]
+        goal, met = c["goals"], c["meets_goals"]
+        add(f"central station: a station's reading → the central's model, {c['stations']} stations at 1 Hz through "
+            f"Mosquitto (TLS), p50 / p99 (n = {c['readings_measured']})",
+            f"{c['latency_p50_ms']:.0f} / {c['latency_p99_ms']:.0f} ms", f"p99 ≤ {goal['latency_p99_ms']:g} ms",
+            "–", met["latency"])
+        add(f"central station: frame time, {c['rooms_heard']} room tiles (median / p95)",
+            f"{c['frame_median_ms']:.1f} / {c['frame_p95_ms']:.1f} ms", f"median ≤ {goal['frame_median_ms']:g} ms",
+            "–", met["frame"])
+        add("central station: CPU of the central (process time)",
+            f"{c['central_cpu_percent_of_one_core']:.1f} % of one core", f"≤ {goal['central_cpu_percent']:g} %",
+            "–", met["central_cpu"])
+        add("central station: extra CPU publishing costs a station (10 Hz probe; with − without publishing)",
+            f"{c['station_publishing_extra_cpu_percent']:.2f} % of one core",
+            f"≤ {goal['station_extra_cpu_percent']:g} %",
+            f"{c['station_cpu_percent_with_publishing']:.2f} vs {c['station_cpu_percent_without_publishing']:.2f} %",
+            met["station_cpu"])
     if not failed("soak"):
         s = results["soak"]
         add(f"soak: {s['simulated_hours']:g} h at 10 Hz per foot through pipeline, store"
