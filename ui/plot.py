@@ -10,89 +10,38 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont
-from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF
+from PyQt6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLayout, QWidget
 
 from monitor.model import Limb, Marker, MarkerKind
+from monitor.pipeline.timefmt import format_session_time
 from ui import theme
+from ui.plot_axis import SessionTimeAxis, format_relative
 from ui.plot_buffer import PlotBuffer
+from ui.plot_items import BandItem, EndLetter, TailCurve
+from ui.plot_labels import EDGE_PX, LINE_GAP_PX, PixelLabel, layout_rows
+
+__all__ = ["BandItem", "SessionPlot", "SessionTimeAxis", "TAIL_MAX_POINTS", "TAIL_MAX_PX"]
 
 AXIS_WIDTH = 78  # px, room for "30.5" and the axis label at the fonts used here
 # Readings newer than this (or than 1.5 follow windows, if longer) are kept as they came;
 # older ones are thinned to each 2-second bucket's min and max (see ui.plot_buffer).
 FULL_RESOLUTION_S = 3600.0
-
-
-class SessionTimeAxis(pg.AxisItem):
-    """X axis in session seconds, labelled as minutes from an origin (the injection) or wall clock."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.origin_s = 0.0
-        self.wall0: float | None = None  # POSIX time at session second 0
-        self.show_wall = False
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 (pyqtgraph override)
-        lo = (minVal - self.origin_s) / 60.0
-        hi = (maxVal - self.origin_s) / 60.0
-        levels = super().tickValues(lo, hi, size)
-        return [(spacing * 60.0, [v * 60.0 + self.origin_s for v in values]) for spacing, values in levels]
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
-        if self.show_wall and self.wall0 is not None:
-            return [time.strftime("%H:%M", time.localtime(self.wall0 + v)) for v in values]
-        out = []
-        for v in values:
-            m = (v - self.origin_s) / 60.0
-            out.append(f"{m:.0f}" if abs(m - round(m)) < 1e-6 else f"{m:.1f}")
-        return out
-
-
-class BandItem(pg.GraphicsObject):
-    """A band over a span of session time, the full height of the view: one filled rectangle.
-
-    In place of ``pg.LinearRegionItem``, which maps the view into its own coordinates on every
-    bounding-rect query and repaints all of itself whenever it is stretched. An open band (an
-    artefact still going on) is given ``reach``: its bounding rectangle already extends that far
-    right of its end, so stretching it repaints only the newly covered columns."""
-
-    HALF_HEIGHT = 1e4  # °C either side of 0: taller than any view, so never its own edge
-
-    def __init__(self, start_s: float, end_s: float, brush) -> None:
-        super().__init__()
-        self._brush = pg.mkBrush(brush)
-        self._start = float(start_s)
-        self._end = float(end_s)
-        self._right = self._end  # the bounding rectangle's right edge (≥ the end)
-        self.label: pg.TextItem | None = None
-        self.label_height = 0.0  # where the label sits, as a fraction of the view's height
-        self.drawn_key: tuple | None = None
-
-    def getRegion(self) -> tuple[float, float]:  # noqa: N802 (LinearRegionItem's name)
-        return self._start, self._end
-
-    def setRegion(self, region, reach: float | None = None) -> None:  # noqa: N802
-        start, end = float(region[0]), float(region[1])
-        right = max(end, reach if reach is not None else end)
-        if start != self._start or right != self._right:
-            self.prepareGeometryChange()  # the rectangle itself changes: Qt repaints old and new
-            self._start, self._end, self._right = start, end, right
-            self.update()
-        elif end != self._end:
-            lo, hi = sorted((self._end, end))
-            self._end = end
-            self.update(QRectF(lo, -self.HALF_HEIGHT, hi - lo, 2 * self.HALF_HEIGHT))
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        return QRectF(self._start, -self.HALF_HEIGHT, self._right - self._start, 2 * self.HALF_HEIGHT)
-
-    def paint(self, painter, *_args) -> None:
-        painter.fillRect(QRectF(self._start, -self.HALF_HEIGHT, self._end - self._start, 2 * self.HALF_HEIGHT),
-                         self._brush)
+# Label rows: marker labels hang from the top of the data area on up to MAX_MARKER_ROWS rows
+# (fewer on a short plot); band labels stand on the bottom, one row per kind.
+MAX_MARKER_ROWS = 3
+LEFT_ARTEFACT_ROW, RIGHT_ARTEFACT_ROW, BASELINE_ROW = 0, 1, 2
+MARKER_LABEL_PX = 14
+CLUSTER_PX = 8.0  # marks closer than this (at the current zoom) share one label
+BAND_LABEL_PX = 13
+# The y axis's title, the longest that fits the axis's height (a short plot cut the long one).
+Y_TITLES = ("skin temperature (°C)", "skin temp. (°C)", "°C")
+AXIS_TITLE_PT = 13
 
 
 class SessionPlot(QWidget):
@@ -133,6 +82,8 @@ class SessionPlot(QWidget):
         self._shown_range: tuple | None = None
         self.item.setMenuEnabled(False)
         self.item.hideButtons()
+        # Room above the data area for the top tick's label (it was cut in half at the edge).
+        self.item.layout.setContentsMargins(1, 8, 6, 1)
         self.vb = self.item.getViewBox()
         self.vb.disableAutoRange()
         self.vb.setMouseEnabled(x=True, y=True)
@@ -143,15 +94,21 @@ class SessionPlot(QWidget):
             ax.setTickFont(font)
             ax.setTextPen(pg.mkPen(theme.TEXT))
             ax.setPen(pg.mkPen("#6A7078"))
-        self.item.setLabel("left", "skin temperature", units="°C", **{"font-size": "14pt", "color": theme.TEXT})
+        self._y_title: str | None = None
+        self._x_title: str | None = None
+        # The axis title's wordings measured as the axis draws them (hidden; owned by the axis, so
+        # Qt deletes it with the scene, never Python after the application has gone).
+        self._measure = QGraphicsTextItem(self.axis)
+        self._measure.setVisible(False)
+        self._set_y_label()
+        # No legend in the data area (at 200 px it covered the curves): which colour is which
+        # foot is said in the time axis's title row, and each line ends in its letter.
+        self.legend = None
         self._set_x_label()
-
-        self.legend = self.item.addLegend(offset=(10, 10), labelTextSize="14pt", labelTextColor=theme.TEXT)
         self.curves: dict[Limb, pg.PlotDataItem] = {}
         for limb in Limb:
             pen = pg.mkPen(QColor(theme.LIMB_COLOURS[limb]), width=1, cosmetic=True)
-            curve = self.item.plot([], [], pen=pen, name=f"{limb.letter}  {theme.limb_name(limb).lower()} foot",
-                                   connect="finite")
+            curve = self.item.plot([], [], pen=pen, connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             # Peak keeps each pixel column's min and max, so one block per pixel loses nothing
             # and draws 5× fewer points than pyqtgraph's default (no setter for this option).
@@ -167,9 +124,11 @@ class SessionPlot(QWidget):
         # (the curve above: handed to pyqtgraph when the view steps or the tail has grown, see
         # _draw_following) and a short live tail from the history's last drawn point, the only
         # part that changes (and is repainted) frame to frame. Free pan/zoom: the curve alone.
-        self.tails: dict[Limb, pg.PlotCurveItem] = {}
+        # The tail is a light item (ui.plot_items.TailCurve): redrawn every frame, it must cost
+        # little to hand over, bound and paint.
+        self.tails: dict[Limb, TailCurve] = {}
         for limb, curve in self.curves.items():
-            tail = pg.PlotCurveItem(pen=curve.opts["pen"], connect="finite", skipFiniteCheck=True, antialias=False)
+            tail = TailCurve(curve.opts["pen"])
             self.item.addItem(tail, ignoreBounds=True)
             self.tails[limb] = tail
         # Per limb: (what the history was handed for, block size, end index) while following.
@@ -178,38 +137,36 @@ class SessionPlot(QWidget):
         self._tail_raw: dict[Limb, tuple[np.ndarray, np.ndarray]] = {limb: (_EMPTY, _EMPTY) for limb in Limb}
         self._label_pos: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         # The limb letters at the end of each line, so colour is never the only cue.
-        self.end_labels: dict[Limb, pg.TextItem] = {}
+        self.end_labels: dict[Limb, EndLetter] = {}
         for limb in Limb:
-            lab = pg.TextItem(limb.letter, color=theme.LIMB_TEXT_COLOURS[limb], anchor=(0, 0.5))
-            f = QFont()
-            f.setPixelSize(20)
-            f.setBold(True)
-            lab.setFont(f)
-            _cache_text(lab)
+            lab = EndLetter(limb.letter, theme.LIMB_TEXT_COLOURS[limb])
             lab.setVisible(False)
             self.item.addItem(lab, ignoreBounds=True)
             self.end_labels[limb] = lab
 
         self.baseline_region = BandItem(0.0, 0.0, pg.mkBrush(*theme.BASELINE_FILL))
         self.baseline_region.setZValue(-20)
-        self._baseline_label = pg.TextItem("baseline", color="#4FD1A5", anchor=(0, 1))
-        bf = QFont()
-        bf.setPixelSize(14)
-        bf.setBold(True)
-        self._baseline_label.setFont(bf)
-        _cache_text(self._baseline_label)
-        self._baseline_label.setZValue(5)
-        self._baseline_label.setVisible(False)
         self.baseline_region.setVisible(False)
         self.item.addItem(self.baseline_region, ignoreBounds=True)
-        self.item.addItem(self._baseline_label, ignoreBounds=True)
+        # Labels in the view box's pixels (ui.plot_labels): markers' on rows at the top, bands'
+        # on rows at the bottom (L artefacts, R artefacts, the baseline window).
+        self._baseline_label = self._pixel_label("baseline", "#4FD1A5", "the baseline window")
+        self.baseline_region.label = self._baseline_label
+        self.baseline_region.label_row = BASELINE_ROW
         self._artefact_items: dict[tuple, BandItem] = {}
         self._open_artefacts: list[tuple[float, BandItem]] = []
         self._marker_lines: dict[int, pg.InfiniteLine] = {}
+        self.marker_labels: dict[int, PixelLabel] = {}  # marker id -> its label
         self._marker_seen: dict[int, Marker] = {}
+        self._marker_rows_used = 0  # rows of marker labels in the last layout (room kept above the data)
+        self._watermark_at: tuple[float, float] | None = None
         self.watermark: pg.TextItem | None = None
 
         self.vb.sigRangeChangedManually.connect(self._on_user_range)
+        # Labels are in pixels: placed again whenever the view moves or changes size (a pan with
+        # the mouse included, without waiting for the next frame).
+        self.vb.sigRangeChanged.connect(self._place_labels_if_moved)
+        self.vb.sigResized.connect(self._on_resized)
         # Optional: Di − Dc (the pipeline's difference series: blocked foot's rise minus the other
         # foot's, on both feet's reading times, so two one-foot probes that never report together
         # still give a curve), below the main plot on the same time axis. Before a baseline it is
@@ -302,12 +259,14 @@ class SessionPlot(QWidget):
             self._dirty = True  # free pan/zoom: redraw with the whole session
 
     def set_origin(self, origin_s: float) -> None:
-        """Minutes on the X axis count from here (the injection mark)."""
+        """Times on the X axis count from here (the injection mark), as m:ss."""
         if origin_s != self.axis.origin_s:
             self.axis.origin_s = origin_s
             self._set_x_label()
             self.axis.picture = None
             self.axis.update()
+            for mid, m in self._marker_seen.items():  # their tooltips say times from the injection
+                self._set_marker_tooltip(mid, m)
 
     def set_wall_clock(self, wall0: float | None, show: bool) -> None:
         self.axis.wall0 = wall0
@@ -317,25 +276,70 @@ class SessionPlot(QWidget):
         self.axis.update()
 
     def _set_x_label(self) -> None:
-        if self.axis.show_wall:
-            text = "wall clock"
-        elif self.axis.origin_s:
-            text = "minutes from injection"
-        else:
-            text = "minutes since start"
-        self.item.setLabel("bottom", text, **{"font-size": "14pt", "color": theme.TEXT})
+        """The time axis's title with the legend beside it (out of the data area, on one line):
+        the longest wording that fits the axis's width, measured as the axis will draw it."""
+        room = float(self.widget.width()) - AXIS_WIDTH - 16.0
+        title = self.axis.title()
+        short = title.replace("time from injection", "from injection").replace("session time", "session")
+        style = f"font-size: {AXIS_TITLE_PT}pt; color: {theme.TEXT}"
+        for foot, words in ((" foot", title), ("", title), ("", short), (None, short)):
+            swatches = "&nbsp;&nbsp;&nbsp;".join(
+                f"<span style='color:{theme.LIMB_TEXT_COLOURS[limb]}'>━━ {limb.letter} "
+                f"{theme.limb_name(limb).lower()}{foot}</span>" for limb in Limb) if foot is not None else ""
+            text = f"{swatches}&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;{words}" if swatches else words
+            self._measure.setHtml(f"<span style='{style}'>{text} </span>")
+            if self._measure.boundingRect().width() <= room:
+                break
+        if text != self._x_title:
+            self._x_title = text
+            self.item.setLabel("bottom", text, **{"font-size": f"{AXIS_TITLE_PT}pt", "color": theme.TEXT})
+            self.axis.resizeEvent()  # centre the new title (pyqtgraph does so only on a resize)
+
+    def _set_y_label(self) -> None:
+        """The longest y title that fits the axis's height (rotated, it is as long as the axis)."""
+        font = QFont()
+        font.setPointSize(AXIS_TITLE_PT)
+        room = float(self.vb.height()) if self.vb.height() > 0 else 1e9
+        metrics = QFontMetricsF(font)
+        title = next((t for t in Y_TITLES if metrics.horizontalAdvance(t) + 8 <= room), Y_TITLES[-1])
+        if title != self._y_title:
+            self._y_title = title
+            self.item.setLabel("left", title, **{"font-size": f"{AXIS_TITLE_PT}pt", "color": theme.TEXT})
+            self.item.getAxis("left").resizeEvent()
+
+    @property
+    def y_axis_title(self) -> str:
+        return self._y_title or ""
+
+    def _fit_watermark(self) -> None:
+        """SIMULATED as large as fits the data area (90 px at most), never cut at its edges."""
+        if self.watermark is None:
+            return
+        w, h = float(self.vb.width()), float(self.vb.height())
+        size = max(12, int(min(90.0, 0.5 * h, w / 6.8))) if w > 0 and h > 0 else 90
+        if size != self._watermark_px:
+            self._watermark_px = size
+            f = QFont()
+            f.setPixelSize(size)
+            f.setBold(True)
+            self.watermark.setFont(f)
+
+    def _on_resized(self, *_args) -> None:
+        self._set_y_label()
+        self._set_x_label()
+        self._fit_watermark()
+        self._labels_key = None
+        self._place_labels_if_moved()
 
     def set_simulated(self, on: bool) -> None:
         if on and self.watermark is None:
             self.watermark = pg.TextItem("SIMULATED", color=theme.WATERMARK_COLOUR, anchor=(0.5, 0.5))
-            f = QFont()
-            f.setPixelSize(90)
-            f.setBold(True)
-            self.watermark.setFont(f)
             _cache_text(self.watermark)
             self.watermark.setZValue(-10)  # above the bands, below the curves
             self.item.addItem(self.watermark, ignoreBounds=True)
-            self._labels_key = None
+            self._watermark_px = 0
+            self._fit_watermark()
+            self._watermark_at = None
         if self.watermark is not None:
             self.watermark.setVisible(on)
 
@@ -399,18 +403,19 @@ class SessionPlot(QWidget):
         if window is None:
             if self.baseline_region.isVisible():
                 self.baseline_region.setVisible(False)
-                self._baseline_label.setVisible(False)
+                self._labels_key = None
+                self._place_labels_if_moved()
         elif self.baseline_region.getRegion() != tuple(window) or not self.baseline_region.isVisible():
             self.baseline_region.setRegion(window)
             self.baseline_region.setVisible(True)
-            self._baseline_label.setVisible(True)
             self._labels_key = None
-            self._place_labels()
+            self._place_labels_if_moved()
 
     def set_artefacts(self, segments) -> None:
         """segments: objects with limb, kind, start_s, end_s (the pipeline's ArtefactSegment)."""
         keep = set()
         self._open_artefacts = []
+        changed = False
         for seg in segments:
             key = (str(seg.limb), seg.kind, round(seg.start_s, 1))
             keep.add(key)
@@ -423,25 +428,16 @@ class SessionPlot(QWidget):
                 item = BandItem(seg.start_s, end, pg.mkBrush(*fill))
                 item.setZValue(-15)
                 limb = Limb(seg.limb)
-                # The label is its own item above every band (a band's child would be covered by
-                # an overlapping band); L labels near the bottom, R labels above them.
-                label = pg.TextItem(f"{limb.letter} {kind.replace('_', ' ')}", color=theme.LIMB_TEXT_COLOURS[limb],
-                                    anchor=(0, 1))
-                f = QFont()
-                f.setPixelSize(14)
-                f.setBold(True)
-                label.setFont(f)
-                _cache_text(label)
-                label.setZValue(5)
-                item.label = label
-                item.label_height = 0.03 if limb is Limb.LEFT else 0.09
+                words = kind.replace("_", " ")
+                item.label = self._pixel_label(f"{limb.letter} {words}", theme.LIMB_TEXT_COLOURS[limb],
+                                               f"{theme.limb_name(limb).lower()} foot: {words}")
+                item.label_row = LEFT_ARTEFACT_ROW if limb is Limb.LEFT else RIGHT_ARTEFACT_ROW
                 self.item.addItem(item, ignoreBounds=True)
-                self.item.addItem(label, ignoreBounds=True)
                 self._artefact_items[key] = item
-                self._place_label(item)
+                changed = True
             elif seg.end_s is not None and item.getRegion() != (seg.start_s, end):
                 item.setRegion((seg.start_s, end))
-                self._place_label(item)
+                changed = True
             if seg.end_s is None:
                 # Still going on: stretched to the newest reading when the plot redraws, not on
                 # every tick (moving it would repaint the plot 10 times a second).
@@ -449,28 +445,128 @@ class SessionPlot(QWidget):
         for key in list(self._artefact_items):
             if key not in keep:
                 item = self._artefact_items.pop(key)
-                self.item.removeItem(item.label)
+                self._drop_label(item.label)
                 self.item.removeItem(item)
+                changed = True
+        if changed:
+            self._labels_key = None
+            self._place_labels_if_moved()
+
+    # ---- labels ---------------------------------------------------------------------------
+    def _pixel_label(self, text: str, colour: str, tooltip: str = "", pixel_size: int = BAND_LABEL_PX) -> PixelLabel:
+        label = PixelLabel(text, colour, pixel_size, tooltip)
+        label.setParentItem(self.vb)  # the view box's pixels, clipped to it, above the data
+        label.setVisible(False)
+        return label
+
+    def _drop_label(self, label: PixelLabel | None) -> None:
+        if label is not None:
+            label.setVisible(False)
+            label.setParentItem(None)
+            if label.scene() is not None:
+                label.scene().removeItem(label)
+
+    def _view_px(self) -> tuple[float, float, float, float, float, float]:
+        """(x0, x1, y0, y1, width px, height px) of the view."""
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        return x0, x1, y0, y1, float(self.vb.width()), float(self.vb.height())
+
+    def _place_labels_if_moved(self, *_args) -> None:
+        """Lay the labels out again if the time range, the size or the labels changed (their
+        rows are pixels, so the temperature range does not matter)."""
+        x0, x1, _, _, w, h = self._view_px()
+        key = (x0, x1, w, h)
+        if key == self._labels_key:
+            return
+        self._labels_key = key
+        self._place_labels()
 
     def _place_labels(self) -> None:
-        for item in self._artefact_items.values():
-            self._place_label(item)
-        (x0, x1) = self.vb.viewRange()[0]
-        for line in self._marker_lines.values():
-            # A marker scrolled out of view would leave half its label clipped at the edge.
-            line.label.setVisible(x0 <= line.value() <= x1)
-        (_, _), (y0, y1) = self.vb.viewRange()
-        # Near the bottom, above the rows of artefact labels: at the top an injection mark right
-        # after the window (its label) and the legend would cover it.
-        self._baseline_label.setPos(self.baseline_region.getRegion()[0], y0 + 0.16 * (y1 - y0))
+        x0, x1, _, _, w, h = self._view_px()
+        if not (x1 > x0 and w > 0 and h > 0):
+            return
 
-    def _place_label(self, item: BandItem) -> None:
-        (_, _), (y0, y1) = self.vb.viewRange()
-        if item.label is not None:
-            item.label.setPos(item.getRegion()[0], y0 + item.label_height * (y1 - y0))
+        def px(t: float) -> float:
+            return (t - x0) * w / (x1 - x0)
+
+        groups, slots, self._marker_rows_used = self._marker_layout(x0, x1, w, h)
+        placed = set()
+        for group, slot in zip(groups, slots, strict=True):
+            if slot is None:
+                continue
+            label = self.marker_labels[group.shown]
+            label.set_text(group.text, group.tooltip)
+            label.set_width(slot.width)
+            label.setPos(slot.left, EDGE_PX + slot.row * label.height)
+            label.setVisible(True)
+            placed.add(group.shown)
+        for mid, label in self.marker_labels.items():
+            if mid not in placed:
+                label.setVisible(False)
+        # Band labels: one row per kind from the bottom, from the band's left edge or the view's.
+        rows_of: dict[int, list[tuple[float, PixelLabel]]] = {}
+        bands = list(self._artefact_items.values())
+        if self.baseline_region.isVisible():
+            bands.append(self.baseline_region)
+        for band in bands:
+            start, end = band.getRegion()
+            if band.label is None:
+                continue
+            if end < x0 or start > x1:
+                band.label.setVisible(False)
+                continue
+            rows_of.setdefault(band.label_row, []).append((max(px(start), 0.0) + LINE_GAP_PX, band.label))
+        if not self.baseline_region.isVisible():
+            self._baseline_label.setVisible(False)
+        for row, entries in rows_of.items():
+            for (_, label), slot in zip(entries, layout_rows([a for a, _ in entries],
+                                                             [lab.natural_width for _, lab in entries], w, 1),
+                                        strict=True):
+                if slot is None:
+                    label.setVisible(False)
+                    continue
+                label.set_width(slot.width)
+                label.setPos(slot.left, h - EDGE_PX - (row + 1) * label.height)
+                label.setVisible(True)
+
+    def _marker_layout(self, x0: float, x1: float, w: float, h: float) -> tuple[list[_MarkerGroup], list, int]:
+        """The markers in view as label groups (marks closer than CLUSTER_PX share one label:
+        "Injection +2"), their slots (rows from the top, at most about 40 % of the height) and
+        the rows used. Changes nothing (the y range asks it too)."""
+        if not (self.marker_labels and x1 > x0 and w > 0):
+            return [], [], 0
+        some = next(iter(self.marker_labels.values()))
+        rows = max(1, min(MAX_MARKER_ROWS, int(0.4 * h // some.height)))
+        at = {mid: (self._marker_lines[mid].value() - x0) * w / (x1 - x0) for mid in self.marker_labels
+              if x0 <= self._marker_lines[mid].value() <= x1}
+        clusters: list[list[int]] = []
+        for mid in sorted(at, key=lambda k: (at[k], k)):
+            if clusters and at[mid] - at[clusters[-1][0]] <= CLUSTER_PX:
+                clusters[-1].append(mid)
+            else:
+                clusters.append([mid])
+        groups = [self._marker_group(members) for members in clusters]
+        slots = layout_rows([at[c[0]] + LINE_GAP_PX for c in clusters],
+                            [some.width_of(g.text) for g in groups], w, rows)
+        return groups, slots, max((s.row + 1 for s in slots if s is not None), default=0)
+
+    def _marker_group(self, members: list[int]) -> _MarkerGroup:
+        """One label for marks at (nearly) one pixel: the most telling one's text, "+N" for the
+        others, and every one's whole text in the tooltip."""
+        seen = self._marker_seen
+        shown = min(members, key=lambda mid: (_LABEL_PRIORITY.get(seen[mid].kind, 9), seen[mid].session_s, mid))
+        text = _marker_text(seen[shown])
+        if len(members) > 1:
+            text = f"{text} +{len(members) - 1}"
+        tips = [self._marker_lines[mid].toolTip() for mid in [shown] + [m for m in members if m != shown]]
+        return _MarkerGroup(shown, text, "\n\n".join(tips))
+
+    def label_items(self) -> list[PixelLabel]:
+        """Every label on the plot now shown (markers' and bands')."""
+        bands = [b.label for b in (*self._artefact_items.values(), self.baseline_region) if b.label is not None]
+        return [lab for lab in (*self.marker_labels.values(), *bands) if lab.isVisible()]
 
     def set_markers(self, markers: list[Marker]) -> None:
-        self._labels_key = None
         ids = set()
         for i, m in enumerate(markers):
             mid = m.id if m.id is not None else -(i + 1)
@@ -480,28 +576,36 @@ class SessionPlot(QWidget):
                 colour = theme.MARKER_COLOURS.get(str(m.kind), "#CCCCCC")
                 line = pg.InfiniteLine(pos=m.session_s, angle=90, movable=m.id is not None,
                                        pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
-                                       hoverPen=pg.mkPen("#FFFFFF", width=3),
-                                       label=_marker_text(m), labelOpts={
-                                           "position": 0.985, "color": colour, "anchors": [(0, 0), (0, 0)],
-                                           "fill": (21, 23, 26, 200)})
-                f = QFont()
-                f.setPixelSize(15)
-                f.setBold(True)
-                line.label.textItem.setFont(f)
-                _cache_text(line.label)
+                                       hoverPen=pg.mkPen("#FFFFFF", width=3))
                 line.setZValue(10)
                 line.sigPositionChangeFinished.connect(lambda ln, mid=mid: self._marker_dragged(mid, ln))
                 self.item.addItem(line, ignoreBounds=True)
                 self._marker_lines[mid] = line
+                self.marker_labels[mid] = self._pixel_label(_marker_text(m), colour, pixel_size=MARKER_LABEL_PX)
             elif self._marker_seen.get(mid) != m:
                 line.setValue(m.session_s)
-                line.label.setText(_marker_text(m))
+            if self._marker_seen.get(mid) != m:
+                self._set_marker_tooltip(mid, m)
             self._marker_seen[mid] = m
         for mid in list(self._marker_lines):
             if mid not in ids:
                 self.item.removeItem(self._marker_lines.pop(mid))
+                self._drop_label(self.marker_labels.pop(mid, None))
                 self._marker_seen.pop(mid, None)
+        self._labels_key = None
+        self._place_labels_if_moved()
         self._dirty = True
+
+    def _set_marker_tooltip(self, mid: int, m: Marker) -> None:
+        """The marker's label, and its whole text and time (from the injection, m:ss, and in the
+        session) as the tooltip of its line and label."""
+        when = f"session time {format_session_time(m.session_s)}"
+        if self.axis.origin_s:
+            when = f"{format_relative(m.session_s - self.axis.origin_s)} from the injection · {when}"
+        tip = f"{_marker_text(m, whole=True)}\n{when}"
+        self._marker_lines[mid].setToolTip(tip)
+        self.marker_labels[mid].set_text(_marker_text(m), tip)
+        self._labels_key = None
 
     def _marker_dragged(self, mid: int, line: pg.InfiniteLine) -> None:
         if mid >= 0:
@@ -546,7 +650,7 @@ class SessionPlot(QWidget):
         if self.showing_difference:
             self._refresh_difference(x0, x1)
         if self._follow:
-            yr = self._visible_y(x0, self.latest_s)
+            yr = self._with_label_room(self._visible_y(x0, self.latest_s), x0, x1)
             if (x0, x1, *yr) != self._shown_range:
                 self._shown_range = (x0, x1, *yr)
                 self._setting_range = True
@@ -557,13 +661,26 @@ class SessionPlot(QWidget):
         self._move_end_labels()
         self._stretch_open_artefacts()
         self._update_grid()
+        self._place_labels_if_moved()
         (vx0, vx1), (vy0, vy1) = self.vb.viewRange()
-        if (vx0, vx1, vy0, vy1) != self._labels_key:  # labels move only when the view does
-            self._labels_key = (vx0, vx1, vy0, vy1)
-            self._place_labels()
-            if self.watermark is not None:
-                self.watermark.setPos((vx0 + vx1) / 2, (vy0 + vy1) / 2)
+        if self.watermark is not None and self.watermark.isVisible():
+            centre = ((vx0 + vx1) / 2, (vy0 + vy1) / 2)
+            if centre != self._watermark_at:
+                self._watermark_at = centre
+                self.watermark.setPos(*centre)
         return True
+
+    def _with_label_room(self, y_range: tuple[float, float], x0: float, x1: float) -> tuple[float, float]:
+        """The y range with room at its top for the rows of marker labels the view ``x0``–``x1``
+        needs (they would cover the curves), at most a third of the height."""
+        h = float(self.vb.height())
+        _, _, rows = self._marker_layout(x0, x1, float(self.vb.width()), h)
+        if not rows or h <= 0:
+            return y_range
+        row_h = next(iter(self.marker_labels.values())).height
+        room = min(rows * row_h + EDGE_PX, h / 3.0)
+        lo, hi = y_range
+        return lo, hi + (hi - lo) * room / (h - room)
 
     def _move_end_labels(self) -> None:
         """Each limb's letter at the end of its line, moved only when the end lands on another
@@ -630,7 +747,9 @@ class SessionPlot(QWidget):
             return
         self._tail_raw[limb] = raw
         self._tail_key[limb] = None
-        tail.setData(tx, ty, connect="finite", skipFiniteCheck=True)
+        (x0, x1), (y0, y1) = self.vb.viewRange()
+        pixel = ((x1 - x0) / max(1.0, float(self.vb.width())), (y1 - y0) / max(1.0, float(self.vb.height())))
+        tail.setData(tx, ty, pixel=pixel)
 
     def drawn_line(self, limb: Limb) -> tuple[np.ndarray, np.ndarray]:
         """The readings the limb's line is drawn from, as they were last handed over: the
@@ -817,9 +936,22 @@ def _tail_line(x: np.ndarray, y: np.ndarray, i0: int, h: int, n: int, ds: int) -
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _marker_text(m: Marker) -> str:
+@dataclass(frozen=True)
+class _MarkerGroup:
+    shown: int  # the marker whose label carries the group
+    text: str
+    tooltip: str
+
+
+# Which mark's label a group of marks at one pixel shows (the others are "+N" and in its tooltip).
+_LABEL_PRIORITY = {MarkerKind.INJECTION: 0, MarkerKind.BASELINE: 1, MarkerKind.NEEDLE: 2,
+                   MarkerKind.PROBE_CHECKED: 3, MarkerKind.NOTE: 4}
+
+
+def _marker_text(m: Marker, whole: bool = False) -> str:
+    """The marker's label (a long note is elided on the plot, whole in its tooltip)."""
     if m.kind is MarkerKind.NOTE and m.text:
-        return f"Note: {m.text}"[:40]
+        return f"Note: {m.text}" if whole else f"Note: {m.text}"[:80]
     if m.kind is MarkerKind.PROBE_CHECKED:
         return f"{m.text.capitalize()} probe checked"
     return m.kind.label
