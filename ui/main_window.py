@@ -729,7 +729,8 @@ class MainWindow(QMainWindow):
             tile.set_state(st)
             tile.detail_label.setText(f"session ended at {ended} · nothing more is recorded")
             tile.setEnabled(False)
-        for name in ("baseline", "needle", "injection", "note", "checked_left", "checked_right", "ack", "criteria"):
+        for name in ("baseline", "needle", "injection", "note", "checked_left", "checked_right", "ack", "criteria",
+                     "stop"):
             self.actions_by_name[name].setEnabled(False)
 
     def save_elsewhere(self) -> None:

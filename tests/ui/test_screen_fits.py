@@ -138,3 +138,4 @@ def test_an_ended_sessions_tiles_lose_their_colour(demo, qtbot):
     window.finish()
     QApplication.processEvents()
     assert not colours(tile) & live_blue, "an ended session's tile is grey"
+    assert not window.actions_by_name["stop"].isEnabled(), "End does nothing more: its button is grey too"
