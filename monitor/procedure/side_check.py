@@ -46,7 +46,7 @@ MARGIN_C = 1.0
 HAND_WINDOW_S = 20.0
 HOLD_S = 5.0
 SMOOTH_READINGS = 5
-SILENT_AFTER_S = 10.0  # behind the other probe's newest reading
+SILENT_AFTER_S = 10.0  # behind the other probe's newest reading (or 3 of its own intervals, if longer)
 
 
 class SideCheckPhase(enum.StrEnum):
@@ -108,6 +108,13 @@ class _Probe:
         for window in (self.raw, self.smoothed):
             while window and window[0][0] < session_s - SETTLE_WINDOW_S:
                 window.popleft()
+
+    def silent_after_s(self) -> float:
+        """A slowly reporting probe (a thermometer sending every 15 s) is not silent between readings."""
+        times = [t for t, _c in self.raw]
+        if len(times) < 3:
+            return SILENT_AFTER_S
+        return max(SILENT_AFTER_S, 3.0 * statistics.median(b - a for a, b in zip(times, times[1:], strict=False)))
 
     @property
     def value(self) -> float | None:
@@ -217,7 +224,7 @@ class SideCheck:
     def _silent(self) -> list[Limb]:
         newest = self._newest_s
         return [p.limb for p in self._probes.values()
-                if newest is not None and (p.last_s is None or newest - p.last_s > SILENT_AFTER_S)]
+                if newest is not None and (p.last_s is None or newest - p.last_s > p.silent_after_s())]
 
     def _changes(self) -> str:
         warm, other = self.warm, self.warm.other

@@ -134,3 +134,11 @@ def test_no_minus_zero_in_the_words():
     assert st.phase is SideCheckPhase.WARM
     assert "−0.0" not in st.detail and "-0.0" not in st.detail
     assert all(p.change_c is not None and abs(p.change_c) < 0.05 for p in st.probes.values())
+
+
+def test_a_slowly_reporting_probe_is_judged_as_it_reports():
+    # One foot's thermometer every 15 s, the other every second: no "no reading" between its reports.
+    readings = [r for r in taped_on_series(600.0) if r.limb is Limb.LEFT or r.session_s % 15 == 0]
+    _check, states = _run(readings)
+    assert states[-1][1].phase is SideCheckPhase.WARM
+    assert all(not st.probes[Limb.RIGHT].problem for t, st in states if t > 60.0)
