@@ -110,7 +110,7 @@ class SettingsDialog(QDialog):
         self.follow.setRange(5, 240)
         self.follow.setSuffix(" min")
         self.follow.setValue(follow_minutes())
-        self.wall = QCheckBox("Show the wall clock on the time axis")
+        self.wall = QCheckBox("Show the &wall clock on the time axis")
         self.wall.setChecked(wall_clock_default())
         form = QFormLayout()
         form.addRow("Alarm and chime &volume", self.volume)
