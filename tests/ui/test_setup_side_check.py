@@ -1,8 +1,9 @@
 """The set-up's side check, driven in the real dialog on the simulated patient (manual clock).
 
 The probes are taped on at the start: both climb from room temperature for minutes. Before the
-core's SideCheck, the dialog lit the tile whose probe had climbed more (the RIGHT one here) while
-the instruction said to warm the LEFT probe, and cut its text ("e +1.3 °C since the check beg")."""
+core's SideCheck, the dialog lit the tile whose probe had climbed more (the RIGHT one here, at
+0:08) while the instruction said to warm the LEFT probe, and cut its text ("e +1.3 °C since the
+check beg"). The hand is tests/monitor/procedure/side_check_series.Hand (the simulator has none)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from ui.setup_dialog import SetupDialog
 
 @pytest.fixture
 def setup(qtbot):
-    """The set-up dialog on the simulated patient, its side check on a manual clock; ``hands``
-    holds the running check's source (a hand can be put on one of its probes)."""
+    """The set-up dialog on the simulated patient, its side check on a manual clock;
+    ``dlg.sources``: each check's source, the newest last (a hand can be put on its probes)."""
     candidates = discover_candidates(build_source)
     sim = next(c for c in candidates if c.simulated)
     made = sim.make_source
