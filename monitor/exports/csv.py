@@ -94,7 +94,8 @@ MINUTE_COLUMNS = ("minute", "session_s", "wall_clock", "left_c", "right_c", "lef
 
 
 def _one_decimal(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+    """0.1 °C as printed; never "-0.0" (a value that rounds to zero is 0.0)."""
+    return "" if value is None else f"{round(value, 1) + 0.0:.1f}"
 
 
 def write_csv(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],

@@ -26,6 +26,8 @@ from monitor.exports.session_data import SessionData
 from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline
 from monitor.pipeline.attempts import Attempt
+from monitor.pipeline.glossary import criterion_in_plain_words
+from monitor.pipeline.timefmt import format_session_time
 from monitor.procedure.minutes import MinuteRow, counted, minute_table, peak_after, round_c, rows_at
 from monitor.procedure.replay import replay_session
 
@@ -52,6 +54,7 @@ class CriterionRow:
     threshold: str
     source: str
     met_at_s: float | None  # session time; None = not met
+    plain: str = ""  # the criterion in force in a nurse's words (monitor.pipeline.glossary)
 
 
 class _BothFeet:
@@ -124,9 +127,8 @@ class Outcome:
 
 
 def _min_s(seconds: float) -> str:
-    whole = int(round(seconds))
-    sign, whole = ("-", -whole) if whole < 0 else ("", whole)
-    return f"{sign}{whole // 60} min {whole % 60:02d} s"
+    """m:ss, as the live banner says it ("BLOCK CONFIRMED at 9:17 after injection")."""
+    return format_session_time(0.0 if round(seconds) == 0 else seconds)
 
 
 def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
@@ -138,7 +140,7 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
         return _attempts_outcome(data, figures)
     if figures.confirmed_at_s is not None:
         after = figures.confirmed_at_s - figures.injection_s if figures.injection_s is not None else None
-        # Minutes and seconds, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
+        # Minutes and seconds as m:ss, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
         when = f" at {_min_s(after)} after injection" if after is not None else ""
         return Outcome("confirmed", f"Block CONFIRMED{when}", figures.verdict_message)
     if data.status != "closed":
@@ -157,10 +159,10 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
         return Outcome("not_judged", "Not judged: too little data after the injection",
                        f"Both feet need valid readings against their baseline{held} after the injection to "
                        "apply the criteria; this recording does not have them.")
-    recorded_min = max(0.0, (data.duration_s - figures.injection_s) / 60.0)
+    recorded = _min_s(max(0.0, data.duration_s - figures.injection_s))
     criteria = f" ({figures.criteria_label})" if figures.criteria_label else ""
     return Outcome("not_confirmed", "Block NOT CONFIRMED by the end of the recording",
-                   f"The criteria in force{criteria} were not met in the {recorded_min:.0f} min recorded after the "
+                   f"The criteria in force{criteria} were not met in the {recorded} (m:ss) recorded after the "
                    "injection. Information only: a block can still develop after the recording ended.")
 
 
@@ -235,7 +237,8 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
     figures.criteria_label = crit.label
     figures.criteria_source = crit.source
     met = snap.criteria_met_at_s
-    rows = [CriterionRow(f"{crit.label} (in force)", crit.describe(), crit.source, met.get(crit.id))]
+    rows = [CriterionRow(f"{crit.label} (in force)", crit.describe(), crit.source, met.get(crit.id),
+                         criterion_in_plain_words(crit))]
     for cid, other in CRITERIA_PRESETS.items():
         if cid != crit.id and cid in met:
             rows.append(CriterionRow(f"{other.label} (for comparison)", other.describe(), other.source, met[cid]))

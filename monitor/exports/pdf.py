@@ -12,6 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypedDict
@@ -40,10 +41,18 @@ from reportlab.platypus import (
 )
 
 from monitor.exports._files import open_private
-from monitor.exports.figures import REPORT_MINUTES, AttemptFigures, ReportFigures, session_outcome
+from monitor.exports.figures import (
+    REPORT_MINUTES,
+    AttemptFigures,
+    ReportFigures,
+    primary_attempt,
+    session_outcome,
+)
 from monitor.exports.session_data import Progress, SessionData
-from monitor.model import Limb
+from monitor.model import Limb, Marker
 from monitor.pipeline.config import PipelineConfig
+from monitor.pipeline.glossary import SHORT_TERMS, TERMS
+from monitor.pipeline.timefmt import format_session_time
 from monitor.sources.base import LINE_HEALTH_META, stored_line_health
 from monitor.store import MarkerMove, SessionEvent
 
@@ -53,6 +62,8 @@ MINUTE_RULE = ("Each minute's temperature is the median of the valid readings in
                "(artefacts left out; the same values as the screen's 1-minute table and the CSV minute summary). "
                "Peak: the highest valid reading after the injection; rises are from the baseline shown.")
 FONT, FONT_BOLD = "SympaThermSans", "SympaThermSans-Bold"
+FOOT_LEGEND = (" · ".join(f"{term}: {meaning}" for term, meaning in SHORT_TERMS)
+               + " · +m:ss: time after the injection")
 MARGIN = 14 * mm
 PLOT_W, PLOT_H = A4[0] - 2 * MARGIN, 78 * mm
 GREY = colors.Color(0.45, 0.45, 0.45)
@@ -125,18 +136,37 @@ def _t(text: object) -> str:
     return escape(_glyphs("" if text is None else str(text)))
 
 
+def _fixed(value: float, digits: int, signed: bool = False) -> str:
+    """``value`` to ``digits`` decimals, never "-0.0": what rounds to zero is printed unsigned."""
+    shown = round(value, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if shown == 0.0:
+        return f"{0.0:.{digits}f}"
+    return f"{shown:+.{digits}f}" if signed else f"{shown:.{digits}f}"
+
+
 def _c(value: float | None, digits: int = 1, unit: str = " °C") -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:.{digits}f}{unit}"
+    return "—" if value is None or not math.isfinite(value) else f"{_fixed(value, digits)}{unit}"
 
 
 def _signed(value: float | None, unit: str = " °C") -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:+.1f}{unit}"
+    return "—" if value is None or not math.isfinite(value) else f"{_fixed(value, 1, signed=True)}{unit}"
 
 
-def _min(seconds: float | None, ref: float | None = 0.0) -> str:
+def _mmss(seconds: float | None, ref: float | None = 0.0) -> str:
+    """A duration (or the time from ``ref``) as m:ss, h:mm:ss past an hour: the screen's format."""
     if seconds is None:
         return "—"
-    return f"{(seconds - (ref or 0.0)) / 60.0:.1f} min"
+    return format_session_time(_no_negative_zero(seconds - (ref or 0.0)))
+
+
+def _no_negative_zero(seconds: float) -> float:
+    return 0.0 if round(seconds) == 0 else seconds
+
+
+def _after(seconds: float) -> str:
+    """Seconds from the injection as +m:ss (-m:ss before it)."""
+    text = format_session_time(_no_negative_zero(seconds))
+    return text if text.startswith("-") or text == "0:00" else "+" + text
 
 
 def _clock(data: SessionData, session_s: float | None) -> str:
@@ -146,12 +176,27 @@ def _clock(data: SessionData, session_s: float | None) -> str:
 
 
 def _when(data: SessionData, figures: ReportFigures, session_s: float | None) -> str:
-    """A moment as wall-clock time plus minutes after injection (or session minutes)."""
+    """A moment as its clock time and m:ss after the injection (or session time without one)."""
     if session_s is None:
         return "—"
+    injections = sorted((a.injection_s, a.number) for a in figures.attempts if a.injection_s is not None)
+    if len(injections) > 1:
+        # A repeat injection: from the injection of the attempt the moment falls in, as its headline counts.
+        since = [(inj, n) for inj, n in injections if inj <= session_s + 0.5]
+        if since:
+            inj, number = since[-1]
+            return f"{_clock(data, session_s)} ({_after(session_s - inj)}, attempt {number})"
+        return f"{_clock(data, session_s)} ({_after(session_s - injections[0][0])})"
     if figures.injection_s is not None:
-        return f"{_clock(data, session_s)} ({(session_s - figures.injection_s) / 60.0:+.1f} min)"
-    return f"{_clock(data, session_s)} (session {session_s / 60.0:.1f} min)"
+        return f"{_clock(data, session_s)} ({_after(session_s - figures.injection_s)})"
+    return f"{_clock(data, session_s)} (session {format_session_time(session_s)})"
+
+
+def _clock_and_session(data: SessionData, session_s: float | None) -> str:
+    """The injection itself: its clock time and its session time (the screen's status bar)."""
+    if session_s is None:
+        return "not marked"
+    return f"{_clock(data, session_s)} (session time {format_session_time(session_s)})"
 
 
 def time_zone_words(data: SessionData) -> str:
@@ -197,12 +242,104 @@ def _thin(t: np.ndarray, c: np.ndarray, max_points: int = 900) -> tuple[np.ndarr
     return t[::step], c[::step]
 
 
+MARKER_ROWS = 3  # rows of marker labels above the plot
+MARKER_FONT_SIZE = 6.0
+_LABEL_GAP = 3.0  # points between two labels in a row
+
+
+@dataclass(frozen=True)
+class MarkerLabel:
+    """A label drawn from ``tx`` in row ``row`` above the plot (0: lowest), for the markers numbered
+    ``number`` to ``last`` (one marker, or a run of lines too close to label one by one)."""
+
+    number: int
+    last: int
+    x: float  # the first marker's line
+    tx: float
+    row: int
+    text: str
+
+    @property
+    def end(self) -> float:
+        return self.tx + pdfmetrics.stringWidth(self.text, FONT, MARKER_FONT_SIZE)
+
+
+def _label_text(number: int, text: str, room: float) -> str:
+    """ "3 Note: patient co…" within ``room`` points; the bare number when little more would fit."""
+    shown = _fit(f"{number} {text}", FONT, MARKER_FONT_SIZE, room)
+    return str(number) if len(shown) <= len(str(number)) + 3 else shown  # "3 N…" says no more than "3"
+
+
+def place_marker_labels(lines: Sequence[tuple[float, int, str]], right_edge: float, cap: float,
+                        rows: int = MARKER_ROWS) -> list[MarkerLabel]:
+    """Labels "3 Note: …" for marker lines (x, number, text), each starting just right of its own
+    line, staggered over ``rows`` rows so that none overlaps another, elided (…) to fit; where
+    lines crowd, an earlier label is shortened to make room, and lines closer than a digit share
+    one label "4–6". Every marker's whole text is in the marker table, under its number."""
+    _register_fonts()
+    ordered = sorted(lines)
+    placed: list[MarkerLabel] = []
+    last_in_row: list[int | None] = [None] * rows  # index in ``placed`` of each row's last label
+    for i, (x, number, text) in enumerate(ordered):
+        tx = x + 1.5
+        room = min(cap, right_edge - tx)
+        if i + rows < len(ordered):  # leave the line ``rows`` markers on a free row
+            room = min(room, ordered[i + rows][0] - _LABEL_GAP - tx)
+        ends = [placed[k].end if k is not None else -math.inf for k in last_in_row]
+        free = [r for r in range(rows) if ends[r] + _LABEL_GAP <= tx]
+        if not free:
+            free = _make_room(placed, last_in_row, tx)
+        if free:
+            label = MarkerLabel(number, number, x, tx, free[0], _label_text(number, text, room))
+            if right_edge - tx < cap and room == right_edge - tx and label.text != f"{number} {text}":
+                # cut short by the right edge: end it at its line if that shows more
+                label = _ended_at_its_line(label, text, cap, [ends[r] for r in range(rows)]) or label
+            last_in_row[label.row] = len(placed)
+            placed.append(label)
+            continue
+        # Closer than a digit to the labels before it: the latest label takes this number too.
+        k = len(placed) - 1
+        prev = placed[k]
+        placed[k] = MarkerLabel(prev.number, number, prev.x, prev.tx, prev.row, f"{prev.number}–{number}")
+    return placed
+
+
+def _ended_at_its_line(label: MarkerLabel, text: str, cap: float, ends: list[float]) -> MarkerLabel | None:
+    """Near the right edge: the label ending at its line, in the row with most room on the left,
+    if that shows more of it; else None."""
+    best = min(range(len(ends)), key=lambda r: ends[r])
+    room = min(cap, label.x - 1.5 - _LABEL_GAP - ends[best], label.x - 1.5)  # never off the page's left
+    shown = _label_text(label.number, text, room)
+    if len(shown) <= len(label.text):
+        return None
+    width = pdfmetrics.stringWidth(shown, FONT, MARKER_FONT_SIZE)
+    return MarkerLabel(label.number, label.last, label.x, label.x - 1.5 - width, best, shown)
+
+
+def _make_room(placed: list[MarkerLabel], last_in_row: list[int | None], tx: float) -> list[int]:
+    """Shorten the row's last label that started furthest left so it ends before ``tx``; [that row]
+    or [] if no label can give way and keep at least its number."""
+    rows = sorted((placed[k].tx, r, k) for r, k in enumerate(last_in_row) if k is not None)
+    for _, row, k in rows:
+        label = placed[k]
+        if label.number != label.last:
+            continue
+        body = label.text.split(" ", 1)[1] if " " in label.text else ""
+        shorter = _label_text(label.number, body, tx - _LABEL_GAP - label.tx) if body else label.text
+        width = pdfmetrics.stringWidth(shorter, FONT, MARKER_FONT_SIZE)
+        if label.tx + width + _LABEL_GAP <= tx:
+            placed[k] = MarkerLabel(label.number, label.last, label.x, label.tx, row, shorter)
+            return [row]
+    return []
+
+
 def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
                height: float = PLOT_H) -> Drawing:
     """Both limbs against minutes from injection, with markers, artefacts and the confirmation."""
     _register_fonts()
     d = Drawing(width, height)
-    left, right, bottom, top = 34.0, 8.0, 26.0, 30.0  # three rows of marker labels above the plot
+    # Three rows of marker labels above the plot; below it the times, their clock times, the legend.
+    left, right, bottom, top = 34.0, 12.0, 34.0, 8.0 * MARKER_ROWS + 6.0
     pw, ph = width - left - right, height - bottom - top
     ref = figures.injection_s or 0.0
     arrays = {limb: data.limb(limb) for limb in Limb}
@@ -253,11 +390,19 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
     step_m = next(s for s in (1, 2, 5, 10, 15, 20, 30, 60, 120) if span / s <= 12)
     m = math.ceil(x0 / step_m) * step_m
     while m <= x1 + 1e-9:
+        # m:ss from the injection (as on the screen), the clock time under it for the chart.
+        tick = _after(60.0 * m) if figures.injection_s is not None else _mmss(60.0 * m)
         d.add(Line(sx(m), bottom, sx(m), bottom - 3, strokeColor=colors.black, strokeWidth=0.5))
-        d.add(String(sx(m), bottom - 10, f"{m:g}", fontName=FONT, fontSize=6.5, textAnchor="middle"))
+        for text, y, size, ink in ((tick, bottom - 10, 6.5, colors.black),
+                                   (_clock(data, ref + 60.0 * m), bottom - 17, 5.5, GREY)):
+            half = pdfmetrics.stringWidth(text, FONT, size) / 2
+            tx = min(max(sx(m), half), width - half)  # centred under the tick, never off the drawing
+            d.add(String(tx, y, text, fontName=FONT, fontSize=size, textAnchor="middle", fillColor=ink))
         m += step_m
-    xlabel = "minutes after injection" if figures.injection_s is not None else "minutes of session"
-    d.add(String(left + pw / 2, bottom - 20, xlabel, fontName=FONT, fontSize=7, textAnchor="middle"))
+    first = "first " if sum(a.injection_s is not None for a in figures.attempts) > 1 else ""
+    xlabel = (f"time after the {first}injection (m:ss), clock time under it" if figures.injection_s is not None
+              else "session time (m:ss), clock time under it")
+    d.add(String(left + pw, bottom - 27, xlabel, fontName=FONT, fontSize=7, textAnchor="end"))
     d.add(String(8, bottom + ph / 2, "°C", fontName=FONT, fontSize=7, textAnchor="middle"))
     # Baselines (dotted) and the curves.
     blocked = data.info.blocked
@@ -279,25 +424,18 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
             if len(points) == 2:
                 points += [points[0] + 0.8, points[1]]
             d.add(PolyLine(points, strokeColor=stroke, strokeWidth=width_pt, strokeDashArray=dash))
-    # Markers and the confirmation moment.
-    row_ends = [-1e9, -1e9, -1e9]  # where the last label in each row above the plot ends
-    for marker in data.markers:
+    # Markers (numbered as in the marker table) and the confirmation moment.
+    lines: list[tuple[float, int, str]] = []
+    for number, marker in numbered_markers(data):
         x = sx((marker.session_s - ref) / 60.0)
         heavy = marker.kind.value == "injection"
         d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.0 if heavy else 0.5,
                    strokeDashArray=None if heavy else [2, 2]))
-        text = _glyphs(marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text}")
-        text = _fit(text, FONT, 6, min(pw * 0.4, 170.0))  # the whole note is in the table below
-        text_w = pdfmetrics.stringWidth(text, FONT, 6)
-        row = min(range(len(row_ends)), key=lambda i: (row_ends[i] > x, row_ends[i]))
-        # When every row is taken here, the label moves right of its neighbour rather than over it.
-        tx = max(x + 1.5, row_ends[row])
-        if tx + text_w > width:  # near the right edge: end the label at its line instead
-            tx = max(x - 1.5 - text_w, row_ends[row])
-            text = _fit(text, FONT, 6, width - tx)
-            text_w = pdfmetrics.stringWidth(text, FONT, 6)
-        d.add(String(tx, bottom + ph + 3 + 8 * row, text, fontName=FONT, fontSize=6))
-        row_ends[row] = tx + text_w + 4
+        words = marker.kind.label if not marker.text else f"{marker.kind.label}: {marker.text}"
+        lines.append((x, number, _glyphs(words)))
+    for placed in place_marker_labels(lines, right_edge=width - 1.0, cap=min(pw * 0.4, 170.0)):
+        d.add(String(placed.tx, bottom + ph + 3 + 8 * placed.row, placed.text, fontName=FONT,
+                     fontSize=MARKER_FONT_SIZE))
     if figures.confirmed_at_s is not None:
         x = sx((figures.confirmed_at_s - ref) / 60.0)
         d.add(Line(x, bottom, x, bottom + ph, strokeColor=colors.black, strokeWidth=1.6))
@@ -311,7 +449,7 @@ def build_plot(data: SessionData, figures: ReportFigures, width: float = PLOT_W,
         is_blocked = limb is blocked
         stroke = colors.black if is_blocked or blocked is None and limb is Limb.LEFT else GREY
         dash = None if stroke is colors.black else [4, 2]
-        ly = bottom - 20 - (0 if limb is Limb.LEFT else 0)
+        ly = bottom - 27
         if limb is Limb.RIGHT:
             lx += 105
         d.add(Line(lx, ly + 2, lx + 16, ly + 2, strokeColor=stroke, strokeWidth=1.3 if is_blocked else 1.0,
@@ -334,10 +472,10 @@ def _details(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
         ("Levels", info.levels or "—"), ("Drug", info.drug or "—"),
         ("Probe sites", ", ".join(f"{k}: {v}" for k, v in info.probe_sites.items()) or "—"),
         ("Room / core temperature", f"{_c(info.room_c)} / {_c(info.core_c)}"),
-        ("Injection", _when(data, figures, figures.injection_s) if len(figures.attempts) < 2 else
+        ("Injection", _clock_and_session(data, figures.injection_s) if len(figures.attempts) < 2 else
          ", ".join(f"{_clock(data, a.injection_s)} (attempt {a.number})" for a in figures.attempts
                    if a.injection_s is not None)),
-        ("Recording", f"{data.duration_s / 60.0:.1f} min, {status}"),
+        ("Recording", f"{_mmss(data.duration_s)} (m:ss), {status}"),
         ("Time zone", f"clock times are {time_zone_words(data)}"),
     ]
     rows: list[Sequence[object]] = []
@@ -352,21 +490,23 @@ def _details(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
 def _temperature_table(figures: ReportFigures | AttemptFigures, s: _Styles) -> Table:
     n = len(REPORT_MINUTES)
     tail = ["Peak", "Peak rise", "Time to peak", "Max slope", "Rise at end"]
-    top = ["Foot", "Baseline", "Minutes after injection"] + [""] * (n - 1) + tail
-    second = ["", ""] + [str(m) for m in REPORT_MINUTES] + [""] * len(tail)
+    top = ["Foot", "Baseline", "Time after injection (m:ss)"] + [""] * (n - 1) + tail
+    second = ["", ""] + [_mmss(60.0 * m) for m in REPORT_MINUTES] + [""] * len(tail)
     rows: list[Sequence[object]] = [[Paragraph(_t(h), s["head"]) for h in top], [Paragraph(_t(h), s["head"]) for h in second]]
     ordered = sorted(figures.limbs.values(), key=lambda f: not f.blocked)
     for f in ordered:
         rows.append([f"{f.limb.capitalize()}" + (" (blocked)" if f.blocked else ""), _c(f.baseline_c)]
                     + [_c(f.at_minutes.get(m), unit="") for m in REPORT_MINUTES]
-                    + [_c(f.peak_c), _signed(f.peak_rise_c), _min(f.time_to_peak_s),
+                    + [_c(f.peak_c), _signed(f.peak_rise_c), _mmss(f.time_to_peak_s),
                        _c(f.max_slope_c_per_min, 2, " °C/min"), _signed(f.rise_c)])
     widths = [24 * mm, 17 * mm] + [11 * mm] * n + [14 * mm, 15 * mm, 16 * mm, 20 * mm, 17 * mm]
     table = Table(rows, colWidths=widths, repeatRows=2)
     style = [("FONT", (0, 0), (-1, -1), FONT, 7.8), ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("SPAN", (2, 0), (1 + n, 0)), ("LINEBELOW", (2, 0), (1 + n, 0), 0.3, colors.black),
              ("LINEBELOW", (0, 1), (-1, 1), 0.6, colors.black), ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("BACKGROUND", (0, 3), (-1, 3), colors.Color(0.95, 0.95, 0.95))]
+             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5), ("BACKGROUND", (0, 3), (-1, 3), colors.Color(0.95, 0.95, 0.95)),
+             # room for "10:00" in a minute's column
+             ("LEFTPADDING", (2, 0), (1 + n, -1), 3), ("RIGHTPADDING", (2, 0), (1 + n, -1), 3)]
     for col in list(range(2)) + list(range(2 + n, 2 + n + len(tail))):
         style.append(("SPAN", (col, 0), (col, 1)))
     table.setStyle(TableStyle(style))
@@ -375,13 +515,14 @@ def _temperature_table(figures: ReportFigures | AttemptFigures, s: _Styles) -> T
 
 def _summary_line(figures: ReportFigures | AttemptFigures) -> str:
     b, c = figures.blocked, figures.contralateral
-    parts = [f"Rise from baseline, blocked side (ΔTb): {_signed(b.rise_c if b else None)}",
-             f"other side (ΔTc): {_signed(c.rise_c if c else None)}",
-             f"blocked minus other-side change (Di − Dc): {_signed(figures.di_minus_dc_c)}"]
-    kin = [f"{name}: {_min(v)}" for name, v in figures.kinetics.items()]
+    parts = [f"At the end: rise from baseline of the blocked foot (ΔTb) {_signed(b.rise_c if b else None)}",
+             f"of the other foot (ΔTc) {_signed(c.rise_c if c else None)}",
+             f"how much more the blocked foot warmed (Di − Dc) {_signed(figures.di_minus_dc_c)}"]
+    line = "; ".join(parts) + "."
+    kin = [f"to {name} {_mmss(v)}" for name, v in figures.kinetics.items()]
     if kin:
-        parts.append("time to " + ", ".join(kin))
-    return "; ".join(parts) + "."
+        line += " Time from the injection " + ", ".join(kin) + " (m:ss)."
+    return line
 
 
 def _attempts_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
@@ -395,10 +536,10 @@ def _attempts_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Ta
         window = (f"{_clock(data, start)}–{_clock(data, end)}" if math.isfinite(start) and math.isfinite(end)
                   else "not taken")
         injection = ", ".join(_clock(data, i) for i in a.injections_s) or "not marked"
-        confirmed = (f"{_clock(data, a.confirmed_at_s)} ({_min(a.confirmed_at_s, a.injection_s)} after its "
+        confirmed = (f"{_clock(data, a.confirmed_at_s)} ({_mmss(a.confirmed_at_s, a.injection_s)} after its "
                      "injection)" if a.confirmed_at_s is not None else "—")
         blocked = a.blocked
-        kinetics = " / ".join(_min(v) for v in a.kinetics.values())
+        kinetics = " / ".join(_mmss(v) for v in a.kinetics.values())
         slope = _c(blocked.max_slope_c_per_min if blocked else None, 2, " °C/min")
         verdict = a.outcome_words + ("" if a.ended_s is None else f" (ended {_clock(data, a.ended_s)})")
         rows.append([str(a.number), Paragraph(_t(f"{window}; {_c(left)} / {_c(right)}"), s["cell"]),
@@ -461,14 +602,31 @@ def _signature_block(s: _Styles) -> Table:
 
 def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
     rows: list[Sequence[object]] = [["Criterion", "Threshold", "Source", "Met"]]
+    plain_rows = []
     for crit in figures.criteria:
         rows.append([Paragraph(_t(crit.name), s["cell"]), Paragraph(_t(crit.threshold), s["cell"]),
                      Paragraph(_t(crit.source), s["cell"]),
                      Paragraph(_t(_when(data, figures, crit.met_at_s) if crit.met_at_s is not None
                                   else "not met"), s["cell"])])
+        if crit.plain:  # the criterion in force in plain words, across the table under its row
+            plain_rows.append(len(rows))
+            rows.append([Paragraph(f"<i>In plain words:</i> {_t(crit.plain)}", s["cell"]), "", "", ""])
     if len(rows) == 1:
         rows.append(["(no criteria recorded)", "", "", ""])
-    return _table(rows, [50 * mm, 40 * mm, 58 * mm, 34 * mm])
+    table = _table(rows, [44 * mm, 34 * mm, 72 * mm, 32 * mm], zebra=False)
+    table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in plain_rows]
+                              + [("LINEBELOW", (0, r), (-1, r), 0.3, LIGHT) for r in range(1, len(rows))]))
+    return table
+
+
+def _legend(data: SessionData, figures: ReportFigures, s: _Styles) -> Paragraph:
+    """The abbreviations and the time format, on the page where they first appear."""
+    words = "; ".join(f"<b>{_t(term)}</b>: {_t(meaning)}" for term, meaning in TERMS)
+    repeat = (" of the attempt it falls in (the plot's axis: from the first injection)"
+              if sum(a.injection_s is not None for a in figures.attempts) > 1 else "")
+    times = (f"<b>+m:ss</b> minutes:seconds after the injection{repeat} (-m:ss before it; h:mm:ss past an hour); "
+             f"clock times hh:mm:ss, {_t(time_zone_words(data))}.")
+    return Paragraph(f"<b>Legend.</b> {words}. {times}", s["small"])
 
 
 class _EventRow(TypedDict):
@@ -536,7 +694,7 @@ def _collapse(entries: list[_EventRow], data: SessionData, figures: ReportFigure
         first, last = members[0], members[-1]
         summary: _EventRow = {"start": first["start"], "end": last["end"], "limb": key[1],
                    "event": f"{key[0]} ({len(members)} times)",
-                   "details": f"{len(members)} times, {total / 60.0:.1f} min in all, from "
+                   "details": f"{len(members)} times, {_mmss(total)} (m:ss) in all, from "
                               f"{_when(data, figures, first['start'])} to {_when(data, figures, last['start'])} "
                               "(each one is listed in the CSV export's events file)"}
         out = [m for m in out if m not in members] + [summary]
@@ -567,20 +725,27 @@ def _events_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Tabl
     return _table(rows, [36 * mm, 36 * mm, 12 * mm, 40 * mm, 58 * mm])
 
 
+def numbered_markers(data: SessionData) -> list[tuple[int, Marker]]:
+    """The markers in time order, numbered from 1: the plot labels them with these numbers and
+    the marker table gives each one's whole text."""
+    ordered = sorted(data.markers, key=lambda m: m.session_s)
+    return list(enumerate(ordered, start=1))
+
+
 def _markers_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
-    rows: list[Sequence[object]] = [["Time", "Marker", "Text", "Placed at"]]
+    rows: list[Sequence[object]] = [["No.", "Time", "Marker", "Text", "Placed at"]]
     moves: dict[int, list[MarkerMove]] = {}
     for mv in data.marker_moves:
         moves.setdefault(mv.marker_id, []).append(mv)
-    for m in data.markers:
+    for number, m in numbered_markers(data):
         text = m.text
         for mv in moves.get(m.id or -1, []):
             text += f" [moved from {_when(data, figures, mv.from_s)}" + (f": {mv.reason}" if mv.reason else "") + "]"
-        rows.append([Paragraph(_when(data, figures, m.session_s), s["cell"]), m.kind.label, Paragraph(_t(text.strip()), s["cell"]),
-                     _clock(data, m.placed_s)])
+        rows.append([str(number), Paragraph(_when(data, figures, m.session_s), s["cell"]), m.kind.label,
+                     Paragraph(_t(text.strip()), s["cell"]), _clock(data, m.placed_s)])
     if len(rows) == 1:
-        rows.append(["—", "no markers", "", ""])
-    return _table(rows, [36 * mm, 26 * mm, 98 * mm, 22 * mm])
+        rows.append(["", "—", "no markers", "", ""])
+    return _table(rows, [8 * mm, 34 * mm, 26 * mm, 92 * mm, 22 * mm])
 
 
 def _calibration_words(calibration: Mapping[str, Any]) -> str:
@@ -592,7 +757,8 @@ def _calibration_words(calibration: Mapping[str, Any]) -> str:
             continue
         where = f"{name} ({value['limb']})" if value.get("limb") else name
         if "offset_c" in value:
-            text = f"{where}: offset {float(value['offset_c']):+.2f} °C, gain {float(value.get('gain', 1.0)):.4f}"
+            text = (f"{where}: offset {_fixed(float(value['offset_c']), 2, signed=True)} °C, "
+                    f"gain {float(value.get('gain', 1.0)):.4f}")
             if value.get("note"):
                 text += f" ({value['note']})"
         else:
@@ -616,6 +782,11 @@ def _devices_table(data: SessionData, s: _Styles) -> Table:
         words = health.words() or "line: no CRC errors, no malformed frames, nothing lost"
         rows.append([Paragraph(_t(f"line to {health.probe}"), s["cell"]), "", Paragraph(_t(words), s["cell"]), ""])
     return _table(rows, [60 * mm, 14 * mm, 64 * mm, 44 * mm])
+
+
+def foot_legend_size() -> float:
+    """The font size at which the foot-of-page legend fits between the margins (6 pt at most)."""
+    return min(6.0, 6.0 * (A4[0] - 2 * MARGIN) / pdfmetrics.stringWidth(_glyphs(FOOT_LEGEND), FONT, 6.0))
 
 
 def _page_decorations(data: SessionData, generated: str) -> Callable[[Canvas, BaseDocTemplate], None]:
@@ -644,6 +815,9 @@ def _page_decorations(data: SessionData, generated: str) -> Callable[[Canvas, Ba
         canvas.drawRightString(w - MARGIN, h - 14 * mm, f"Patient ID: {patient} · blocked side: {side}")
         canvas.drawString(MARGIN, 8 * mm, f"Generated {generated} by SympaTherm {data.software_version}. "
                                           + DISCLAIMER)
+        # The abbreviations on every page, wherever a table carrying them falls.
+        canvas.setFont(FONT, foot_legend_size())
+        canvas.drawString(MARGIN, 11 * mm, _glyphs(FOOT_LEGEND))
         canvas.restoreState()
 
     return draw
@@ -670,6 +844,17 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
+def _confirmed_clock_words(data: SessionData, figures: ReportFigures) -> str:
+    """The confirmation as the chart needs it: clock time beside the m:ss after its injection."""
+    primary = primary_attempt(figures) if len(figures.attempts) > 1 else None
+    confirmed = primary.confirmed_at_s if primary is not None else figures.confirmed_at_s
+    injection = primary.injection_s if primary is not None else figures.injection_s
+    if confirmed is None or injection is None:
+        return ""
+    return (f"Confirmed at {_clock(data, confirmed)} clock time, {_mmss(confirmed, injection)} (m:ss) after the "
+            f"injection at {_clock(data, injection)}; clock times are {time_zone_words(data)}.")
+
+
 def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
               progress: Progress | None = None) -> Path:
     _register_fonts()
@@ -681,9 +866,12 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
         story.append(Paragraph("SIMULATED session from the SympaTherm simulator: not patient data.", s["sim"]))
     story += [Paragraph("Lumbar sympathetic block: foot skin temperature", s["h1"]), Spacer(1, 2 * mm)]
     outcome = session_outcome(data, figures)
-    verdict = Table([[Paragraph(_t(outcome.headline), s["verdict"])],
-                     [Paragraph(_t(outcome.message or "—"), s["body"])]],
-                    colWidths=[A4[0] - 2 * MARGIN])
+    verdict_rows = [[Paragraph(_t(outcome.headline), s["verdict"])]]
+    confirmed_clock = _confirmed_clock_words(data, figures)
+    if confirmed_clock:
+        verdict_rows.append([Paragraph(_t(confirmed_clock), s["body"])])
+    verdict_rows.append([Paragraph(_t(outcome.message or "—"), s["body"])])
+    verdict = Table(verdict_rows, colWidths=[A4[0] - 2 * MARGIN])
     verdict.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.black),
                                  ("BACKGROUND", (0, 0), (-1, -1), colors.Color(0.96, 0.96, 0.96))]))
     story += [verdict, Spacer(1, 2 * mm), _details(data, figures, s)]
@@ -696,16 +884,17 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
         # A repeat injection: each attempt against its own baseline, never one figure across both.
         story += [Paragraph("Attempts (a new baseline was taken for a repeat injection)", s["h2"]),
                   _attempts_table(data, figures, s)] + _attempt_sections(data, figures, s)
-        story.append(Paragraph(_t(MINUTE_RULE), s["small"]))
+        story += [Paragraph(_t(MINUTE_RULE), s["small"]), _legend(data, figures, s)]
     else:
         story += [Paragraph("Temperatures (°C) after injection", s["h2"]), _temperature_table(figures, s),
                   Spacer(1, 1 * mm), Paragraph(_t(_summary_line(figures)), s["small"]),
-                  Paragraph(_t(MINUTE_RULE), s["small"])]
+                  Paragraph(_t(MINUTE_RULE), s["small"]), _legend(data, figures, s)]
         late = figures.attempts[0].late_injection if figures.attempts else None
         if late:
             story.append(Paragraph(_t(late), s["small"]))
     if figures.warnings:
-        story.append(Paragraph(_t("Notices: " + "; ".join(figures.warnings)), s["small"]))
+        story.append(Paragraph(_t("Notices: " + "; ".join(w.rstrip(".") for w in figures.warnings) + "."),
+                               s["small"]))
     crit_title = "Criteria applied" + (f": {figures.criteria_label}" if figures.criteria_label else "")
     # Long tables may continue on page 2 (their header row repeats); headings stay with them.
     story += [CondPageBreak(30 * mm), Paragraph(_t(crit_title), s["h2"]), _criteria_table(data, figures, s),

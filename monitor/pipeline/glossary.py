@@ -7,10 +7,18 @@ from monitor.pipeline.config import Criteria
 
 # (abbreviation, what it means in plain words)
 TERMS: tuple[tuple[str, str], ...] = (
-    ("ΔTb", "how much the blocked foot has warmed since the baseline (its rise, °C)"),
-    ("ΔTc", "how much the other foot has changed since the same baseline"),
-    ("Di − Dc", "ΔTb − ΔTc: how much more the blocked foot warmed than the other foot; warming that "
-                "moves both feet (a warm room, sedation, a blanket) cancels out"),
+    ("ΔTb", "how much the blocked foot has warmed since the baseline"),
+    ("ΔTc", "how much the other foot has changed since the baseline"),
+    ("Di − Dc", "ΔTb − ΔTc, how much more the blocked foot warmed than the other foot (warming that moves "
+                "both feet, from a warm room, sedation or a blanket, cancels out)"),
+)
+
+
+# The same, short enough for one line at the foot of every page of the report.
+SHORT_TERMS: tuple[tuple[str, str], ...] = (
+    ("ΔTb", "blocked foot's rise since baseline"),
+    ("ΔTc", "other foot's change"),
+    ("Di − Dc", "ΔTb − ΔTc, how much more the blocked foot warmed"),
 )
 
 

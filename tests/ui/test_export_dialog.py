@@ -12,16 +12,19 @@ from tests.support.sessions import record_simulated
 from ui import theme
 from ui.export_dialog import ExportDialog
 
-# With pytest's temporary folder in front, a path of about 100 characters: as long as a real one
-# (the offscreen screen is 800 px wide; a path wider than the screen is elided in the middle).
-LONG_FOLDER = "SympaTherm/lumbar-blocks"
+# A path about as long as a real one (the offscreen screen is 800 px wide; a path wider than the
+# screen is elided in the middle).
+LONG_FOLDER = "SympaTherm/lumbar-blocks/theatre-3"
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("export") / LONG_FOLDER
+    base = tmp_path_factory.mktemp("export")
+    # Whatever pytest's own folder (longer under xdist), a whole path of 95 characters.
+    name = "2026-12-02_0930_PT-0042.sympatherm"
+    folder = base / LONG_FOLDER[:max(8, 95 - len(str(base)) - len(name) - 2)].rstrip("/-")
     folder.mkdir(parents=True)
-    return record_simulated(folder / "2026-12-02_0930_PT-0042.sympatherm", until_s=900.0, step_s=10.0)
+    return record_simulated(folder / name, until_s=900.0, step_s=10.0)
 
 
 def _dialog(qtbot, path, **kwargs) -> ExportDialog:

@@ -42,7 +42,9 @@ def _attempt_rows(text: str, number: int) -> dict[Limb, list[str]]:
 
 
 def _value(cell: str) -> float | None:
-    cell = cell.replace("°C/min", "").replace("°C", "").replace("min", "").strip()
+    cell = cell.replace("°C/min", "").replace("°C", "").strip()
+    if re.fullmatch(r"\d+(:\d\d){1,2}", cell):  # a time as m:ss (h:mm:ss): seconds
+        return float(sum(int(part) * 60 ** k for k, part in enumerate(reversed(cell.split(":")))))
     return None if cell == "—" else float(cell)
 
 

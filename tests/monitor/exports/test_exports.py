@@ -33,12 +33,12 @@ def test_the_pdf_report_holds_the_chart_fields_and_renders(success_session, tmp_
     assert 1 <= len(pages) <= 2
     text = "\n".join(pages)
     for needle in ("PT-0042", "Side blocked", "RIGHT", "Block CONFIRMED", "Dr Operator", "L2-L3",
-                   "ropivacaine", "Baseline", "Minutes after injection", "Park/Nahm", "Stevens", "Injection",
+                   "ropivacaine", "Baseline", "Time after injection (m:ss)", "Park/Nahm", "Stevens", "Injection",
                    "Software: SympaTherm", "not a certified medical device"):
         assert needle in text, needle
     assert all("SIMULATED" in page for page in pages)
-    # The outcome's time in minutes and seconds, as the live banner gives it (never "9.3 min").
-    assert re.search(r"Block CONFIRMED at \d+ min \d\d s after injection", " ".join(text.split())), text[:400]
+    # The outcome's time as m:ss, as the live banner gives it (never "9.3 min").
+    assert re.search(r"Block CONFIRMED at \d+:\d\d after injection", " ".join(text.split())), text[:400]
     # The note was typed with markup characters: shown literally, never interpreted.
     assert '=HYPERLINK("http://x") <b>not bold</b> & co' in text
     document = pypdfium2.PdfDocument(str(out))
@@ -161,12 +161,11 @@ def test_plot_labels_stay_on_the_page_and_never_overlap(tmp_path):
     labels = []
     for item in drawing.contents:
         if isinstance(item, String):
-            x = item.x - (pdfmetrics.stringWidth(item.text, item.fontName, item.fontSize)
-                          if item.textAnchor == "end" else 0.0)
             width = pdfmetrics.stringWidth(item.text, item.fontName, item.fontSize)
+            x = item.x - {"end": width, "middle": width / 2}.get(item.textAnchor, 0.0)
             labels.append((item.text, x, x + width, item.y))
             assert x >= 0 and x + width <= drawing.width + 0.01, f"{item.text!r} runs off the plot"
-    notes = [label for label in labels if label[0].startswith("Note")]
+    notes = [label for label in labels if re.match(r"\d+ Note", label[0])]  # numbered as in the marker table
     assert len(notes) == 2 and any(text.endswith("…") for text, *_ in notes), "a long note is shortened visibly"
     gap_labels = [(y, a, b) for text, a, b, y in labels if text == "no data"]
     assert gap_labels, "the dropouts are labelled"

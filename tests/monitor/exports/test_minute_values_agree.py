@@ -26,6 +26,8 @@ def _number(cell: str) -> float | None:
     cell = cell.replace("°C/min", "").replace("°C", "").replace("min", "").strip()
     if cell in ("—", ""):
         return None
+    if re.fullmatch(r"\d+(:\d\d){1,2}", cell):  # a time as m:ss (h:mm:ss): seconds
+        return float(sum(int(part) * 60 ** k for k, part in enumerate(reversed(cell.split(":")))))
     assert _NUMBER.match(cell) or re.match(r"^[+-]?\d+\.\d+$", cell), cell
     return float(cell)
 
