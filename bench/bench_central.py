@@ -4,8 +4,8 @@ central through a real local Mosquitto (TLS, a password per station, the ACL).
 Processes, all on this machine:
 
 * the broker: Debian's ``mosquitto``, configured as the tests' (tests/support/mosquitto.py: two TLS
-  listeners, ``persistence true``), with a user per room and an ACL letting each room write only
-  under its own topic (``pattern write sympatherm/v1/clinic/%u/#``) and the central only read;
+  listeners, ``persistence true``), with a user per room and an ACL as docs/mqtt/acl's (each room
+  writes only under its own topic, the central only reads);
 * two station workers, 16 stations each: per room a real :class:`~monitor.procedure.Procedure`
   on the simulated patient (1 reading per foot per second, half of them the ``dropout`` scenario
   whose probe drop-outs raise and end alarms, the others ``success-fast``), each with its session
@@ -81,9 +81,10 @@ def make_broker(folder: Path):
         def prepare(self) -> None:
             _, passwd = mosquitto_paths()
             (self.folder / "persist").mkdir(parents=True, exist_ok=True)
-            (self.folder / "acl").write_text(
+            rooms = [room_name(i) for i in range(STATIONS)]
+            (self.folder / "acl").write_text(  # as docs/mqtt/acl: a block per room, the central read-only
                 f"user central\ntopic read sympatherm/v1/{SITE}/#\n\n"
-                f"# each room's user writes only under its own room\npattern write sympatherm/v1/{SITE}/%u/#\n")
+                + "".join(f"user {r}\ntopic write sympatherm/v1/{SITE}/{r}/#\n\n" for r in rooms))
             users = {room_name(i): password(room_name(i)) for i in range(STATIONS)} | {"central": "bench-central"}
             pw = self.folder / "passwd"
             pw.write_text("".join(f"{u}:{p}\n" for u, p in users.items()))

@@ -1,7 +1,8 @@
 """One room's last 60 minutes at the central: both feet, Di − Dc and the markers, as published.
 
 Drawn with pyqtgraph from the room's :class:`monitor.central.RoomHistory` (the station's smoothed
-readings, its own Di − Dc, its markers): nothing is recomputed. The x axis is minutes since the
+readings, its own Di − Dc, its markers) and the confirmation time of its verdict: nothing is
+recomputed. The x axis is minutes since the
 injection (session minutes before one). The central only shows: no silencing, no markers here.
 """
 
@@ -119,7 +120,7 @@ class RoomView(QWidget):
             curve.setData(series.t, series.value)
         diff = history.difference()
         self.diff_curve.setData(diff.t, diff.value)
-        self._draw_markers(history.markers())
+        self._draw_markers(history.markers(), self._confirmed_at(room))
         newest = history.newest_s
         if newest is not None:
             self.feet_widget.setXRange(max(0.0, newest - history.window_s), newest, padding=0.01)
@@ -140,8 +141,17 @@ class RoomView(QWidget):
             lo, hi = min(lo, 0.0), max(hi, 0.0)
         widget.setYRange(lo - pad, hi + pad, padding=0)
 
-    def _draw_markers(self, markers: list) -> None:
+    @staticmethod
+    def _confirmed_at(room: Room) -> float | None:
+        """When the station's core confirmed the block (its verdict), to mark on the plot."""
+        if room.state is None or room.state.verdict.state != "confirmed":
+            return None
+        return room.state.verdict.confirmed_at_s
+
+    def _draw_markers(self, markers: list, confirmed_at_s: float | None = None) -> None:
         wanted = tuple((m.session_s, m.kind, m.label) for m in markers)
+        if confirmed_at_s is not None:
+            wanted += ((confirmed_at_s, "confirmed", "Block CONFIRMED"),)
         if wanted == self._shown_markers:
             return
         self._shown_markers = wanted
@@ -150,7 +160,7 @@ class RoomView(QWidget):
             plot.removeItem(item)
         self._marker_items = []
         for at, kind, label in wanted:
-            colour = theme.MARKER_COLOURS.get(kind, theme.TEXT_DIM)
+            colour = theme.INFO_COLOUR if kind == "confirmed" else theme.MARKER_COLOURS.get(kind, theme.TEXT_DIM)
             line = pg.InfiniteLine(pos=at, angle=90, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                                    label=label, labelOpts={"color": colour, "position": 0.95,
                                                            "anchors": [(0, 0), (0, 0)]})

@@ -52,9 +52,16 @@ VERDICT_TITLE = {"waiting": "Waiting for baseline", "baseline": "Baseline captur
 @dataclass(frozen=True)
 class FootText:
     celsius: str  # "33.4 °C" or "--.- °C"
-    rise: str  # "+3.6 °C" / "rise — (probe may have lifted)" / "rise: no baseline"
+    rise: str  # "rise +3.6 °C" / "rise — (probe flagged)" / "rise: no baseline yet"
     blocked: bool
     valid: bool
+    why: str = ""  # the station's words for a withheld rise (the tooltip)
+
+
+def withheld_words(reason: str) -> str:
+    """A withheld value's reason in two words for the tile (the whole reason is in its tooltip), as
+    the room's own foot tiles say it."""
+    return "no data" if reason.startswith("no data") else "probe flagged"
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,8 @@ class TileText:
     verdict_kind: str = "waiting"
     verdict: str = ""  # "Monitoring · 12:34 since injection"
     verdict_words: str = ""  # the core's own words (tooltip)
-    difference: str = ""  # "Di − Dc +3.4 °C" / "Di − Dc — (R probe may have lifted)"
+    difference: str = ""  # "Di − Dc +3.4 °C" / "Di − Dc — (withheld)"
+    difference_why: str = ""  # the station's words for a withheld Di − Dc (the tooltip)
     alarms: tuple[str, ...] = ()  # medium first
     alarm_priority: str | None = None
     no_communication: str = ""  # why, and since when
@@ -88,12 +96,12 @@ def _foot(room: Room, limb: Limb) -> FootText:
     if foot.rise_c is not None:
         rise = f"rise {_signed(foot.rise_c)}"
     elif foot.rise_withheld:
-        rise = f"rise — ({foot.rise_withheld})"
+        rise = f"rise — ({withheld_words(foot.rise_withheld)})"
     elif foot.baseline_c is None:
         rise = "rise: no baseline yet"
     else:
         rise = "rise —"
-    return FootText(celsius, rise, blocked, foot.valid)
+    return FootText(celsius, rise, blocked, foot.valid, foot.rise_withheld or "")
 
 
 def _verdict(room: Room) -> tuple[str, str, str]:
@@ -118,7 +126,7 @@ def _difference(room: Room) -> str:
         return ""
     if st.di_minus_dc_c is not None:
         return f"Di − Dc {_signed(st.di_minus_dc_c)}"
-    return f"Di − Dc — ({st.di_minus_dc_withheld})" if st.di_minus_dc_withheld else "Di − Dc —"
+    return "Di − Dc — (withheld)" if st.di_minus_dc_withheld else "Di − Dc —"
 
 
 def _heard(room: Room) -> str:
@@ -156,7 +164,8 @@ def tile_text(room: Room) -> TileText:
     return TileText(
         name=f"{room.key.room}{bed}", side=side, communication=room.communication,
         feet={limb: _foot(room, limb) for limb in Limb}, verdict_kind=kind, verdict=verdict, verdict_words=words,
-        difference=_difference(room), alarms=tuple(f"{a.text}" for a in alarms),
+        difference=_difference(room),
+        difference_why=(room.state.di_minus_dc_withheld or "") if room.state is not None else "", alarms=tuple(f"{a.text}" for a in alarms),
         alarm_priority=alarms[0].priority if alarms else None, no_communication=why, footer=" · ".join(footer))
 
 
@@ -190,6 +199,7 @@ class _FootBox(QFrame):
     def show_foot(self, foot: FootText) -> None:
         self.temp.setText(foot.celsius)
         self.rise.setText(foot.rise)
+        self.rise.set_explanation(f"Withheld by the station: {foot.why}" if foot.why else "")
         border = f"3px solid {theme.LIMB_COLOURS[self.limb]}" if foot.blocked else "1px solid #3A3F45"
         style = f"QFrame#foot {{ border: {border}; border-radius: 6px; background: transparent; }}"
         if style != self._style:
@@ -234,7 +244,7 @@ class RoomTile(QFrame):
         self.verdict = FitLabel("", min_px=10, fill_height=True)
         self.verdict.setObjectName("verdict")
         self.verdict.setContentsMargins(8, 0, 8, 0)
-        self.difference = FitLabel("", min_px=9, fill_height=True)
+        self.difference = FitLabel("", min_px=11, fill_height=True)
         self.difference.setStyleSheet(f"color: {theme.DIFFERENCE_COLOUR}; background: transparent;")
         live = QWidget()
         live.setObjectName("tilebody")
@@ -287,6 +297,7 @@ class RoomTile(QFrame):
         self.verdict.setText(t.verdict)
         self.verdict.set_explanation(t.verdict_words)
         self.difference.setText(t.difference)
+        self.difference.set_explanation(f"Withheld by the station: {t.difference_why}" if t.difference_why else "")
         self.no_comm_why.setText(t.no_communication)
         self.alarms.setText("\n".join(t.alarms))
         self.alarms.setVisible(bool(t.alarms) and not lost)

@@ -33,6 +33,7 @@ PUMP_INTERVAL_MS = 100
 MEDIUM_FLASH_HZ = 0.6  # as the room's own window flashes medium priority (0.4–0.8 Hz)
 TILE_MIN_WIDTH = 330
 TILE_MIN_HEIGHT = 200
+TILE_ASPECT = 1.5  # width : height a tile reads best at
 
 
 def _font(px: int, bold: bool = False) -> QFont:
@@ -157,13 +158,23 @@ class CentralWindow(QMainWindow):
             tile.show()  # a widget added to a window already shown is hidden until told
 
     def _columns(self) -> int:
-        width = max(self.scroll.viewport().width(), TILE_MIN_WIDTH)
+        """The columns that give the largest tiles of about 3 : 2 (at least the minimum width)."""
         n = len(self.tiles)
-        fit = max(1, width // TILE_MIN_WIDTH)
-        if n <= fit:
-            return max(1, n)
-        rows = -(-n // fit)
-        return -(-n // rows)  # as even a grid as the width allows
+        if n <= 1:
+            return 1
+        width = max(self.scroll.viewport().width(), TILE_MIN_WIDTH)
+        height = max(self.scroll.viewport().height(), TILE_MIN_HEIGHT)
+        best, best_size = 1, -1.0
+        for cols in range(1, n + 1):
+            tile_w = (width - (cols - 1) * self.grid.spacing()) / cols
+            if tile_w < TILE_MIN_WIDTH and cols > 1:
+                break
+            rows = -(-n // cols)
+            tile_h = max(TILE_MIN_HEIGHT, (height - (rows - 1) * self.grid.spacing()) / rows)
+            size = min(tile_w / TILE_ASPECT, tile_h)
+            if size > best_size + 1e-6:
+                best, best_size = cols, size
+        return best
 
     def _layout_tiles(self) -> None:
         self.empty.setVisible(not self.tiles)

@@ -85,8 +85,10 @@ def test_each_room_is_a_tile_with_its_side_feet_rises_verdict_and_time_since_inj
     two = window.tiles[RoomKey("clinic", "room-2")]
     assert two.side.text() == "BLOCKED: R RIGHT"
     assert two.feet[Limb.RIGHT].temp.text() == "--.- °C"
-    assert two.feet[Limb.RIGHT].rise.text() == "rise — (probe may have lifted)"
-    assert two.difference.text() == "Di − Dc — (R probe may have lifted)"
+    assert two.feet[Limb.RIGHT].rise.text() == "rise — (probe flagged)"
+    assert "probe may have lifted" in two.feet[Limb.RIGHT].rise.toolTip()  # the station's own words
+    assert two.difference.text() == "Di − Dc — (withheld)"
+    assert "R probe may have lifted" in two.difference.toolTip()
     assert two.verdict.text() == "Monitoring · 12:35 since injection"
     # The confirmed room's verdict strip is the room's own information green.
     assert _pixels(one, theme.INFO_COLOUR, 30) > 200
@@ -211,6 +213,6 @@ def test_many_rooms_fill_the_grid_evenly(window, model):
     window.tick()
     assert len(window.tiles) == 12
     cols = window._columns()
-    assert cols == 4  # 1600 px: as many columns as fit at ≥ 330 px, rows as even as that allows
+    assert cols == 4  # 1600 × 1000: 4 × 3 tiles of about 3 : 2
     positions = {window.grid.getItemPosition(window.grid.indexOf(t))[:2] for t in window.tiles.values()}
     assert len(positions) == 12
