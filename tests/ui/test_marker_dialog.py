@@ -87,3 +87,17 @@ def test_the_guis_m_ss_is_the_cores_format(monkeypatch):
     monkeypatch.setattr(theme, "format_session_time", lambda seconds: f"core {seconds:g}")
     assert theme.format_mmss(75.0) == "core 75", "one formatter: ui.theme.format_mmss delegates to the core's"
     assert theme.format_mmss(None) == "--:--"
+
+
+def test_h_mm_ss_can_be_typed_and_letters_cannot(demo, qtbot):
+    window = demo(auto_injection=False)
+    window.advance_to(300)
+    window.mark(MarkerKind.INJECTION)
+    dlg = MarkerDialog(window.session, window)
+    qtbot.addWidget(dlg)
+    dlg.session_time.clear()
+    qtbot.keyClicks(dlg.session_time, "1:02:03")
+    assert dlg.session_time.text() == "1:02:03" and dlg.session_seconds() == 3723.0
+    dlg.session_time.clear()
+    qtbot.keyClicks(dlg.session_time, "9.5 min")
+    assert dlg.session_time.text().strip() == "95", "the entry takes digits and colons only"
