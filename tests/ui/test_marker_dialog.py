@@ -60,10 +60,10 @@ def test_a_clock_time_typed_in_moves_the_session_time_with_it(demo, qtbot):
     qtbot.addWidget(dlg)
     wall = datetime.fromtimestamp(window.session.wall_at(845.0))
     dlg.wall_clock.setTime(QTime(wall.hour, wall.minute, wall.second))
-    assert dlg.session_seconds() == pytest.approx(845.0, abs=0.5)  # the clock has whole seconds
-    assert dlg.session_time.text() == "14:05"
+    assert dlg.session_seconds() == pytest.approx(845.0, abs=1.0)  # the clock has whole seconds
+    assert dlg.session_time.text() in ("14:04", "14:05")  # the clock has whole seconds, the session not
     dlg.accept()
-    assert window.session.injection_s() == pytest.approx(845.0, abs=0.5)
+    assert window.session.injection_s() == pytest.approx(845.0, abs=1.0)
 
 
 def test_a_time_that_is_not_m_ss_is_refused_and_nothing_moves(demo, qtbot):
