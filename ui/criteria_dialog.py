@@ -59,7 +59,7 @@ class CriteriaDialog(QDialog):
         for name, label, box, meaning in (
                 ("rise", "&Rise ΔTb ≥", self.rise, "the blocked foot's rise since the baseline"),
                 ("didc", "&Di − Dc ≥", self.didc, "how much more the blocked foot warmed than the other foot"),
-                ("core", "Within c&ore by", self.core, "the blocked foot this close to the core temperature")):
+                ("core", "&Within core by", self.core, "the blocked foot this close to the core temperature")):
             row = QHBoxLayout()
             self.use[name].setToolTip(f"Use this threshold ({meaning})")
             self.use[name].setAccessibleName(f"use {label.replace('&', '')}")
