@@ -8,10 +8,16 @@ Three figures, each against its goal:
   frame measured in the same process with 10 minutes of history (flat = history does not cost).
 * **CPU of the whole app while monitoring at 10 Hz** (goal < 5 % of one core): the real
   `sympatherm demo` in real time (speed 1, 10 Hz per foot) in a subprocess, measured with psutil.
+  Beside it, independent of wall-clock load, **CPU per live tick** (:func:`cpu_per_tick`): the
+  process time of a fixed, scripted number of 0.1-s ticks of the real window an hour into a
+  10 Hz session (a tick of CPU in ms is that many % of one core at 10 ticks a second), and
+  the plot's share of it, against a baseline in the same process: the same ticks with the plot
+  not drawn.
 * **peak memory after an accelerated 8-hour session** (goal < 300 MB, not growing): RSS of the
   process after each simulated hour of a 10 Hz session; growth over the last four hours.
 
     .venv/bin/python bench/bench_gui.py [--json] [--cpu-seconds 20]
+    .venv/bin/python bench/bench_gui.py --ticks-only [--ticks 600] [--repeat 5] [--size 1024x700]
 
 ``run()`` returns the figures as a dict. Runs offscreen (QT_QPA_PLATFORM=offscreen).
 """
@@ -143,6 +149,108 @@ def session_worker(hours: int = HOURS, frames: int = 150) -> dict:
     }
 
 
+def _live_tick_loop(window, n: int, *, draw_plot: bool) -> dict:
+    """``n`` ticks as the live window runs them at 10 Hz per foot: one 0.1 s step of the simulated
+    source, the window's pump (numbers refreshed every 5th tick, twice a second as live, where a
+    manual clock would refresh them every tick), its plot redraw and Qt's painting. Returns the
+    process time (ms per tick) of the whole and of the plot's own part (refresh + its paint)."""
+    from PyQt6.QtWidgets import QApplication
+
+    source = window.session.source
+    plot = window.plot
+    update_display = type(window).update_display
+    calls = [0]
+
+    def numbers_twice_a_second() -> None:
+        calls[0] += 1
+        if calls[0] % 5 == 1:
+            update_display(window)
+
+    plot_ms = [0.0]
+    paints = [0]
+    refresh = type(plot).refresh
+    graphics_paint = type(plot.widget).paintEvent
+
+    def timed_refresh(force: bool = False) -> bool:
+        if not draw_plot:
+            return False
+        c0 = time.thread_time()
+        try:
+            return refresh(plot, force)
+        finally:
+            plot_ms[0] += (time.thread_time() - c0) * 1000.0
+
+    def timed_paint(event) -> None:
+        paints[0] += 1
+        c0 = time.thread_time()
+        try:
+            graphics_paint(plot.widget, event)
+        finally:
+            plot_ms[0] += (time.thread_time() - c0) * 1000.0
+
+    window.update_display = numbers_twice_a_second
+    plot.refresh = timed_refresh
+    plot.widget.paintEvent = timed_paint
+    try:
+        c0 = time.process_time()
+        for _ in range(n):
+            source.step_to(source.clock.now() + 1.0 / RATE_HZ)
+            window.process()
+            window.redraw()
+            QApplication.processEvents()
+        used = (time.process_time() - c0) * 1000.0
+    finally:
+        del window.update_display, plot.refresh, plot.widget.paintEvent
+    return {"tick_cpu_ms": used / n, "plot_cpu_ms": plot_ms[0] / n, "plot_paints_per_tick": paints[0] / n}
+
+
+def cpu_per_tick(ticks: int = 600, repeat: int = 5, size: tuple[int, int] = (1024, 700),
+                 session_age_s: float = 3600.0) -> dict:
+    """In this process: the real demo window (manual clock, 10 Hz per foot, ``size``) ``session_age_s``
+    into a session; then ``repeat`` rounds of ``ticks`` live ticks with the plot drawn, each
+    followed by the same number with the plot not drawn (the baseline, same process, same
+    load). Process time, not wall clock: the machine may be shared."""
+    import statistics as st
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from monitor.commands.demo import build_demo_window
+    from monitor.model import Limb
+    from ui.application import get_application
+
+    app = get_application()
+    with tempfile.TemporaryDirectory(prefix="sympatherm-bench-tick-") as tmp:
+        os.environ["SYMPATHERM_HOME"] = tmp
+        window = build_demo_window("success-slow", 1, 1.0, Limb.LEFT, manual=True,
+                                   session_path=Path(tmp) / "bench.sympatherm", rate_hz=RATE_HZ)
+        window.resize(*size)
+        window.show()
+        app.processEvents()
+        window.advance_to(session_age_s, step_s=30)
+        _live_tick_loop(window, 100, draw_plot=True)  # warm Qt's caches (glyphs, pens, pixmaps)
+        drawn, bare = [], []
+        for _ in range(repeat):
+            drawn.append(_live_tick_loop(window, ticks, draw_plot=True))
+            bare.append(_live_tick_loop(window, ticks, draw_plot=False))
+            window.plot.refresh(force=True)  # catch up what the bare ticks did not draw
+            app.processEvents()
+        plot_height = window.plot.vb.height()
+        window.finish("benchmark done")
+        window.close()
+    tick = st.median(d["tick_cpu_ms"] for d in drawn)
+    plot = st.median(d["plot_cpu_ms"] for d in drawn)
+    base = st.median(b["tick_cpu_ms"] for b in bare)
+    return {
+        "ticks": ticks, "repeat": repeat, "size": f"{size[0]}x{size[1]}", "plot_data_height_px": plot_height,
+        # ms of CPU per 0.1-s tick = % of one core at 10 ticks a second.
+        "tick_cpu_ms": tick, "tick_cpu_ms_all": [round(d["tick_cpu_ms"], 3) for d in drawn],
+        "plot_cpu_ms": plot, "plot_cpu_ms_all": [round(d["plot_cpu_ms"], 3) for d in drawn],
+        "plot_paints_per_tick": st.median(d["plot_paints_per_tick"] for d in drawn),
+        "tick_cpu_ms_plot_not_drawn": base,
+        "tick_cpu_ms_plot_not_drawn_all": [round(b["tick_cpu_ms"], 3) for b in bare],
+        "ratio_tick_to_plot_not_drawn": tick / base if base else None,
+    }
+
+
 def cpu_of_live_demo(seconds: float = 20.0, warmup: float = 5.0) -> dict:
     """CPU of the real `sympatherm demo` at speed 1 and 10 Hz per foot, as % of one core."""
     import psutil
@@ -189,9 +297,28 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--cpu-seconds", type=float, default=20.0)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--ticks-only", action="store_true",
+                    help="only the CPU per live tick (process time, this process), with and without the plot")
+    ap.add_argument("--ticks", type=int, default=600, help="ticks of 0.1 s per round (default 600)")
+    ap.add_argument("--repeat", type=int, default=5, help="rounds (default 5; the median is reported)")
+    ap.add_argument("--size", default="1024x700", help="window size for --ticks-only (default 1024x700)")
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(session_worker()))
+        return 0
+    if args.ticks_only:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        t = cpu_per_tick(args.ticks, args.repeat, (w, h))
+        if args.json:
+            print(json.dumps(t, indent=2))
+            return 0
+        print(f"CPU per live 0.1-s tick, {t['size']} window (plot data area {t['plot_data_height_px']:.0f} px tall), "
+              f"an hour into a 10 Hz session, {t['ticks']} ticks × {t['repeat']} (process time, median): "
+              f"{t['tick_cpu_ms']:.3f} ms (= % of one core at 10 ticks/s), of it the plot {t['plot_cpu_ms']:.3f} ms "
+              f"({t['plot_paints_per_tick']:.2f} plot repaints a tick); "
+              f"the same ticks with the plot not drawn {t['tick_cpu_ms_plot_not_drawn']:.3f} ms "
+              f"({t['ratio_tick_to_plot_not_drawn']:.2f}×); rounds {t['tick_cpu_ms_all']} / "
+              f"plot {t['plot_cpu_ms_all']} / not drawn {t['tick_cpu_ms_plot_not_drawn_all']}")
         return 0
     f = run(args.cpu_seconds)
     if args.json:

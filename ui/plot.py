@@ -135,6 +135,9 @@ class SessionPlot(QWidget):
         self._settled: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         self._tail_key: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         self._tail_raw: dict[Limb, tuple[np.ndarray, np.ndarray]] = {limb: (_EMPTY, _EMPTY) for limb in Limb}
+        # Per limb: what the tail's last repaint showed (see _tail_shows_more).
+        self._painted: dict[Limb, tuple | None] = dict.fromkeys(Limb)
+        self._tail_still: dict[Limb, bool] = dict.fromkeys(Limb, False)  # handed over, not repainted
         self._label_pos: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         # The limb letters at the end of each line, so colour is never the only cue.
         self.end_labels: dict[Limb, EndLetter] = {}
@@ -684,12 +687,16 @@ class SessionPlot(QWidget):
 
     def _move_end_labels(self) -> None:
         """Each limb's letter at the end of its line, moved only when the end lands on another
-        pixel (or the view changed): a move repaints the label, and the newest reading moves
-        the end by a fraction of a pixel most frames."""
+        pixel (or the view changed), and while following only in a frame that repaints the line
+        anyway: a move repaints the label, and at 10 Hz the newest reading jumps a few pixels up
+        and down within its column most frames (the letter stays within that column's drawing)."""
         view = tuple(self.vb.viewRange()[0]) + tuple(self.vb.viewRange()[1])
         for limb, lab in self.end_labels.items():
             buf = self.buffers[limb]
             if buf.last_value is None or buf.last_t is None:
+                continue
+            if self._follow and self._tail_still[limb] and lab.isVisible() and self._label_pos[limb] is not None \
+                    and self._label_pos[limb][0] == view:
                 continue
             key = (view, self._pixel_of(buf.last_t, buf.last_value) or (buf.last_t, buf.last_value))
             if key != self._label_pos[limb]:
@@ -706,6 +713,7 @@ class SessionPlot(QWidget):
             return
         self._curve_key[limb] = key
         self._settled[limb] = None
+        self._tail_still[limb] = False
         if not curve.opts["autoDownsample"]:
             curve.setDownsampling(ds=1, auto=True, method="peak")
         curve.setData(buf.x, buf.y, connect="finite")
@@ -738,18 +746,51 @@ class SessionPlot(QWidget):
         key = (st, n)
         if key != self._tail_key[limb]:
             tx, ty = _tail_line(x, y, i0, h, n, ds)
-            self._set_tail(limb, tx, ty, (x[h:n].copy(), y[h:n].copy()))
+            self._set_tail(limb, tx, ty, (x[h:n].copy(), y[h:n].copy()), st)
             self._tail_key[limb] = key
 
-    def _set_tail(self, limb: Limb, tx: np.ndarray, ty: np.ndarray, raw: tuple[np.ndarray, np.ndarray]) -> None:
+    def _set_tail(self, limb: Limb, tx: np.ndarray, ty: np.ndarray, raw: tuple[np.ndarray, np.ndarray],
+                  settled: tuple | None = None) -> None:
         tail = self.tails[limb]
         if tx.size == 0 and self._tail_raw[limb][0].size == 0 and tail.xData is not None:
             return
         self._tail_raw[limb] = raw
         self._tail_key[limb] = None
-        (x0, x1), (y0, y1) = self.vb.viewRange()
-        pixel = ((x1 - x0) / max(1.0, float(self.vb.width())), (y1 - y0) / max(1.0, float(self.vb.height())))
-        tail.setData(tx, ty, pixel=pixel)
+        view = self._view_px()
+        x0, x1, y0, y1, w, h = view
+        pixel = ((x1 - x0) / max(1.0, w), (y1 - y0) / max(1.0, h))
+        repaint = self._tail_shows_more(limb, tx, ty, (settled, view))
+        self._tail_still[limb] = not repaint
+        tail.setData(tx, ty, pixel=pixel, repaint=repaint)
+
+    def _tail_shows_more(self, limb: Limb, tx: np.ndarray, ty: np.ndarray, key: tuple) -> bool:
+        """Would the tail's new vertices change a pixel on screen? Not if the tail only grew by
+        readings in the pixel column its last painted vertex is in, each on a row that column
+        already shows (at 10 Hz a 40-minute view has 10-30 readings a column, most of them inside
+        what is drawn there): the data is handed over but nothing repainted."""
+        painted = self._painted[limb]
+        x0, x1, y0, y1, w, h = key[1]
+        if not (x1 > x0 and y1 > y0 and tx.size):
+            self._painted[limb] = None
+            return True
+        cols = np.floor((tx - x0) * (w / (x1 - x0)))
+        rows = np.floor((ty - y0) * (h / (y1 - y0)))
+        if painted is not None and painted[0] == key and tx.size >= painted[1]:
+            k, col, rmin, rmax, last = painted[1:]
+            new_rows = rows[k:]
+            same_start = tx[k - 1] == last[0] and (ty[k - 1] == last[1] or (math.isnan(ty[k - 1]) and math.isnan(last[1])))
+            if (same_start and np.all(cols[k:] == col) and np.all(np.isfinite(new_rows))
+                    and (new_rows.size == 0 or (new_rows.min() >= rmin and new_rows.max() <= rmax))):
+                return False
+        # Painted now: remember the last vertex's column and the rows drawn in it.
+        col = cols[-1]
+        j = tx.size
+        while j > 0 and cols[j - 1] == col and math.isfinite(ty[j - 1]):
+            j -= 1
+        span = rows[j:]
+        rmin, rmax = (float(span.min()), float(span.max())) if span.size else (math.inf, -math.inf)
+        self._painted[limb] = (key, tx.size, col, rmin, rmax, (float(tx[-1]), float(ty[-1])))
+        return True
 
     def drawn_line(self, limb: Limb) -> tuple[np.ndarray, np.ndarray]:
         """The readings the limb's line is drawn from, as they were last handed over: the

@@ -79,17 +79,28 @@ class TailCurve(QGraphicsItem):
         self._rect = QRectF()
 
     def setData(self, x: np.ndarray, y: np.ndarray, pixel: tuple[float, float] = (0.0, 0.0),  # noqa: N802
-                **_ignored) -> None:
-        """``x``/``y``: the vertices (copied); ``_ignored``: PlotCurveItem's options (connect=…)."""
+                repaint: bool = True, **_ignored) -> None:
+        """``x``/``y``: the vertices (kept, not copied: hand over arrays nobody changes later);
+        ``repaint=False``: the caller knows the new vertices change no pixel on screen (they are
+        drawn at the next repaint; the bounding rectangle stays); ``_ignored``: PlotCurveItem's
+        options (connect=…)."""
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
-        self.prepareGeometryChange()
-        self.xData, self.yData = x.copy(), y.copy()
-        self._polylines = _finite_runs(x, y)
-        finite = np.isfinite(y) & np.isfinite(x)
-        if finite.sum() >= 2:
-            px, py = abs(pixel[0]) * 2.0, abs(pixel[1]) * 2.0
+        repaint = repaint or self.xData is None
+        if repaint:
+            self.prepareGeometryChange()
+        self.xData, self.yData = x, y
+        finite = np.isfinite(x) & np.isfinite(y)
+        if finite.all():  # the usual case: one unbroken line
+            self._polylines = [_polyline(x, y)] if x.size >= 2 else []
+            xs, ys = x, y
+        else:
+            self._polylines = _finite_runs(x, y, finite)
             xs, ys = x[finite], y[finite]
+        if not repaint:
+            return
+        if self._polylines:
+            px, py = abs(pixel[0]) * 2.0, abs(pixel[1]) * 2.0
             x0, x1, y0, y1 = float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
             self._rect = QRectF(x0 - px, y0 - py, (x1 - x0) + 2 * px, (y1 - y0) + 2 * py)
         else:
@@ -109,22 +120,20 @@ class TailCurve(QGraphicsItem):
             painter.drawPolyline(line)
 
 
-def _finite_runs(x: np.ndarray, y: np.ndarray) -> list[QPolygonF]:
+def _finite_runs(x: np.ndarray, y: np.ndarray, finite: np.ndarray) -> list[QPolygonF]:
     """One polyline per unbroken run of two or more finite vertices (a lone vertex draws nothing,
     as with ``connect='finite'``)."""
-    finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.any():
-        return []
-    edges = np.flatnonzero(np.diff(np.r_[False, finite, False].astype(np.int8)))
-    out = []
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
-        if b - a >= 2:
-            line = pg.functions.create_qpolygonf(int(b - a))
-            xy = pg.functions.ndarray_from_qpolygonf(line)  # the polygon's own memory, filled in place
-            xy[:, 0] = x[a:b]
-            xy[:, 1] = y[a:b]
-            out.append(line)
-    return out
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], finite, [False])).astype(np.int8)))
+    return [_polyline(x[a:b], y[a:b]) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= 2]
+
+
+def _polyline(x: np.ndarray, y: np.ndarray) -> QPolygonF:
+    """A QPolygonF filled in place from the arrays (no Python loop over the points)."""
+    line = pg.functions.create_qpolygonf(int(x.size))
+    xy = pg.functions.ndarray_from_qpolygonf(line)  # the polygon's own memory
+    xy[:, 0] = x
+    xy[:, 1] = y
+    return line
 
 
 class EndLetter(QGraphicsSimpleTextItem):

@@ -98,3 +98,56 @@ def test_a_limb_letter_moves_only_when_the_line_end_moves_a_pixel(qtbot):
         px_s = (plot.vb.viewRange()[0][1] - plot.vb.viewRange()[0][0]) / plot.vb.width()
         assert t - 1.01 * px_s <= x <= t  # within a pixel of the line's end
         assert y == (30.0 if limb is Limb.LEFT else 31.0)
+
+
+def test_a_reading_inside_what_its_pixel_column_shows_is_not_repainted_and_the_screen_stays_right(qtbot):
+    """At 10 Hz most new readings fall in the pixel column and rows the line already covers: the
+    tail is handed them without a repaint (nor does the limb letter move). What is on screen is
+    then exactly what a full repaint draws."""
+    from PyQt6.QtWidgets import QApplication
+
+    plot = SessionPlot(follow_window_s=600.0)
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show()
+    plot.min_frame_interval_s = 0.0
+    rng = np.random.default_rng(1)
+    t = np.round(np.arange(0.0, 900.0, 0.1), 1)
+    for limb in Limb:
+        plot.append(limb, t, 30.0 + (limb is Limb.RIGHT) + rng.normal(0.0, 0.01, t.size))
+    plot.refresh(force=True)
+    QApplication.processEvents()
+    repaints = {limb: 0 for limb in Limb}
+    for limb, tail in plot.tails.items():
+        update = tail.update
+
+        def counting(*args, _update=update, _limb=limb):
+            repaints[_limb] += 1
+            return _update(*args)
+
+        tail.update = counting
+    letters = {limb: plot.end_labels[limb].pos() for limb in Limb}
+    now = 900.0
+    frames = 0
+    for _ in range(80):
+        now = round(now + 0.1, 1)
+        for limb in Limb:
+            plot.append(limb, [now], [30.0 + (limb is Limb.RIGHT) + rng.normal(0.0, 0.01)])
+        frames += plot.refresh()
+        QApplication.processEvents()
+    assert frames == 80
+    for limb in Limb:
+        assert 1 <= repaints[limb] <= 0.75 * frames
+        x, _ = plot.drawn_line(limb)
+        assert x[-1] == now  # every reading handed over, repainted or not
+    assert any(plot.end_labels[limb].pos() != letters[limb] for limb in Limb)
+    screen = QApplication.primaryScreen()
+    shown = screen.grabWindow(plot.winId()).toImage()
+    plot.widget.viewport().update()  # everything drawn again from the data
+    QApplication.processEvents()
+    assert screen.grabWindow(plot.winId()).toImage() == shown
+    # A reading a degree off is repainted at once.
+    before = repaints[Limb.LEFT]
+    plot.append(Limb.LEFT, [round(now + 0.1, 1)], [31.0])
+    plot.refresh()
+    assert repaints[Limb.LEFT] == before + 1
