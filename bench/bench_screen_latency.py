@@ -15,7 +15,9 @@ For each reading, in one process and on one clock (``time.monotonic``):
 * ``t_screen``: right after the ``window.plot.refresh()`` call that returned True (drew a
   frame) with the reading in the plot's buffers (``window.plot.refresh`` is wrapped here);
 * also, for context: ``t_window`` (the pump that handed it to the window, ``events.readings``),
-  ``t_painted`` (the end of the plot's next paint after that frame: Qt's pixels, offscreen) and
+  ``t_painted`` (the end of the plot's next paint after that frame: Qt's pixels, offscreen; or
+  that frame itself when the plot handed the reading over without a repaint because it fell on
+  pixels the line already covered, ``plot.readings_already_shown``) and
   ``t_number`` (the tiles' next ``update_display``: the number beside the plot).
 
 Latency = ``t_screen − t_arrival``; goal p99 ≤ 50 ms (one 30 Hz frame). Designs measured
@@ -324,9 +326,14 @@ def measure_design(design: Design, seconds: float, folder: Path, *, seed: int = 
         if drawn:
             now = time.monotonic()
             counts["frames"] += 1
+            # Handed over without a repaint (on pixels the line already covered): on screen now.
+            shown = getattr(plot, "readings_already_shown", False)
             for arrival, _ in undrawn:
                 lat["screen"].append(now - arrival)
-                unpainted.append(arrival)
+                if shown:
+                    lat["painted"].append(now - arrival)
+                else:
+                    unpainted.append(arrival)
             undrawn.clear()
         return drawn
 

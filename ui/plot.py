@@ -138,6 +138,7 @@ class SessionPlot(QWidget):
         # Per limb: what the tail's last repaint showed (see _tail_shows_more).
         self._painted: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         self._tail_still: dict[Limb, bool] = dict.fromkeys(Limb, False)  # handed over, not repainted
+        self._frame_repainted_line = True
         self._label_pos: dict[Limb, tuple | None] = dict.fromkeys(Limb)
         # The limb letters at the end of each line, so colour is never the only cue.
         self.end_labels: dict[Limb, EndLetter] = {}
@@ -639,6 +640,7 @@ class SessionPlot(QWidget):
             return False
         self._dirty = False
         self._data_dirty = False
+        self._frame_repainted_line = False
         self._drawn_latest_s = self.latest_s
         self._last_draw_monotonic = time.monotonic()
         if self._follow:
@@ -761,6 +763,7 @@ class SessionPlot(QWidget):
         pixel = ((x1 - x0) / max(1.0, w), (y1 - y0) / max(1.0, h))
         repaint = self._tail_shows_more(limb, tx, ty, (settled, view))
         self._tail_still[limb] = not repaint
+        self._frame_repainted_line = self._frame_repainted_line or repaint
         tail.setData(tx, ty, pixel=pixel, repaint=repaint)
 
     def _tail_shows_more(self, limb: Limb, tx: np.ndarray, ty: np.ndarray, key: tuple) -> bool:
@@ -791,6 +794,12 @@ class SessionPlot(QWidget):
         rmin, rmax = (float(span.min()), float(span.max())) if span.size else (math.inf, -math.inf)
         self._painted[limb] = (key, tx.size, col, rmin, rmax, (float(tx[-1]), float(ty[-1])))
         return True
+
+    @property
+    def readings_already_shown(self) -> bool:
+        """The last drawn frame handed its new readings to the lines without repainting them:
+        they fell on pixels the lines already covered, so they were on screen at that frame."""
+        return not self._frame_repainted_line
 
     def drawn_line(self, limb: Limb) -> tuple[np.ndarray, np.ndarray]:
         """The readings the limb's line is drawn from, as they were last handed over: the
