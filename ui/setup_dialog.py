@@ -117,10 +117,14 @@ class SetupDialog(QDialog):
         self.speed.setRange(1.0, 600.0)
         self.speed.setValue(10.0)
         self.speed.setSuffix(" × real time")
+        self.speed.setMinimumWidth(self.speed.fontMetrics().horizontalAdvance("600.00 × real time") + 30)
         self.sim_box = QGroupBox("Simulated patient")
-        sim_form = QFormLayout(self.sim_box)
-        sim_form.addRow("&Scenario", self.scenario)
-        sim_form.addRow("Spee&d", self.speed)
+        sim_row = QHBoxLayout(self.sim_box)  # one row: the set-up fits a 1024×700 screen
+        for text, widget, stretch in (("&Scenario", self.scenario, 3), ("Spee&d", self.speed, 1)):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            sim_row.addWidget(label)
+            sim_row.addWidget(widget, stretch)
         probes_box = QGroupBox("1. Probes")
         pl = QVBoxLayout(probes_box)
         pl.addWidget(self.probe_list)
@@ -137,6 +141,7 @@ class SetupDialog(QDialog):
         self.swap_touched = False  # untouched: a known probe keeps the sides the registry remembers
         self.sides_label = QLabel()
         self.sides_label.setWordWrap(True)
+        self.sides_label.setMinimumHeight(_lines_height(self.sides_label, 2))  # two names can be long
         self.swap_btn = QPushButton("S&wap left and right")
         self.swap_btn.clicked.connect(self.toggle_swap)
         self.check_btn = QPushButton(CHECK_START)
@@ -156,8 +161,8 @@ class SetupDialog(QDialog):
         self.check_detail.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         # Room kept for what the check says (one line of title, two of detail), so the tiles never
         # jump or squeeze; every sentence the check says fits (tests/ui/test_setup_side_check.py).
-        self.check_title.setMinimumHeight(self.check_title.fontMetrics().lineSpacing())
-        self.check_detail.setMinimumHeight(2 * self.check_detail.fontMetrics().lineSpacing())
+        self.check_title.setMinimumHeight(_lines_height(self.check_title, 1))
+        self.check_detail.setMinimumHeight(_lines_height(self.check_detail, 2))
         self.check_tiles = {limb: SideCheckTile(limb) for limb in Limb}
         sides_box = QGroupBox("2. Left and right")
         sl = QVBoxLayout(sides_box)
@@ -501,6 +506,15 @@ class SetupDialog(QDialog):
 def _pairable(c: ProbeCandidate) -> bool:
     """A found Bluetooth thermometer that can be ticked as one of two (one per foot)."""
     return c.kind == "ble" and c.usable and "probe" in c.extra and not c.extra.get("members")
+
+
+def _lines_height(label: QLabel, lines: int) -> int:
+    """How tall ``label`` is with ``lines`` lines of text, as it lays them out itself."""
+    text = label.text()
+    label.setText("\n".join("X" * lines))
+    height = label.heightForWidth(10_000)
+    label.setText(text)
+    return height
 
 
 def _elide_long_choices(box: QComboBox) -> None:

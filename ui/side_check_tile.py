@@ -67,7 +67,7 @@ class SideCheckTile(QFrame):
             self.temp_label.setText("--.- °C")
             self.status_label.setText("press Check sides")
         else:
-            self.temp_label.setText("--.- °C" if probe.celsius is None else f"{probe.celsius:.1f} °C")
+            self.temp_label.setText("--.- °C" if probe.celsius is None else f"{probe.celsius:.1f}\u00a0°C")
             self.status_label.setText(_status_words(probe))
         self.lit_label.setText(_LIT[self._lit][2] if self._lit is not None else "")
         self.lit_label.setVisible(self._lit is not None)
@@ -89,12 +89,12 @@ def _status_words(probe: ProbeCheck) -> str:
         return probe.problem
     if probe.change_c is not None:
         shown = round(probe.change_c, 1) + 0.0
-        return "no change" if shown == 0.0 else f"{'warmed' if shown > 0 else 'cooled'} {shown:+.1f} °C"
+        return "no change" if shown == 0.0 else f"{'warmed' if shown > 0 else 'cooled'} {shown:+.1f}\u00a0°C"
     if probe.settled:
         return "steady"
     if probe.rate_c_per_min is None:
         return "settling"
-    return f"settling ({abs(probe.rate_c_per_min):.1f} °C/min)"
+    return f"settling ({abs(probe.rate_c_per_min):.1f}\u00a0°C/min)"
 
 
 def _label(text: str, px: int, style: str, bold: bool = False, wrap: bool = False) -> QLabel:

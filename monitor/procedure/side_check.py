@@ -264,13 +264,13 @@ class SideCheck:
                                   f"A probe is warming ({self._changes()}): keep holding it.", probes)
         return SideCheckState(SideCheckPhase.WARM, warm_now,
                               f"Both probes are steady. Hold the {name} probe in your hand for about "
-                              f"20 s: the {name} tile must light up.", probes)
+                              f"20\u00a0s: the {name} tile must light up.", probes)
 
     def _probe_check(self, limb: Limb) -> ProbeCheck:
         p = self._probes[limb]
         problem = p.problem
         if not problem and limb in self._silent() and p.last_s is not None and self._newest_s is not None:
-            problem = f"no reading for {self._newest_s - p.last_s:.0f} s"
+            problem = f"no reading for {self._newest_s - p.last_s:.0f}\u00a0s"
         elif not problem and p.last_s is None:
             problem = "no reading yet"
         return ProbeCheck(limb, p.value, p.settled(), p.rate_c_per_min(), p.change(), problem)
@@ -285,7 +285,7 @@ class SideCheck:
             elif pc.rate_c_per_min is None:
                 parts.append(f"{limb.name}: measuring")
             else:
-                parts.append(f"{limb.name}: changing {abs(pc.rate_c_per_min):.1f} °C/min")
+                parts.append(f"{limb.name}: changing {abs(pc.rate_c_per_min):.1f}\u00a0°C/min")
         return f"Keep your hands off both probes for now ({'; '.join(parts)})."
 
 
@@ -294,4 +294,4 @@ def _signed(change_c: float | None) -> str:
     if change_c is None:
         return "—"
     shown = round(change_c, 1) + 0.0
-    return "±0.0 °C" if shown == 0.0 else f"{shown:+.1f} °C"
+    return "±0.0\u00a0°C" if shown == 0.0 else f"{shown:+.1f}\u00a0°C"  # no line break before °C

@@ -7,6 +7,8 @@ check beg"). The hand is tests/monitor/procedure/side_check_series.Hand (the sim
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel
@@ -140,7 +142,7 @@ def _fits(label: QLabel) -> bool:
     """The label's whole text fits inside it: no word is wider than the label, and the lines it
     wraps into (or its one line) are no taller than it."""
     rect, metrics = label.contentsRect(), label.fontMetrics()
-    words = label.text().split() if label.wordWrap() else [label.text()]
+    words = re.split(r"[ \n]+", label.text()) if label.wordWrap() else [label.text()]  # not at a no-break space
     if any(metrics.horizontalAdvance(word) > rect.width() for word in words):
         return False
     needed = label.heightForWidth(label.width()) if label.wordWrap() else metrics.height()
