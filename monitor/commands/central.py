@@ -61,7 +61,7 @@ def register(sub: SubParsers) -> None:
     p.add_argument("--site", default="+", metavar="NAME", help="show only this site's rooms (default: every site)")
     p.add_argument("--client-id", default=None, metavar="ID",
                    help="the central's MQTT client id, kept the same so the broker keeps what it missed "
-                        f"(default: {default_client_id()})")
+                        "(default: sympatherm-central-<this computer's name>)")
     p.add_argument("--insecure", action="store_true",
                    help="allow a plain mqtt:// broker on another computer (unencrypted: trusted networks only)")
     p.add_argument("--snapshot", metavar="FILE.png", type=Path,
