@@ -185,12 +185,13 @@ def _snapshot(args: argparse.Namespace, settings: BrokerSettings, open_room: Roo
 
 def _listen(model: CentralModel, connection: CentralConnection, seconds: float) -> None:
     """Take what the broker sends for ``seconds`` (as the window's timer would)."""
-    from PyQt6.QtWidgets import QApplication
+    from ui.application import get_application
 
+    app = get_application()
     end = time.monotonic() + seconds
     while True:
         model.pump(connection.inbox)
-        QApplication.processEvents()
+        app.processEvents()
         if time.monotonic() >= end:
             break
         time.sleep(0.05)

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.tls import client_context
+
 CONFIG_FILE = "hl7.json"
 
 
@@ -73,13 +75,9 @@ class Receiver:
         if not self.tls:
             return None
         try:
-            context = ssl.create_default_context(cafile=self.ca_file or None)
-            if self.client_cert:
-                context.load_cert_chain(self.client_cert, self.client_key or None)
+            return client_context(self.ca_file, self.client_cert, self.client_key)
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(f"cannot set up TLS to {self.address}: {exc}") from None
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return context
 
 
 def parse_address(text: str) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.publish.messages import check_bed, check_name, station_client_id
+from monitor.tls import client_context
 
 CONFIG_FILE = "publish.json"
 PASSWORD_ENV = "SYMPATHERM_MQTT_PASSWORD"
@@ -125,13 +126,9 @@ class PublishConfig:
         if not self.address.tls:
             return None
         try:
-            context = ssl.create_default_context(cafile=self.ca_file or None)
-            if self.client_cert:
-                context.load_cert_chain(self.client_cert, self.client_key or None)
+            return client_context(self.ca_file, self.client_cert, self.client_key)
         except (OSError, ssl.SSLError) as exc:
             raise PublishConfigError(f"cannot set up TLS to {self.address}: {exc}") from None
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        return context
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
