@@ -280,7 +280,9 @@ class ExportDialog(QDialog):
             if not formats:
                 self.result_label.setText("Choose at least one format.")
             return
-        folder = Path(self.folder.text()).expanduser()
+        folder = self._ready_folder()
+        if folder is None:
+            return
         existing = self.existing_targets(formats, folder)
         if existing and not self.ask_overwrite(existing):
             self.result_label.setText("Nothing exported: " + ", ".join(p.name for p in existing)
@@ -293,6 +295,40 @@ class ExportDialog(QDialog):
         self.result_label.setText("Exporting…")
         self._thread = threading.Thread(target=self._work, args=(formats, folder), name="export", daemon=True)
         self._thread.start()
+
+    def _ready_folder(self) -> Path | None:
+        """The "Save in" folder, made if it is missing and the user says so; None (with the reason
+        in the result line, the folder and formats left as typed) when nothing can be saved there."""
+        from monitor.exports._files import unwritable_reason
+
+        typed = self.folder.text().strip()
+        if not typed:
+            self.result_label.setText("Nothing exported: choose a folder to save in.")
+            return None
+        folder = Path(typed).expanduser()
+        if not folder.exists() and not folder.is_symlink():
+            if not self.ask_create(folder):
+                self.result_label.setText(f"Nothing exported: the folder {folder} does not exist.")
+                return None
+            try:
+                folder.mkdir(parents=True, mode=0o700)  # exports hold patient data
+            except OSError as exc:
+                self.result_label.setText(f"Nothing exported: the folder {folder} could not be made "
+                                          f"({exc.strerror or exc}). Choose another folder.")
+                return None
+        reason = unwritable_reason(folder)
+        if reason is not None:
+            self.result_label.setText(f"Nothing exported: {reason}. Choose another folder.")
+            return None
+        return folder
+
+    def ask_create(self, folder: Path) -> bool:
+        """Yes to make the missing folder ``folder`` (named in the question), no to export nothing."""
+        answer = QMessageBox.question(
+            self, "Create the folder?",
+            f"The folder to save in does not exist:\n{folder}\n\nCreate it and save the export there?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
 
     def existing_targets(self, formats: list[str], folder: Path) -> list[Path]:
         """The files this export would replace: each format's file in ``folder`` (the CSV's
@@ -322,14 +358,17 @@ class ExportDialog(QDialog):
         return answer == QMessageBox.StandardButton.Yes
 
     def _work(self, formats: list[str], folder: Path) -> None:
-        from monitor.exports import ExportError, export_session
+        from monitor.exports import ExportError, default_export_path, export_session
 
         for i, fmt in enumerate(formats):
             def progress(done: int, total: int, i=i) -> None:
                 frac = (done / total) if total else 1.0
                 self.signals.progress.emit(int(100 * (i + frac) / len(formats)), 100)
             try:
-                path = export_session(self.session_path, fmt, out=folder, progress=progress)
+                # The file's own name, never the bare folder: a folder gone since the check is then
+                # an error in plain words, not a file named like the folder.
+                target = folder / default_export_path(self.session_path, fmt).name
+                path = export_session(self.session_path, fmt, out=target, progress=progress)
                 self.signals.done.emit(fmt, str(path))
             except (ExportError, OSError, ValueError) as exc:
                 self.signals.failed.emit(fmt, str(exc))

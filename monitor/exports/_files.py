@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
@@ -27,3 +28,25 @@ def precreate_private(path: str | os.PathLike[str]) -> Path:
         os.fchmod(fd, 0o600)
     os.close(fd)
     return Path(path)
+
+
+def unwritable_reason(folder: str | os.PathLike[str]) -> str | None:
+    """Why an export cannot be saved in ``folder``, in plain words; None when it can.
+
+    Tried with a real file, not ``os.access``: the administrator passes ``access`` for a folder
+    that still refuses files (a read-only disk, an immutable folder, a network share)."""
+    path = Path(folder)
+    if not path.exists():
+        return f"the folder {path} does not exist"
+    if not path.is_dir():
+        return f"{path} is a file, not a folder"
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".sympatherm-write-check-")
+    except OSError as exc:
+        return f"SympaTherm may not save files in the folder {path} ({exc.strerror or exc})"
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass  # a folder that lets us create but not delete: the empty probe file is harmless
+    return None

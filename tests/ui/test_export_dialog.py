@@ -3,6 +3,10 @@ overwrites a file (the answer given through the dialog's own ask method)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import QTimer
@@ -141,3 +145,103 @@ def test_a_checked_box_shows_a_tick_not_a_solid_square(qtbot, session, tmp_path)
     assert tick > 10, "and has a dark tick drawn on the fill"
     assert _tick_pixels(unchecked)[0] == 0, "an unchecked box is not filled"
     checked.grab().save(str(tmp_path / "checked.png"))
+
+
+def _finish(qtbot, dlg) -> None:
+    dlg.wait(120)
+    qtbot.waitUntil(lambda: dlg.export_btn.isEnabled() and not dlg.running, timeout=20000)
+
+
+def test_a_missing_folder_is_named_and_no_file_takes_its_name(qtbot, session, tmp_path, monkeypatch):
+    missing = tmp_path / "exports"
+    dlg = _dialog(qtbot, session, formats=("pdf",))
+    dlg.folder.setText(str(missing))
+    asked: list = []
+    monkeypatch.setattr(dlg, "ask_create", lambda folder: asked.append(folder) or False)
+    dlg.start_export()
+    _finish(qtbot, dlg)
+    assert asked == [missing], "the question names the missing folder"
+    assert not missing.exists(), "no file (and no folder) called like the folder"
+    assert list(tmp_path.iterdir()) == []
+    assert "does not exist" in dlg.result_label.text() and str(missing) in dlg.result_label.text()
+    assert dlg.folder.text() == str(missing) and dlg.boxes["pdf"].isChecked(), "what was typed is kept"
+    assert not dlg.written
+
+
+def test_a_missing_folder_is_made_when_the_user_says_yes(qtbot, session, tmp_path, monkeypatch):
+    missing = tmp_path / "new" / "exports"
+    dlg = _dialog(qtbot, session, formats=("pdf",))
+    dlg.folder.setText(str(missing))
+    monkeypatch.setattr(dlg, "ask_create", lambda folder: True)
+    dlg.start_export()
+    _finish(qtbot, dlg)
+    assert missing.is_dir()
+    assert missing.stat().st_mode & 0o077 == 0, "a folder of patient data is the user's only"
+    report = missing / session.with_suffix(".pdf").name
+    assert dlg.written == {"pdf": report} and report.read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_create_question_is_a_message_box_naming_the_folder(qtbot, session, tmp_path):
+    dlg = _dialog(qtbot, session, formats=("pdf",))
+    folder = tmp_path / "exports"
+    seen: list[str] = []
+
+    def answer_no() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer_no)
+            return
+        seen.append(box.text())
+        box.button(QMessageBox.StandardButton.No).click()
+
+    QTimer.singleShot(20, answer_no)
+    assert dlg.ask_create(folder) is False
+    assert seen and str(folder) in seen[0] and "does not exist" in seen[0]
+
+
+@pytest.fixture
+def locked_folder(tmp_path):
+    """A real folder that refuses new files: read-only by its mode, or (for root, whom the mode
+    does not stop) immutable."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    immutable = False
+    if os.geteuid() == 0:
+        immutable = subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0 \
+            if shutil.which("chattr") else False
+    try:
+        (folder / "probe").touch()
+    except OSError:
+        yield folder
+    else:
+        (folder / "probe").unlink()
+        pytest.skip("no way here to make a folder refuse files")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o700)
+
+
+def test_a_folder_that_refuses_files_is_named_and_nothing_is_lost(qtbot, session, locked_folder):
+    dlg = _dialog(qtbot, session, formats=("pdf", "csv"))
+    dlg.folder.setText(str(locked_folder))
+    dlg.start_export()
+    _finish(qtbot, dlg)
+    words = dlg.result_label.text()
+    assert words.startswith("Nothing exported:") and str(locked_folder) in words and "may not save" in words
+    assert "Choose another folder" in words
+    assert list(locked_folder.iterdir()) == []
+    assert dlg.folder.text() == str(locked_folder) and dlg.chosen_formats() == ["pdf", "csv"]
+    assert not dlg.written and not dlg.errors
+
+
+def test_a_file_typed_as_the_folder_is_refused_and_kept(qtbot, session, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the nurse's notes")
+    dlg = _dialog(qtbot, session, formats=("pdf",))
+    dlg.folder.setText(str(notes))
+    dlg.start_export()
+    _finish(qtbot, dlg)
+    assert "is a file, not a folder" in dlg.result_label.text()
+    assert notes.read_text() == "the nurse's notes"
