@@ -29,6 +29,11 @@ TOPIC_ROOT = f"sympatherm/{VERSION}"
 # '#' or spaces, so the ACL file and the topic filters mean exactly what they say).
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 BED_MAX = 32
+# The largest payload a v1 message may be (the 60-minute history, the longest, is about 30 kB),
+# and how deeply its JSON may nest (a valid message nests 4 levels): a larger or deeper payload is
+# refused before it is parsed or validated, so no message can exhaust the central's memory or stack.
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_DEPTH = 8
 
 
 class MessageError(ValueError):
@@ -323,13 +328,40 @@ def validate(kind: Kind | str, body: Any) -> None:
         raise MessageError(f"not a valid {kind.schema_name} message: {where}: {error.message}")
 
 
+def _nesting_deeper_than(body: Any, limit: int) -> bool:
+    """True if ``body`` nests objects or arrays more than ``limit`` levels (no recursion)."""
+    level: list[tuple[Any, int]] = [(body, 1)]
+    while level:
+        value, depth = level.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        level.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def parse(payload: bytes | str) -> Any:
+    """The JSON of a payload, at most ``MAX_PAYLOAD_BYTES`` and ``MAX_DEPTH`` deep; MessageError if not."""
+    size = len(payload.encode("utf-8") if isinstance(payload, str) else payload)
+    if size > MAX_PAYLOAD_BYTES:
+        raise MessageError(f"too large: {size} bytes, more than a {VERSION} message may be ({MAX_PAYLOAD_BYTES})")
+    try:
+        body = json.loads(payload)
+    except RecursionError:  # the parser's own stack ran out: far deeper than any message
+        raise MessageError(f"not a {VERSION} message: its JSON nests deeper than {MAX_DEPTH} levels") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MessageError(f"not JSON: {exc}") from None
+    if _nesting_deeper_than(body, MAX_DEPTH):
+        raise MessageError(f"not a {VERSION} message: its JSON nests deeper than {MAX_DEPTH} levels")
+    return body
+
+
 def decode(kind: Kind | str, payload: bytes | str) -> Message:
     """The message a payload on a ``kind`` topic carries; MessageError if it is not one."""
     kind = Kind(kind)
-    try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MessageError(f"not JSON: {exc}") from None
+    body = parse(payload)
     validate(kind, body)
     return _BUILD[kind](body)
 

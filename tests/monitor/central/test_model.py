@@ -175,7 +175,8 @@ def test_alarm_events_and_the_state_agree_on_the_active_alarms(model):
     ("sympatherm/v1/clinic/room 1/state", b"{}", "topic"),
     ("sympatherm/v1/x/y/z/w", b"{}", "not a sympatherm/v1"),
     ("sympatherm/v1/clinic/room-1/readings", b"[1, 2, 3]", "not a valid"),
-    ("sympatherm/v1/clinic/room-1/readings", b'{"a": ' * 5000 + b"1" + b"}" * 5000, ""),  # deep nesting
+    ("sympatherm/v1/clinic/room-1/readings", b'{"a": ' * 5000 + b"1" + b"}" * 5000, "nests deeper"),
+    ("sympatherm/v1/clinic/room-1/readings", b" " * (300 * 1024) + b"{}", "too large"),
 ])
 def test_malformed_and_foreign_messages_are_counted_per_topic_and_room_never_raised(model, topic, payload, why):
     st = FakeStation()

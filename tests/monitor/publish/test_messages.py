@@ -82,6 +82,25 @@ def test_a_malformed_or_foreign_payload_is_a_message_error_in_words(payload, wor
         m.decode(m.Kind.STATE, payload)
 
 
+@pytest.mark.parametrize("payload", [
+    b"[" * 100_000 + b"]" * 100_000,  # past the JSON parser's own stack: RecursionError before
+    b'{"a": ' * 5000 + b"1" + b"}" * 5000,
+    "[" * 50_000 + "]" * 50_000,  # text, as a tool may hand it
+    json.dumps({**json.loads(m.encode(_state())), "extra": [[[[[[[[[[1]]]]]]]]]]}).encode(),  # under the stack
+])
+def test_deeply_nested_json_is_a_message_error_saying_so_not_a_recursion_error(payload):
+    with pytest.raises(m.MessageError, match="nests deeper than 8 levels"):
+        m.decode(m.Kind.STATE, payload)
+
+
+def test_a_payload_larger_than_a_v1_message_may_be_is_refused_before_it_is_read():
+    valid = m.encode(_state())
+    padded = valid + b" " * (m.MAX_PAYLOAD_BYTES - len(valid) + 1)  # still valid JSON
+    assert m.decode(m.Kind.STATE, valid + b" " * (m.MAX_PAYLOAD_BYTES - len(valid))) == _state()
+    with pytest.raises(m.MessageError, match=f"too large: {m.MAX_PAYLOAD_BYTES + 1} bytes"):
+        m.decode(m.Kind.STATE, padded)
+
+
 def test_topics_are_built_and_parsed_and_bad_names_refused():
     assert m.topic("clinic", "room-1", "state") == "sympatherm/v1/clinic/room-1/state"
     assert m.parse_topic("sympatherm/v1/clinic/room-1/alarms") == m.Topic("clinic", "room-1", m.Kind.ALARMS)
