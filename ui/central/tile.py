@@ -1,8 +1,9 @@
 """One room on the central's grid, readable from across a nurses' station.
 
 The room and bed, the blocked side, both feet's temperature and rise, the verdict with the time
-since injection (m:ss) and the active technical alarms in IEC 60601-1-8 colours (high red,
-medium yellow flashing, low cyan steady; the room's own colours from ``ui.theme``). A room the
+since injection (m:ss) and the active technical alarms in IEC 60601-1-8 colours and flashing
+(high red, flashing at 2 Hz; medium yellow, at 0.6 Hz; low cyan, steady; the room's own colours
+from ``ui.theme``). A room the
 central cannot hear is one big NO COMMUNICATION, with why and since when; its last values are
 not shown as if they were live. Every value is the station's own (its published state).
 
@@ -40,6 +41,9 @@ ALARM_HIGH = "#E0201B"
 ALARM_BACKGROUND = {"high": "#5A1410", "medium": "#5A4A00", "low": "#0B4146"}
 ALARM_COLOUR = {"high": ALARM_HIGH, "medium": theme.ALARM_MEDIUM, "low": theme.ALARM_LOW}
 NO_COMMUNICATION = "NO COMMUNICATION"
+# IEC 60601-1-8 flashing frequencies: high 1.4–2.8 Hz, medium 0.4–0.8 Hz (0.6, as the room's own
+# window flashes medium), low steady. NO COMMUNICATION flashes as medium.
+FLASH_HZ = {"high": 2.0, "medium": 0.6}
 
 # The verdict's state code (monitor.pipeline.verdict.VerdictState) → the banner's kind and title.
 VERDICT_KIND = {"waiting_for_baseline": "waiting", "baseline_captured": "baseline", "monitoring": "monitoring",
@@ -226,7 +230,7 @@ class RoomTile(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(280, 190)
         self.text: TileText | None = None
-        self._flash_on = True
+        self._flash_on = dict.fromkeys(FLASH_HZ, True)  # each flashing priority's phase
         self._style = ""
 
         self.name = FitLabel("", min_px=12, fill_height=True)
@@ -284,9 +288,7 @@ class RoomTile(QFrame):
         self.show_room(room)
 
     # ---- what it shows ---------------------------------------------------------------------
-    def show_room(self, room: Room, flash_on: bool | None = None) -> None:
-        if flash_on is not None:
-            self._flash_on = flash_on
+    def show_room(self, room: Room) -> None:
         self.text = t = tile_text(room)
         self.name.setText(t.name)
         self.side.setText(t.side)
@@ -304,11 +306,21 @@ class RoomTile(QFrame):
         self.footer.setText(t.footer)
         self._apply_style()
 
-    def set_flash(self, on: bool) -> None:
-        """The flashing phase (medium and high priority, NO COMMUNICATION)."""
-        if on != self._flash_on:
-            self._flash_on = on
-            self._apply_style()
+    def set_flash(self, priority: str, on: bool) -> None:
+        """One flashing priority's phase (``FLASH_HZ``; NO COMMUNICATION flashes as medium)."""
+        if on != self._flash_on[priority]:
+            self._flash_on[priority] = on
+            if priority == self._flashing_as():
+                self._apply_style()
+
+    def _flashing_as(self) -> str | None:
+        """The priority whose flashing this tile shows now (None: steady)."""
+        t = self.text
+        if t is None:
+            return None
+        if t.communication is Communication.NO_COMMUNICATION:
+            return "medium"
+        return t.alarm_priority if t.alarm_priority in FLASH_HZ else None
 
     def _apply_style(self) -> None:
         t = self.text
@@ -316,12 +328,13 @@ class RoomTile(QFrame):
             return
         bg, border = theme.PANEL, "2px solid #3A3F45"
         lost = t.communication is Communication.NO_COMMUNICATION
+        flashing = self._flashing_as()
+        shown = flashing is None or self._flash_on[flashing]
         if lost:
-            bg = ALARM_BACKGROUND["medium"] if self._flash_on else theme.PANEL
+            bg = ALARM_BACKGROUND["medium"] if shown else theme.PANEL
             border = f"6px solid {theme.ALARM_MEDIUM}"
         elif t.alarm_priority is not None:
-            steady = t.alarm_priority == "low"
-            bg = ALARM_BACKGROUND[t.alarm_priority] if (steady or self._flash_on) else theme.PANEL
+            bg = ALARM_BACKGROUND[t.alarm_priority] if shown else theme.PANEL
             border = f"6px solid {ALARM_COLOUR[t.alarm_priority]}"
         elif t.communication is Communication.ENDED:
             bg = "#1B1D20"

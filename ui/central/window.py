@@ -27,10 +27,9 @@ from PyQt6.QtWidgets import (
 from monitor.central import CentralConnection, CentralModel, LinkChange, NotUnderstood, Room, RoomKey
 from ui import theme
 from ui.central.room_view import RoomView
-from ui.central.tile import RoomTile
+from ui.central.tile import FLASH_HZ, RoomTile
 
 PUMP_INTERVAL_MS = 100
-MEDIUM_FLASH_HZ = 0.6  # as the room's own window flashes medium priority (0.4–0.8 Hz)
 TILE_MIN_WIDTH = 330
 TILE_MIN_HEIGHT = 200
 TILE_ASPECT = 1.5  # width : height a tile reads best at
@@ -53,7 +52,7 @@ class CentralWindow(QMainWindow):
         self.setStyleSheet(theme.STYLESHEET)
         self.tiles: dict[RoomKey, RoomTile] = {}
         self._dirty: set[RoomKey] = set()
-        self._flash_on = True
+        self._flash_on = dict.fromkeys(FLASH_HZ, True)
         self.frames = 0
 
         self.heading = QLabel("SympaTherm central")
@@ -113,12 +112,16 @@ class CentralWindow(QMainWindow):
         self.timer = QTimer(self)
         self.timer.setInterval(PUMP_INTERVAL_MS)
         self.timer.timeout.connect(self.tick)
-        self.flash_timer = QTimer(self)
-        self.flash_timer.setInterval(int(500 / MEDIUM_FLASH_HZ))
-        self.flash_timer.timeout.connect(self._toggle_flash)
+        # One timer per flashing priority (high 2 Hz, medium 0.6 Hz): on and off each half period.
+        self.flash_timers: dict[str, QTimer] = {}
+        for priority, hz in FLASH_HZ.items():
+            flash = self.flash_timers[priority] = QTimer(self)
+            flash.setInterval(round(500 / hz))
+            flash.timeout.connect(lambda p=priority: self._toggle_flash(p))
         if run_timer:
             self.timer.start()
-            self.flash_timer.start()
+            for flash in self.flash_timers.values():
+                flash.start()
 
     # ---- each frame --------------------------------------------------------------------------
     def tick(self) -> None:
@@ -140,16 +143,18 @@ class CentralWindow(QMainWindow):
             self.room_view.show_room(shown)
         self.frames += 1
 
-    def _toggle_flash(self) -> None:
-        self._flash_on = not self._flash_on
+    def _toggle_flash(self, priority: str) -> None:
+        self._flash_on[priority] = on = not self._flash_on[priority]
         for tile in self.tiles.values():
-            tile.set_flash(self._flash_on)
+            tile.set_flash(priority, on)
 
     # ---- rooms -------------------------------------------------------------------------------
     def _room_added(self, room: Room) -> None:
         if room.key in self.tiles:
             return
         tile = RoomTile(room)
+        for priority, on in self._flash_on.items():
+            tile.set_flash(priority, on)  # in step with the other tiles
         tile.opened.connect(self.open_room)
         self.tiles[room.key] = tile
         self._dirty.add(room.key)
@@ -228,7 +233,8 @@ class CentralWindow(QMainWindow):
     # ---- closing ---------------------------------------------------------------------------------
     def stop(self) -> None:
         self.timer.stop()
-        self.flash_timer.stop()
+        for flash in self.flash_timers.values():
+            flash.stop()
         if self.connection is not None:
             self.connection.stop()
 

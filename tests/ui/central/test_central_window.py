@@ -10,7 +10,7 @@ from monitor.central import CentralModel, Communication, LinkChange, RoomKey
 from monitor.model import Limb
 from tests.monitor.central.stations import FakeStation, alarm_now, verdict
 from ui import theme
-from ui.central.tile import ALARM_HIGH
+from ui.central.tile import ALARM_BACKGROUND, ALARM_HIGH
 from ui.central.window import CentralWindow
 
 
@@ -105,11 +105,45 @@ def test_alarms_are_in_iec_colours_medium_flashing_low_steady_high_red(window, m
     assert f"6px solid {theme.ALARM_LOW}" in low.styleSheet()
     assert f"6px solid {ALARM_HIGH}" in high.styleSheet()
     on = (medium.styleSheet(), low.styleSheet())
-    window._toggle_flash()
+    window._toggle_flash("medium")
     off = (medium.styleSheet(), low.styleSheet())
     assert on[0] != off[0], "medium priority flashes"
     assert on[1] == off[1], "low priority is steady"
+    window._toggle_flash("medium")
     assert _pixels(medium, theme.ALARM_MEDIUM) > 100 and _pixels(low, theme.ALARM_LOW) > 100
+
+
+def _flash_hz(window, priority: str) -> float:
+    """The flashing frequency a priority's timer gives: on, then off, each one interval."""
+    return 1000.0 / (2 * window.flash_timers[priority].interval())
+
+
+def test_high_priority_flashes_at_1_4_to_2_8_hz_medium_at_0_4_to_0_8_hz_on_their_own_timers(window, model, clock):
+    station(model, "room-1", alarms=(alarm_now(),))
+    station(model, "room-3", alarms=(alarm_now("x", "high", "a high-priority condition"),))
+    window.tick()
+    medium, high = (window.tiles[RoomKey("clinic", r)] for r in ("room-1", "room-3"))
+    assert 1.4 <= _flash_hz(window, "high") <= 2.8, "IEC 60601-1-8 high priority"
+    assert 0.4 <= _flash_hz(window, "medium") <= 0.8, "IEC 60601-1-8 medium priority"
+
+    def styles():
+        return medium.styleSheet(), high.styleSheet()
+
+    before = styles()
+    window.flash_timers["high"].timeout.emit()  # the high timer fires (no waiting)
+    after_high = styles()
+    assert after_high[1] != before[1] and after_high[0] == before[0], "high flashes on its own timer, medium not"
+    assert ALARM_BACKGROUND["high"] in before[1] and ALARM_BACKGROUND["high"] not in after_high[1]
+    window.flash_timers["medium"].timeout.emit()
+    after_medium = styles()
+    assert after_medium[0] != after_high[0] and after_medium[1] == after_high[1], "medium on its own, high not"
+    clock.now += 6.0  # both rooms silent: NO COMMUNICATION flashes as medium, whatever the alarm was
+    window.tick()
+    lost = styles()
+    window.flash_timers["high"].timeout.emit()
+    assert styles() == lost
+    window.flash_timers["medium"].timeout.emit()
+    assert styles()[0] != lost[0] and styles()[1] != lost[1]
 
 
 def test_a_silent_room_is_a_big_no_communication_and_comes_back_when_heard(window, model, clock):
