@@ -6,6 +6,7 @@ from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from monitor.pipeline.glossary import TERMS
 from ui import theme
 from ui.fit_text import FitLabel
 
@@ -20,6 +21,9 @@ _KIND_STYLE = {
     "review": ("#2A2E33", theme.TEXT),
     "ended": ("#3A3D42", theme.TEXT),
 }
+
+# The Di − Dc number's tooltip: its words from the one glossary (tiles, F1, criteria, report).
+DIFFERENCE_EXPLANATION = f"Di − Dc: {dict(TERMS)['Di − Dc']}"
 
 
 def _px_font(px: int, bold: bool = False) -> QFont:
@@ -106,8 +110,7 @@ class StatusBanner(QFrame):
             _set_text(self.diff, "Di − Dc  —")
         else:
             _set_text(self.diff, f"Di − Dc  {round(di_minus_dc, 1) + 0.0:+.1f} °C")  # never "−0.0"
-        tip = ("Di − Dc: the blocked foot's rise minus the other foot's rise since the baseline"
-               + (f".\nNot shown now: {withheld}." if withheld and di_minus_dc is None else "."))
+        tip = DIFFERENCE_EXPLANATION + (f"\nNot shown now: {withheld}." if withheld and di_minus_dc is None else "")
         if self.diff.toolTip() != tip:
             self.diff.setToolTip(tip)
 

@@ -25,6 +25,8 @@ from monitor.pipeline import CRITERIA_PRESETS, Criteria
 from monitor.pipeline.glossary import TERMS, criterion_in_plain_words
 from ui import theme
 
+_MEANING = dict(TERMS)  # each criterion's tooltip: the glossary's words, never a copy of them
+
 
 class CriteriaDialog(QDialog):
     def __init__(self, current: Criteria, core_c: float | None = None, parent=None) -> None:
@@ -57,8 +59,8 @@ class CriteriaDialog(QDialog):
         self.use = {name: QCheckBox() for name in ("rise", "didc", "core")}
         form = QFormLayout()
         for name, label, box, meaning in (
-                ("rise", "&Rise ΔTb ≥", self.rise, "the blocked foot's rise since the baseline"),
-                ("didc", "&Di − Dc ≥", self.didc, "how much more the blocked foot warmed than the other foot"),
+                ("rise", "&Rise ΔTb ≥", self.rise, _MEANING["ΔTb"]),
+                ("didc", "&Di − Dc ≥", self.didc, _MEANING["Di − Dc"]),
                 ("core", "&Within core by", self.core, "the blocked foot this close to the core temperature")):
             row = QHBoxLayout()
             self.use[name].setToolTip(f"Use this threshold ({meaning})")

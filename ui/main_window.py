@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 )
 
 from monitor.model import Limb, MarkerKind
+from monitor.pipeline.glossary import glossary_lines
 from monitor.procedure import MarkerRefused, Procedure
 from monitor.procedure.alarms import AlarmChange, Priority
 from monitor.store import StoreError
@@ -383,8 +384,7 @@ class MainWindow(QMainWindow):
 
     def show_keys(self) -> None:
         lines = [f"{a.shortcut().toString():>8}   {a.text()}" for a in self.actions_by_name.values()]
-        words = ("ΔTb: the blocked foot's change since the baseline; ΔTc: the other foot's; "
-                 "Di − Dc = ΔTb − ΔTc (how much more the blocked foot warmed).")
+        words = "\n".join(glossary_lines())  # the criteria's words, from the one glossary
         QMessageBox.information(self, "Keys", "SympaTherm supports clinical judgement and is not a certified "
                                 "medical device.\n\n" + "\n".join(lines) + "\n\n" + words)
 

@@ -15,6 +15,7 @@ from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from monitor.model import Limb
+from monitor.pipeline.glossary import glossary_lines
 from ui import theme
 from ui.fit_text import FitLabel
 
@@ -33,6 +34,9 @@ class TileState:
     line_text: str = ""  # the link's troubles in words (Procedure.line_health().words()), "" when none
 
 
+# The rise line's tooltip: the criteria's words from the one glossary (the criteria dialog, F1 and
+# the report's legend say the same).
+RISE_EXPLANATION = "\n".join(glossary_lines())
 # A reading older than this is called stale on the tile (a flat line must not look frozen).
 STALE_AFTER_S = 10.0
 # The thickest border a tile gets (lit in the side check); the others are padded to match it.
@@ -69,8 +73,7 @@ class LimbTile(QFrame):
         self.temp_label = _OpaqueLabel("--.- °C", min_px=20)
         self.temp_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rise_label = _OpaqueLabel(no_rise_text, min_px=11)
-        self.rise_label.set_explanation("This foot's change of skin temperature since the baseline "
-                                        "(ΔTb on the blocked foot, ΔTc on the other; Di − Dc = ΔTb − ΔTc).")
+        self.rise_label.set_explanation(RISE_EXPLANATION)
         self.rise_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail_label = _OpaqueLabel("", min_px=10)
         self.detail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
