@@ -94,7 +94,7 @@ class RoomView(QWidget):
     # ---- what it shows -------------------------------------------------------------------
     def show_room(self, room: Room) -> None:
         self.room = room
-        t = tile_text(room)
+        t = tile_text(room, show_site=True)  # a room alone on the screen says its site
         self.title.setText(f"{t.name}   {t.side}")
         if room.communication is Communication.NO_COMMUNICATION:
             status = f"{NO_COMMUNICATION}: {t.no_communication}"

@@ -72,7 +72,7 @@ def withheld_words(reason: str) -> str:
 class TileText:
     """What a tile shows, in words."""
 
-    name: str  # "room-1 · bed 2"
+    name: str  # "room-1 · bed 2"; "north/room-1 · bed 2" with the site
     side: str  # "BLOCKED: L LEFT"
     communication: Communication
     feet: dict[Limb, FootText] = field(default_factory=dict)
@@ -146,9 +146,11 @@ def _heard(room: Room) -> str:
     return f"last heard {time.strftime('%H:%M:%S', time.localtime(newest))}"
 
 
-def tile_text(room: Room) -> TileText:
+def tile_text(room: Room, show_site: bool = False) -> TileText:
+    """What ``room``'s tile says; ``show_site``: its name says the site too (several sites heard)."""
     st = room.state
     bed = f" · bed {room.bed}" if room.bed else ""
+    where = str(room.key) if show_site else room.key.room
     side = ""
     if st is not None:
         limb = Limb(st.blocked_side)
@@ -166,7 +168,7 @@ def tile_text(room: Room) -> TileText:
     if room.communication is Communication.NO_COMMUNICATION:
         why = " · ".join(t for t in (room.why_no_communication, _heard(room)) if t)
     return TileText(
-        name=f"{room.key.room}{bed}", side=side, communication=room.communication,
+        name=f"{where}{bed}", side=side, communication=room.communication,
         feet={limb: _foot(room, limb) for limb in Limb}, verdict_kind=kind, verdict=verdict, verdict_words=words,
         difference=_difference(room),
         difference_why=(room.state.di_minus_dc_withheld or "") if room.state is not None else "", alarms=tuple(f"{a.text}" for a in alarms),
@@ -224,6 +226,7 @@ class RoomTile(QFrame):
     def __init__(self, room: Room, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.key = room.key
+        self.show_site = False  # the window says so once it hears a second site
         self.setObjectName("roomtile")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -289,7 +292,7 @@ class RoomTile(QFrame):
 
     # ---- what it shows ---------------------------------------------------------------------
     def show_room(self, room: Room) -> None:
-        self.text = t = tile_text(room)
+        self.text = t = tile_text(room, self.show_site)
         self.name.setText(t.name)
         self.side.setText(t.side)
         lost = t.communication is Communication.NO_COMMUNICATION

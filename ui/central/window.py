@@ -159,8 +159,18 @@ class CentralWindow(QMainWindow):
         self.tiles[room.key] = tile
         self._dirty.add(room.key)
         self._layout_tiles()
+        self._name_sites()
         if self.isVisible():
             tile.show()  # a widget added to a window already shown is hidden until told
+
+    def _name_sites(self) -> None:
+        """Every tile names its site once rooms of more than one site are heard (the same room
+        name may stand at two sites); with one site the room name alone is shorter to read."""
+        several = len({key.site for key in self.tiles}) > 1
+        for key, tile in self.tiles.items():
+            if tile.show_site != several:
+                tile.show_site = several
+                self._dirty.add(key)
 
     def _columns(self) -> int:
         """The columns that give the largest tiles of about 3 : 2 (at least the minimum width)."""

@@ -44,9 +44,9 @@ def window(qtbot, model):
     w.stop()
 
 
-def station(model: CentralModel, room: str, *, blocked="left", alarms=(), session_s=1055.0, step=5,
+def station(model: CentralModel, room: str, *, blocked="left", alarms=(), session_s=1055.0, step=5, site="clinic",
             **state) -> FakeStation:
-    st = FakeStation(room=room, blocked=blocked, run_id=f"{abs(hash(room)) % 16**16:016x}")
+    st = FakeStation(site=site, room=room, blocked=blocked, run_id=f"{abs(hash((site, room))) % 16**16:016x}")
     model.receive(*st.status())
     for s in range(int(session_s) - 600, int(session_s) + 1, step):
         st.session_s = float(s)
@@ -174,6 +174,20 @@ def test_the_wills_offline_and_a_finished_session_read_differently(window, model
     lost, ended = window.tiles[RoomKey("clinic", "room-1")], window.tiles[RoomKey("clinic", "room-2")]
     assert "connection lost (the broker's will)" in lost.no_comm_why.text() and lost.body.currentIndex() == 1
     assert ended.body.currentIndex() == 0 and ended.verdict.text().startswith("Session ended")
+
+
+def test_with_rooms_of_several_sites_each_tile_and_room_title_names_its_site(qtbot, window, model):
+    station(model, "room-1")
+    window.tick()
+    assert window.tiles[RoomKey("clinic", "room-1")].name.text() == "room-1 · bed 2", "one site: the room says it"
+    station(model, "room-1", site="north", left=35.5)  # the same room name at another site
+    window.tick()
+    names = {key: tile.name.text() for key, tile in window.tiles.items()}
+    assert names == {RoomKey("clinic", "room-1"): "clinic/room-1 · bed 2",
+                     RoomKey("north", "room-1"): "north/room-1 · bed 2"}
+    assert window.tiles[RoomKey("north", "room-1")].feet[Limb.LEFT].temp.text() == "35.5 °C"
+    qtbot.mouseClick(window.tiles[RoomKey("north", "room-1")], Qt.MouseButton.LeftButton)
+    assert window.room_view.title.text().startswith("north/room-1 · bed 2")
 
 
 def test_messages_not_understood_are_counted_on_the_window_and_the_tile(window, model):
