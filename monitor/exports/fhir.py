@@ -30,7 +30,7 @@ import numpy as np
 
 from monitor.exports._files import open_private
 from monitor.exports.edf import GAP_VALUE_C, bridge_for, resample_limb
-from monitor.exports.figures import ReportFigures, session_outcome
+from monitor.exports.figures import CriterionRow, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 
@@ -147,13 +147,20 @@ def _verdict(data: SessionData, figures: ReportFigures, observation: Callable[..
         verdict["component"] = components
     if derived:
         verdict["derivedFrom"] = [{"reference": url} for url in derived]
-    criteria = "; ".join(f"{c.name} ({c.threshold}): " + ("met" if c.met_at_s is not None else "not met")
+    criteria = "; ".join(f"{c.name} ({c.threshold}): {_met_words(c, len(figures.attempts) > 1)}"
                          for c in figures.criteria)
     verdict.setdefault("note", []).append(
         {"text": f"Criteria: {figures.criteria_label or 'as recorded'} ({figures.criteria_source}). {criteria}"})
     verdict["text"] = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>'
                        + html.escape(("SIMULATED. " if data.simulated else "") + words) + "</p></div>"}
     return verdict
+
+
+def _met_words(row: CriterionRow, several: bool) -> str:
+    """Whether a criterion was met, in every attempt when there were several (as the report says)."""
+    if not several:
+        return "met" if row.met_at_s is not None else "not met"
+    return ", ".join(f"attempt {m.attempt} " + ("met" if m.met_at_s is not None else "not met") for m in row.met)
 
 
 def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 1.0) -> dict[str, Any]:

@@ -49,12 +49,25 @@ class LimbFigures:
 
 
 @dataclass
+class CriterionMet:
+    """One criterion in one attempt: whether and when it was met, as the core judged it."""
+
+    attempt: int
+    injection_s: float | None  # the attempt's injection; None: none marked, nothing was judged
+    met_at_s: float | None  # session time; None = not met
+
+
+@dataclass
 class CriterionRow:
     name: str
     threshold: str
     source: str
-    met_at_s: float | None  # session time; None = not met
+    met_at_s: float | None  # session time in the attempt the session's verdict stands for; None = not met
     plain: str = ""  # the criterion in force in a nurse's words (monitor.pipeline.glossary)
+    # Every attempt's, oldest first; the criterion in force is met when that attempt's verdict
+    # says confirmed (for the primary attempt, the moment page 1's headline gives).
+    met: list[CriterionMet] = field(default_factory=list)
+    criterion_id: str = ""  # the preset's id (monitor.pipeline.CRITERIA_PRESETS); "" for early warming
 
 
 class _BothFeet:
@@ -236,29 +249,51 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
     crit = pipeline.criteria
     figures.criteria_label = crit.label
     figures.criteria_source = crit.source
-    met = snap.criteria_met_at_s
-    rows = [CriterionRow(f"{crit.label} (in force)", crit.describe(), crit.source, met.get(crit.id),
-                         criterion_in_plain_words(crit))]
-    for cid, other in CRITERIA_PRESETS.items():
-        if cid != crit.id and cid in met:
-            rows.append(CriterionRow(f"{other.label} (for comparison)", other.describe(), other.source, met[cid]))
-    cfg = pipeline.config
-    rows.append(CriterionRow("Early warming (a sign, not a confirmation)",
-                             f"≥ {cfg.early_slope_c_per_min:g} °C/min within {cfg.early_window_s / 60:g} min "
-                             "of injection", "Park/Nahm et al., Anaesthesia 2010", snap.early_warming_at_s))
-    figures.criteria = rows
     if not data.verdicts:
         figures.verdict_state = str(snap.verdict.state)
         figures.verdict_message = snap.verdict.message
     if figures.confirmed_at_s is None:
+        met = snap.criteria_met_at_s
         figures.confirmed_at_s = met.get(crit.id) if figures.verdict_state == "confirmed" else None
-    figures.attempts = [_attempt_figures(data, pipeline, a) for a in pipeline.attempts()]
+    attempts = pipeline.attempts()
+    figures.attempts = [_attempt_figures(data, pipeline, a) for a in attempts]
     _outcome_from_primary_attempt(data, figures)
+    figures.criteria = _criteria_rows(figures, pipeline, attempts)
     figures.analysis = {"criteria_id": crit.id, "verdict": str(snap.verdict.state),
                         "confirmed_at_s": snap.verdict.confirmed_at_s,
                         # as `analyze` decides "insufficient data": too little judged after injection
                         "judged_enough": pipeline.judged_enough(),
                         "hold_s": crit.hold_s}
+
+
+def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: list[Attempt]) -> list[CriterionRow]:
+    """The criterion in force, every other preset judged, and early warming: each one per attempt.
+
+    The criterion in force is met in an attempt when that attempt's verdict confirmed it (for
+    the primary attempt, when page 1's headline says), so page 1 and page 2 never disagree."""
+    crit, cfg = pipeline.criteria, pipeline.config
+    primary = primary_attempt(figures)
+
+    def met_at(a: Attempt, cid: str) -> float | None:
+        if a.injection_s is None:
+            return None
+        if cid == crit.id:
+            return figures.confirmed_at_s if primary is not None and a.number == primary.number else a.confirmed_at_s
+        return a.criteria_met_at_s.get(cid) if cid else a.early_warming_at_s
+
+    def row(name: str, threshold: str, source: str, cid: str, plain: str = "") -> CriterionRow:
+        met = [CriterionMet(a.number, a.injection_s, met_at(a, cid)) for a in attempts]
+        chosen = next((m.met_at_s for m in met if primary is not None and m.attempt == primary.number), None)
+        return CriterionRow(name, threshold, source, chosen, plain, met, cid)
+
+    rows = [row(f"{crit.label} (in force)", crit.describe(), crit.source, crit.id, criterion_in_plain_words(crit))]
+    judged = {cid for a in attempts for cid in a.criteria_met_at_s}
+    rows += [row(f"{other.label} (for comparison)", other.describe(), other.source, cid)
+             for cid, other in CRITERIA_PRESETS.items() if cid != crit.id and cid in judged]
+    rows.append(row("Early warming (a sign, not a confirmation)",
+                    f"≥ {cfg.early_slope_c_per_min:g} °C/min within {cfg.early_window_s / 60:g} min of injection",
+                    "Park/Nahm et al., Anaesthesia 2010", ""))
+    return rows
 
 
 def _attempt_figures(data: SessionData, pipeline: BlockPipeline, attempt: Attempt) -> AttemptFigures:

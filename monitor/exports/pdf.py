@@ -44,6 +44,7 @@ from monitor.exports._files import open_private
 from monitor.exports.figures import (
     REPORT_MINUTES,
     AttemptFigures,
+    CriterionMet,
     ReportFigures,
     primary_attempt,
     session_outcome,
@@ -600,20 +601,31 @@ def _signature_block(s: _Styles) -> Table:
     return table
 
 
+def _met_words(data: SessionData, met: CriterionMet, several: bool) -> str:
+    """When one attempt met a criterion: its clock time and +m:ss after that attempt's injection."""
+    if met.injection_s is None:
+        words = "not judged: no injection marked"
+    elif met.met_at_s is None:
+        words = "not met"
+    else:
+        words = f"{_clock(data, met.met_at_s)} ({_after(met.met_at_s - met.injection_s)})"
+    return f"attempt {met.attempt}: {words}" if several else words
+
+
 def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
     rows: list[Sequence[object]] = [["Criterion", "Threshold", "Source", "Met"]]
     plain_rows = []
+    several = len(figures.attempts) > 1
     for crit in figures.criteria:
+        met = "<br/>".join(_t(_met_words(data, m, several)) for m in crit.met) or "not met"
         rows.append([Paragraph(_t(crit.name), s["cell"]), Paragraph(_t(crit.threshold), s["cell"]),
-                     Paragraph(_t(crit.source), s["cell"]),
-                     Paragraph(_t(_when(data, figures, crit.met_at_s) if crit.met_at_s is not None
-                                  else "not met"), s["cell"])])
+                     Paragraph(_t(crit.source), s["cell"]), Paragraph(met, s["cell"])])
         if crit.plain:  # the criterion in force in plain words, across the table under its row
             plain_rows.append(len(rows))
             rows.append([Paragraph(f"<i>In plain words:</i> {_t(crit.plain)}", s["cell"]), "", "", ""])
     if len(rows) == 1:
         rows.append(["(no criteria recorded)", "", "", ""])
-    table = _table(rows, [44 * mm, 34 * mm, 72 * mm, 32 * mm], zebra=False)
+    table = _table(rows, [40 * mm, 32 * mm, 60 * mm, 50 * mm], zebra=False)
     table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in plain_rows]
                               + [("LINEBELOW", (0, r), (-1, r), 0.3, LIGHT) for r in range(1, len(rows))]))
     return table
