@@ -129,16 +129,27 @@ def _read_stdin(lines: queue.Queue[str]) -> None:
         pass
 
 
+def stamp(session_s: float) -> str:
+    """The session time that starts each line `record` prints, in the one time format, padded so
+    that the lines align: "[   7:44]", "[1:15:00]"."""
+    from monitor.pipeline.timefmt import format_session_time  # the pipeline's import waits for a command
+
+    return f"[{format_session_time(session_s):>7}]"
+
+
 def status_line(procedure: Procedure) -> str:
-    """Both temperatures, rises, Di − Dc and the verdict, in one line (the core's values)."""
+    """Both temperatures, rises, Di − Dc, the verdict and the systemic-warming notice, in one line
+    (the core's values)."""
+    from monitor.pipeline.timefmt import format_session_time
+
     snapshot = procedure.snapshot()
     # The time of the newest reading, not the clock: after --duration the clock runs on.
     now = procedure.now() if snapshot.now_s is None else snapshot.now_s
-    parts = [f"[{int(now // 60):3d}:{int(now % 60):02d}]"]
+    parts = [stamp(now)]
     silent_s = _silent_for_s(procedure)
     if silent_s is not None:
         # The last temperatures would look current: say how long nothing has come instead.
-        parts.append(f"NO DATA for {int(silent_s // 60)}:{int(silent_s % 60):02d}")
+        parts.append(f"NO DATA for {format_session_time(silent_s)}")
     else:
         for limb in ("left", "right"):
             temp = _lookup(snapshot.smooth_c or snapshot.raw_c or {}, limb)
@@ -150,6 +161,9 @@ def status_line(procedure: Procedure) -> str:
         if snapshot.di_minus_dc_c is not None:
             parts.append(f"Di−Dc {snapshot.di_minus_dc_c:+.2f}")
     parts.append(snapshot.verdict.message)
+    if snapshot.systemic_warming:
+        # Both feet warming together is no block sign: the core's words, as every view shows them.
+        parts.append(snapshot.systemic_warming)
     parts.append(f"stored {procedure.readings_received}")
     line = procedure.line_health().words()
     if line:
@@ -238,6 +252,7 @@ def _resumed_session(args: argparse.Namespace) -> _Opened:
     from monitor.commands.sources import build_source, spec_from_args
     from monitor.model import Limb, MarkerKind
     from monitor.pipeline import BlockPipeline
+    from monitor.pipeline.timefmt import format_session_time
     from monitor.procedure.criteria_record import criteria_from_record
     from monitor.procedure.recorder import plan_resume
     from monitor.store import STATUS_CLOSED, SessionStore, StoreBusyError, StoreError, StoreWriteError
@@ -298,7 +313,8 @@ def _resumed_session(args: argparse.Namespace) -> _Opened:
     _keep_spec(store, spec)
     injection_at = None
     if injections and args.injection_at is not None:
-        _error(f"this session already has its injection mark at {injections[0]:.0f} s; --injection-at is ignored "
+        _error(f"this session already has its injection mark at session time {format_session_time(injections[0])}; "
+               "--injection-at is ignored "
                "(type 'injection' to add another)")
     if not injections:
         injection_at = args.injection_at if args.injection_at is not None else (
@@ -321,7 +337,7 @@ class ShownTime:
     sped-up simulator's clock runs ahead of its readings, so the second line could show an earlier
     time than the first ([0:02], then [0:00]). A line is never stamped earlier than the one before."""
 
-    _STAMP = re.compile(r"\[\s*(\d+):(\d\d)\]")
+    _STAMP = re.compile(r"\[\s*(?:(\d+):)?(\d+):(\d\d)\]")
 
     def __init__(self) -> None:
         self.latest_s = 0
@@ -331,12 +347,13 @@ class ShownTime:
         found = self._STAMP.match(line)
         if found is None:
             return line
-        self.latest_s = max(self.latest_s, int(found[1]) * 60 + int(found[2]))
-        minutes, seconds = divmod(self.latest_s, 60)
-        return f"[{minutes:3d}:{seconds:02d}]" + line[found.end():]
+        hours, minutes, seconds = int(found[1] or 0), int(found[2]), int(found[3])
+        self.latest_s = max(self.latest_s, 3600 * hours + 60 * minutes + seconds)
+        return stamp(self.latest_s) + line[found.end():]
 
 
 def run(args: argparse.Namespace) -> int:
+    from monitor.pipeline.timefmt import format_session_time
     from monitor.procedure import Procedure
     from monitor.publish.config import PublishConfigError
     from monitor.publish.flags import config_from_args, start_publishing
@@ -373,11 +390,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             if plan is not None:
                 print(f"Resuming{sim} {store.path}: {plan.message}; session time goes on at "
-                      f"{procedure.time_offset_s:.1f} s.", flush=True)
+                      f"{format_session_time(procedure.time_offset_s)}.", flush=True)
             else:
                 print(f"Recording{sim} to {store.path}", flush=True)
             if injection_at is not None:
-                print(f"Injection mark will be placed at session time {injection_at:.0f} s.", flush=True)
+                print(f"Injection mark will be placed at session time {format_session_time(injection_at)}.",
+                      flush=True)
             publisher = start_publishing(publish, procedure)
             procedure.start()
             _record_until_stopped(args, procedure, lines, stops, shown, publisher)
@@ -400,10 +418,6 @@ def _stop_publishing(publisher: StationPublisher) -> None:
 
 def _print_events(procedure: Procedure) -> None:
     """`record` is a view too: it prints what the procedure core tells it."""
-
-    def stamp(session_s: float) -> str:
-        minutes, seconds = divmod(int(session_s), 60)
-        return f"[{minutes:3d}:{seconds:02d}]"
 
     def on_connection(event: ConnectionEvent) -> None:
         print(f"{stamp(event.session_s)}  connection {event.state}: {event.reason}", flush=True)

@@ -139,6 +139,8 @@ def _unreadable_label(reason: str) -> str:
 
 
 def _print_table(rows: list[tuple[Path, SessionSummary | str]], damaged: set[Path]) -> None:
+    from monitor.pipeline.timefmt import format_session_time
+
     ids = [_printable(s.patient_id or "—") for _, s in rows if not isinstance(s, str)]
     width = min(PATIENT_WIDTH_MAX, max([len("patient"), *map(len, ids)]))
     print(f"{'date':16}  {'patient':{width}}  {'side':5}  {'duration':>8}  {'verdict':28}  file")
@@ -157,4 +159,5 @@ def _print_table(rows: list[tuple[Path, SessionSummary | str]], damaged: set[Pat
             verdict += " [unfinished]"
         patient = elide(_printable(summary.patient_id or "—"), width)
         side = str(summary.blocked or "—")
-        print(f"{date:16}  {patient:{width}}  {side:5}  {summary.duration_s / 60.0:7.1f}m  {verdict:28}  {path.name}")
+        duration = format_session_time(summary.duration_s)  # the one time format: m:ss, h:mm:ss past an hour
+        print(f"{date:16}  {patient:{width}}  {side:5}  {duration:>8}  {verdict:28}  {path.name}")

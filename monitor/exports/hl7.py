@@ -32,6 +32,8 @@ from monitor.exports._files import open_private
 from monitor.exports.figures import REPORT_MINUTES, LimbFigures, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb, MarkerKind
+from monitor.pipeline.timefmt import format_relative
+from monitor.procedure.minutes import minute_label
 
 PROFILE = "IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO"
 VERSION = "2.6"
@@ -204,7 +206,7 @@ class _Builder:
             value = fig.at_minutes.get(minute)
             if value is None or minute not in rows:
                 continue
-            method = f"report-minute^{_one_line(f'{minute} min after the injection')}^{OBSERVATION_SYSTEM}"
+            method = f"report-minute^{_one_line(f'At {minute_label(minute)} from the injection')}^{OBSERVATION_SYSTEM}"
             yield _Obx("NM", MDC_TEMP_SKIN, f"{chan}.{METRIC_MINUTE[minute]}", _number(value), UNIT_TEMPERATURE,
                        self.wall(rows[minute].session_s), method, site, devices)
         if fig.rise_c is not None:
@@ -262,15 +264,8 @@ class _Builder:
         reference = "the injection" if self.figures.injection_s is not None else "the start of the recording"
         for marker in data.markers:
             if marker.kind is MarkerKind.NOTE and marker.text:
-                lines.append(f"Note at {_relative(marker.session_s - origin)} from {reference}: {marker.text}")
+                lines.append(f"Note at {format_relative(marker.session_s - origin)} from {reference}: {marker.text}")
         return lines
-
-
-def _relative(seconds: float) -> str:
-    whole = int(round(seconds))
-    sign = "-" if whole < 0 else "+"
-    whole = abs(whole)
-    return f"{sign}{whole // 60} min {whole % 60:02d} s"
 
 
 def _segment(parent: Group | Message, name: str) -> Segment:

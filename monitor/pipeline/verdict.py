@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from monitor.pipeline.baseline import Epoch, FeetBaseline, describe_baseline, no_baseline_words, usable
 from monitor.pipeline.config import Criteria, PipelineConfig
-from monitor.pipeline.timefmt import format_minutes_seconds, format_session_time
+from monitor.pipeline.timefmt import format_relative, format_session_time
 
 
 class VerdictState(enum.StrEnum):
@@ -108,22 +108,24 @@ class VerdictMachine:
                       "(an early sign, not a confirmation).")
         elif what == "not_confirmed" and self.state in (VerdictState.MONITORING, VerdictState.EARLY_WARMING,
                                                          VerdictState.NOT_CONFIRMED_YET):
+            latest = "the latest injection" if len([i for i in injections if i < at]) > 1 else "the injection"
             self._say(at, VerdictState.NOT_CONFIRMED_YET,
-                      f"Not confirmed yet, {self.cfg.not_confirmed_after_min:g} min after injection (information "
-                      "only: a block can still develop).")
+                      f"Not confirmed yet at {format_relative(60.0 * self.cfg.not_confirmed_after_min)} after "
+                      f"{latest} (information only: a block can still develop).")
         elif what == "confirmed":
             self._confirm(at, injections)
 
     def _confirm(self, at: float, injections: Sequence[float]) -> None:
         crit = self.criteria
         given = [i for i in injections if i < at]
-        which = "the repeat injection" if self.attempt > 1 else "injection"
-        when = f"{format_minutes_seconds(at - given[0])} after {which}"
+        # The one time format, +m:ss from the injection ("+6:58"), as the report and the plot write it.
+        which = "the repeat injection" if self.attempt > 1 else "the injection"
+        when = f"{format_relative(at - given[0])} after {which}"
         if self.attempt > 1:
             when += f" (attempt {self.attempt})"
         if len(given) > 1:
-            when = (f"{format_minutes_seconds(at - given[0])} after the first injection "
-                    f"({format_minutes_seconds(at - given[-1])} after the latest)")
+            when = (f"{format_relative(at - given[0])} after the first injection "
+                    f"({format_relative(at - given[-1])} after the latest)")
         self.set(at, BlockVerdict(
             VerdictState.CONFIRMED,
             f"Block confirmed at {when}: {crit.describe()} ({crit.id}).",

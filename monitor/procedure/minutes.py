@@ -47,6 +47,7 @@ import numpy as np
 
 from monitor.model import Limb
 from monitor.pipeline import BlockPipeline, LimbSeries
+from monitor.pipeline.timefmt import format_relative, format_session_time
 
 WINDOW_S = 30.0  # counted readings this far back from the minute stand for it
 DIGITS = 1  # rounding of every temperature, baseline and difference (0.1 °C)
@@ -59,6 +60,14 @@ class MinuteRow:
     celsius: dict[Limb, float | None]
     rise_c: dict[Limb, float | None]  # from that foot's baseline, None without one
     di_minus_dc_c: float | None  # rise(blocked) - rise(contralateral)
+
+
+def minute_label(minute: int, *, from_injection: bool = True) -> str:
+    """How every view names minute ``minute``, in the one time format: from the injection
+    "+5:00" ("0:00" at it, "-3:00" before it, "+1:05:00" past an hour); without an injection the
+    minutes count from the session start and read as session times ("5:00")."""
+    seconds = 60.0 * minute
+    return format_relative(seconds) if from_injection else format_session_time(seconds)
 
 
 def round_c(value: float | None) -> float | None:
@@ -190,5 +199,5 @@ def peak_after(pipeline: BlockPipeline, limb: Limb, from_s: float) -> tuple[floa
     return float(t[i]), float(c[i])
 
 
-__all__ = ["DIGITS", "WINDOW_S", "MinuteRow", "counted", "minute_table", "peak_after", "round_c", "rows_at",
-           "values_at"]
+__all__ = ["DIGITS", "WINDOW_S", "MinuteRow", "counted", "minute_label", "minute_table", "peak_after", "round_c",
+           "rows_at", "values_at"]

@@ -22,6 +22,7 @@ import numpy as np
 from monitor.model import ConnectionState, Limb, Marker, MarkerKind, ProbeStatus, Reading, SessionInfo
 from monitor.pipeline import BlockPipeline, Criteria, PipelineSnapshot
 from monitor.pipeline.artefacts import ArtefactSegment
+from monitor.pipeline.timefmt import format_session_time
 from monitor.procedure.alarms import (
     NO_DATA_AFTER_S,
     AlarmChange,
@@ -200,7 +201,7 @@ class Procedure:
         self.recorder.commit()  # a marker is precious: write it at once
         marker = next(m for m in self.pipeline.markers if m.id == marker_id)
         what = f"{kind.label} ({text})" if kind is MarkerKind.PROBE_CHECKED else kind.label
-        self._note(placed, f"{what} marked at {at:.1f} s")
+        self._note(placed, f"{what} marked at session time {format_session_time(at)}")
         if kind is MarkerKind.BASELINE and rebaseline and self.pipeline.attempt > 1:
             self._note(placed, f"Attempt {self.pipeline.attempt} begins: a new baseline for a repeat injection")
         self._emit({})

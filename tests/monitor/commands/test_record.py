@@ -284,8 +284,8 @@ def test_checked_typed_on_stdin_records_a_probe_check_for_that_foot(tmp_path):
 
 
 def test_status_lines_never_go_back_in_time(tmp_path):
-    """Before the first reading a status line shows the clock ([0:02]); the first reading may be
-    older ([0:00]). `record` prints the lines through ShownTime, so the time shown never goes back."""
+    """Before the first reading a status line shows the clock ([   0:02]); the first reading may be
+    older ([   0:00]). `record` prints the lines through ShownTime, so the time shown never goes back."""
     from monitor.clock import SimulatedClock
     from monitor.commands.record import ShownTime, status_line
     from monitor.model import SessionInfo
@@ -306,8 +306,59 @@ def test_status_lines_never_go_back_in_time(tmp_path):
     procedure.pump()
     raw.append(status_line(procedure))
     procedure.finish("test")
-    assert [line[:8] for line in raw] == ["[  0:02]", "[  0:00]", "[  1:15]"], "the defect's shape"
+    assert [line[:9] for line in raw] == ["[   0:02]", "[   0:00]", "[   1:15]"], "the defect's shape"
     printed = [shown.restamp(line) for line in raw]
-    assert [line[:8] for line in printed] == ["[  0:02]", "[  0:02]", "[  1:15]"]
-    assert printed[1][8:] == raw[1][8:], "only the time is held; the values are the newest reading's"
+    assert [line[:9] for line in printed] == ["[   0:02]", "[   0:02]", "[   1:15]"]
+    assert printed[1][9:] == raw[1][9:], "only the time is held; the values are the newest reading's"
     assert shown.restamp("no stamp here") == "no stamp here"
+    # Past an hour the stamp is h:mm:ss, and ShownTime reads it back as such.
+    assert shown.restamp("[1:15:00]  x") == "[1:15:00]  x" and shown.restamp("[  59:59]  y") == "[1:15:00]  y"
+
+
+@pytest.fixture(scope="module")
+def systemic_procedure(tmp_path_factory):
+    """A simulated failed block while both feet warm together (blankets, sedation), recorded
+    through the real procedure core on a manual clock to 75 minutes of session time."""
+    from monitor.clock import SimulatedClock
+    from monitor.model import SessionInfo
+    from monitor.procedure import Procedure
+    from monitor.simulation.source import SimulatedSource
+
+    source = SimulatedSource("systemic-warming", seed=1, clock=SimulatedClock(manual=True))
+    info = SessionInfo(blocked=Limb.LEFT, simulated=True)
+    path = tmp_path_factory.mktemp("systemic") / "systemic.sympatherm"
+    procedure = Procedure(source, info, SessionStore.create(info, path))
+    procedure.schedule_injection(source.suggested_injection_s)
+    procedure.start()
+    for t in range(30, 4500 + 1, 30):
+        source.step_to(float(t))
+        procedure.pump()
+    yield procedure
+    procedure.finish("test")
+
+
+def test_a_status_line_past_an_hour_is_stamped_h_mm_ss_and_says_the_systemic_warming(systemic_procedure):
+    """Issue 12 item 8 (one time format) and issue 14 (the core's systemic-warming words)."""
+    from monitor.commands.record import status_line
+    from monitor.pipeline.snapshot import SYSTEMIC_WORDS
+
+    line = status_line(systemic_procedure)
+    assert line.startswith("[1:15:00]  "), line  # was "[ 75:00]"
+    words = systemic_procedure.snapshot().systemic_warming
+    assert words is not None and words.startswith(SYSTEMIC_WORDS), "the scenario warms both feet"
+    assert words in line, line
+    verdict = systemic_procedure.snapshot().verdict.message
+    assert line.index(verdict) < line.index(words) < line.index("stored "), "after the verdict it qualifies"
+    assert "Not confirmed yet at +40:00 after the injection" in verdict
+
+
+def test_record_demo_of_a_systemic_warming_prints_the_cores_words(tmp_path, capsys):
+    """`record --demo` end to end: its last status line carries the snapshot's systemic-warming words."""
+    from monitor.pipeline.snapshot import SYSTEMIC_WORDS
+
+    path = tmp_path / "systemic.sympatherm"
+    assert main(["record", "--demo", "--scenario", "systemic-warming", "--seed", "1", "--speed", "2000",
+                 "--duration", "2400", "--status-every", "3600", "--out", str(path)]) == 0
+    status = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("[") and "stored " in ln]
+    assert status and SYSTEMIC_WORDS in status[-1], status[-1:]
+    assert status[-1].startswith("[  40:00]"), "the newest reading's session time, m:ss"

@@ -47,7 +47,7 @@ def test_a_file_damaged_in_the_middle_is_listed_as_damaged_not_with_its_verdict(
     assert main(["sessions", "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     [row] = [ln for ln in out.splitlines() if "middle.sympatherm" in ln]
-    assert "confirmed" not in row and "45.0m" not in row
+    assert "confirmed" not in row and "45:00" not in row
     assert "DAMAGED" in row and "is a SympaTherm session file that is damaged" in row
     assert main(["export", str(path), "--format", "csv", "--out", str(tmp_path / "x.csv")]) == 1
     assert "is a SympaTherm session file that is damaged" in capsys.readouterr().err

@@ -81,7 +81,7 @@ def test_sessions_lists_date_patient_side_duration_and_verdict(success_session, 
     assert main(["sessions", "--dir", str(success_session.parent)]) == 0
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if success_session.name in ln)
-    assert "PT-0042" in line and "right" in line and "45.0m" in line and "confirmed" in line
+    assert "PT-0042" in line and "right" in line and " 45:00 " in line and "confirmed" in line
     assert "SIMULATED" in line
 
 
