@@ -104,6 +104,7 @@ class AttemptFigures(_BothFeet):
     outcome_words: str
     di_minus_dc_c: float | None = None  # at the attempt's end (minute rule)
     kinetics: dict[str, float | None] = field(default_factory=dict)  # seconds after its injection
+    kinetics_withheld: str | None = None  # why 50 % / 95 % of peak have no time (the core's words)
     criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
     late_injection: str | None = None  # the core's words, if marked after the foot began to warm
 
@@ -120,6 +121,7 @@ class ReportFigures(_BothFeet):
     criteria_source: str = ""
     criteria: list[CriterionRow] = field(default_factory=list)
     kinetics: dict[str, float | None] = field(default_factory=dict)  # e.g. "+1 °C": seconds after injection
+    kinetics_withheld: str | None = None  # why 50 % / 95 % of peak have no time (the core's words)
     warnings: list[str] = field(default_factory=list)
     analysis: dict[str, Any] = field(default_factory=dict)  # the pipeline's AnalysisResult.to_json_dict(), if any
     origin_s: float = 0.0  # minutes count from here: the injection, or the session start without one
@@ -241,6 +243,7 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
     figures.di_minus_dc_c = at_end.di_minus_dc_c
     figures.kinetics = {"+1 °C": kin.time_to_plus_1c_s, "50 % of peak": kin.time_to_50pct_peak_s,
                         "95 % of peak": kin.time_to_95pct_peak_s}
+    figures.kinetics_withheld = kin.peak_fractions_withheld
     figures.warnings = list(snap.warnings)
     if len(pipeline.baseline_history) > 1:
         figures.warnings.append("A new baseline was taken for a repeat injection: each attempt is judged and "
@@ -309,7 +312,7 @@ def _attempt_figures(data: SessionData, pipeline: BlockPipeline, attempt: Attemp
         verdict_message=attempt.verdict.message, confirmed_at_s=attempt.confirmed_at_s, outcome=attempt.outcome,
         outcome_words=attempt.outcome_words, criteria_met_at_s=dict(attempt.criteria_met_at_s),
         kinetics={"+1 °C": kin.time_to_plus_1c_s, "50 % of peak": kin.time_to_50pct_peak_s,
-                  "95 % of peak": kin.time_to_95pct_peak_s},
+                  "95 % of peak": kin.time_to_95pct_peak_s}, kinetics_withheld=kin.peak_fractions_withheld,
         late_injection=attempt.late_injection.words if attempt.late_injection else None)
     for limb, lf in limbs.items():
         info = base.get(limb)

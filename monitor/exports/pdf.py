@@ -522,7 +522,8 @@ def _summary_line(figures: ReportFigures | AttemptFigures) -> str:
     line = "; ".join(parts) + "."
     kin = [f"to {name} {_mmss(v)}" for name, v in figures.kinetics.items()]
     if kin:
-        line += " Time from the injection " + ", ".join(kin) + " (m:ss)."
+        line += " Time from the injection " + ", ".join(kin) + " (m:ss)"
+        line += f"; 50 % and 95 % of peak: — ({figures.kinetics_withheld})." if figures.kinetics_withheld else "."
     return line
 
 
@@ -542,6 +543,8 @@ def _attempts_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Ta
         blocked = a.blocked
         kinetics = " / ".join(_mmss(v) for v in a.kinetics.values())
         slope = _c(blocked.max_slope_c_per_min if blocked else None, 2, " °C/min")
+        if a.kinetics_withheld:
+            slope += f" (50 % / 95 %: {a.kinetics_withheld})"
         verdict = a.outcome_words + ("" if a.ended_s is None else f" (ended {_clock(data, a.ended_s)})")
         rows.append([str(a.number), Paragraph(_t(f"{window}; {_c(left)} / {_c(right)}"), s["cell"]),
                      Paragraph(_t(injection), s["cell"]), Paragraph(_t(verdict), s["cell"]),

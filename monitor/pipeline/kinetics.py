@@ -17,10 +17,18 @@ from monitor.pipeline.baseline import Baselines, usable
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.ticks import Ticks
 
+# The probes' accuracy (±0.1 °C for the monitor, domain.md): a peak rise below it is no course
+# to speak of, and the times to 50 % and 95 % of it would date noise.
+MIN_PEAK_RISE_C = 0.1
+PEAK_BELOW_ACCURACY_WORDS = f"no rise beyond the probes' accuracy of {MIN_PEAK_RISE_C:g} °C"
+
 
 @dataclass(frozen=True)
 class Kinetics:
-    """Course after the injection (times in seconds after the attempt's first injection mark)."""
+    """Course after the injection (times in seconds after the attempt's first injection mark).
+
+    The times to 50 % and 95 % of the peak are None when the peak rise is below
+    :data:`MIN_PEAK_RISE_C` (:attr:`peak_fractions_withheld` says why)."""
 
     time_to_plus_1c_s: float | None = None
     time_to_50pct_peak_s: float | None = None
@@ -30,6 +38,14 @@ class Kinetics:
     max_slope_c_per_min: float | None = None
     peak_rise_contralateral_c: float | None = None
     max_di_minus_dc_c: float | None = None
+
+    @property
+    def peak_fractions_withheld(self) -> str | None:
+        """Why the times to 50 % and 95 % of the peak are not given, in plain words; None when they
+        are, or when there is no peak at all (no valid reading after the injection)."""
+        if self.peak_rise_c is None or self.peak_rise_c >= MIN_PEAK_RISE_C:
+            return None
+        return PEAK_BELOW_ACCURACY_WORDS
 
 
 class _KineticsState:
@@ -129,8 +145,8 @@ def _result(st: _KineticsState, ticks: Ticks, inj0: float) -> Kinetics:
 
         result = Kinetics(
             time_to_plus_1c_s=first_at(1.0),
-            time_to_50pct_peak_s=first_at(0.5 * peak) if peak > 0 else None,
-            time_to_95pct_peak_s=first_at(0.95 * peak) if peak > 0 else None,
+            time_to_50pct_peak_s=first_at(0.5 * peak) if peak >= MIN_PEAK_RISE_C else None,
+            time_to_95pct_peak_s=first_at(0.95 * peak) if peak >= MIN_PEAK_RISE_C else None,
             peak_rise_c=peak,
             time_to_peak_s=first_at(peak),
             max_slope_c_per_min=st.max_slope,
