@@ -54,6 +54,8 @@ class CaseResult:
     early_warming_s: float | None
     # The truth on seconds where both probes read skin (None: never, e.g. a probe off to the end).
     data_confirm_s: float | None = None
+    # A false confirmation whose readings up to it are also those of a working block (block_twin).
+    twin: bool = False
 
     @property
     def delay_s(self) -> float | None:
@@ -265,6 +267,39 @@ def _all_within(mask: np.ndarray, before: int, after: int) -> np.ndarray:
     return (bad[hi] - bad[lo]) == 0
 
 
+# What the other foot's skin may do after a unilateral block (../shared/domain.md): cool by at most
+# ~1 °C over 30 min, here at up to twice that pace at the steepest point of its course, or warm
+# with the whole body without cooling back within minutes; beyond probe accuracy (TWIN_SLACK_C).
+TWIN_COOL_C_PER_S = 2.0 / 1800.0
+TWIN_COOL_MAX_C = 1.0
+TWIN_SLACK_C = 0.15
+TWIN_WINDOWS_S = (60, 120, 300, 600, 1200, 1800)
+TWIN_TURNBACK_C = 0.25
+TWIN_WARM_C_PER_MIN = 2.5  # the fastest skin warms after a block
+
+
+def block_twin(model: PatientModel, confirm_s: float, config: PipelineConfig) -> bool:
+    """True when the probes' noise-free readings up to ``confirm_s`` are also those of a working
+    block: the other probe's reading stays within what the other foot's skin may do after a
+    block, and the blocked probe's within what a blocked foot's may. Two probes cannot then tell
+    the case from a block that met the criterion, and no detector could refuse it without
+    refusing that block: such a false confirmation is counted, and shown apart."""
+    inj = model.injection_s
+    t = np.arange(np.floor(inj - config.baseline_window_s), np.floor(confirm_s) + 1.0, 1.0)
+    pre = t <= inj
+    reads = {limb: model.probe_reads(limb, t)[0] for limb in (model.blocked, model.blocked.other)}
+    other = reads[model.blocked.other] - reads[model.blocked.other][pre].mean()
+    for w in TWIN_WINDOWS_S:
+        high = np.array([other[max(0, i - w):i + 1].max() for i in range(other.size)])
+        if (high - other > TWIN_SLACK_C + min(TWIN_COOL_C_PER_S * w, TWIN_COOL_MAX_C)).any():
+            return False
+    highest = np.maximum.accumulate(other)
+    if ((highest >= TWIN_TURNBACK_C) & (highest - other >= TWIN_TURNBACK_C)).any():
+        return False
+    blocked = reads[model.blocked]
+    return bool(t.size <= 60 or (blocked[60:] - blocked[:-60]).max() <= TWIN_WARM_C_PER_MIN)
+
+
 def naive_confirmation(rec: SimulatedRecording) -> float | None:
     """Blocked foot ≥ 2 °C above its reading at injection, looked at once a minute."""
     t, c, _ = rec.limbs[rec.model.blocked]
@@ -294,9 +329,12 @@ def run_case(scenario: str, seed: int, criteria: str = "default", config: Pipeli
     result = analyze_arrays(rec.limbs, blocked, rec.model.injection_s, criteria=criteria, config=config)
     crit = CRITERIA_PRESETS[criteria]
     with_data, _ = true_confirmation(rec.model, crit, config, rec=rec)
+    truth = true_confirmation(rec.model, crit, config)
+    false = truth[0] is None and result.confirmed_at_s is not None and not rec.model.scenario.block_succeeds
+    twin = false and rec.handling is None and block_twin(rec.model, result.confirmed_at_s, config)
     return CaseResult(scenario, seed, str(blocked), rec.model.scenario.block_succeeds, rec.model.injection_s,
-                      *true_confirmation(rec.model, crit, config), result.confirmed_at_s, naive_confirmation(rec),
-                      result.early_warming_at_s, with_data)
+                      *truth, result.confirmed_at_s, naive_confirmation(rec), result.early_warming_at_s, with_data,
+                      twin)
 
 
 def evaluate(seeds: int = 20, scenarios: list[str] | None = None, criteria: str = "default",
@@ -446,6 +484,7 @@ def summarise_classes(results: list[CaseResult]) -> list[dict]:
             "negative_cases": len(negatives),
             "detector_false_confirmations": sum(r.detector_confirm_s is not None for r in negatives),
             "naive_false_confirmations": sum(r.naive_confirm_s is not None for r in negatives),
+            "false_confirmations_block_twins": sum(r.twin for r in negatives),
             "detector_delay": _delays([r.data_delay_s for r in present if r.data_delay_s is not None]),
             "detector_delay_clear": _delays([r.data_delay_s for r in present if r.data_delay_s is not None
                                              and r.true_margin_c >= BORDERLINE_C]),
@@ -466,6 +505,8 @@ def class_goals(rows: list[dict]) -> dict[str, bool]:
         "every block the data shows confirmed, in every class": all(
             r["detector_confirmed"] == r["should_confirm"] for r in rows),
         "0 false confirmations in every class": all(r["detector_false_confirmations"] == 0 for r in rows),
+        "0 false confirmations in every class, a working block's twin apart": all(
+            r["detector_false_confirmations"] == r["false_confirmations_block_twins"] for r in rows),
         "median delay ≤ 15 s (clear cases, data present)": bool(medians) and max(medians) <= 15.0,
         "worst delay ≤ 90 s (clear cases, data present)": bool(clear) and max(d["worst_s"] for d in clear) <= 90.0,
     }
@@ -477,8 +518,9 @@ def format_classes(rows: list[dict]) -> str:
              "median / worst (s) | data back only after the truth: cases, delay after it median / worst (s) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        twins = f"; {r['false_confirmations_block_twins']} a block's twin" if r["false_confirmations_block_twins"] else ""
         neg = "–" if not r["negative_cases"] else (f"{r['detector_false_confirmations']} / "
-                                                     f"{r['naive_false_confirmations']} (n = {r['negative_cases']})")
+                                                     f"{r['naive_false_confirmations']} (n = {r['negative_cases']}{twins})")
         pos = r["block_succeeds"]
         apart = "–" if not r["gap_after_truth_cases"] else (
             f"{r['gap_after_truth_cases']}: {_fmt_delay(r['delay_after_data_returned'])}")

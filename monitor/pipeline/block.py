@@ -288,7 +288,8 @@ class BlockPipeline:
             base = self._bases.taken[k]
             if hi > lo and usable(base):
                 run = self._runs[k]
-                run.judge.judge(self._ticks, k, base, lo, hi, list(run.injections), events)
+                run.judge.judge(self._ticks, k, base, lo, hi, list(run.injections), events,
+                                self._tracks[self.blocked.other].checks)
         return events
 
     def _check_not_confirmed(self, times: np.ndarray, inj: list[float], events: list[Event]) -> None:
@@ -413,7 +414,22 @@ class BlockPipeline:
             if last is not None and self._now is not None and self._now - last > tr.gap_after.last():
                 end = self._now if self._finished else None
                 out.append(ArtefactSegment(limb, ArtefactKind.NO_DATA, last, end, ArtefactKind.NO_DATA.plain))
+        out.extend(self._turned_back_segments())
         out.sort(key=lambda s: (s.start_s, str(s.limb), str(s.kind), -1.0 if s.end_s is None else s.end_s))
+        return out
+
+    def _turned_back_segments(self) -> list[ArtefactSegment]:
+        """The other foot left out of Di − Dc by the criteria (warmed, then fell back), every attempt's,
+        as the lifted probe it most likely is (so it is stored, reported and raises the tape alarm)."""
+        other = self.blocked.other
+        seen: set[float] = set()
+        out = []
+        for run in self._runs:
+            for tb in run.judge.turned_back:
+                if tb.from_s not in seen:
+                    seen.add(tb.from_s)
+                    out.append(ArtefactSegment(other, ArtefactKind.PROBE_LIFTED, tb.from_s, tb.until_s, tb.words,
+                                               ended_by_check=tb.until_s is not None))
         return out
 
     def judged_enough(self) -> bool:
@@ -455,6 +471,9 @@ class BlockPipeline:
         # A flagged or silent foot has no current rise: its last value would look valid and current
         # (a lifted probe's fall made a Di − Dc no reading supports). The criteria leave it out too.
         withheld = {limb: (withheld_because(readout[limb]) if base[limb] is not None else None) for limb in Limb}
+        turned = self._judge.turned_back
+        if turned and turned[-1].until_s is None and withheld[self.blocked.other] is None:
+            withheld[self.blocked.other] = turned[-1].words
         rise = {limb: None if withheld[limb] else _minus(readout[limb].smooth_c, base[limb]) for limb in Limb}
         b, c = self.blocked, self.blocked.other
         didc = _minus(rise[b], rise[c])

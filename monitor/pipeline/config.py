@@ -174,6 +174,12 @@ class PipelineConfig:
     # Both feet warming together (systemic: sedation, blankets, a warm room): the other foot risen
     # at least this much since the baseline while the blocked foot rose too.
     systemic_rise_c: float = 1.0
+    # The other foot warmed with the body (at least other_turnback_rise_c since the baseline; after a
+    # unilateral block it does not warm) and then fell other_turnback_fall_c back from that highest
+    # rise: skin warming with the body does not cool back within minutes, a probe loosening as it
+    # warms does. Di − Dc leaves that foot out from then until its probe is checked.
+    other_turnback_rise_c: float = 0.25
+    other_turnback_fall_c: float = 0.25
     # Recovery from touch or lift: level plausible again and the change slowed, for recovery_hold_s.
     recovery_tolerance_c: float = 0.3
     recovery_hold_s: float = 30.0

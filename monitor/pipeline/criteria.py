@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,6 +21,21 @@ from monitor.pipeline.limb import run_starts
 from monitor.pipeline.recent_high import RecentHigh
 from monitor.pipeline.ticks import Ticks
 from monitor.pipeline.verdict import Event, event
+
+
+@dataclass(frozen=True)
+class TurnedBack:
+    """The other foot warmed, then fell back: not counted from ``from_s`` until a probe check."""
+
+    from_s: float
+    until_s: float | None
+    words: str
+
+
+def turned_back_words(high_c: float, fall_c: float) -> str:
+    return (f"the other foot's probe may be loose: that foot warmed {high_c:+.1f} °C with the body, then fell "
+            f"{fall_c:.1f} °C back, which skin warming with the body does not do; Di − Dc leaves it out until "
+            "its probe is checked")
 
 
 class CriteriaJudge:
@@ -43,11 +59,48 @@ class CriteriaJudge:
         self.other_high_c: float | None = None
         self.other_rise_at_met: dict[str, float | None] = {cid: None for cid in judged}
         self._known = np.empty(0)  # the other foot's latest known highest rise at each tick of a chunk
+        # The other foot warmed and then turned back (see _turned_back): (from, until or None, words).
+        self.turned_back: list[TurnedBack] = []
+        self._checks_done = 0  # the other foot's probe checks reached so far
 
     def judge(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
-              events: list[Event]) -> None:
+              events: list[Event], other_checks: Sequence[float] = ()) -> None:
         """Criteria, hold and early warming on ticks lo..hi against epoch k's baseline ``base``;
-        a confirmation (chosen criteria) or early warming is added to ``events``."""
+        a confirmation (chosen criteria) or early warming is added to ``events``. ``other_checks``:
+        the nurse's probe checks of the other foot (times, ascending); each ends a turn-back."""
+        if self.hold_epoch != k:  # a new baseline: every hold starts afresh
+            self.hold_since = {cid: None for cid in self.judged}
+            self.hold_epoch = k
+            self._restart_other()
+            self.turned_back = []
+            self._checks_done = sum(1 for at in other_checks if at < ticks.t.view[lo]) if hi > lo else 0
+        times = ticks.t.view
+        while self._checks_done < len(other_checks) and hi > lo:
+            at = other_checks[self._checks_done]
+            cut = int(np.searchsorted(times[lo:hi], at, side="left")) + lo
+            if cut >= hi:
+                break
+            self._judge_range(ticks, k, base, lo, cut, injections, events)
+            self._probe_checked(at)
+            lo = cut
+        self._judge_range(ticks, k, base, lo, hi, injections, events)
+
+    def _restart_other(self) -> None:
+        self.other_high.reset()
+        self.other_high_c = None
+
+    def _probe_checked(self, at: float) -> None:
+        """The nurse checked the other foot's probe at ``at``: it reads skin again, so a turn-back
+        ends there and its rise is judged afresh."""
+        self._checks_done += 1
+        if self.turned_back and self.turned_back[-1].until_s is None:
+            self.turned_back[-1] = replace(self.turned_back[-1], until_s=at)
+        self._restart_other()
+
+    def _judge_range(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
+                     events: list[Event]) -> None:
+        if hi <= lo:
+            return
         b, c = self.blocked, self.blocked.other
         base_b, base_c = base[b].celsius, base[c].celsius
         assert base_b is not None and base_c is not None
@@ -56,17 +109,12 @@ class CriteriaJudge:
             self.judged_until_s = float(T[-1])
         vb = ticks.val[b].view[lo:hi]
         vc = ticks.val[c].view[lo:hi]
-        ok_b = ticks.ok[b].view[lo:hi]
-        both = ok_b & ticks.ok[c].view[lo:hi]
-        if self.hold_epoch != k:  # a new baseline: every hold starts afresh
-            self.hold_since = {cid: None for cid in self.judged}
-            self.hold_epoch = k
-            self.other_high.reset()
-            self.other_high_c = None
+        ok_b, ok_c = ticks.ok[b].view[lo:hi], ticks.ok[c].view[lo:hi]
         with np.errstate(invalid="ignore"):
             rise_b = vb - base_b
-            other = self._other_rise(T, vc - base_c, ticks.ok[c].view[lo:hi])
+            other = self._other_rise(T, vc - base_c, ok_c)
             didc = rise_b - other
+            both = ok_b & ok_c & ~self._turned_back(T, vc - base_c, other, ok_c)
             for cid, crit in self.judged.items():
                 if self.met_at[cid] is None:
                     # A criterion that does not use the other foot does not need it valid.
@@ -92,6 +140,25 @@ class CriteriaJudge:
         last = np.maximum.accumulate(np.where(ok_c, np.arange(T.shape[0]), -1))
         self._known = np.where(last >= 0, out[np.maximum(last, 0)], np.nan if before is None else before)
         return out
+
+    def _turned_back(self, T: np.ndarray, rise_c: np.ndarray, high_c: np.ndarray, ok_c: np.ndarray) -> np.ndarray:
+        """Ticks on which the other foot cannot stand for its skin: from the first on which it had
+        warmed at least ``other_turnback_rise_c`` since the baseline (with the body: after a
+        unilateral block that foot does not warm) and then fallen ``other_turnback_fall_c`` back
+        from that highest rise, until the nurse checks its probe. Skin warmed with the whole body
+        does not cool back within minutes while it lasts; a probe loosening as it warms does, and
+        its reading then hides how far the skin under it warmed."""
+        cfg = self.cfg
+        if not self.turned_back or self.turned_back[-1].until_s is not None:
+            hit = np.flatnonzero(ok_c & (high_c >= cfg.other_turnback_rise_c)
+                                 & (high_c - rise_c >= cfg.other_turnback_fall_c))
+            if hit.size:
+                i = int(hit[0])
+                self.turned_back.append(TurnedBack(float(T[i]), None, turned_back_words(float(high_c[i]),
+                                                                                       float(high_c[i] - rise_c[i]))))
+        if not self.turned_back or self.turned_back[-1].until_s is not None:
+            return np.zeros(T.shape, dtype=bool)
+        return T >= self.turned_back[-1].from_s
 
     def _conditions(self, crit: Criteria, both: np.ndarray, vb: np.ndarray, rise_b: np.ndarray,
                     didc: np.ndarray) -> np.ndarray:

@@ -75,6 +75,9 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("block-other-lift", "Successful block (fast or slow); the other foot's probe lifts or loosens "
                  "while the blocked foot warms, and is re-taped", True, "either",
                  artefacts=("other-lift-during-rise",), varied=True),
+        Scenario("block-systemic", "Successful block (fast or slow) while both feet warm together (sedation, "
+                 "blankets); the other foot also cools a little after the block", True, "either",
+                 systemic_warming=True, varied=True),
         Scenario("sustained-hand", "Failed block; a hand rests on one foot (either) for 4-20 min, holding its "
                  "probe near the hand's 33-35.5 °C", False, "none", artefacts=("hand",), varied=True),
         Scenario("slow-loosening", "Failed block, no systemic warming; the other foot's tape loosens over "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from bench.evaluation import (
     HANDLING,
     ORIGINAL,
     VARIED,
+    block_twin,
     class_goals,
     evaluate,
     evaluate_handling,
@@ -26,7 +28,7 @@ from bench.evaluation import (
 )
 from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, PipelineConfig
-from monitor.simulation.physiology import SCENARIOS
+from monitor.simulation.physiology import SCENARIOS, PatientModel
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +88,13 @@ def test_the_truth_with_data_leaves_out_seconds_when_a_probe_is_off_the_skin():
 def test_each_varied_class_holds_its_artefact_and_draws_its_own_conditions(name):
     models = [simulate(name, seed, Limb.LEFT).model for seed in (1, 2, 3)]
     for m in models:
-        assert m.artefacts, name
+        assert bool(m.artefacts) == (name != "block-systemic"), name  # that class: both feet warm, no artefact
         assert m.room_c <= min(f.baseline_c for f in m.feet.values()) - 1.0  # skin warmer than the room
     assert len({m.room_c for m in models}) == 3 and len({m.noise_c for m in models}) == 3
     kinds = {ev.kind for m in models for ev in m.artefacts}
-    assert kinds == ({"hand"} if name == "sustained-hand" else {"lift"})
+    assert kinds == {"sustained-hand": {"hand"}, "block-systemic": set()}.get(name, {"lift"})
+    if name == "block-systemic":
+        assert all(m.systemic is not None and m.scenario.block_succeeds for m in models)
 
 
 def test_truth_is_computed_from_the_noise_free_signal():
@@ -131,3 +135,39 @@ def test_evaluation_command_runs():
     assert out.returncode == 0
     doc = json.loads(out.stdout)
     assert len(doc["cases"]) == len(SCENARIOS) and doc["goals"]["zero false confirmations"]
+
+
+def test_an_other_foot_that_turns_back_while_both_feet_warm_no_longer_confirms_a_failed_block():
+    """systemic-slow-lift seeds 34, 37, 101, 103 and 110: the other foot warmed with the body, then
+    its loosening probe fell back while the blocked foot warmed on; the detector without the
+    turn-back rule confirmed each of them (none is a working block's twin)."""
+    without = replace(PipelineConfig(), other_turnback_rise_c=99.0, other_turnback_fall_c=99.0)
+    for seed in (34, 37, 101, 103, 110):
+        old = run_case("systemic-slow-lift", seed, config=without)
+        assert old.detector_confirm_s is not None and not old.twin, old
+        assert run_case("systemic-slow-lift", seed).detector_confirm_s is None
+
+
+def test_a_false_confirmation_left_is_a_working_block_s_twin():
+    """systemic-slow-lift seed 14 (cold feet, a room 1 °C cooler than the other foot): its probe
+    loosens as the body warms, so its reading stays flat. The same two readings as the skin of a
+    working block (a flat other foot, the blocked foot +2 °C) meet the criterion by the truth's own
+    rule: no detector reading two probes could refuse the one and confirm the other."""
+    r = run_case("systemic-slow-lift", 14)
+    assert r.detector_confirm_s is not None and r.true_confirm_s is None and r.twin
+    model = PatientModel.from_scenario("systemic-slow-lift", seed=14, blocked=Limb.RIGHT)
+    t = np.arange(0.0, r.detector_confirm_s + 1.0)
+    twin = replace(model, artefacts=[])
+    reads = {limb: model.probe_reads(limb, t)[0] for limb in Limb}
+    twin.truth = lambda limb, when: np.interp(when, t, reads[limb])  # the readings are the skin
+    crit, cfg = CRITERIA_PRESETS["default"], PipelineConfig()
+    met, _ = true_confirmation(twin, crit, cfg, observe_after_s=r.detector_confirm_s - model.injection_s)
+    assert met is not None and abs(met - r.detector_confirm_s) < 90.0
+
+
+def test_block_twin_rejects_an_other_foot_that_falls_faster_than_skin_cools():
+    model = PatientModel.from_scenario("slow-loosening", seed=3, blocked=Limb.RIGHT)
+    [lift] = [ev for ev in model.artefacts if ev.kind == "lift"]
+    assert not block_twin(replace(model, artefacts=[replace(lift, tau_s=60.0, share=1.0)]), lift.start_s + 600.0,
+                          PipelineConfig())
+    assert block_twin(replace(model, artefacts=[]), lift.start_s + 600.0, PipelineConfig())
