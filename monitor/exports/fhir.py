@@ -30,7 +30,7 @@ import numpy as np
 
 from monitor.exports._files import open_private
 from monitor.exports.edf import GAP_VALUE_C, bridge_for, resample_limb
-from monitor.exports.figures import CriterionRow, ReportFigures, session_outcome
+from monitor.exports.figures import CriterionMet, CriterionRow, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb
 
@@ -157,10 +157,14 @@ def _verdict(data: SessionData, figures: ReportFigures, observation: Callable[..
 
 
 def _met_words(row: CriterionRow, several: bool) -> str:
-    """Whether a criterion was met, in every attempt when there were several (as the report says)."""
-    if not several:
-        return "met" if row.met_at_s is not None else "not met"
-    return ", ".join(f"attempt {m.attempt} " + ("met" if m.met_at_s is not None else "not met") for m in row.met)
+    """Whether a criterion was met (in every attempt when there were several), with the other
+    foot's course then in the core's words, as the report says it."""
+    def words(m: CriterionMet) -> str:
+        return ("met" + (f" ({m.note})" if m.note else "")) if m.met_at_s is not None else "not met"
+
+    if not several or not row.met:
+        return words(row.met[0]) if row.met else "met" if row.met_at_s is not None else "not met"
+    return ", ".join(f"attempt {m.attempt} {words(m)}" for m in row.met)
 
 
 def build_bundle(data: SessionData, figures: ReportFigures, *, rate_hz: float = 1.0) -> dict[str, Any]:

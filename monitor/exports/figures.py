@@ -27,6 +27,7 @@ from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline
 from monitor.pipeline.attempts import Attempt
 from monitor.pipeline.glossary import criterion_in_plain_words
+from monitor.pipeline.snapshot import PipelineSnapshot
 from monitor.pipeline.timefmt import format_session_time
 from monitor.procedure.minutes import MinuteRow, counted, minute_table, peak_after, round_c, rows_at
 from monitor.procedure.replay import replay_session
@@ -55,6 +56,11 @@ class CriterionMet:
     attempt: int
     injection_s: float | None  # the attempt's injection; None: none marked, nothing was judged
     met_at_s: float | None  # session time; None = not met
+    # The other foot's course when it was met, as the core gives it (PipelineSnapshot
+    # .criteria_other_rise_c / .criteria_notes): its rise from its baseline as Di − Dc counted it,
+    # and those words ("…; both feet warming: systemic, not a block sign" beside a rise-only preset).
+    other_rise_c: float | None = None
+    note: str = ""
 
 
 @dataclass
@@ -261,7 +267,7 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
     attempts = pipeline.attempts()
     figures.attempts = [_attempt_figures(data, pipeline, a) for a in attempts]
     _outcome_from_primary_attempt(data, figures)
-    figures.criteria = _criteria_rows(figures, pipeline, attempts)
+    figures.criteria = _criteria_rows(figures, pipeline, attempts, snap)
     figures.analysis = {"criteria_id": crit.id, "verdict": str(snap.verdict.state),
                         "confirmed_at_s": snap.verdict.confirmed_at_s,
                         # as `analyze` decides "insufficient data": too little judged after injection
@@ -269,13 +275,24 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
                         "hold_s": crit.hold_s}
 
 
-def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: list[Attempt]) -> list[CriterionRow]:
+def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: list[Attempt],
+                   snap: PipelineSnapshot) -> list[CriterionRow]:
     """The criterion in force, every other preset judged, and early warming: each one per attempt.
 
     The criterion in force is met in an attempt when that attempt's verdict confirmed it (for
-    the primary attempt, when page 1's headline says), so page 1 and page 2 never disagree."""
+    the primary attempt, when page 1's headline says), so page 1 and page 2 never disagree.
+    Beside each met preset, the other foot's course then, from the snapshot: it describes the
+    current (last) attempt; the core does not yet keep it for an earlier one."""
     crit, cfg = pipeline.criteria, pipeline.config
     primary = primary_attempt(figures)
+    last = attempts[-1].number if attempts else None
+
+    def met(a: Attempt, cid: str) -> CriterionMet:
+        at = met_at(a, cid)
+        if at is None or not cid or a.number != last:
+            return CriterionMet(a.number, a.injection_s, at)
+        return CriterionMet(a.number, a.injection_s, at, snap.criteria_other_rise_c.get(cid),
+                            snap.criteria_notes.get(cid, ""))
 
     def met_at(a: Attempt, cid: str) -> float | None:
         if a.injection_s is None:
@@ -285,9 +302,9 @@ def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: li
         return a.criteria_met_at_s.get(cid) if cid else a.early_warming_at_s
 
     def row(name: str, threshold: str, source: str, cid: str, plain: str = "") -> CriterionRow:
-        met = [CriterionMet(a.number, a.injection_s, met_at(a, cid)) for a in attempts]
-        chosen = next((m.met_at_s for m in met if primary is not None and m.attempt == primary.number), None)
-        return CriterionRow(name, threshold, source, chosen, plain, met, cid)
+        each = [met(a, cid) for a in attempts]
+        chosen = next((m.met_at_s for m in each if primary is not None and m.attempt == primary.number), None)
+        return CriterionRow(name, threshold, source, chosen, plain, each, cid)
 
     rows = [row(f"{crit.label} (in force)", crit.describe(), crit.source, crit.id, criterion_in_plain_words(crit))]
     judged = {cid for a in attempts for cid in a.criteria_met_at_s}

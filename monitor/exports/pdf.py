@@ -605,14 +605,16 @@ def _signature_block(s: _Styles) -> Table:
 
 
 def _met_words(data: SessionData, met: CriterionMet, several: bool) -> str:
-    """When one attempt met a criterion: its clock time and +m:ss after that attempt's injection."""
+    """When one attempt met a criterion (its clock time and +m:ss after that attempt's injection)
+    and, on a line of its own, the other foot's course then in the core's words: markup."""
     if met.injection_s is None:
         words = "not judged: no injection marked"
     elif met.met_at_s is None:
         words = "not met"
     else:
         words = f"{_clock(data, met.met_at_s)} ({_after(met.met_at_s - met.injection_s)})"
-    return f"attempt {met.attempt}: {words}" if several else words
+    text = _t(f"attempt {met.attempt}: {words}" if several else words)
+    return text + (f"<br/><i>{_t(met.note)}</i>" if met.met_at_s is not None and met.note else "")
 
 
 def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
@@ -620,7 +622,7 @@ def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Ta
     plain_rows = []
     several = len(figures.attempts) > 1
     for crit in figures.criteria:
-        met = "<br/>".join(_t(_met_words(data, m, several)) for m in crit.met) or "not met"
+        met = "<br/>".join(_met_words(data, m, several) for m in crit.met) or "not met"
         rows.append([Paragraph(_t(crit.name), s["cell"]), Paragraph(_t(crit.threshold), s["cell"]),
                      Paragraph(_t(crit.source), s["cell"]), Paragraph(met, s["cell"])])
         if crit.plain:  # the criterion in force in plain words, across the table under its row
