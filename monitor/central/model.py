@@ -208,6 +208,9 @@ class CentralModel:
         elif isinstance(message, wire.Markers):
             room.markers = message.markers
             room.history.set_markers([HistoryMarker(m.session_s, m.kind, m.label) for m in message.markers])
+        elif isinstance(message, wire.History):
+            room.pending_history = message
+            self._seed_history(room)
 
     def _apply_state(self, room: Room, state: wire.State) -> None:
         if room.session_started_at is not None and state.session_started_at != room.session_started_at:
@@ -218,6 +221,20 @@ class CentralModel:
         room.state = state
         room.alarms = {a.id: a for a in state.alarms}
         room.history.add_difference(state.session_s, state.di_minus_dc_c)
+        self._seed_history(room)
+
+    @staticmethod
+    def _seed_history(room: Room) -> None:
+        """The station's history fills in what came before this central heard the room, once its
+        state says which session the room is in (a retained history of the previous patient's
+        session never runs into this one's)."""
+        history = room.pending_history
+        if history is None or room.session_started_at is None:
+            return
+        if history.session_started_at == room.session_started_at:
+            feet = {limb: history.feet[limb.value] for limb in Limb if limb.value in history.feet}
+            room.history.seed(history.times(), feet, history.di_minus_dc_c)
+            room.pending_history = None
 
     def _apply_readings(self, room: Room, readings: wire.Readings) -> None:
         for limb in Limb:

@@ -66,6 +66,8 @@ class Room:
     readings_missed: int = 0  # readings gaps (seq) plus the station's own dropped_before
     received: dict[wire.Kind, Received] = field(default_factory=dict)
     session_started_at: str | None = None  # identifies the session the history belongs to
+    # The station's retained history, until this room's state says it is of the same session.
+    pending_history: wire.History | None = None
 
     # ---- read by views -------------------------------------------------------------------
     @property
@@ -104,4 +106,5 @@ class Room:
     @property
     def lost_events(self) -> int:
         """Verdict, alarm and marker messages missing in their sequence (should stay 0)."""
-        return sum(r.gaps for kind, r in self.received.items() if kind is not wire.Kind.READINGS)
+        superseded = (wire.Kind.READINGS, wire.Kind.HISTORY)  # a gap: a loss announced, or a newer one
+        return sum(r.gaps for kind, r in self.received.items() if kind not in superseded)

@@ -4,7 +4,9 @@ Every clinical number here is the core's: the pipeline snapshot (values, rises, 
 why they are withheld, verdict, attempt), the alarm evaluator's active alarms, the markers.
 :func:`readings_at` is the one thing the core has no single owner for, a per-second sample:
 it takes each foot's smoothed value and validity at its newest reading from the pipeline's own
-series, and calls a foot not valid once it has been silent longer than the pipeline allows.
+series, and calls a foot not valid once it has been silent longer than the pipeline allows
+(:func:`foot_at`). :func:`history_of` takes the same rule every 10 s over the last hour, with
+Di − Dc from the core's own series (``BlockPipeline.difference_series``, the room's plot's).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from monitor.publish.messages import (
     AlarmNow,
     FootNow,
     FootReading,
+    History,
     MarkerNow,
     Readings,
     State,
@@ -29,7 +32,7 @@ from monitor.publish.messages import (
 )
 
 if TYPE_CHECKING:
-    from monitor.pipeline import PipelineSnapshot
+    from monitor.pipeline import BlockPipeline, PipelineSnapshot
     from monitor.pipeline.verdict import BlockVerdict
     from monitor.procedure import Procedure
     from monitor.procedure.alarms import AlarmCondition
@@ -94,21 +97,60 @@ def state_of(procedure: Procedure, who: Identity, seq: int, sent_wall: float) ->
         patient_id=procedure.info.patient_id if who.share_patient_id else None)
 
 
+def foot_at(pipeline: BlockPipeline, limb: Limb, seconds: np.ndarray) -> list[float | None]:
+    """The foot's smoothed value at its newest reading at or before each of ``seconds``; None
+    where that reading is not valid, or there is none, or the foot was silent longer than allowed."""
+    series = pipeline.series(limb)
+    if not len(series.t_s):
+        return [None] * len(seconds)
+    i = np.searchsorted(series.t_s, seconds, side="right") - 1
+    k = np.maximum(i, 0)
+    value = series.smooth_c[k]
+    ok = ((i >= 0) & (seconds - series.t_s[k] <= pipeline.allowed_gap_s(limb)) & series.valid[k].astype(bool)
+          & np.isfinite(value))
+    return [_num(float(v)) if good else None for v, good in zip(value, ok, strict=True)]
+
+
 def readings_at(procedure: Procedure, who: Identity, seq: int, second: float) -> Readings:
     """Each foot's smoothed value and validity at its newest reading at or before ``second``."""
-    feet: dict[str, FootReading] = {}
-    pipeline = procedure.pipeline
+    at = np.array([second])
+    feet = {}
     for limb in Limb:
-        series = pipeline.series(limb)
-        i = int(np.searchsorted(series.t_s, second, side="right")) - 1
-        if i < 0 or second - float(series.t_s[i]) > pipeline.allowed_gap_s(limb):
-            feet[str(limb)] = FootReading(None, False)  # no reading yet, or silent longer than allowed
-            continue
-        value = float(series.smooth_c[i])
-        ok = bool(series.valid[i]) and math.isfinite(value)
-        feet[str(limb)] = FootReading(_num(value) if ok else None, ok)
+        value = foot_at(procedure.pipeline, limb, at)[0]
+        feet[str(limb)] = FootReading(value, value is not None)
     wall = iso_utc(procedure.wall_at(second))
     return Readings(who.run_id, seq, round(second, 3), wall, feet, 0, wall)
+
+
+def _difference_at(pipeline: BlockPipeline, seconds: np.ndarray) -> list[float | None]:
+    """The core's Di − Dc series (``difference_series``, as the room's plot draws it) at its newest
+    point at or before each of ``seconds``; None before a baseline is in force, where the series
+    has no value, or past where both feet have readings."""
+    series = pipeline.difference_series()
+    if not series.relative_to_baseline or not len(series.t_s):
+        return [None] * len(seconds)  # before the baseline it is Tb − Tc, not Di − Dc
+    j = np.searchsorted(series.t_s, seconds, side="right") - 1
+    k = np.maximum(j, 0)
+    value = series.di_minus_dc_c[k]
+    reach = max(pipeline.allowed_gap_s(limb) for limb in Limb)
+    ok = (j >= 0) & (seconds - series.t_s[k] <= reach) & np.isfinite(value)
+    return [_num(float(v)) if good else None for v, good in zip(value, ok, strict=True)]
+
+
+def history_of(procedure: Procedure, who: Identity, seq: int, sent_wall: float, *, step_s: float,
+               window_s: float) -> History | None:
+    """The last ``window_s`` of session time every ``step_s`` (whole multiples of it), from the
+    core's series; None before any reading."""
+    pipeline = procedure.pipeline
+    ends = [float(pipeline.series(limb).t_s[-1]) for limb in Limb if len(pipeline.series(limb).t_s)]
+    if not ends:
+        return None
+    end = math.floor(max(ends) / step_s) * step_s
+    start = max(0.0, end - math.floor(window_s / step_s) * step_s)
+    seconds = start + step_s * np.arange(round((end - start) / step_s) + 1)
+    feet = {str(limb): tuple(foot_at(pipeline, limb, seconds)) for limb in Limb}
+    return History(who.run_id, seq, iso_utc(procedure.wall_at(0.0)), round(start, 3), step_s, feet,
+                   tuple(_difference_at(pipeline, seconds)), iso_utc(sent_wall))
 
 
 def alarm_event(procedure: Procedure, who: Identity, seq: int, event: str, cond: AlarmCondition,

@@ -8,7 +8,8 @@ malformed or foreign message is a :class:`MessageError` (counted by the central)
 Topics: ``sympatherm/v1/<site>/<room>/<kind>``, kind one of :class:`Kind`. Room and bed are the
 identity on the wire; the patient ID travels only when the site enables it. v1 payloads are
 frozen: a change of any field is a v2 (new topic root), so a strict schema never refuses a
-station of the same version. See docs/central-station.md.
+station of the same version; a new kind comes on a topic of its own (``history`` did), every
+other payload as it was. See docs/central-station.md.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ class Kind(enum.StrEnum):
     VERDICT = "verdict"  # each verdict change
     ALARMS = "alarms"  # each alarm start and end
     MARKERS = "markers"  # retained; the whole marker list after any change
+    HISTORY = "history"  # retained; the last 60 minutes, compact, at most every 30 s (a later v1 kind)
 
     @property
     def retained(self) -> bool:
-        return self in (Kind.STATUS, Kind.STATE, Kind.MARKERS)
+        return self in (Kind.STATUS, Kind.STATE, Kind.MARKERS, Kind.HISTORY)
 
     @property
     def schema_name(self) -> str:
@@ -274,10 +276,31 @@ class Markers:
     sent_at: str = ""
 
 
-Message: TypeAlias = Status | State | Readings | VerdictChange | AlarmEvent | Markers
+@dataclass(frozen=True)
+class History:
+    """The room's last 60 minutes of session time, one point every ``step_s`` (retained), so a
+    central that starts mid-procedure can draw them. Point i is at ``start_s + i * step_s``; each
+    list has the same length. The feet as ``readings`` give them (smoothed, null where not valid),
+    Di − Dc from the core's own series (null where it has none, and before the baseline)."""
+
+    run_id: str
+    seq: int
+    session_started_at: str  # the session the points belong to (as in ``state``)
+    start_s: float
+    step_s: float
+    feet: dict[str, tuple[float | None, ...]]  # "left", "right"
+    di_minus_dc_c: tuple[float | None, ...]
+    sent_at: str
+
+    def times(self) -> list[float]:
+        return [self.start_s + i * self.step_s for i in range(len(self.di_minus_dc_c))]
+
+
+Message: TypeAlias = Status | State | Readings | VerdictChange | AlarmEvent | Markers | History
 
 KIND_OF: dict[type, Kind] = {Status: Kind.STATUS, State: Kind.STATE, Readings: Kind.READINGS,
-                             VerdictChange: Kind.VERDICT, AlarmEvent: Kind.ALARMS, Markers: Kind.MARKERS}
+                             VerdictChange: Kind.VERDICT, AlarmEvent: Kind.ALARMS, Markers: Kind.MARKERS,
+                             History: Kind.HISTORY}
 
 
 # ---- encode and decode ------------------------------------------------------------------------
@@ -391,9 +414,18 @@ def _markers(d: dict[str, Any]) -> Markers:
     return Markers(d["run_id"], d["seq"], tuple(MarkerNow(**m) for m in d["markers"]), d["sent_at"])
 
 
+def _history(d: dict[str, Any]) -> History:
+    feet = {side: tuple(values) for side, values in d["feet"].items()}
+    if any(len(values) != len(d["di_minus_dc_c"]) for values in feet.values()):
+        raise MessageError(f"not a valid {Kind.HISTORY.schema_name} message: its lists differ in length")
+    return History(d["run_id"], d["seq"], d["session_started_at"], d["start_s"], d["step_s"], feet,
+                   tuple(d["di_minus_dc_c"]), d["sent_at"])
+
+
 def _plain(cls: type) -> Any:
     return lambda d: cls(**{k: v for k, v in d.items() if k != "schema"})
 
 
 _BUILD: dict[Kind, Any] = {Kind.STATUS: _plain(Status), Kind.STATE: _state, Kind.READINGS: _readings,
-                           Kind.VERDICT: _verdict_change, Kind.ALARMS: _plain(AlarmEvent), Kind.MARKERS: _markers}
+                           Kind.VERDICT: _verdict_change, Kind.ALARMS: _plain(AlarmEvent), Kind.MARKERS: _markers,
+                           Kind.HISTORY: _history}

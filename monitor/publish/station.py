@@ -14,7 +14,8 @@ will ``status`` with ``online: false``. paho keeps every message it was handed u
 acknowledges it and sends it again after a reconnect, so no verdict, alarm or marker is lost.
 
 The front-end calls :meth:`StationPublisher.tick` after each ``pump`` (the room's state at least
-once a second, also while the probes are silent) and :meth:`StationPublisher.close` at the end.
+once a second, also while the probes are silent; its last 60 minutes, the retained ``history``,
+at most every 30 s and at the end) and :meth:`StationPublisher.close` at the end.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from monitor.publish.config import PublishConfig
 from monitor.publish.from_core import (
     Identity,
     alarm_event,
+    history_of,
     marker_list,
     readings_at,
     state_of,
@@ -63,6 +65,9 @@ KEEPALIVE_S = 5  # the broker sends the will within about 1.5 × this of a silen
 SESSION_EXPIRY_S = 24 * 3600  # how long the broker keeps this station's session while it is away
 MAX_UNACKED = 100  # messages handed to paho and not yet acknowledged by the broker
 STATE_EVERY_S = 1.0  # wall seconds between state messages (a central's sign of life)
+HISTORY_EVERY_S = 30.0  # wall seconds between history messages (a central started late draws from it)
+HISTORY_STEP_S = 10.0  # session seconds between a history's points
+HISTORY_WINDOW_S = 3600.0  # the history's span: the central's 60 minutes
 CLOSE_WAIT_S = 3.0  # how long the end of a session waits for the broker to take the last messages
 NOTICES_MAX = 100
 
@@ -77,7 +82,7 @@ class StationPublisher:
     """Publishes one procedure; see the module docstring."""
 
     def __init__(self, config: PublishConfig, *, readings_max: int = READINGS_MAX,
-                 events_max: int = EVENTS_MAX) -> None:
+                 events_max: int = EVENTS_MAX, history_every_s: float = HISTORY_EVERY_S) -> None:
         self.config = config.checked()
         self.run_id = secrets.token_hex(8)
         self.who = Identity(self.config.site, self.config.room, self.config.bed or None, self.run_id,
@@ -94,6 +99,8 @@ class StationPublisher:
         self._conditions: dict[str, AlarmCondition] = {}
         self._next_second: float | None = None
         self._state_due = 0.0
+        self.history_every_s = history_every_s
+        self._history_due = 0.0
         self._unacked: set[int] = set()
         self._acked_early: set[int] = set()
         self._mid_kind: dict[int, Kind] = {}
@@ -121,10 +128,17 @@ class StationPublisher:
         return self
 
     def tick(self) -> None:
-        """After each pump: the room's state, at most once a second (a sign of life while silent)."""
-        if self._procedure is None or time.monotonic() < self._state_due:
+        """After each pump: the room's state, at most once a second (a sign of life while silent),
+        and its history at most every ``history_every_s``."""
+        if self._procedure is None:
             return
-        self._state_due = time.monotonic() + STATE_EVERY_S
+        now = time.monotonic()
+        if now >= self._history_due:
+            self._history_due = now + self.history_every_s
+            self._guarded(lambda _: self._queue_history())(None)
+        if now < self._state_due:
+            return
+        self._state_due = now + STATE_EVERY_S
         self._guarded(lambda _: self._queue_state())(None)
 
     def _connect(self, signal: Signal[T], slot: Callable[[T], object]) -> None:
@@ -149,6 +163,15 @@ class StationPublisher:
     def _queue_state(self) -> None:
         assert self._procedure is not None
         self.queue.put_state(state_of(self._procedure, self.who, 0, time.time()))
+
+    def _queue_history(self) -> None:
+        assert self._procedure is not None
+        history = history_of(self._procedure, self.who, 0, time.time(), step_s=HISTORY_STEP_S,
+                             window_s=HISTORY_WINDOW_S)
+        if history is None:
+            self._history_due = 0.0  # no reading yet: try again at the next tick
+        else:
+            self.queue.put_history(history)
 
     def _on_readings(self, points: dict[Limb, NewPoints]) -> None:
         assert self._procedure is not None
@@ -200,6 +223,7 @@ class StationPublisher:
 
     def _on_finished(self, reason: str) -> None:
         self._queue_state()
+        self._queue_history()  # retained: the whole last hour for a central that starts later
         self.queue.put_event(self._status(False, "session finished"))
 
     # ---- the network's side ----------------------------------------------------------------
@@ -356,6 +380,7 @@ class StationPublisher:
         self._slots.clear()
         if self._procedure is not None and not self._procedure.finished:
             self._queue_state()
+            self._guarded(lambda _: self._queue_history())(None)
             self.queue.put_event(self._status(False, "publishing stopped"))
         delivered = self.flush(timeout_s) if self._client is not None else False
         self._stopping = True

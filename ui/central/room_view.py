@@ -127,7 +127,9 @@ class RoomView(QWidget):
             self._fit_y(self.feet_widget, [history.foot(limb).value for limb in Limb], 1.0)
             self._fit_y(self.diff_widget, [diff.value], 0.5, include_zero=True)
         since = "minutes since the injection" if origin else "session minutes"
-        self.x_label.setText(f"Last 60 minutes as the station published them · x: {since}")
+        before = (" (before this central heard the room: the station's history)"
+                  if any(history.seeded(limb) for limb in Limb) else "")
+        self.x_label.setText(f"Last 60 minutes as the station published them{before} · x: {since}")
 
     @staticmethod
     def _fit_y(widget: pg.PlotWidget, values: list[np.ndarray], pad: float, include_zero: bool = False) -> None:

@@ -85,6 +85,15 @@ class FakeStation:
         msg = wire.Markers(self.run_id, self._seq(wire.Kind.MARKERS), items, self.now())
         return self.topic(wire.Kind.MARKERS), wire.encode(msg)
 
+    def history(self, start_s: float, left: list[float | None], right: list[float | None] | None = None,
+                di_minus_dc: list[float | None] | None = None, step_s: float = 10.0) -> tuple[str, bytes]:
+        """The retained history: a point every ``step_s`` from ``start_s`` (right and Di − Dc as left
+        unless given)."""
+        msg = wire.History(self.run_id, self._seq(wire.Kind.HISTORY), self.started_at, start_s, step_s,
+                           {"left": tuple(left), "right": tuple(right if right is not None else left)},
+                           tuple(di_minus_dc if di_minus_dc is not None else left), self.now())
+        return self.topic(wire.Kind.HISTORY), wire.encode(msg)
+
     def restarted(self, run_id: str, *, new_session: bool) -> FakeStation:
         """The same room after its publisher started again (``new_session``: the room's next patient)."""
         started = "2026-12-02T09:00:00.000Z" if new_session else self.started_at

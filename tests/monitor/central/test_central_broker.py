@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
 
 from monitor.central import BrokerSettings, CentralConnection, CentralModel, Communication, RoomKey
+from monitor.model import Limb
 from monitor.publish.messages import Kind, topic
 from monitor.publish.station import StationPublisher
 from tests.monitor.publish.procedures import run, simulated_procedure
@@ -191,10 +193,64 @@ def test_a_central_away_catches_up_on_return_nothing_lost(tmp_path, broker, cent
         room = back.room(ROOM1)
         assert room.readings_missed == 0 and room.lost_events == 0
         # every second the station published, from before and while away
-        assert len(room.history.foot(procedure.info.blocked)) == sent[Kind.READINGS] == room.received[Kind.READINGS].seq
+        heard = len(room.history.foot(procedure.info.blocked)) - room.history.seeded(procedure.info.blocked)
+        assert heard == sent[Kind.READINGS] == room.received[Kind.READINGS].seq
         assert sent[Kind.ALARMS] > 0 and sent[Kind.VERDICT] > 0
         assert room.received[Kind.ALARMS].seq == sent[Kind.ALARMS]
         assert room.received[Kind.VERDICT].seq == sent[Kind.VERDICT]
+    finally:
+        procedure.finish("test over")
+        publisher.close()
+
+
+def _now(publisher: StationPublisher, *, history: bool = True) -> None:
+    """The station's state (and history) as they are now, at once, and at the broker."""
+    publisher._state_due = 0.0
+    if history:
+        publisher._history_due = 0.0
+    publisher.tick()
+    assert publisher.flush(10)
+
+
+def test_a_central_started_mid_procedure_draws_the_rooms_last_hour_from_the_stations_history(tmp_path, broker,
+                                                                                             central):
+    procedure, source = simulated_procedure(tmp_path / "s.sympatherm", scenario="success-fast")
+    # A history only when the test says (a station sends one every 30 s of wall time).
+    publisher = StationPublisher(broker.station("room-1"), history_every_s=3600.0).attach(procedure).start()
+    try:
+        run(procedure, source, 1500.0, after_pump=publisher.tick)  # 25 minutes before any central
+        _now(publisher)
+        run(procedure, source, 1550.0, after_pump=publisher.tick)  # and on, the last history 50 s old
+        _now(publisher, history=False)
+        c = central(client_id="test-central-late")
+        assert c.wait_for(lambda m: ROOM1 in m.rooms and m.rooms[ROOM1].history.seeded(Limb.LEFT) > 0, 10)
+        room = c.room(ROOM1)
+        left, difference = room.history.foot(Limb.LEFT), room.history.difference()
+        assert left.t[0] == 0.0 and left.t[-1] == 1500.0 and len(left) == 151, "every 10 s from the start"
+        series = procedure.pipeline.series(Limb.LEFT)
+        for t, value in zip(left.t[::10], left.value[::10], strict=True):
+            i = int(np.searchsorted(series.t_s, t, side="right")) - 1
+            assert value == pytest.approx(float(series.smooth_c[i]), abs=1e-3), "the station's own values"
+        core = procedure.pipeline.difference_series()
+        j = int(np.searchsorted(core.t_s, 1400.0, side="right")) - 1
+        at = int(np.searchsorted(difference.t, 1400.0))
+        assert difference.t[at] == 1400.0 and difference.value[at] == pytest.approx(float(core.di_minus_dc_c[j]),
+                                                                                    abs=1e-3)
+        assert difference.t[-1] == 1550.0, "then the retained state's Di − Dc"
+        assert room.history.markers(), "the retained markers, as before"
+
+        # The station goes on: the central's own readings follow, and the next history fills what
+        # lay between the last history and the central's first reading.
+        run(procedure, source, 1600.0, after_pump=publisher.tick)
+        _now(publisher)
+        assert c.wait_for(lambda m: m.rooms[ROOM1].readings is not None
+                          and m.rooms[ROOM1].readings.session_s >= 1599
+                          and m.rooms[ROOM1].history.seeded(Limb.LEFT) > 151, 10)
+        left, seeded = room.history.foot(Limb.LEFT), room.history.seeded(Limb.LEFT)
+        assert np.all(np.diff(left.t) > 0), "one curve, in order"
+        assert list(left.t[seeded:]) == [float(t) for t in range(1551, 1601)], "every second it heard itself"
+        assert left.t[seeded - 1] == 1550.0 and left.t[seeded] - left.t[seeded - 1] <= 10.0, "no gap at the seam"
+        assert room.lost_events == 0 and room.not_understood == 0
     finally:
         procedure.finish("test over")
         publisher.close()

@@ -150,6 +150,40 @@ def test_a_new_session_in_the_room_starts_its_history_afresh_a_resume_does_not(m
     assert len(room.history.foot(Limb.LEFT)) == 0 and room.readings is None
 
 
+def test_the_stations_history_draws_what_came_before_the_central_heard_the_room(model):
+    st = FakeStation()
+    send(model, st.history(0.0, [30.0, 30.1, None, 30.3]))  # retained: may come before the state
+    room = model.rooms[ROOM1]
+    assert len(room.history.foot(Limb.LEFT)) == 0, "not before the state says which session it is"
+    st.session_s = 35.0
+    send(model, st.state(di_minus_dc=0.4))
+    left, diff = room.history.foot(Limb.LEFT), room.history.difference()
+    assert list(left.t) == [0.0, 10.0, 20.0, 30.0] and math.isnan(left.value[2]) and left.value[3] == 30.3
+    assert list(diff.t) == [0.0, 10.0, 20.0, 30.0, 35.0], "then the state's own Di − Dc"
+    for s in (36, 37):
+        st.session_s = float(s)
+        send(model, st.readings(31.0))
+    # The next history replaces the one before, but only where the central heard nothing itself.
+    send(model, st.history(0.0, [29.0, 29.1, 29.2, 29.3, 29.4]))
+    left = room.history.foot(Limb.LEFT)
+    assert list(left.t) == [0.0, 10.0, 20.0, 30.0, 36.0, 37.0]
+    assert list(left.value) == [29.0, 29.1, 29.2, 29.3, 31.0, 31.0] and room.history.seeded(Limb.LEFT) == 4
+    assert room.lost_events == 0
+
+
+def test_a_history_of_another_session_never_runs_into_this_one(model):
+    st = FakeStation()
+    send(model, st.state())
+    old = st.restarted("1111111111111111", new_session=True)
+    old.started_at = "2026-12-01T07:00:00.000Z"  # yesterday's patient's, still retained
+    send(model, old.history(0.0, [30.0, 30.1]))
+    assert len(model.rooms[ROOM1].history.foot(Limb.LEFT)) == 0
+    nxt = st.restarted("2222222222222222", new_session=True)
+    send(model, nxt.history(0.0, [33.0, 33.1]))
+    send(model, nxt.state())  # the room's next session: its own history, once its state says so
+    assert list(model.rooms[ROOM1].history.foot(Limb.LEFT).value) == [33.0, 33.1]
+
+
 def test_alarm_events_and_the_state_agree_on_the_active_alarms(model):
     st = FakeStation()
     send(model, st.state())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,8 @@ EXAMPLES: list[m.Message] = [
     m.VerdictChange(RUN, 2, 620.0, 1, _verdict(), AT),
     m.AlarmEvent(RUN, 1, "end", "no_data:left", "medium", "L left probe: NO DATA", "left", 1.0, AT, 2.0, AT, AT),
     m.Markers(RUN, 1, (m.MarkerNow(1, "injection", "Injection", 300.0, AT, ""),), AT),
+    m.History(RUN, 1, AT, 1200.0, 10.0, {"left": (31.2, None, 31.4), "right": (30.0, 30.1, None)},
+              (None, 1.2, 1.3), AT),
 ]
 
 
@@ -101,6 +104,17 @@ def test_a_payload_larger_than_a_v1_message_may_be_is_refused_before_it_is_read(
         m.decode(m.Kind.STATE, padded)
 
 
+def test_a_history_whose_lists_differ_in_length_is_a_message_error():
+    body = json.loads(m.encode(EXAMPLES[-1]))
+    assert m.decode(m.Kind.HISTORY, json.dumps(body)).times() == [1200.0, 1210.0, 1220.0]
+    body["feet"]["right"].append(30.2)
+    with pytest.raises(m.MessageError, match="lists differ in length"):
+        m.decode(m.Kind.HISTORY, json.dumps(body))
+    body["feet"]["right"] = [30.0] * 3602
+    with pytest.raises(m.MessageError, match="is too long"):
+        m.decode(m.Kind.HISTORY, json.dumps(body))
+
+
 def test_topics_are_built_and_parsed_and_bad_names_refused():
     assert m.topic("clinic", "room-1", "state") == "sympatherm/v1/clinic/room-1/state"
     assert m.parse_topic("sympatherm/v1/clinic/room-1/alarms") == m.Topic("clinic", "room-1", m.Kind.ALARMS)
@@ -129,6 +143,21 @@ def test_the_send_queue_is_bounded_keeps_events_drops_oldest_readings_and_says_s
     assert isinstance(taken[2], m.State) and taken[2].session_s == 2.0 and taken[2].seq == 1
     assert [(t.seq, t.dropped_before) for t in taken[3:]] == [(3, 2), (4, 0), (5, 0)]
     assert q.take() is None
+
+
+def test_the_send_queue_keeps_only_the_newest_history_numbered_when_sent_after_the_state():
+    q = SendQueue()
+    history = EXAMPLES[-1]
+    q.put_reading(m.Readings(RUN, 1, 1.0, AT, {}, 0, AT))
+    q.put_history(history)
+    q.put_history(replace(history, start_s=1210.0))  # replaces the first
+    q.put_state(_state())
+    assert len(q) == 3
+    taken = [q.take() for _ in range(3)]
+    assert [type(t) for t in taken] == [m.State, m.History, m.Readings]
+    assert taken[1].start_s == 1210.0 and taken[1].seq == 1
+    q.put_history(history)
+    assert q.take().seq == 2 and q.take() is None
 
 
 def test_a_station_going_offline_sends_its_newest_state_before_it_says_so():

@@ -94,13 +94,53 @@ def test_retained_state_status_and_markers_reach_a_central_that_connects_later(t
     publisher.tick()
     assert publisher.flush(10)
     late = Listener(broker, client_id="late-central")
-    assert late.wait_for(lambda: all(late.of(k) for k in (Kind.STATUS, Kind.STATE, Kind.MARKERS)))
+    assert late.wait_for(lambda: all(late.of(k) for k in (Kind.STATUS, Kind.STATE, Kind.MARKERS, Kind.HISTORY)))
     assert all(r.retain for r in late.received)
-    assert {r.kind for r in late.received} == {Kind.STATUS, Kind.STATE, Kind.MARKERS}, "only those are retained"
+    assert {r.kind for r in late.received} == {Kind.STATUS, Kind.STATE, Kind.MARKERS, Kind.HISTORY}, \
+        "only those are retained"
     state = late.of(Kind.STATE)[-1].body
     assert state["patient_id"] == "PT-7", "the site enabled it"
     assert [m["text"] for m in late.of(Kind.MARKERS)[-1].body["markers"] if m["kind"] == "note"] == ["sedation given"]
     assert late.of(Kind.STATUS)[-1].body["online"] is True
+    procedure.finish()
+    publisher.close(5)
+    late.close()
+
+
+def _difference_at(procedure, t: float) -> float | None:
+    """The core's Di − Dc series (as the room's plot draws it) at its newest point at or before t."""
+    series = procedure.pipeline.difference_series()
+    j = int(np.searchsorted(series.t_s, t, side="right")) - 1
+    value = float(series.di_minus_dc_c[j]) if j >= 0 and series.relative_to_baseline else float("nan")
+    return value if np.isfinite(value) else None
+
+
+def test_the_retained_history_is_the_last_60_minutes_every_10_s_from_the_cores_series(tmp_path, broker):
+    procedure, source = simulated_procedure(tmp_path / "s.sympatherm", "success-fast")
+    publisher = StationPublisher(broker.station("room-1")).attach(procedure).start()
+    run(procedure, source, 4000, after_pump=publisher.tick)  # longer than the 60 minutes
+    publisher._history_due = 0.0  # the history of the procedure as it is now, at once
+    publisher.tick()
+    assert publisher.flush(10)
+    late = Listener(broker, client_id="late-central-history")
+    assert late.wait_for(lambda: late.of(Kind.HISTORY))
+    received = late.of(Kind.HISTORY)[-1]
+    history = decode(Kind.HISTORY, received.payload)
+    assert received.retain and len(received.payload) < 20_000, "compact"
+    times = history.times()
+    assert history.step_s == 10.0 and times[-1] == 4000.0 and times[0] == 400.0, "the last 60 minutes"
+    assert history.session_started_at == decode(Kind.STATE, late.of(Kind.STATE)[-1].payload).session_started_at
+    for limb in Limb:
+        series = procedure.pipeline.series(limb)
+        for t, value in zip(times, history.feet[str(limb)], strict=True):
+            i = int(np.searchsorted(series.t_s, t, side="right")) - 1
+            if series.valid[i]:
+                assert value == pytest.approx(float(series.smooth_c[i]), abs=1e-3), (limb, t)
+            else:
+                assert value is None
+    expected = [_difference_at(procedure, t) for t in times]
+    assert sum(v is not None for v in history.di_minus_dc_c) > 300
+    assert history.di_minus_dc_c == tuple(None if e is None else pytest.approx(e, abs=1e-3) for e in expected)
     procedure.finish()
     publisher.close(5)
     late.close()

@@ -232,6 +232,23 @@ def test_selecting_a_tile_opens_the_rooms_last_60_minutes_and_esc_goes_back(qtbo
     assert window.pages.currentIndex() == 0
 
 
+def test_the_room_view_of_a_central_started_late_draws_the_stations_history_first(window, model):
+    st = FakeStation(room="room-1")
+    st.session_s = 1500.0
+    model.receive(*st.status())
+    model.receive(*st.state(di_minus_dc=2.0))  # retained, as a late central gets them at once
+    model.receive(*st.history(900.0, [30.0 + i / 100 for i in range(61)], di_minus_dc=[1.0] * 61))
+    window.tick()
+    window.open_room(RoomKey("clinic", "room-1"))
+    view = window.room_view
+    x, y = view.curves[Limb.LEFT].getData()
+    assert len(x) == 61 and x[0] == 900.0 and x[-1] == 1500.0 and y[-1] == pytest.approx(30.6)
+    dx, dy = view.diff_curve.getData()
+    assert len(dx) == 61 and dx[-2:].tolist() == [1490.0, 1500.0] and dy[-2:].tolist() == [1.0, 2.0], \
+        "the history's Di − Dc until the state's own"
+    assert "the station's history" in view.x_label.text()
+
+
 def test_the_room_view_draws_the_markers_and_follows_new_data(qtbot, window, model):
     st = station(model, "room-1", session_s=900.0)
     window.tick()
