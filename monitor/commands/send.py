@@ -5,18 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from monitor.commands._common import SubParsers
+from monitor.commands._common import NumberIn, SubParsers
 
-
-def wait_seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds from 0 to 3600."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0.0 <= value <= 3600.0:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"{text} s is outside 0 to 3600 s")
-    return value
+# --wait (also `sympatherm outbox`'s): the one rule every numeric flag follows (finite, in range).
+wait_seconds = NumberIn(0.0, 3600.0, unit="s")
 
 
 def register(sub: SubParsers) -> None:

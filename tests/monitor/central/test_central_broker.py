@@ -29,9 +29,10 @@ ROOM1, ROOM2 = RoomKey(SITE, "room-1"), RoomKey(SITE, "room-2")
 class Central:
     """The central's model on its connection, pumped by the test as the window's timer would."""
 
-    def __init__(self, broker, client_id: str = "test-central-model", user: str = "central") -> None:
-        self.settings = BrokerSettings("localhost", broker.port, ca_file=Path(broker.ca_file), username=user,
-                                       password=USERS[user], client_id=client_id)
+    def __init__(self, broker, client_id: str = "test-central-model", user: str = "central", *,
+                 password: str | None = None, ca_file: Path | None = None) -> None:
+        self.settings = BrokerSettings("localhost", broker.port, ca_file=ca_file or Path(broker.ca_file),
+                                       username=user, password=password or USERS[user], client_id=client_id)
         self.model = CentralModel()
         self.connection = CentralConnection(self.settings)
         self.connection.start()
@@ -309,37 +310,15 @@ def test_malformed_and_foreign_messages_on_the_topics_are_counted_never_fatal(tm
         publisher.close()
 
 
-def test_the_central_is_refused_with_a_wrong_password_and_says_so(broker):
-    model = CentralModel()
-    settings = BrokerSettings("localhost", broker.port, ca_file=Path(broker.ca_file), username="central",
-                              password="wrong", client_id="test-central-wrong")
-    connection = CentralConnection(settings)
-    connection.start()
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "refused" not in model.link_words:
-            model.pump(connection.inbox)
-            time.sleep(0.05)
-    finally:
-        connection.stop()
-    assert not model.link_up and "refused" in model.link_words
+def test_the_central_is_refused_with_a_wrong_password_and_says_so(central):
+    c = central(client_id="test-central-wrong", password="wrong")
+    assert c.wait_for(lambda m: "refused" in m.link_words, 10) and not c.model.link_up
 
 
-def test_the_central_verifies_the_brokers_certificate(broker, tmp_path):
+def test_the_central_verifies_the_brokers_certificate(central, tmp_path):
     from tests.support.mosquitto import make_certs
 
     other_ca = tmp_path / "other"
     make_certs(other_ca, clients=())
-    model = CentralModel()
-    settings = BrokerSettings("localhost", broker.port, ca_file=other_ca / "ca.crt", username="central",
-                              password=USERS["central"], client_id="test-central-other-ca")
-    connection = CentralConnection(settings)
-    connection.start()
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "cannot reach" not in model.link_words:
-            model.pump(connection.inbox)
-            time.sleep(0.05)
-    finally:
-        connection.stop()
-    assert not model.link_up and "cannot reach" in model.link_words
+    c = central(client_id="test-central-other-ca", ca_file=other_ca / "ca.crt")
+    assert c.wait_for(lambda m: "cannot reach" in m.link_words, 10) and not c.model.link_up

@@ -42,3 +42,20 @@ def test_plain_mqtt_to_another_computer_needs_insecure_and_the_client_id_is_stab
     assert (settings.host, settings.port, settings.tls) == ("10.0.0.7", 1883, False)
     assert settings.client_id == default_client_id() == default_client_id()
     assert settings.site == "+"
+
+
+@pytest.mark.parametrize("command", [["central", "--broker", "mqtts://broker:8883", "--snapshot", "x.png"],
+                                     ["send", "x.sympatherm"], ["outbox"]])
+@pytest.mark.parametrize("wait", ["nan", "-0.5", "3601", "1e999", "five"])
+def test_every_wait_flag_refuses_what_is_not_a_number_of_seconds_in_range_in_the_same_words(capsys, command, wait):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--wait", wait])
+    assert exit_.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"argument --wait: {wait!r} is" in last and ("not a" in last or "out of range" in last), last
+
+
+def test_a_wait_of_minus_zero_is_zero_seconds():
+    from monitor.commands.send import wait_seconds
+
+    assert str(wait_seconds("-0")) == "0.0" and wait_seconds(" 5 ") == 5.0
