@@ -18,9 +18,10 @@ from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.ticks import Ticks
 
 # The probes' accuracy (±0.1 °C for the monitor, domain.md): a peak rise below it is no course
-# to speak of, and the times to 50 % and 95 % of it would date noise.
+# to speak of, and the times to 50 % and 95 % of it would date noise. The words name the smoothed
+# rise (the ticks'): a report's peak from single readings can show +0.2 °C of noise beside them.
 MIN_PEAK_RISE_C = 0.1
-PEAK_BELOW_ACCURACY_WORDS = f"no rise beyond the probes' accuracy of {MIN_PEAK_RISE_C:g} °C"
+PEAK_BELOW_ACCURACY_WORDS = f"the blocked foot's smoothed rise stayed below the probes' accuracy, {MIN_PEAK_RISE_C:g} °C"
 
 
 @dataclass(frozen=True)
