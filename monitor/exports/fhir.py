@@ -130,9 +130,10 @@ def _verdict(data: SessionData, figures: ReportFigures, observation: Callable[..
                           valueCodeableConcept={"coding": [_coding(OUTCOME_CODES_URL, OUTCOME_CODES, code)],
                                                 "text": words})
     components: list[dict[str, Any]] = []
-    if figures.confirmed_at_s is not None and figures.injection_s is not None:
-        # The same difference the report's headline gives in minutes and seconds.
-        minutes = (figures.confirmed_at_s - figures.injection_s) / 60.0
+    confirmation = figures.confirmation
+    if confirmation is not None:
+        # The report headline's time, from the injection of the attempt it confirmed (ReportFigures owns it).
+        minutes = confirmation.after_injection_s / 60.0
         components.append({"code": observation_code("time-to-confirmation"),
                            "valueQuantity": {"value": round(minutes, 2), "unit": "min", "system": UCUM,
                                              "code": "min"}})

@@ -62,6 +62,11 @@ class CriterionMet:
     other_rise_c: float | None = None
     note: str = ""
 
+    @property
+    def after_injection_s(self) -> float | None:
+        """Seconds from the attempt's injection to when it was met (None: not met)."""
+        return None if self.met_at_s is None or self.injection_s is None else self.met_at_s - self.injection_s
+
 
 @dataclass
 class CriterionRow:
@@ -114,6 +119,28 @@ class AttemptFigures(_BothFeet):
     criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
     late_injection: str | None = None  # the core's words, if marked after the foot began to warm
 
+    @property
+    def confirmed_after_injection_s(self) -> float | None:
+        """Seconds from this attempt's injection to its confirmation (None: not confirmed)."""
+        if self.confirmed_at_s is None or self.injection_s is None:
+            return None
+        return self.confirmed_at_s - self.injection_s
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The confirmation the session's verdict stands for, and the injection it counts from: the
+    primary attempt's (see :func:`primary_attempt`) when there was a repeat injection."""
+
+    at_s: float  # session time
+    injection_s: float  # the injection of the attempt it confirmed
+    attempt: int | None  # that attempt's number; None: a session with one attempt
+
+    @property
+    def after_injection_s(self) -> float:
+        """The time to confirmation: the report's headline, FHIR's and HL7's time-to-confirmation."""
+        return self.at_s - self.injection_s
+
 
 @dataclass
 class ReportFigures(_BothFeet):
@@ -133,6 +160,19 @@ class ReportFigures(_BothFeet):
     origin_s: float = 0.0  # minutes count from here: the injection, or the session start without one
     minutes: list[MinuteRow] = field(default_factory=list)  # every whole minute (the CSV minute summary)
     attempts: list[AttemptFigures] = field(default_factory=list)  # every attempt, oldest first
+
+    @property
+    def confirmation(self) -> Confirmation | None:
+        """The session's confirmation and its time after the injection it counts from (the one
+        owner of confirmation − injection for every export); None when not confirmed."""
+        if self.confirmed_at_s is None:
+            return None
+        if len(self.attempts) > 1:
+            primary = primary_attempt(self)
+            if primary is None or primary.injection_s is None:
+                return None
+            return Confirmation(self.confirmed_at_s, primary.injection_s, primary.number)
+        return None if self.injection_s is None else Confirmation(self.confirmed_at_s, self.injection_s, None)
 
 
 @dataclass(frozen=True)
@@ -160,9 +200,9 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     if len(figures.attempts) > 1:
         return _attempts_outcome(data, figures)
     if figures.confirmed_at_s is not None:
-        after = figures.confirmed_at_s - figures.injection_s if figures.injection_s is not None else None
+        confirmation = figures.confirmation
         # Minutes and seconds as m:ss, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
-        when = f" at {_min_s(after)} after injection" if after is not None else ""
+        when = f" at {_min_s(confirmation.after_injection_s)} after injection" if confirmation else ""
         return Outcome("confirmed", f"Block CONFIRMED{when}", figures.verdict_message)
     if data.status != "closed":
         return Outcome("in_progress", f"Verdict so far: {words or 'none yet'}",
@@ -194,10 +234,11 @@ def _attempts_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     assert primary is not None
     each = "; ".join(f"attempt {a.number}: {a.outcome_words}" for a in figures.attempts)
     message = f"{len(figures.attempts)} attempts (a new baseline was taken for a repeat injection) — {each}."
-    if primary.confirmed_at_s is not None and primary.injection_s is not None:
-        after = _min_s(primary.confirmed_at_s - primary.injection_s)
-        return Outcome("confirmed", f"Block CONFIRMED in attempt {primary.number} at {after} after its injection",
-                       message)
+    confirmation = figures.confirmation
+    if confirmation is not None:
+        after = _min_s(confirmation.after_injection_s)
+        return Outcome("confirmed", f"Block CONFIRMED in attempt {confirmation.attempt} at {after} after its "
+                       "injection", message)
     if data.status != "closed":
         return Outcome("in_progress", f"Verdict so far, attempt {figures.attempts[-1].number}: "
                        f"{figures.attempts[-1].outcome_words}", message)

@@ -46,7 +46,6 @@ from monitor.exports.figures import (
     AttemptFigures,
     CriterionMet,
     ReportFigures,
-    primary_attempt,
     session_outcome,
 )
 from monitor.exports.session_data import Progress, SessionData
@@ -538,7 +537,7 @@ def _attempts_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Ta
         window = (f"{_clock(data, start)}–{_clock(data, end)}" if math.isfinite(start) and math.isfinite(end)
                   else "not taken")
         injection = ", ".join(_clock(data, i) for i in a.injections_s) or "not marked"
-        confirmed = (f"{_clock(data, a.confirmed_at_s)} ({_mmss(a.confirmed_at_s, a.injection_s)} after its "
+        confirmed = (f"{_clock(data, a.confirmed_at_s)} ({_mmss(a.confirmed_after_injection_s)} after its "
                      "injection)" if a.confirmed_at_s is not None else "—")
         blocked = a.blocked
         kinetics = " / ".join(_mmss(v) for v in a.kinetics.values())
@@ -607,12 +606,13 @@ def _signature_block(s: _Styles) -> Table:
 def _met_words(data: SessionData, met: CriterionMet, several: bool) -> str:
     """When one attempt met a criterion (its clock time and +m:ss after that attempt's injection)
     and, on a line of its own, the other foot's course then in the core's words: markup."""
+    after = met.after_injection_s
     if met.injection_s is None:
         words = "not judged: no injection marked"
-    elif met.met_at_s is None:
+    elif after is None:
         words = "not met"
     else:
-        words = f"{_clock(data, met.met_at_s)} ({_after(met.met_at_s - met.injection_s)})"
+        words = f"{_clock(data, met.met_at_s)} ({_after(after)})"
     text = _t(f"attempt {met.attempt}: {words}" if several else words)
     return text + (f"<br/><i>{_t(met.note)}</i>" if met.met_at_s is not None and met.note else "")
 
@@ -863,13 +863,12 @@ class _NumberedCanvas(Canvas):
 
 def _confirmed_clock_words(data: SessionData, figures: ReportFigures) -> str:
     """The confirmation as the chart needs it: clock time beside the m:ss after its injection."""
-    primary = primary_attempt(figures) if len(figures.attempts) > 1 else None
-    confirmed = primary.confirmed_at_s if primary is not None else figures.confirmed_at_s
-    injection = primary.injection_s if primary is not None else figures.injection_s
-    if confirmed is None or injection is None:
+    confirmation = figures.confirmation
+    if confirmation is None:
         return ""
-    return (f"Confirmed at {_clock(data, confirmed)} clock time, {_mmss(confirmed, injection)} (m:ss) after the "
-            f"injection at {_clock(data, injection)}; clock times are {time_zone_words(data)}.")
+    return (f"Confirmed at {_clock(data, confirmation.at_s)} clock time, {_mmss(confirmation.after_injection_s)} "
+            f"(m:ss) after the injection at {_clock(data, confirmation.injection_s)}; clock times are "
+            f"{time_zone_words(data)}.")
 
 
 def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
