@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from monitor.model import Limb, Marker, MarkerKind, Reading
-from monitor.pipeline.artefacts import FLAG_SETTLING, ArtefactKind, ArtefactSegment, OpenSegment
+from monitor.pipeline.artefacts import FLAG_LIFT, FLAG_SETTLING, ArtefactKind, ArtefactSegment, OpenSegment
 from monitor.pipeline.attempts import Attempt, LateInjection, attempt_injections, late_injection
 from monitor.pipeline.baseline import BaselineInfo, Baselines, injection_times, settled_at, usable
 from monitor.pipeline.buffers import GrowableArray
@@ -388,15 +389,29 @@ class BlockPipeline:
         return b is not None and b >= self.config.warm_start_c
 
     def series(self, limb: Limb) -> LimbSeries:
+        """``limb``'s whole history; on the other foot, the stretches the criteria left out as
+        turned back (see CriteriaJudge._turned_back) carry the lift flag, as the artefacts list them."""
         self._update()
-        return limb_series(self._tracks[limb])
+        series = limb_series(self._tracks[limb])
+        spans = self._turned_back_spans() if limb is self.blocked.other else []
+        if not spans:
+            return series
+        return replace(series, flags=series.flags | np.where(_within(series.t_s, spans), FLAG_LIFT, 0).astype(
+            series.flags.dtype))
+
+    def _turned_back_spans(self) -> list[tuple[float, float]]:
+        return [(seg.start_s, math.inf if seg.end_s is None else seg.end_s) for seg in self._turned_back_segments()]
 
     def difference_series(self) -> DifferenceSeries:
         """Di − Dc over the whole session on a common time base (both feet's reading times), for
         probes that report at different times and rates; see :class:`DifferenceSeries`. Cheap to
         call at every redraw: only the last ``finalise_lag_s`` seconds are recomputed."""
         self._update()
-        return self._difference.series(self._tracks, self._baseline_offsets(), self._finished)
+        series = self._difference.series(self._tracks, self._baseline_offsets(), self._finished)
+        spans = self._turned_back_spans()
+        if not spans:
+            return series
+        return replace(series, di_minus_dc_c=np.where(_within(series.t_s, spans), np.nan, series.di_minus_dc_c))
 
     def _baseline_offsets(self) -> BaselineOffsets | None:
         """Blocked minus contralateral baseline per epoch, from when each is in force (None: no
@@ -470,10 +485,12 @@ class BlockPipeline:
         base = {limb: (in_force[limb].celsius if in_force else None) for limb in Limb}
         # A flagged or silent foot has no current rise: its last value would look valid and current
         # (a lifted probe's fall made a Di − Dc no reading supports). The criteria leave it out too.
-        withheld = {limb: (withheld_because(readout[limb]) if base[limb] is not None else None) for limb in Limb}
         turned = self._judge.turned_back
-        if turned and turned[-1].until_s is None and withheld[self.blocked.other] is None:
-            withheld[self.blocked.other] = turned[-1].words
+        turned_words = turned[-1].words if turned and turned[-1].until_s is None else None
+        other = self.blocked.other
+        if turned_words is not None and readout[other].status == "OK":  # left out by the criteria: say so
+            readout[other] = replace(readout[other], status=ArtefactKind.PROBE_LIFTED.plain)
+        withheld = {limb: (withheld_because(readout[limb]) if base[limb] is not None else None) for limb in Limb}
         rise = {limb: None if withheld[limb] else _minus(readout[limb].smooth_c, base[limb]) for limb in Limb}
         b, c = self.blocked, self.blocked.other
         didc = _minus(rise[b], rise[c])
@@ -484,6 +501,8 @@ class BlockPipeline:
         warnings = snapshot_warnings(in_force, base[b] if warm else None)
         if late is not None:
             warnings += (late.words,)
+        if turned_words is not None:
+            warnings += (turned_words[:1].upper() + turned_words[1:] + ".",)
         judge = self._judge
         judged, judged_words = judged_difference(rise[b], rise[c], judge.other_high_c)
         if judged_words is not None:
@@ -527,6 +546,14 @@ class _AttemptRun:
         self.kinetics = kinetics
         self.injections = injections
         self.not_confirmed_at: float | None = None
+
+
+def _within(t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    """True where ``t`` lies in one of the [start, end) ``spans``."""
+    inside = np.zeros(t.shape, dtype=bool)
+    for start, end in spans:
+        inside |= (t >= start) & (t < end)
+    return inside
 
 
 def _minus(a: float | None, b: float | None) -> float | None:

@@ -85,7 +85,7 @@ _SLOW = pytest.mark.slow
 
 
 @pytest.mark.parametrize("scenario,seed", [("touch", 5), ("probe-lift", 5), ("dropout", 5), ("sensor-fault", 5),
-                                           ("systemic-slow-lift", 5),
+                                           ("systemic-slow-lift", 5), ("systemic-slow-lift", 34),
                                            pytest.param("systemic-quick-lift", 2, marks=_SLOW),
                                            pytest.param("sustained-hand", 5, marks=_SLOW),
                                            pytest.param("block-other-lift", 4, marks=_SLOW),

@@ -16,6 +16,7 @@ from monitor.pipeline import BlockPipeline
 from monitor.pipeline.artefacts import ArtefactKind
 from monitor.pipeline.batch import analyze_arrays
 from monitor.pipeline.snapshot import SYSTEMIC_WORDS
+from monitor.procedure.minutes import minute_table
 
 from .helpers import flat, injection, ramp, readings
 
@@ -151,16 +152,25 @@ def test_an_other_foot_that_warmed_with_the_body_and_then_turns_back_is_left_out
     pipe = _run(left, right)
     snap = pipe.snapshot()
     assert snap.di_minus_dc_c is None and snap.rise_c[Limb.RIGHT] is None
-    words = snap.rise_withheld[Limb.RIGHT]
-    assert words is not None and words.startswith("the other foot's probe may be loose")
-    [seg] = [a for a in _flags(pipe, Limb.RIGHT, ArtefactKind.PROBE_LIFTED) if a.reason == words]
+    assert snap.rise_withheld[Limb.RIGHT] == snap.limb_status[Limb.RIGHT] == ArtefactKind.PROBE_LIFTED.plain
+    [words] = [w for w in snap.warnings if w.startswith("The other foot's probe may be loose")]
+    [seg] = [a for a in _flags(pipe, Limb.RIGHT, ArtefactKind.PROBE_LIFTED) if a.reason.startswith(
+        "the other foot's probe may be loose")]
+    assert words == seg.reason[:1].upper() + seg.reason[1:] + "."
     assert seg.end_s is None and 1500.0 < seg.start_s < 2100.0
     assert not pipe.verdict.is_confirmed and pipe.criteria_met_at["di-dc-1.5"] is None
+    # Every view of that stretch shows the same: no minute value, no Di − Dc on the plot's curve.
+    late = [r for r in minute_table(pipe, INJ, END) if r.session_s > seg.start_s + 15.0]
+    assert late and all(r.rise_c[Limb.RIGHT] is None and r.di_minus_dc_c is None for r in late)
+    diff = pipe.difference_series()
+    assert np.isnan(diff.di_minus_dc_c[diff.t_s > seg.start_s]).all()
+    assert not np.isnan(diff.di_minus_dc_c[(diff.t_s > INJ + 120) & (diff.t_s < seg.start_s - 30)]).any()
     checked = _run(left, right, markers=[Marker(MarkerKind.PROBE_CHECKED, 2500.0, "right")])
     [ended] = [a for a in _flags(checked, Limb.RIGHT, ArtefactKind.PROBE_LIFTED) if a.reason.startswith(
         "the other foot's probe may be loose")]
     assert ended.end_s == 2500.0 and ended.ended_by_check
-    assert checked.snapshot().rise_withheld[Limb.RIGHT] is None
+    after = checked.snapshot()
+    assert after.rise_withheld[Limb.RIGHT] is None and after.limb_status[Limb.RIGHT] == "OK"
 
 
 def test_the_turn_back_rule_is_the_same_live_and_in_batch():
