@@ -27,6 +27,7 @@ from monitor.exports._files import open_private
 from monitor.exports.figures import REPORT_MINUTES, ReportFigures, session_outcome
 from monitor.exports.session_data import Progress, SessionData
 from monitor.model import Limb, Marker
+from monitor.pipeline.timefmt import format_session_time
 from monitor.sources.base import LINE_HEALTH_META, stored_line_health
 
 # A spreadsheet may begin a cell right after any of these, depending on the separator it was
@@ -177,7 +178,8 @@ def _write_events(data: SessionData, path: Path) -> None:
         rows.append(("verdict", v.state, "", v.session_s, None, "", v.message))
     for mv in data.marker_moves:
         rows.append(("marker_moved", f"marker {mv.marker_id}", "", mv.to_s, None, "",
-                     f"moved from {mv.from_s:g} s to {mv.to_s:g} s" + (f": {mv.reason}" if mv.reason else "")))
+                     f"moved from {format_session_time(mv.from_s)} to {format_session_time(mv.to_s)}"
+                     + (f": {mv.reason}" if mv.reason else "")))
     rows.sort(key=lambda r: float(r[3]))
     with open_private(path, "w", encoding="utf-8", newline="") as fh:
         if data.simulated:
@@ -201,8 +203,10 @@ def _write_minutes(data: SessionData, figures: ReportFigures, path: Path) -> Non
     with open_private(path, "w", encoding="utf-8", newline="") as fh:
         if data.simulated:
             fh.write("# SIMULATED session from the SympaTherm simulator, not patient data\n")
-        fh.write(f"# minutes from the {origin} (session {figures.origin_s:g} s); blocked: "
-                 f"{data.info.blocked or 'not set'}\n")
+        # The origin in the one time format, and in exact seconds (the session_s column's unit); no
+        # comma, so a spreadsheet keeps the line in one cell.
+        fh.write(f"# minutes from the {origin} at session time {format_session_time(figures.origin_s)} "
+                 f"({figures.origin_s:g} s); blocked: {data.info.blocked or 'not set'}\n")
         fh.write("# each value: the lower median of the counted readings (status OK, not flagged as an artefact) "
                  "in the 30 s up to the minute; rises from the baseline in force then (docs/minute-values.md)\n")
         writer = csv.writer(fh, lineterminator="\n")

@@ -22,7 +22,7 @@ from monitor.model import Limb
 from monitor.pipeline.baseline import Epoch, FeetBaseline
 from monitor.pipeline.kinetics import Kinetics
 from monitor.pipeline.ticks import Ticks
-from monitor.pipeline.timefmt import format_session_time
+from monitor.pipeline.timefmt import format_relative, format_session_time
 from monitor.pipeline.verdict import BlockVerdict, VerdictState
 
 # The late-injection finding: over the LOOKBACK_S before the mark, the blocked foot rose, against
@@ -89,7 +89,7 @@ class Attempt:
     def outcome_words(self) -> str:
         """The outcome in a few plain words (for the banner's earlier attempts and the report)."""
         if self.confirmed_at_s is not None and self.injection_s is not None:
-            return f"confirmed at {format_session_time(self.confirmed_at_s - self.injection_s)} after its injection"
+            return f"confirmed at {format_relative(self.confirmed_at_s - self.injection_s)} after its injection"
         return {"no_injection": "no injection marked", "not_judged": "not judged (too little valid data)",
                 "not_confirmed": "not confirmed" if self.ended_s is not None else "not confirmed so far"}[self.outcome]
 

@@ -90,9 +90,8 @@ class AnalysisResult:
         """A short human summary (what `sympatherm analyze` prints without --json)."""
         b = self.baselines
         lines = [
-            f"Blocked side: {self.blocked}; injection at {self.injection_s:g} s "
-            f"({format_session_time(self.injection_s)}); criteria {self.criteria.id} "
-            f"({self.criteria.describe()}).",
+            f"Blocked side: {self.blocked}; injection at {format_session_time(self.injection_s)}; "
+            f"criteria {self.criteria.id} ({self.criteria.describe()}).",
             # The same verdict word as --json, then the detail in plain words.
             f"Verdict: {self.outcome.replace('_', ' ')}. {self.verdict.message}",
             "Baseline: " + ", ".join(f"{limb} {_fmt(b[limb].celsius, '°C')}" for limb in Limb)
@@ -102,7 +101,7 @@ class AnalysisResult:
             f"{_fmt(self.kinetics.max_di_minus_dc_c, '°C')}.",
         ]
         if self.early_warming_at_s is not None:
-            lines.append(f"Early warming seen at {self.early_warming_at_s:g} s.")
+            lines.append(f"Early warming seen at {format_session_time(self.early_warming_at_s)}.")
         if self.warm_start:
             lines.append("Warm start, limited headroom: a complete block may warm this foot only a little.")
         for w in self.baseline_warnings:

@@ -233,7 +233,8 @@ class Procedure:
             raise MarkerRefused("the session has ended: its markers can no longer be moved")
         self.recorder.move_marker(marker_id, float(new_s), reason)
         self.recorder.commit()
-        self._note(self.now(), f"{old.kind.label} moved from {old.session_s:.1f} s to {new_s:.1f} s ({reason})")
+        self._note(self.now(), f"{old.kind.label} moved from {format_session_time(old.session_s)} to "
+                               f"{format_session_time(new_s)} ({reason})")
         self._emit({})
         return next(m for m in self.markers if m.id == marker_id)
 

@@ -212,4 +212,4 @@ def test_typed_text_is_shown_as_typed_behind_its_one_mark(opened):
     assert neutralise_cell('he said "stop"; =1+1, then "=2+2"') in shown  # quotes and commas kept
     events, _ = _sheet(opened["comma"]["typed.events.csv"])
     messages = [text for row in events for text, _, _ in row if text.startswith("moved from")]
-    assert [restore_cell(m) for m in messages] == [f"moved from 600 s to 590 s: {MOVE_REASON}"]
+    assert [restore_cell(m) for m in messages] == [f"moved from 10:00 to 9:50: {MOVE_REASON}"]

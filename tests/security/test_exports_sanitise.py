@@ -119,7 +119,7 @@ def test_typed_text_reads_back_exactly_quotes_included(tmp_path):
     with out.with_name("typed.events.csv").open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(ln for ln in fh if not ln.startswith("#"))]
     moved = [restore_cell(r["message"]) for r in rows if r["kind"] == "marker_moved"]
-    assert moved == [f"moved from 52 s to 40 s: {MOVE_REASON}"]
+    assert moved == [f"moved from 0:52 to 0:40: {MOVE_REASON}"]
 
 
 def test_pdf_shows_typed_text_literally_never_as_markup(hostile_session, tmp_path):
