@@ -178,8 +178,9 @@ class PipelineConfig:
     # unilateral block it does not warm) and then fell other_turnback_fall_c back from that highest
     # rise: skin warming with the body does not cool back within minutes, a probe loosening as it
     # warms does. Di − Dc leaves that foot out from then until its probe is checked.
-    other_turnback_rise_c: float = 0.25
-    other_turnback_fall_c: float = 0.25
+    other_turnback_rise_c: float = 0.2
+    other_turnback_fall_c: float = 0.2
+    other_turnback_hold_s: float = 30.0  # a sink that lasts, not a hand lifted off (which falls in seconds)
     # Recovery from touch or lift: level plausible again and the change slowed, for recovery_hold_s.
     recovery_tolerance_c: float = 0.3
     recovery_hold_s: float = 30.0

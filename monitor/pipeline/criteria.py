@@ -62,6 +62,12 @@ class CriteriaJudge:
         # The other foot warmed and then turned back (see _turned_back): (from, until or None, words).
         self.turned_back: list[TurnedBack] = []
         self._checks_done = 0  # the other foot's probe checks reached so far
+        # The other foot's highest rise since it was last trusted (the attempt's start, the end of an
+        # artefact on it, a probe check), whether its last tick was valid, and when the current run
+        # of turned-back ticks began.
+        self._trusted_high: float | None = None
+        self._other_was_ok = False
+        self._turn_since: float | None = None
 
     def judge(self, ticks: Ticks, k: int, base: FeetBaseline, lo: int, hi: int, injections: Sequence[float],
               events: list[Event], other_checks: Sequence[float] = ()) -> None:
@@ -88,6 +94,8 @@ class CriteriaJudge:
     def _restart_other(self) -> None:
         self.other_high.reset()
         self.other_high_c = None
+        self._trusted_high = None
+        self._turn_since = None
 
     def _probe_checked(self, at: float) -> None:
         """The nurse checked the other foot's probe at ``at``: it reads skin again, so a turn-back
@@ -114,7 +122,7 @@ class CriteriaJudge:
             rise_b = vb - base_b
             other = self._other_rise(T, vc - base_c, ok_c)
             didc = rise_b - other
-            both = ok_b & ok_c & ~self._turned_back(T, vc - base_c, other, ok_c)
+            both = ok_b & ok_c & ~self._turned_back(T, vc - base_c, ok_c)
             for cid, crit in self.judged.items():
                 if self.met_at[cid] is None:
                     # A criterion that does not use the other foot does not need it valid.
@@ -141,24 +149,46 @@ class CriteriaJudge:
         self._known = np.where(last >= 0, out[np.maximum(last, 0)], np.nan if before is None else before)
         return out
 
-    def _turned_back(self, T: np.ndarray, rise_c: np.ndarray, high_c: np.ndarray, ok_c: np.ndarray) -> np.ndarray:
-        """Ticks on which the other foot cannot stand for its skin: from the first on which it had
-        warmed at least ``other_turnback_rise_c`` since the baseline (with the body: after a
-        unilateral block that foot does not warm) and then fallen ``other_turnback_fall_c`` back
-        from that highest rise, until the nurse checks its probe. Skin warmed with the whole body
-        does not cool back within minutes while it lasts; a probe loosening as it warms does, and
-        its reading then hides how far the skin under it warmed."""
+    def _turned_back(self, T: np.ndarray, rise_c: np.ndarray, ok_c: np.ndarray) -> np.ndarray:
+        """Ticks on which the other foot cannot stand for its skin: from the moment it had warmed at
+        least ``other_turnback_rise_c`` since the baseline (with the body: after a unilateral block
+        that foot does not warm) and then stayed ``other_turnback_fall_c`` or more below that highest
+        rise for ``other_turnback_hold_s``, until the nurse checks its probe. Skin warmed with the
+        whole body does not cool back within minutes while it lasts; a probe loosening as it warms
+        does, and its reading then hides how far the skin under it warmed. The highest rise counts
+        from when that foot was last trusted, so a hand lifted off it (a quick fall the artefact
+        rules flag) is not taken for a turn-back."""
         cfg = self.cfg
-        if not self.turned_back or self.turned_back[-1].until_s is not None:
-            hit = np.flatnonzero(ok_c & (high_c >= cfg.other_turnback_rise_c)
-                                 & (high_c - rise_c >= cfg.other_turnback_fall_c))
-            if hit.size:
-                i = int(hit[0])
-                self.turned_back.append(TurnedBack(float(T[i]), None, turned_back_words(float(high_c[i]),
-                                                                                       float(high_c[i] - rise_c[i]))))
-        if not self.turned_back or self.turned_back[-1].until_s is not None:
+        if self.turned_back and self.turned_back[-1].until_s is None:
+            return T >= self.turned_back[-1].from_s
+        high = self._trusted_highs(rise_c, ok_c)
+        cand = ok_c & (high >= cfg.other_turnback_rise_c) & (high - rise_c >= cfg.other_turnback_fall_c)
+        starts = run_starts(cand, T, self._turn_since)
+        done = np.flatnonzero(cand & (T - starts >= cfg.other_turnback_hold_s - 1e-9))
+        self._turn_since = float(starts[-1]) if cand.size and cand[-1] else None
+        if not done.size:
             return np.zeros(T.shape, dtype=bool)
-        return T >= self.turned_back[-1].from_s
+        i = int(done[0])
+        self.turned_back.append(TurnedBack(float(T[i]), None, turned_back_words(float(high[i]),
+                                                                               float(high[i] - rise_c[i]))))
+        return T >= T[i]
+
+    def _trusted_highs(self, rise_c: np.ndarray, ok_c: np.ndarray) -> np.ndarray:
+        """At each tick the other foot's highest rise over its valid ticks since it was last
+        trusted (a run of valid ticks starts afresh after an artefact; NaN on invalid ticks)."""
+        out = np.full(rise_c.shape, np.nan)
+        edges = np.flatnonzero(np.diff(np.concatenate(([self._other_was_ok], ok_c)).astype(np.int8)))
+        bounds = np.concatenate(([0], edges, [ok_c.size])).astype(np.int64)
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            if b <= a or not ok_c[a]:
+                continue
+            carried = self._trusted_high if a == 0 and self._other_was_ok else None
+            run = np.maximum.accumulate(rise_c[a:b])
+            out[a:b] = run if carried is None else np.maximum(run, carried)
+        if ok_c.size:
+            self._other_was_ok = bool(ok_c[-1])
+            self._trusted_high = float(out[-1]) if ok_c[-1] else None
+        return out
 
     def _conditions(self, crit: Criteria, both: np.ndarray, vb: np.ndarray, rise_b: np.ndarray,
                     didc: np.ndarray) -> np.ndarray:

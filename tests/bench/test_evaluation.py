@@ -171,3 +171,12 @@ def test_block_twin_rejects_an_other_foot_that_falls_faster_than_skin_cools():
     assert not block_twin(replace(model, artefacts=[replace(lift, tau_s=60.0, share=1.0)]), lift.start_s + 600.0,
                           PipelineConfig())
     assert block_twin(replace(model, artefacts=[]), lift.start_s + 600.0, PipelineConfig())
+
+
+def test_a_hand_lifted_off_the_other_foot_is_not_a_turn_back():
+    """success-fast seed 28 with a hand on the other foot: the reading rose 0.85 °C under the hand
+    and fell back within seconds when it was lifted; that is no loosening probe (the highest rise
+    counts from when the foot was last trusted, and a turn-back must last 30 s), so the block is
+    confirmed (a first version of the rule left that foot out to the end)."""
+    r = run_case("success-fast", 28, handling="hand-other")
+    assert r.true_confirm_s is not None and r.detector_confirm_s is not None
