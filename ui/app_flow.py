@@ -31,6 +31,7 @@ from monitor.procedure.source_spec import (
     store_spec,
     stored_spec,
 )
+from monitor.sources.base import ProbeSource
 from monitor.store import DamagedSession, SessionStore, StoreError
 from ui.candidates import (
     ProbeCandidate,
@@ -67,9 +68,11 @@ def discover_candidates(build_source: SourceBuilder, *, ble: bool = False, ble_t
     return found
 
 
-def source_for(result: SetupResult, clock=None):
+def source_for(result: SetupResult, clock: SimulatedClock | None = None) -> ProbeSource:
     """The source the user chose; ``clock`` (simulated patient only) lets tests step time by hand."""
     c = result.candidate
+    if c.make_source is None:  # the set-up offers no such row; said plainly if one gets here
+        raise ValueError(f"{c.name} cannot be opened ({c.state})")
     if c.simulated:
         return c.make_source(False, result.scenario, result.speed, result.info.blocked, clock)
     return c.make_source(result.swap_sides)
@@ -84,9 +87,10 @@ def spec_for(result: SetupResult, source) -> SourceSpec | None:
         if c.kind == "serial":
             port = getattr(source, "port_name", None) or c.extra.get("address") or "auto"
             return SerialSpec(port=port)
-        if c.kind == "ble" and getattr(source, "addresses", ()):
+        addresses = tuple(getattr(source, "addresses", ()))
+        if c.kind == "ble" and addresses:
             # The source's addresses are in foot order (left first) once a swap is applied.
-            return BleSpec(addresses=tuple(source.addresses))
+            return BleSpec(addresses=addresses)
     except ValueError:
         pass  # a port or address no file can keep: the session is recorded, but cannot be resumed
     return None
@@ -207,7 +211,8 @@ def offer_recovery(parent: QWidget | None = None,
             text += f"\n\nIt cannot be resumed here: {choice}."
         box.setText(text)
         go_on = None
-        if isinstance(choice, ResumeChoice):
+        resumable = choice if isinstance(choice, ResumeChoice) and resume is not None else None
+        if resumable is not None:
             go_on = box.addButton("Resume recording", QMessageBox.ButtonRole.AcceptRole)
         review = box.addButton("Review and export", QMessageBox.ButtonRole.AcceptRole)
         close = box.addButton("Mark as finished", QMessageBox.ButtonRole.DestructiveRole)
@@ -215,9 +220,9 @@ def offer_recovery(parent: QWidget | None = None,
         box.setDefaultButton(go_on or review)
         box.exec()
         clicked = box.clickedButton()
-        if go_on is not None and clicked is go_on:
+        if resume is not None and resumable is not None and go_on is not None and clicked is go_on:
             try:
-                resume(choice)
+                resume(resumable)
             except Exception as exc:  # noqa: BLE001 - start-up goes on; the file is left as it was
                 QMessageBox.warning(parent, "Session not resumed",
                                     f"{path.name} could not be resumed: {exc}\nIt is kept as it is.")

@@ -6,7 +6,14 @@ import sys
 import traceback
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QCoreApplication, Qt, QtMsgType, qFormatLogMessage, qInstallMessageHandler
+from PyQt6.QtCore import (
+    QCoreApplication,
+    QMessageLogContext,
+    Qt,
+    QtMsgType,
+    qFormatLogMessage,
+    qInstallMessageHandler,
+)
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QApplication
 
@@ -66,7 +73,7 @@ def _drop_known_harmless_qt_warnings() -> None:
         return
     previous = None
 
-    def handler(mode: QtMsgType, context, message: str) -> None:
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str | None) -> None:
         if mode == QtMsgType.QtWarningMsg and message in HARMLESS_QT_WARNINGS:
             return
         if previous is not None:

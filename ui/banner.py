@@ -180,6 +180,7 @@ class AlarmBar(QFrame):
             self.setStyleSheet(style)
 
 
-def _set_text(label: QLabel, text: str) -> None:
+def _set_text(label: QLabel | QPushButton, text: str) -> None:
+    """Set only a changed text (an unchanged one would still relayout and repaint)."""
     if label.text() != text:
         label.setText(text)

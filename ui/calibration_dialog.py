@@ -54,8 +54,8 @@ class CalibrationDialog(QDialog):
         self.current.setWordWrap(True)
         self.clear_btn = QPushButton("C&lear this calibration")
         self.clear_btn.clicked.connect(self.clear_calibration)
-        self.result = QLabel("")
-        self.result.setWordWrap(True)
+        self.result_label = QLabel("")
+        self.result_label.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -66,7 +66,7 @@ class CalibrationDialog(QDialog):
         lay.addLayout(form)
         lay.addWidget(self.current)
         lay.addWidget(self.clear_btn)
-        lay.addWidget(self.result)
+        lay.addWidget(self.result_label)
         lay.addWidget(buttons)
         self.two.toggled.connect(self._mode)
         self.device.currentIndexChanged.connect(self._show_current)
@@ -106,13 +106,13 @@ class CalibrationDialog(QDialog):
     def accept(self) -> None:
         key = self.device.currentData()
         if not key:
-            self.result.setText("No probe to calibrate.")
+            self.result_label.setText("No probe to calibrate.")
             return
         try:
             cal = self.calibration()
             self.registry.set_calibration(key, int(self.channel.currentData()), cal)
         except ValueError as exc:  # implausible gain/offset, points too close: say so, save nothing
-            self.result.setText(f"Not saved: {exc}")
+            self.result_label.setText(f"Not saved: {exc}")
             return
         self.saved = cal
         super().accept()

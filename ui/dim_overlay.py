@@ -22,9 +22,10 @@ class DimOverlay(QWidget):
         self.setGeometry(target.rect())
         self.hide()
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 (Qt override)
+        target = self.parentWidget()
+        if event is not None and event.type() == QEvent.Type.Resize and target is not None:
+            self.setGeometry(target.rect())
         return False
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -113,7 +113,7 @@ class ExportDialog(QDialog):
         self.errors: dict[str, str] = {}
         self._thread: threading.Thread | None = None
         self.boxes: dict[str, QCheckBox] = {}
-        lay = QVBoxLayout(self)
+        self._lay = lay = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Session:"))
         self.session_label = PathLabel(str(self.session_path))
@@ -176,7 +176,8 @@ class ExportDialog(QDialog):
     def _fit_screen(self) -> None:
         """Open wide enough for the whole paths (Qt would cap a dialog with wrapping labels at two
         thirds of the screen), but never wider than the screen."""
-        screen = (self.parentWidget().screen() if self.parentWidget() else None) or self.screen()
+        parent = self.parentWidget()
+        screen = (parent.screen() if parent is not None else None) or self.screen()
         room = screen.availableGeometry().width() - 40 if screen is not None else WIDEST_PATH_PX
         hint = self.sizeHint()
         self.resize(min(hint.width(), room), hint.height())
@@ -395,7 +396,7 @@ class ExportDialog(QDialog):
         self.written_labels = [PathLabel(f"{fmt.upper()}: {p}") for fmt, p in self.written.items()]
         for label in self.written_labels:
             self._written_box.addWidget(label)
-        self.layout().activate()
+        self._lay.activate()
         self.resize(max(self.width(), self.sizeHint().width()), max(self.height(), self.sizeHint().height()))
         self.open_btn.setEnabled(bool(self.written))
 

@@ -14,6 +14,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from PyQt6.QtCore import QSettings, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QFont, QKeySequence
@@ -21,8 +22,11 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QMainWindow,
+    QMenu,
+    QMenuBar,
     QMessageBox,
     QSplitter,
+    QStatusBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -74,6 +78,14 @@ _VERDICT_KIND = {
 
 def settings() -> QSettings:
     return QSettings("SympaTherm", "sympatherm")
+
+
+
+@runtime_checkable
+class _ManualSource(Protocol):
+    """A source stepped by hand (the simulated patient or a replay on a manual clock)."""
+
+    def step_to(self, session_s: float) -> int: ...
 
 
 class MainWindow(QMainWindow):
@@ -169,7 +181,9 @@ class MainWindow(QMainWindow):
         f = QFont()
         f.setPixelSize(14)
         self.status_label.setFont(f)
-        self.statusBar().addWidget(self.status_label, 1)
+        status_bar = QStatusBar()  # made here: Qt's statusBar() is typed as maybe None
+        self.setStatusBar(status_bar)
+        status_bar.addWidget(self.status_label, 1)
         self._build_actions()
         self._scale: float | None = None
         self._fit_to_window()
@@ -214,7 +228,7 @@ class MainWindow(QMainWindow):
     def _share_split(self) -> None:
         """The first split between tiles and plot (Qt would squeeze the tiles to their minimum):
         two fifths for the tiles, at most 320 px; QSplitter then shares any resize 2 : 3."""
-        self.centralWidget().layout().activate()
+        self._outer.activate()  # the central widget's layout
         total = sum(self.vsplit.sizes())
         if total <= 0:
             return
@@ -270,10 +284,13 @@ class MainWindow(QMainWindow):
             self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar_)
         tb = self.marker_toolbar
         self.actions_by_name: dict[str, QAction] = {}
-        bar = self.menuBar()
-        menus = {name: bar.addMenu(title) for name, title in (
-            ("session", "&Session"), ("markers", "&Markers"), ("view", "&View"), ("settings", "Se&ttings"),
-            ("help", "&Help"))}
+        bar = QMenuBar(self)  # made here: Qt's menuBar() and addMenu(title) are typed as maybe None
+        self.setMenuBar(bar)
+        menus: dict[str, QMenu] = {}
+        for name, title in (("session", "&Session"), ("markers", "&Markers"), ("view", "&View"),
+                            ("settings", "Se&ttings"), ("help", "&Help")):
+            menus[name] = QMenu(title, bar)
+            bar.addMenu(menus[name])
 
         def add(name: str, text: str, key: str, slot, menu: str, checkable: bool = False,
                 on_toolbar: bool = True) -> QAction:
@@ -514,6 +531,8 @@ class MainWindow(QMainWindow):
     def advance_to(self, session_s: float, step_s: float = 5.0) -> None:
         """Manual clock: step the simulated source to ``session_s``, processing as a live run would."""
         source = self.session.source
+        if not isinstance(source, _ManualSource):
+            raise TypeError(f"{type(source).__name__} runs on its own clock; advance_to needs a manual one")
         t = self.session.now()
         while t < session_s:
             t = min(session_s, t + step_s)

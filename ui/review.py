@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStatusBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -67,7 +68,9 @@ class ReviewWindow(QMainWindow):
         lay.addWidget(split, 1)
         self.setCentralWidget(central)
         self.status = QLabel("")
-        self.statusBar().addWidget(self.status, 1)
+        status_bar = QStatusBar()  # made here: Qt's statusBar() is typed as maybe None
+        self.setStatusBar(status_bar)
+        status_bar.addWidget(self.status, 1)
 
         tb = QToolBar("Review")
         tb.setObjectName("review_toolbar")

@@ -39,6 +39,13 @@ def wall_clock_default() -> bool:
     return str(qsettings().value("display/wall_clock", "false")).lower() == "true"
 
 
+
+def _line_edit(placeholder: str) -> QLineEdit:
+    """An empty field showing ``placeholder`` (PyQt6 takes it as a keyword too; its stubs do not)."""
+    edit = QLineEdit()
+    edit.setPlaceholderText(placeholder)
+    return edit
+
 class PublishGroup(QGroupBox):
     """ "Publish to a central station": off unless ticked; the settings are checked before saving."""
 
@@ -50,19 +57,22 @@ class PublishGroup(QGroupBox):
             saved = load_config()
         except PublishConfigError as exc:
             saved, self.problem = None, str(exc)
-        self.broker = QLineEdit(placeholderText="mqtts://broker.clinic.example:8883")
-        self.site = QLineEdit(placeholderText="clinic")
-        self.room = QLineEdit(placeholderText="room-1")
+        self.broker = _line_edit("mqtts://broker.clinic.example:8883")
+        self.site = _line_edit("clinic")
+        self.room = _line_edit("room-1")
         self.bed = QLineEdit()
         self.user = QLineEdit()
-        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
-        self.ca_file = QLineEdit(placeholderText="the CA that signed the broker's certificate (.crt)")
-        self.client_cert = QLineEdit(placeholderText="optional: this station's certificate")
-        self.client_key = QLineEdit(placeholderText="optional: its key")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.ca_file = _line_edit("the CA that signed the broker's certificate (.crt)")
+        self.client_cert = _line_edit("optional: this station's certificate")
+        self.client_key = _line_edit("optional: its key")
         self.share_patient_id = QCheckBox("Also send the patient ID and notes (off: room and bed only)")
         form = QFormLayout(self)
-        form.addRow(QLabel("Nothing leaves this computer unless this is ticked. Monitoring and recording "
-                           "never depend on the central station. Takes effect from the next session.", wordWrap=True))
+        note = QLabel("Nothing leaves this computer unless this is ticked. Monitoring and recording "
+                      "never depend on the central station. Takes effect from the next session.")
+        note.setWordWrap(True)
+        form.addRow(note)
         for label, widget in (("Broker", self.broker), ("Site", self.site), ("Room", self.room), ("Bed", self.bed),
                               ("User name", self.user), ("Password", self.password), ("CA file", self.ca_file),
                               ("Client certificate", self.client_cert), ("Client key", self.client_key)):

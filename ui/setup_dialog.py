@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont
@@ -65,9 +66,15 @@ class SetupResult:
     criteria: str = "default"
 
 
+class ProbeSearch(Protocol):
+    """Search again for probes; ``show_all_ports`` also lists the built-in serial ports."""
+
+    def __call__(self, *, show_all_ports: bool = False) -> list[ProbeCandidate]: ...
+
+
 class SetupDialog(QDialog):
     def __init__(self, candidates: list[ProbeCandidate], registry=None, parent=None,
-                 rescan: Callable[[], list[ProbeCandidate]] | None = None,
+                 rescan: ProbeSearch | None = None,
                  scan_in_background: bool = False, review: Callable[[QDialog], None] | None = None,
                  pair_ble: Callable[[ProbeCandidate, ProbeCandidate], ProbeCandidate] | None = None,
                  scenarios: Sequence[tuple[str, str]] = ()) -> None:
@@ -225,11 +232,14 @@ class SetupDialog(QDialog):
         self.error = QLabel("")
         self.error.setStyleSheet(f"color: {theme.ALARM_MEDIUM};")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.review_btn = self.buttons.addButton("Review &a past session…", QDialogButtonBox.ButtonRole.ActionRole)
+        # Made here and added (Qt's addButton(text) may return None, as its stubs say).
+        self.review_btn = QPushButton("Review &a past session…")
+        self.buttons.addButton(self.review_btn, QDialogButtonBox.ButtonRole.ActionRole)
         self.review_btn.clicked.connect(self._review_clicked)
         self.review_btn.setVisible(review is not None)
         self._review = review
-        self.start_btn = self.buttons.addButton("S&tart recording", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start_btn = QPushButton("S&tart recording")
+        self.buttons.addButton(self.start_btn, QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_btn.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -317,7 +327,12 @@ class SetupDialog(QDialog):
 
     def set_ticked(self, row: int, on: bool = True) -> None:
         """Tick (or untick) the Bluetooth thermometer in ``row``, as a click on its box does."""
-        self.probe_list.item(row).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self._check_row(row, on)
+
+    def _check_row(self, row: int, on: bool) -> None:
+        item = self.probe_list.item(row)
+        if item is not None:  # a row gone with a new search has no box to tick
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def _tick_changed(self, item: QListWidgetItem) -> None:
         row = self.probe_list.row(item)
@@ -326,7 +341,7 @@ class SetupDialog(QDialog):
             self._ticked.append(row)
             if len(self._ticked) > 2:  # a third one replaces the first ticked: two feet
                 self.probe_list.blockSignals(True)
-                self.probe_list.item(self._ticked.pop(0)).setCheckState(Qt.CheckState.Unchecked)
+                self._check_row(self._ticked.pop(0), False)
                 self.probe_list.blockSignals(False)
         elif not on and row in self._ticked:
             self._ticked.remove(row)
@@ -350,7 +365,7 @@ class SetupDialog(QDialog):
             # Another probe chosen: the ticked thermometers are no longer the choice.
             self.probe_list.blockSignals(True)
             for i in self._ticked:
-                self.probe_list.item(i).setCheckState(Qt.CheckState.Unchecked)
+                self._check_row(i, False)
             self.probe_list.blockSignals(False)
             self._ticked, self._pair = [], None
         c = self.candidate
@@ -436,8 +451,8 @@ class SetupDialog(QDialog):
         else:
             self.check_title.setText(state.title)
             self.check_detail.setText(state.detail)
-        colour = {SideCheckPhase.CONFIRMED: "#7CFC9A", SideCheckPhase.SWAPPED: theme.ALARM_MEDIUM}.get(
-            state.phase if state is not None else None, theme.TEXT)
+        lit = {SideCheckPhase.CONFIRMED: "#7CFC9A", SideCheckPhase.SWAPPED: theme.ALARM_MEDIUM}
+        colour = theme.TEXT if state is None else lit.get(state.phase, theme.TEXT)
         if self.check_title.styleSheet() != f"color: {colour};":
             self.check_title.setStyleSheet(f"color: {colour};")
         for limb, tile in self.check_tiles.items():

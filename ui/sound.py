@@ -11,9 +11,13 @@ import struct
 import tempfile
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QUrl
 from PyQt6.QtWidgets import QApplication
+
+if TYPE_CHECKING:  # imported when first needed: QtMultimedia may be missing (no libpulse)
+    from PyQt6.QtMultimedia import QSoundEffect
 
 # (frequencies in Hz, pulse length s, gap s). Medium: three pulses; low: two; info: two soft notes.
 _PATTERNS = {
@@ -42,7 +46,7 @@ class SoundPlayer:
     def __init__(self, volume: float = 0.7) -> None:
         self.volume = volume
         self.played: list[str] = []  # what was asked for (shown in tests and the log)
-        self._effects: dict[str, object] = {}
+        self._effects: dict[str, QSoundEffect] = {}
         self._dir: tempfile.TemporaryDirectory | None = None
         self._available: bool | None = None
 

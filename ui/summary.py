@@ -92,32 +92,35 @@ class MinuteTable(QTableView):
         self.table_model = MinuteTableModel(self)
         self.setModel(self.table_model)
         self.setAlternatingRowColors(True)
-        self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        rows, columns, scroll = self.verticalHeader(), self.horizontalHeader(), self.verticalScrollBar()
+        assert rows is not None and columns is not None and scroll is not None  # a table view has all three
+        self._rows, self._columns, self._scroll = rows, columns, scroll
+        self._rows.setVisible(False)
+        self._columns.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.set_scale(1.0)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         # The newest minute stays in view until the user scrolls up to read older ones; only the
         # user's own scrolling decides (a row update or a relayout moving the bar does not).
         self.follows_newest = True
-        self.verticalScrollBar().actionTriggered.connect(lambda _action: QTimer.singleShot(0, self._user_scrolled))
+        self._scroll.actionTriggered.connect(lambda _action: QTimer.singleShot(0, self._user_scrolled))
 
     def set_scale(self, scale: float) -> None:
         """Text and row sizes for the window's height (1.0 at 1000 px and up)."""
         f = QFont()
         f.setPixelSize(max(12, round(15 * scale)))
         self.setFont(f)
-        self.horizontalHeader().setFont(f)
-        self.verticalHeader().setDefaultSectionSize(max(18, round(24 * scale)))
+        self._columns.setFont(f)
+        self._rows.setDefaultSectionSize(max(18, round(24 * scale)))
         # Wide enough for every heading and a "+10.5" in each column (they share it equally).
         bold = QFont(f)
         bold.setBold(True)
         metrics = QFontMetrics(bold)
         column = max(max(metrics.horizontalAdvance(c) for c in COLUMNS), metrics.horizontalAdvance("+00.0")) + 14
-        scroll = self.verticalScrollBar().sizeHint().width()
+        scroll = self._scroll.sizeHint().width()
         self.setMinimumWidth(max(column * len(COLUMNS) + scroll + 2 * self.frameWidth(), round(430 * scale)))
 
     def _user_scrolled(self) -> None:
-        bar = self.verticalScrollBar()
+        bar = self._scroll
         self.follows_newest = bar.value() >= bar.maximum() - 2
 
     def set_rows(self, rows: list[MinuteRow]) -> None:

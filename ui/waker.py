@@ -33,7 +33,8 @@ class ArrivalWaker(QObject):
         self._later = QTimer(self)
         self._later.setSingleShot(True)
         self._later.timeout.connect(self._run_tick)
-        self.arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)
+        # PyQt6's stubs omit connect()'s connection type argument, which PyQt6 takes.
+        self.arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
         self._thread = threading.Thread(target=self._wait, name="sympatherm-waker", daemon=True)
 
     def start(self) -> None:

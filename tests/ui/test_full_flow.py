@@ -145,7 +145,7 @@ def test_calibration_dialog_stores_two_point_calibration_in_the_registry(qtbot):
     bad.raw1.setValue(30.0)
     bad.raw2.setValue(30.5)
     bad.accept()
-    assert "Not saved" in bad.result.text() and reg.calibration("serial:ST-0042", 0) is None
+    assert "Not saved" in bad.result_label.text() and reg.calibration("serial:ST-0042", 0) is None
 
 
 def test_application_new_session_with_discovery_and_background_scan(qtbot, monkeypatch):
