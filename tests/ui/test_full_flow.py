@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QDialog
 
 from monitor.clock import SimulatedClock
 from monitor.commands.sources import build_source, scenario_choices
@@ -146,6 +147,8 @@ def test_calibration_dialog_stores_two_point_calibration_in_the_registry(qtbot):
     bad.raw2.setValue(30.5)
     bad.accept()
     assert "Not saved" in bad.result_label.text() and reg.calibration("serial:ST-0042", 0) is None
+    # Its words are a label of their own: QDialog.result() (the code exec() returned) still answers.
+    assert again.result() == QDialog.DialogCode.Rejected and bad.result() == QDialog.DialogCode.Rejected
 
 
 def test_application_new_session_with_discovery_and_background_scan(qtbot, monkeypatch):
