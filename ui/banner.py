@@ -8,7 +8,7 @@ from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayou
 
 from monitor.pipeline.glossary import TERMS
 from ui import theme
-from ui.fit_text import FitLabel
+from ui.fit_text import FitLabel, tooltip_text
 
 # Banner colours by verdict kind. Confirmation is information (green), never an alarm colour.
 _KIND_STYLE = {
@@ -23,7 +23,7 @@ _KIND_STYLE = {
 }
 
 # The Di − Dc number's tooltip: its words from the one glossary (tiles, F1, criteria, report).
-DIFFERENCE_EXPLANATION = f"Di − Dc: {dict(TERMS)['Di − Dc']}"
+DIFFERENCE_EXPLANATION = tooltip_text(f"Di − Dc: {dict(TERMS)['Di − Dc']}")
 
 
 def _px_font(px: int, bold: bool = False) -> QFont:

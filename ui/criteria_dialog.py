@@ -24,8 +24,10 @@ from PyQt6.QtWidgets import (
 from monitor.pipeline import CRITERIA_PRESETS, Criteria
 from monitor.pipeline.glossary import TERMS, criterion_in_plain_words
 from ui import theme
+from ui.fit_text import tooltip_text
 
-_MEANING = dict(TERMS)  # each criterion's tooltip: the glossary's words, never a copy of them
+# Each criterion's tooltip: the glossary's words, never a copy of them.
+_MEANING = {term: tooltip_text(meaning) for term, meaning in TERMS}
 
 
 class CriteriaDialog(QDialog):

@@ -10,6 +10,7 @@ on its own, so each of several alarms keeps its first words on the screen.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from PyQt6.QtCore import QRect, QSize, Qt
@@ -20,6 +21,7 @@ from PyQt6.QtWidgets import QLabel, QSizePolicy, QWidget
 ONE_LINE_SHRINK = 0.8
 # Never broken across two lines: the difference's name, and a number from its unit.
 _KEEP_TOGETHER = (("Di − Dc", "Di\u00a0−\u00a0Dc"), (" °C", "\u00a0°C"), (" s ", "\u00a0s "))
+TOOLTIP_COLUMNS = 72  # a tooltip's line, about 450 px in Qt's tooltip font
 _FITS_KEPT = 128  # fits a label remembers (text and room → size), then it starts again
 
 
@@ -90,6 +92,13 @@ def keep_together(text: str) -> str:
     for plain, joined in _KEEP_TOGETHER:
         text = text.replace(plain, joined)
     return text
+
+
+def tooltip_text(text: str, columns: int = TOOLTIP_COLUMNS) -> str:
+    """``text`` broken into lines of at most ``columns`` characters for a tooltip (Qt never wraps a
+    plain tooltip: one long line would run off a small screen); its terms are not split."""
+    lines = (textwrap.fill(keep_together(line), columns) if line else "" for line in text.split("\n"))
+    return "\n".join(lines).replace("\u00a0", " ")
 
 
 def _lines(metrics: QFontMetrics, text: str, width: int, max_lines: int) -> int:

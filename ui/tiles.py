@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayou
 from monitor.model import Limb
 from monitor.pipeline.glossary import glossary_lines
 from ui import theme
-from ui.fit_text import FitLabel
+from ui.fit_text import FitLabel, tooltip_text
 
 
 @dataclass
@@ -36,7 +36,7 @@ class TileState:
 
 # The rise line's tooltip: the criteria's words from the one glossary (the criteria dialog, F1 and
 # the report's legend say the same).
-RISE_EXPLANATION = "\n".join(glossary_lines())
+RISE_EXPLANATION = tooltip_text("\n".join(glossary_lines()))
 # A reading older than this is called stale on the tile (a flat line must not look frozen).
 STALE_AFTER_S = 10.0
 # The thickest border a tile gets (lit in the side check); the others are padded to match it.

@@ -3,7 +3,8 @@ dialog's and F1 are the one glossary's text (monitor.pipeline.glossary), never a
 
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QMessageBox
+from PyQt6.QtGui import QFontMetrics
+from PyQt6.QtWidgets import QMessageBox, QToolTip
 
 from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS
@@ -14,6 +15,20 @@ from ui.tiles import LimbTile, TileState
 
 GLOSSARY = "\n".join(glossary_lines())
 MEANING = dict(TERMS)
+WIDEST_TIP_PX = 600  # a tooltip's line: Qt never wraps a plain tooltip, and a screen may be 1024 px
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _assert_glossary_tip(tip: str, text: str) -> None:
+    """``tip`` says ``text`` word for word, on lines short enough for a small screen."""
+    assert _words(tip) == _words(text)
+    metrics = QFontMetrics(QToolTip.font())
+    widest = max(metrics.horizontalAdvance(line) for line in tip.split("\n"))
+    assert widest <= WIDEST_TIP_PX, f"a tooltip line {widest} px wide"
+    assert "Di −\n" not in tip and "\nDc" not in tip, "the term stays on one line"
 
 
 def test_each_tiles_rise_tooltip_is_the_glossarys_text(qtbot):
@@ -26,23 +41,26 @@ def test_each_tiles_rise_tooltip_is_the_glossarys_text(qtbot):
         qtbot.waitExposed(tile)
         tile.set_state(TileState(celsius=31.2, rise_c=2.4, age_s=1.0, probe_text="probe ok", probe_ok=True))
         assert not tile.rise_label.shown_text().endswith("…")
-        assert tile.rise_label.toolTip() == GLOSSARY
+        _assert_glossary_tip(tile.rise_label.toolTip(), GLOSSARY)
+        assert tile.rise_label.toolTip().split("\n")[:2] == glossary_lines()[:2], "one term a line"
 
 
 def test_the_banners_difference_tooltip_is_the_glossarys_text(qtbot):
     banner = StatusBanner()
     qtbot.addWidget(banner)
     banner.set_status("monitoring", "Monitoring", "", 1.2)
-    assert banner.diff.toolTip() == f"Di − Dc: {MEANING['Di − Dc']}"
+    _assert_glossary_tip(banner.diff.toolTip(), f"Di − Dc: {MEANING['Di − Dc']}")
     banner.set_status("monitoring", "Monitoring", "", None, withheld="R probe lifted")
-    assert banner.diff.toolTip() == f"Di − Dc: {MEANING['Di − Dc']}\nNot shown now: R probe lifted."
+    tip = banner.diff.toolTip()
+    assert tip.endswith("\nNot shown now: R probe lifted.")
+    _assert_glossary_tip(tip.removesuffix("\nNot shown now: R probe lifted."), f"Di − Dc: {MEANING['Di − Dc']}")
 
 
 def test_the_criteria_dialogs_tooltips_are_the_glossarys_meanings(qtbot):
     dlg = CriteriaDialog(CRITERIA_PRESETS["default"])
     qtbot.addWidget(dlg)
-    assert dlg.rise.toolTip() == MEANING["ΔTb"]
-    assert dlg.didc.toolTip() == MEANING["Di − Dc"]
+    _assert_glossary_tip(dlg.rise.toolTip(), MEANING["ΔTb"])
+    _assert_glossary_tip(dlg.didc.toolTip(), MEANING["Di − Dc"])
 
 
 def test_f1_ends_with_the_glossarys_text(demo, monkeypatch):
