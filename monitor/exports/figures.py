@@ -328,9 +328,13 @@ def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: li
     primary = primary_attempt(figures)
     last = attempts[-1].number if attempts else None
 
+    # The other foot's course beside the criterion in force and every rise-only preset: those
+    # are met by warming that moves both feet (a Di − Dc preset subtracts it already).
+    beside = {crit.id} | {cid for cid, c in CRITERIA_PRESETS.items() if c.min_di_minus_dc_c is None}
+
     def met(a: Attempt, cid: str) -> CriterionMet:
         at = met_at(a, cid)
-        if at is None or not cid or a.number != last:
+        if at is None or cid not in beside or a.number != last:
             return CriterionMet(a.number, a.injection_s, at)
         return CriterionMet(a.number, a.injection_s, at, snap.criteria_other_rise_c.get(cid),
                             snap.criteria_notes.get(cid, ""))

@@ -8,6 +8,7 @@ simulated session carries a SIMULATED band and watermark on every page.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import time
@@ -110,6 +111,7 @@ def _styles() -> _Styles:
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.8, leading=9.4),
+        "note": ParagraphStyle("note", parent=base, fontSize=7.2, leading=8.8),
         "h1": ParagraphStyle("h1", parent=base, fontName=FONT_BOLD, fontSize=14, leading=17),
         "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13, spaceBefore=5,
                              spaceAfter=2),
@@ -604,8 +606,7 @@ def _signature_block(s: _Styles) -> Table:
 
 
 def _met_words(data: SessionData, met: CriterionMet, several: bool) -> str:
-    """When one attempt met a criterion (its clock time and +m:ss after that attempt's injection)
-    and, on a line of its own, the other foot's course then in the core's words: markup."""
+    """When one attempt met a criterion: its clock time and +m:ss after that attempt's injection."""
     after = met.after_injection_s
     if met.injection_s is None:
         words = "not judged: no injection marked"
@@ -613,26 +614,43 @@ def _met_words(data: SessionData, met: CriterionMet, several: bool) -> str:
         words = "not met"
     else:
         words = f"{_clock(data, met.met_at_s)} ({_after(after)})"
-    text = _t(f"attempt {met.attempt}: {words}" if several else words)
-    return text + (f"<br/><i>{_t(met.note)}</i>" if met.met_at_s is not None and met.note else "")
+    return f"attempt {met.attempt}: {words}" if several else words
+
+
+def _other_foot_words(met: CriterionMet, several: bool) -> str:
+    """The other foot's course when one attempt met a criterion, in the core's words ('' if none)."""
+    if met.met_at_s is None or not met.note:
+        return ""
+    return f"attempt {met.attempt}: {met.note}" if several else met.note
 
 
 def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
+    """Each criterion with when it was met; under a met one, across the table, the other foot's
+    course then (the core's words); under the one in force, that criterion in plain words."""
     rows: list[Sequence[object]] = [["Criterion", "Threshold", "Source", "Met"]]
-    plain_rows = []
+    spanned, notes = [], []
     several = len(figures.attempts) > 1
     for crit in figures.criteria:
-        met = "<br/>".join(_met_words(data, m, several) for m in crit.met) or "not met"
+        met = "<br/>".join(_t(_met_words(data, m, several)) for m in crit.met) or "not met"
         rows.append([Paragraph(_t(crit.name), s["cell"]), Paragraph(_t(crit.threshold), s["cell"]),
                      Paragraph(_t(crit.source), s["cell"]), Paragraph(met, s["cell"])])
-        if crit.plain:  # the criterion in force in plain words, across the table under its row
-            plain_rows.append(len(rows))
+        other = "; ".join(w for w in (_other_foot_words(m, several) for m in crit.met) if w)
+        if other:
+            spanned.append(len(rows))
+            notes.append(len(rows))
+            rows.append([Paragraph(f"<i>{_t(other)}</i>", s["note"]), "", "", ""])
+        if crit.plain:  # the criterion in force in plain words
+            spanned.append(len(rows))
             rows.append([Paragraph(f"<i>In plain words:</i> {_t(crit.plain)}", s["cell"]), "", "", ""])
     if len(rows) == 1:
         rows.append(["(no criteria recorded)", "", "", ""])
-    table = _table(rows, [40 * mm, 32 * mm, 60 * mm, 50 * mm], zebra=False)
-    table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in plain_rows]
-                              + [("LINEBELOW", (0, r), (-1, r), 0.3, LIGHT) for r in range(1, len(rows))]))
+    table = _table(rows, [44 * mm, 34 * mm, 72 * mm, 32 * mm], zebra=False)
+    table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in spanned]
+                              # a page never falls between a criterion and the lines under it
+                              + [("NOSPLIT", (0, r - 1), (-1, r)) for r in spanned]
+                              + [("TOPPADDING", (0, r), (-1, r), 0) for r in notes]
+                              + [("LINEBELOW", (0, r), (-1, r), 0.3, LIGHT) for r in range(1, len(rows))
+                                 if r + 1 not in notes]))
     return table
 
 
@@ -718,9 +736,23 @@ def _collapse(entries: list[_EventRow], data: SessionData, figures: ReportFigure
     return out
 
 
-def _events_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Table:
+def _event_room(data: SessionData) -> int:
+    """How many event rows the table holds before repeated events are summed up."""
+    return max(3, MAX_EVENT_ROWS - len(data.verdicts))
+
+
+def _fewer_event_rows(data: SessionData, figures: ReportFigures, room: int) -> int | None:
+    """A smaller room that sums up more repeated events than ``room`` does; None if none can."""
     entries = _event_entries(data)
-    room = max(3, MAX_EVENT_ROWS - len(data.verdicts))
+    shown = len(_collapse(entries, data, figures, room)) if len(entries) > room else len(entries)
+    fewer = shown - 1
+    if fewer < 3 or len(_collapse(entries, data, figures, fewer)) >= shown:
+        return None
+    return fewer
+
+
+def _events_table(data: SessionData, figures: ReportFigures, s: _Styles, room: int) -> Table:
+    entries = _event_entries(data)
     if len(entries) > room:
         entries = _collapse(entries, data, figures, room)
     timed: list[tuple[float, list[object]]] = []
@@ -739,7 +771,7 @@ def _events_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Tabl
     rows: list[Sequence[object]] = [["Start", "End", "Foot", "Event", "Details"]] + [row for _, row in timed]
     if len(rows) == 1:
         rows.append(["—", "", "", "no artefacts, alarms or gaps recorded", ""])
-    return _table(rows, [36 * mm, 36 * mm, 12 * mm, 40 * mm, 58 * mm])
+    return _table(rows, [31 * mm, 31 * mm, 12 * mm, 38 * mm, 70 * mm])
 
 
 def numbered_markers(data: SessionData) -> list[tuple[int, Marker]]:
@@ -874,9 +906,43 @@ def _confirmed_clock_words(data: SessionData, figures: ReportFigures) -> str:
 def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[str],
               progress: Progress | None = None) -> Path:
     _register_fonts()
-    s = _styles()
     out = Path(out)
     generated = datetime.fromtimestamp(time.time()).strftime("%Y-%m-%d %H:%M")
+    room = _event_room(data)
+    pdf, pages = _render(data, figures, generated, room, progress)
+    # One or two pages for the chart: repeated events are summed up sooner where that keeps a
+    # report with one attempt on two pages (every event is in the CSV export's events file).
+    while pages > 2 and len(figures.attempts) < 2:
+        fewer = _fewer_event_rows(data, figures, room)
+        if fewer is None:
+            break
+        room = fewer
+        pdf, pages = _render(data, figures, generated, room)
+    with open_private(out, "wb") as f:
+        f.write(pdf)
+    if progress:
+        progress(4, 4)
+    return out
+
+
+def _render(data: SessionData, figures: ReportFigures, generated: str, event_room: int,
+            progress: Progress | None = None) -> tuple[bytes, int]:
+    """The report as PDF bytes, and how many pages it has."""
+    s = _styles()
+    story = _first_part(data, figures, s, progress) + _second_part(data, figures, s, generated, event_room)
+    if progress:
+        progress(3, 4)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=17 * mm,
+                            bottomMargin=13 * mm, title="SympaTherm block temperature report",
+                            author="SympaTherm", subject="SIMULATED" if data.simulated else "")
+    deco = _page_decorations(data, generated)
+    doc.build(story, onFirstPage=deco, onLaterPages=deco, canvasmaker=_NumberedCanvas)
+    return buffer.getvalue(), int(doc.page)
+
+
+def _first_part(data: SessionData, figures: ReportFigures, s: _Styles, progress: Progress | None) -> list[Flowable]:
+    """The outcome, the details, the plot, the temperatures (per attempt) and the notices."""
     story: list[Flowable] = []
     if data.simulated:
         story.append(Paragraph("SIMULATED session from the SympaTherm simulator: not patient data.", s["sim"]))
@@ -911,12 +977,19 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
     if figures.warnings:
         story.append(Paragraph(_t("Notices: " + "; ".join(w.rstrip(".") for w in figures.warnings) + "."),
                                s["small"]))
+    return story
+
+
+def _second_part(data: SessionData, figures: ReportFigures, s: _Styles, generated: str,
+                 event_room: int) -> list[Flowable]:
+    """The criteria, the events, the markers, the devices, the software and the signature block."""
     crit_title = "Criteria applied" + (f": {figures.criteria_label}" if figures.criteria_label else "")
     # Long tables may continue on page 2 (their header row repeats); headings stay with them.
-    story += [CondPageBreak(30 * mm), Paragraph(_t(crit_title), s["h2"]), _criteria_table(data, figures, s),
-              CondPageBreak(30 * mm), Paragraph("Artefacts, alarms, connection gaps and verdict changes", s["h2"]),
-              _events_table(data, figures, s),
-              CondPageBreak(25 * mm), Paragraph("Markers and notes", s["h2"]), _markers_table(data, figures, s)]
+    story: list[Flowable] = [
+        CondPageBreak(30 * mm), Paragraph(_t(crit_title), s["h2"]), _criteria_table(data, figures, s),
+        CondPageBreak(30 * mm), Paragraph("Artefacts, alarms, connection gaps and verdict changes", s["h2"]),
+        _events_table(data, figures, s, event_room),
+        CondPageBreak(25 * mm), Paragraph("Markers and notes", s["h2"]), _markers_table(data, figures, s)]
     audit = _marker_audit_table(data, figures, s)
     if audit is not None:
         story += [CondPageBreak(25 * mm), Paragraph("Marker corrections (audit trail)", s["h2"]), audit]
@@ -928,15 +1001,5 @@ def write_pdf(data: SessionData, figures: ReportFigures, out: str | os.PathLike[
                            f"Session file: {data.path.name}. Clock times are {time_zone_words(data)}. "
                            f"{DISCLAIMER}"), s["small"]),
               Spacer(1, 3 * mm), KeepTogether([Paragraph("Review", s["h2"]), _signature_block(s)])]
-    if progress:
-        progress(3, 4)
-    with open_private(out, "wb") as f:
-        doc = SimpleDocTemplate(f, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=17 * mm,
-                                bottomMargin=13 * mm, title="SympaTherm block temperature report",
-                                author="SympaTherm", subject="SIMULATED" if data.simulated else "")
-        deco = _page_decorations(data, generated)
-        doc.build(story, onFirstPage=deco, onLaterPages=deco, canvasmaker=_NumberedCanvas)
-    if progress:
-        progress(4, 4)
-    return out
+    return story
 
