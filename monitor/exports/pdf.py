@@ -644,8 +644,10 @@ def _criteria_table(data: SessionData, figures: ReportFigures, s: _Styles) -> Ta
             rows.append([Paragraph(f"<i>In plain words:</i> {_t(crit.plain)}", s["cell"]), "", "", ""])
     if len(rows) == 1:
         rows.append(["(no criteria recorded)", "", "", ""])
-    table = _table(rows, [44 * mm, 34 * mm, 72 * mm, 32 * mm], zebra=False)
+    table = _table(rows, [40 * mm, 32 * mm, 68 * mm, 42 * mm], zebra=False)
     table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in spanned]
+                              # "attempt 1: 15:35:18 (+6:58)" on one line
+                              + [("LEFTPADDING", (3, 0), (3, -1), 2), ("RIGHTPADDING", (3, 0), (3, -1), 2)]
                               # a page never falls between a criterion and the lines under it
                               + [("NOSPLIT", (0, r - 1), (-1, r)) for r in spanned]
                               + [("TOPPADDING", (0, r), (-1, r), 0) for r in notes]
