@@ -18,6 +18,7 @@ text, and its end when the condition goes.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -110,6 +111,11 @@ class AlarmEvaluator:
     _connection: AlarmCondition | None = None
     _external: dict[str, AlarmCondition] = field(default_factory=dict)
     _seen_segments: set[tuple[str, str, float]] = field(default_factory=set)
+    # Artefact alarms: the segments still open under each alarm, which alarm a segment joined, and
+    # the latest end among those already over.
+    _members: dict[str, set[tuple[str, str, float]]] = field(default_factory=dict)
+    _key_of: dict[tuple[str, str, float], str] = field(default_factory=dict)
+    _last_end: dict[str, float] = field(default_factory=dict)
     _ended_at: dict[str, float] = field(default_factory=dict)  # ended in this evaluation, for its AlarmChange
 
     # ---- what the core tells it ----------------------------------------------------------
@@ -221,6 +227,9 @@ class AlarmEvaluator:
                                        "no_data", limb, watch.last_s), raised)
 
     def _follow_segments(self, segments: Iterable[ArtefactSegment], raised: list[str], ended: list[str]) -> None:
+        """One alarm per probe and kind while any of its segments lasts: segments that overlap (a
+        lift the other foot's rules found inside the stretch the criteria left out) join the alarm
+        already raised, which ends when the last of them has ended."""
         for seg in segments:
             kind = ArtefactKind(str(seg.kind))
             if kind not in _ARTEFACT_ALARMS:
@@ -228,13 +237,22 @@ class AlarmEvaluator:
             subkind, priority, words = _ARTEFACT_ALARMS[kind]
             limb = Limb(str(seg.limb))
             ident = (str(limb), subkind, round(float(seg.start_s), 3))
-            key = f"{subkind}:{limb}:{ident[2]}"
             if ident not in self._seen_segments:
                 self._seen_segments.add(ident)
-                self._raise(AlarmCondition(key, priority, f"{_probe_name(limb)}: {words}", subkind, limb,
-                                           float(seg.start_s)), raised)
-            if seg.end_s is not None:
-                self._end(key, float(seg.end_s), ended)
+                joined = next((k for k, members in self._members.items() if k in self.active
+                               and k.startswith(f"{subkind}:{limb}:") and members), None)
+                key = joined or f"{subkind}:{limb}:{ident[2]}"
+                self._members.setdefault(key, set()).add(ident)
+                self._key_of[ident] = key
+                if joined is None:
+                    self._raise(AlarmCondition(key, priority, f"{_probe_name(limb)}: {words}", subkind, limb,
+                                               float(seg.start_s)), raised)
+            key = self._key_of[ident]
+            if seg.end_s is not None and ident in self._members.get(key, ()):
+                self._members[key].discard(ident)
+                self._last_end[key] = max(self._last_end.get(key, -math.inf), float(seg.end_s))
+                if not self._members[key]:
+                    self._end(key, self._last_end[key], ended)
 
     def _raise(self, cond: AlarmCondition, raised: list[str]) -> None:
         alarm = ActiveAlarm(cond)

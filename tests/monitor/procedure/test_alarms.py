@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from monitor.model import Limb, ProbeStatus, Reading
 from monitor.pipeline.artefacts import ArtefactKind, ArtefactSegment
 from monitor.procedure.alarms import AlarmCondition, AlarmEvaluator, Priority
@@ -101,6 +103,30 @@ def test_lifted_touched_and_frozen_follow_the_pipelines_segments_with_their_prio
                     newest_s=131.0)
     assert ["probe_lifted", Limb.LEFT, "low", 100.0, 130.0] in log.rows
     assert alarms.priority is Priority.MEDIUM and len(log.rows) == 3, "each segment is stored once"
+
+
+def test_overlapping_lift_segments_of_one_probe_are_one_alarm_until_the_last_ends():
+    """The criteria leave the other foot out from 100 s (it turned back) and its own rules find a
+    lift inside that from 150 s to 200 s: one "check the tape" alarm, from 100 s until the check at
+    300 s ends the first (the recorder had stored two, and the nurse saw the line twice)."""
+    log = ListLog()
+    alarms = AlarmEvaluator(log)
+
+    def at(t: float, segments: list[ArtefactSegment]) -> list[str]:
+        alarms.on_readings(both(t - 0.5))
+        alarms.evaluate(t, segments, {}, newest_s=t)
+        return [line for line in alarms.lines() if "check the tape" in line]
+
+    turned = ArtefactSegment(Limb.RIGHT, ArtefactKind.PROBE_LIFTED, 100.0, None, "turned back")
+    at(101.0, [turned])
+    inner = ArtefactSegment(Limb.RIGHT, ArtefactKind.PROBE_LIFTED, 150.0, None, "fell 0.5 °C in 2 min")
+    assert len(at(151.0, [turned, inner])) == 1 and len(log.rows) == 1
+    assert len(at(201.0, [turned, replace(inner, end_s=200.0)])) == 1 and log.rows[0][4] is None
+    assert not at(301.0, [replace(turned, end_s=300.0), replace(inner, end_s=200.0)])
+    assert log.rows == [["probe_lifted", Limb.RIGHT, "low", 100.0, 300.0]]
+    later = ArtefactSegment(Limb.RIGHT, ArtefactKind.PROBE_LIFTED, 400.0, None)
+    assert len(at(401.0, [replace(turned, end_s=300.0), replace(inner, end_s=200.0), later])) == 1
+    assert len(log.rows) == 2, "a lift after the alarm ended is a new alarm"
 
 
 def test_acknowledging_silences_but_keeps_the_alarm_until_its_condition_ends():
