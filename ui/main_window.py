@@ -34,6 +34,7 @@ from PyQt6.QtWidgets import (
 
 from monitor.model import Limb, MarkerKind
 from monitor.pipeline.glossary import glossary_lines
+from monitor.pipeline.timefmt import format_relative
 from monitor.procedure import MarkerRefused, Procedure
 from monitor.procedure.alarms import AlarmChange, Priority
 from monitor.store import StoreError
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
         events.readings.connect(self._on_readings)
         events.markers.connect(self._on_markers)
         events.alarms.connect(self._on_alarms)
-        events.minutes.connect(self.table.set_rows)
+        events.minutes.connect(self._on_minutes)
         self.update_display()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -560,6 +561,10 @@ class MainWindow(QMainWindow):
             self.plot.buffers[limb].gap_s = max(DEFAULT_GAP_S, pipeline.allowed_gap_s(limb))
             self.plot.append(limb, p.t, p.celsius, p.valid)
 
+    def _on_minutes(self, rows) -> None:
+        # The core counts the rows from the injection once there is one, from the session start before.
+        self.table.set_rows(rows, from_injection=self.session.injection_s() is not None)
+
     def _on_markers(self, markers) -> None:
         self.plot.set_markers(markers)
 
@@ -628,10 +633,13 @@ class MainWindow(QMainWindow):
         title = message
         detail = ""
         criteria = self.session.criteria
+        which = "the repeat injection" if attempt > 1 else "the injection"  # as the verdict names it
         if kind == "confirmed" and verdict.confirmed_at_s is not None:
             rel = verdict.confirmed_at_s - (inj or 0.0)
             met = ", ".join(str(c) for c in (verdict.criteria_met or ()))
-            title = f"BLOCK CONFIRMED at {theme.format_mmss(rel)}" + (" after injection" if inj is not None else "")
+            # The verdict sentence's words ("Block confirmed at +6:58 after the injection: …").
+            title = (f"BLOCK CONFIRMED at {format_relative(rel)} after {which}" if inj is not None
+                     else f"BLOCK CONFIRMED at {theme.format_mmss(rel)}")
             detail = (f"Criteria met: {met}, held {criteria.hold_s:g} s · {criteria.short_source} (K: the criteria)"
                       if met else message)
         elif kind in ("waiting", "baseline", "monitoring", "early", "not_confirmed"):
@@ -649,7 +657,7 @@ class MainWindow(QMainWindow):
                          f"  ·  {', '.join(criteria.conditions())}")
             detail = message
             if inj is not None and kind != "waiting":
-                title += f"  ·  {theme.format_mmss(self.session.now() - inj)} after injection"
+                title += f"  ·  {format_relative(self.session.now() - inj)} after {which}"
         if snap.warnings and kind != "confirmed":
             detail = (detail + "  ·  " if detail else "") + snap.warnings[-1]
         flagged = sorted({(Limb(seg.limb).letter, str(seg.kind).replace("_", " "))

@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
 
 from monitor.exports.session_data import load_session
 from monitor.model import Limb, MarkerKind
+from monitor.pipeline.timefmt import format_relative
 from monitor.procedure.minutes import minute_table
 from monitor.procedure.replay import replay_session
 from monitor.store import StoreError
@@ -123,17 +124,17 @@ class ReviewWindow(QMainWindow):
         if verdicts:
             v = verdicts[-1]
             kind = "confirmed" if str(v.state).lower() == "confirmed" else "review"
-            when = v.session_s - min(inj) if inj else v.session_s
-            since = "after injection" if inj else "into the session"
-            self.banner.set_status(kind, v.message or str(v.state),
-                                   f"recorded {theme.format_mmss(when)} {since} · {who}", didc)
+            when = (f"{format_relative(v.session_s - min(inj))} after the injection" if inj
+                    else f"{theme.format_mmss(v.session_s)} into the session")
+            self.banner.set_status(kind, v.message or str(v.state), f"recorded {when} · {who}", didc)
         else:
             self.banner.set_status("review", "Review", who, didc)
         window = self.pipeline.snapshot().baseline_window_s
         if window is not None and window[1] <= until_s:
             self.plot.set_baseline_window(window)
         # The rows as far as the replay has got (the rule has no look-ahead: each row is final).
-        self.table.set_rows(minute_table(self.pipeline, min(inj) if inj else 0.0, until_s))
+        rows = minute_table(self.pipeline, min(inj) if inj else 0.0, until_s)
+        self.table.set_rows(rows, from_injection=bool(inj))
         self.status.setText(f"{self.path} · {theme.format_mmss(until_s)} of {theme.format_mmss(self.end_s)}")
 
     def show_all(self) -> None:

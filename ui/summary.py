@@ -13,16 +13,19 @@ from PyQt6.QtGui import QColor, QFont, QFontMetrics
 from PyQt6.QtWidgets import QHeaderView, QTableView
 
 from monitor.model import Limb
-from monitor.procedure.minutes import MinuteRow
+from monitor.procedure.minutes import MinuteRow, minute_label
 from ui import theme
 
-COLUMNS = ("min", "L °C", "R °C", "L rise", "R rise", "Di − Dc")
+COLUMNS = ("time", "L °C", "R °C", "L rise", "R rise", "Di − Dc")
+WIDEST_TIME = "+1:05:00"  # a minute past the first hour after the injection ("+30:00" is narrower)
+WIDEST_VALUE = "+00.0"
 
 
 class MinuteTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[MinuteRow] = []
+        self.from_injection = False  # the rows count from the injection (else from the session start)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802,B008 (Qt override)
         return 0 if parent.isValid() else len(self.rows)
@@ -47,7 +50,7 @@ class MinuteTableModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return f"{row.minute:+d}"
+                return minute_label(row.minute, from_injection=self.from_injection)
             v = _cell(row, col)
             if v is None:
                 return "—"
@@ -58,7 +61,12 @@ class MinuteTableModel(QAbstractTableModel):
             return QColor(theme.LIMB_TEXT_COLOURS[Limb.LEFT if col in (1, 3) else Limb.RIGHT])
         return None
 
-    def set_rows(self, rows: list[MinuteRow]) -> None:
+    def set_rows(self, rows: list[MinuteRow], *, from_injection: bool) -> None:
+        if from_injection != self.from_injection:  # every label changes: "5:00" becomes "+5:00"
+            self.beginResetModel()
+            self.rows, self.from_injection = list(rows), from_injection
+            self.endResetModel()
+            return
         if rows == self.rows:
             return
         if len(rows) >= len(self.rows) and rows[: len(self.rows)] == self.rows:
@@ -111,20 +119,27 @@ class MinuteTable(QTableView):
         self.setFont(f)
         self._columns.setFont(f)
         self._rows.setDefaultSectionSize(max(18, round(24 * scale)))
-        # Wide enough for every heading and a "+10.5" in each column (they share it equally).
+        # The time column as wide as its widest label; the others wide enough for every heading
+        # and a "+10.5", sharing the rest equally.
         bold = QFont(f)
         bold.setBold(True)
         metrics = QFontMetrics(bold)
-        column = max(max(metrics.horizontalAdvance(c) for c in COLUMNS), metrics.horizontalAdvance("+00.0")) + 14
+        time = max(metrics.horizontalAdvance(COLUMNS[0]), metrics.horizontalAdvance(WIDEST_TIME)) + 14
+        column = max(max(metrics.horizontalAdvance(c) for c in COLUMNS[1:]), metrics.horizontalAdvance(WIDEST_VALUE)) + 14
+        self._columns.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        self._columns.resizeSection(0, time)
         scroll = self._scroll.sizeHint().width()
-        self.setMinimumWidth(max(column * len(COLUMNS) + scroll + 2 * self.frameWidth(), round(430 * scale)))
+        needed = time + column * (len(COLUMNS) - 1) + scroll + 2 * self.frameWidth()
+        self.setMinimumWidth(max(needed, round(430 * scale)))
 
     def _user_scrolled(self) -> None:
         bar = self._scroll
         self.follows_newest = bar.value() >= bar.maximum() - 2
 
-    def set_rows(self, rows: list[MinuteRow]) -> None:
-        self.table_model.set_rows(rows)
+    def set_rows(self, rows: list[MinuteRow], *, from_injection: bool) -> None:
+        """Show ``rows``; ``from_injection``: their minutes count from the injection ("+5:00"),
+        else from the session start ("5:00")."""
+        self.table_model.set_rows(rows, from_injection=from_injection)
         if self.follows_newest:
             self.scrollToBottom()
 

@@ -22,7 +22,7 @@ def test_a_criterion_being_held_shows_how_long_it_has_held(demo):
 def test_the_confirmation_names_its_criterion_hold_and_source(demo):
     window = demo()
     window.advance_to(1200)
-    assert window.banner.title.text().startswith("BLOCK CONFIRMED at 9:16")
+    assert window.banner.title.text() == "BLOCK CONFIRMED at +9:16 after the injection"
     detail = window.banner.detail.text()
     assert "ΔTb ≥ 2.0 °C" in detail and "held 60 s" in detail and "Park/Nahm et al., Anaesthesia 2010" in detail
     assert window.session.snapshot().holding is None

@@ -227,7 +227,7 @@ def test_review_table_is_the_report_s_minute_table(qtbot, tmp_path):
     """The review window shows minute_table's rows of the one replay: the same numbers as the
     report and the CSV minute summary, displayed as they are."""
     from monitor.exports.session_data import load_session
-    from monitor.procedure.minutes import minute_table
+    from monitor.procedure.minutes import minute_label, minute_table
     from monitor.procedure.replay import replay_session
     from tests.support.sessions import record_simulated
     from ui.review import ReviewWindow
@@ -241,7 +241,7 @@ def test_review_table_is_the_report_s_minute_table(qtbot, tmp_path):
     model = review.table.table_model
     last = len(expected) - 1
     row = expected[-1]
-    assert model.data(model.index(last, 0)) == f"{row.minute:+d}"
+    assert model.data(model.index(last, 0)) == minute_label(row.minute, from_injection=True)
     assert model.data(model.index(last, 1)) == f"{row.celsius[Limb.LEFT]:.1f}"
     assert model.data(model.index(last, 3)) == f"{row.rise_c[Limb.LEFT]:+.1f}"
     # During a replay the table only reaches as far as the replay has got.

@@ -14,7 +14,7 @@ from monitor.model import Limb, MarkerKind
 from monitor.simulation.physiology import ArtefactEvent
 
 LONGEST_TITLE = ("Attempt 2 · Criteria met, holding 0:35 of 1:00  ·  ΔTb ≥ 2.0 °C, Di − Dc ≥ 1.5 °C"
-                 "  ·  12:05 after injection")
+                 "  ·  +1:12:05 after the repeat injection")
 LONG_ERROR = "RuntimeError: " + "the display could not draw the newest readings of the session " * 3
 BANNER_MAX_PX = 110
 ALARM_STRIP_MAX_PX = 80
