@@ -16,7 +16,8 @@ def register(sub: SubParsers) -> None:
                                    "report, interchange CSV, EDF+ or a FHIR R5 JSON Bundle.")
     p.add_argument("file", help="the session file (.sympatherm)")
     p.add_argument("--format", required=True, choices=["csv", "pdf", "edf", "fhir", "hl7"], help="what to write")
-    add_out_flag(p, "where to write (a file or a folder; default: next to the session file)")
+    add_out_flag(p, "where to write: a file (x.pdf), a folder, or a new folder ending in / "
+                    "(default: next to the session file)")
     p.set_defaults(func=run)
 
 

@@ -43,6 +43,11 @@ def export_session(path: str | os.PathLike[str], fmt: str, out: str | os.PathLik
             target.mkdir(parents=True, mode=0o700)
         except OSError as exc:
             raise ExportError(f"cannot create the folder {target}: {exc.strerror or exc}") from None
+    if out is not None and not target.exists() and not target.suffix:
+        # "--out exports" with no such folder would write a file called "exports": ask which was meant.
+        raise ExportError(f"the folder {target} does not exist: end it with / to create it ({target}/), "
+                          f"or give a file name such as {target.with_name(target.name + FORMATS[fmt])}; "
+                          "nothing was written")
     if target.is_dir():
         target = target / default_export_path(session_path, fmt).name
     if target.resolve() == session_path.resolve() or target.name.endswith(SUFFIX):
