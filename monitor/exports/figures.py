@@ -27,7 +27,6 @@ from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline
 from monitor.pipeline.attempts import Attempt
 from monitor.pipeline.glossary import criterion_in_plain_words
-from monitor.pipeline.snapshot import PipelineSnapshot
 from monitor.pipeline.timefmt import format_session_time
 from monitor.procedure.minutes import MinuteRow, counted, minute_table, peak_after, round_c, rows_at
 from monitor.procedure.replay import replay_session
@@ -308,7 +307,7 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
     attempts = pipeline.attempts()
     figures.attempts = [_attempt_figures(data, pipeline, a) for a in attempts]
     _outcome_from_primary_attempt(data, figures)
-    figures.criteria = _criteria_rows(figures, pipeline, attempts, snap)
+    figures.criteria = _criteria_rows(figures, pipeline, attempts)
     figures.analysis = {"criteria_id": crit.id, "verdict": str(snap.verdict.state),
                         "confirmed_at_s": snap.verdict.confirmed_at_s,
                         # as `analyze` decides "insufficient data": too little judged after injection
@@ -316,17 +315,14 @@ def _add_pipeline_figures(data: SessionData, figures: ReportFigures, pipeline: B
                         "hold_s": crit.hold_s}
 
 
-def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: list[Attempt],
-                   snap: PipelineSnapshot) -> list[CriterionRow]:
+def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: list[Attempt]) -> list[CriterionRow]:
     """The criterion in force, every other preset judged, and early warming: each one per attempt.
 
     The criterion in force is met in an attempt when that attempt's verdict confirmed it (for
     the primary attempt, when page 1's headline says), so page 1 and page 2 never disagree.
-    Beside each met preset, the other foot's course then, from the snapshot: it describes the
-    current (last) attempt; the core does not yet keep it for an earlier one."""
+    Beside each met preset, the other foot's course then, as the core kept it for that attempt."""
     crit, cfg = pipeline.criteria, pipeline.config
     primary = primary_attempt(figures)
-    last = attempts[-1].number if attempts else None
 
     # The other foot's course beside the criterion in force and every rise-only preset: those
     # are met by warming that moves both feet (a Di − Dc preset subtracts it already).
@@ -334,10 +330,10 @@ def _criteria_rows(figures: ReportFigures, pipeline: BlockPipeline, attempts: li
 
     def met(a: Attempt, cid: str) -> CriterionMet:
         at = met_at(a, cid)
-        if at is None or cid not in beside or a.number != last:
+        if at is None or cid not in beside:
             return CriterionMet(a.number, a.injection_s, at)
-        return CriterionMet(a.number, a.injection_s, at, snap.criteria_other_rise_c.get(cid),
-                            snap.criteria_notes.get(cid, ""))
+        return CriterionMet(a.number, a.injection_s, at, a.criteria_other_rise_c.get(cid),
+                            a.criteria_notes.get(cid, ""))
 
     def met_at(a: Attempt, cid: str) -> float | None:
         if a.injection_s is None:

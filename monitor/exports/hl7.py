@@ -243,8 +243,8 @@ class _Builder:
         if f.confirmed_at_s is not None:
             at = self.wall(f.confirmed_at_s)
             yield _Obx("DTM", self.code("confirmed-at"), f"{ASSESSMENT}.5", hl7_time(at), at_wall=at, devices=software)
-            if f.injection_s is not None:
-                minutes = (f.confirmed_at_s - f.injection_s) / 60.0
+            if f.confirmation is not None:  # from the confirmed attempt's injection, as the report's headline
+                minutes = f.confirmation.after_injection_s / 60.0
                 yield _Obx("NM", self.code("time-to-confirmation"), f"{ASSESSMENT}.6", _number(minutes, 2),
                            UNIT_MINUTES, at, devices=software)
 

@@ -62,6 +62,9 @@ class Attempt:
     verdict: BlockVerdict
     kinetics: Kinetics = field(default_factory=Kinetics)  # times after this attempt's injection
     criteria_met_at_s: dict[str, float | None] = field(default_factory=dict)
+    # The other foot's rise when each preset was met, and that in words (as the snapshot's).
+    criteria_other_rise_c: dict[str, float | None] = field(default_factory=dict)
+    criteria_notes: dict[str, str] = field(default_factory=dict)
     early_warming_at_s: float | None = None
     judged_enough: bool = False
     late_injection: LateInjection | None = None

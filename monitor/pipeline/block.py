@@ -341,6 +341,7 @@ class BlockPipeline:
                 injections_s=run.injections, ended_s=None if math.isinf(until) else until,
                 verdict=run.machine.verdict, kinetics=self._attempt_kinetics(k),
                 criteria_met_at_s=dict(run.judge.met_at), early_warming_at_s=run.judge.early_at,
+                criteria_other_rise_c=dict(run.judge.other_rise_at_met), criteria_notes=self._notes(run.judge),
                 judged_enough=judged_enough(self._ticks, epochs[k:k + 1], self.criteria.hold_s) if ep else False,
                 late_injection=self._late_injection(k)))
         return out
@@ -510,7 +511,6 @@ class BlockPipeline:
         systemic = systemic_words(rise[b], judge.other_high_c, self.config.systemic_rise_c)
         if systemic is not None:
             warnings += (systemic,)
-        rise_only = {cid for cid, crit in judge.judged.items() if crit.min_di_minus_dc_c is None}
         attempts = self.attempts() if len(self._runs) > 1 else []
         return PipelineSnapshot(
             now_s=clock, blocked=b, criteria_id=self.criteria.id,
@@ -530,9 +530,13 @@ class BlockPipeline:
             earlier_attempts=tuple(attempts[:-1]), late_injection=late, systemic_warming=systemic,
             di_minus_dc_judged_c=judged,
             criteria_other_rise_c=dict(judge.other_rise_at_met),
-            criteria_notes=criteria_notes(judge.met_at, judge.other_rise_at_met, rise_only,
-                                          self.config.systemic_rise_c),
+            criteria_notes=self._notes(judge),
         )
+
+    def _notes(self, judge: CriteriaJudge) -> dict[str, str]:
+        """Beside each preset ``judge`` found met, the other foot's course then, in words."""
+        rise_only = {cid for cid, crit in judge.judged.items() if crit.min_di_minus_dc_c is None}
+        return criteria_notes(judge.met_at, judge.other_rise_at_met, rise_only, self.config.systemic_rise_c)
 
 
 class _AttemptRun:

@@ -72,3 +72,15 @@ def test_the_fhir_verdict_note_says_which_attempt_met_each_criterion(repeat):
     note = " ".join(n["text"] for n in verdict["note"])
     in_force = note[note.index("(in force)"):].split(";")[0]
     assert re.search(r": attempt 1 met( \(the other foot [^)]*\))?, attempt 2 not met$", in_force), in_force
+
+
+def test_an_earlier_attempt_shows_the_other_foot_beside_its_met_criteria(repeat):
+    data, pages = repeat
+    figures = compute_figures(data)
+    first = replay_session(data).attempts()[0]
+    in_force = figures.criteria[0]
+    assert in_force.met[0].note == first.criteria_notes[in_force.criterion_id]
+    assert in_force.met[0].note.startswith("the other foot ") and in_force.met[0].other_rise_c is not None
+    row = _criteria_section(pages)
+    row = row[row.index("(in force)"):row.index("In plain words")]
+    assert "attempt 1: " in row and in_force.met[0].note in row
