@@ -350,7 +350,9 @@ class BlockPipeline:
         run = self._runs[k]
         if not run.injections or not self._bases.epochs or not usable(self._bases.taken[k]):
             return Kinetics()
-        return run.kinetics.update(self._ticks, run.injections[0], self._bases, self._bases.epochs[k].judge_until_s)
+        left_out = [(tb.from_s, math.inf if tb.until_s is None else tb.until_s) for tb in run.judge.turned_back]
+        return run.kinetics.update(self._ticks, run.injections[0], self._bases, self._bases.epochs[k].judge_until_s,
+                                   left_out)
 
     def _late_injection(self, k: int) -> LateInjection | None:
         """Attempt k's injection marked after the blocked foot had begun to warm, or None."""

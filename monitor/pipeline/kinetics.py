@@ -8,6 +8,7 @@ costs the same at minute 5 and at hour 8; it restarts when the injection or a ba
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,9 +74,12 @@ class KineticsTracker:
         self.blocked = blocked
         self._state: _KineticsState | None = None
 
-    def update(self, ticks: Ticks, injection_s: float, baselines: Baselines, until_s: float = math.inf) -> Kinetics:
+    def update(self, ticks: Ticks, injection_s: float, baselines: Baselines, until_s: float = math.inf,
+               other_left_out: Sequence[tuple[float, float]] = ()) -> Kinetics:
         """Fold in the ticks judged since the last call; the course after ``injection_s`` (and
-        before ``until_s``: the next attempt's baseline start)."""
+        before ``until_s``: the next attempt's baseline start). ``other_left_out``: [from, until)
+        stretches in which the criteria did not count the other foot (turned back): its rise and
+        Di − Dc there count for nothing here either."""
         n = len(ticks.t)
         if math.isfinite(until_s):
             n = int(np.searchsorted(ticks.t.view[:n], until_s, side="left"))
@@ -86,7 +90,7 @@ class KineticsTracker:
             a = int(np.searchsorted(ticks.t.view[:n], injection_s, side="right"))
             st = self._state = _KineticsState(key, a)
         if st.done < n:
-            self._extend(st, ticks, max(st.done, st.a), n, baselines)
+            self._extend(st, ticks, max(st.done, st.a), n, baselines, other_left_out)
             st.done = n
             st.result = _result(st, ticks, injection_s)
         return st.result
@@ -104,7 +108,8 @@ class KineticsTracker:
             base_c[lo:hi] = base[self.blocked.other].celsius
         return base_b, base_c
 
-    def _extend(self, st: _KineticsState, ticks: Ticks, a: int, n: int, baselines: Baselines) -> None:
+    def _extend(self, st: _KineticsState, ticks: Ticks, a: int, n: int, baselines: Baselines,
+                other_left_out: Sequence[tuple[float, float]] = ()) -> None:
         T = ticks.t.view[a:n]
         if T.size == 0:
             return
@@ -112,6 +117,8 @@ class KineticsTracker:
         base_b, base_c = self._baseline_per_tick(T, baselines)
         okb = ticks.ok[b].view[a:n] & np.isfinite(base_b)
         okc = ticks.ok[c].view[a:n] & np.isfinite(base_c)
+        for start, end in other_left_out:
+            okc &= (T < start) | (T >= end)
         rise_b = ticks.val[b].view[a:n] - base_b
         rise_c = ticks.val[c].view[a:n] - base_c
         rb = np.where(okb, rise_b, -np.inf)

@@ -164,6 +164,9 @@ def test_an_other_foot_that_warmed_with_the_body_and_then_turns_back_is_left_out
     assert late and all(r.rise_c[Limb.RIGHT] is None and r.di_minus_dc_c is None for r in late)
     diff = pipe.difference_series()
     assert np.isnan(diff.di_minus_dc_c[diff.t_s > seg.start_s]).all()
+    # ... nor in the kinetics the report and `analyze` print (the old max Di − Dc was +1.6 °C).
+    kin = pipe.kinetics()
+    assert kin.max_di_minus_dc_c is not None and kin.max_di_minus_dc_c < 1.0
     assert not np.isnan(diff.di_minus_dc_c[(diff.t_s > INJ + 120) & (diff.t_s < seg.start_s - 30)]).any()
     checked = _run(left, right, markers=[Marker(MarkerKind.PROBE_CHECKED, 2500.0, "right")])
     [ended] = [a for a in _flags(checked, Limb.RIGHT, ArtefactKind.PROBE_LIFTED) if a.reason.startswith(
