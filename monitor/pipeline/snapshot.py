@@ -151,12 +151,17 @@ def snapshot_warnings(baselines: FeetBaseline | None, warm_start_c: float | None
 SYSTEMIC_WORDS = "Both feet warming: systemic, not a block sign"
 
 
+def signed_c(value: float) -> str:
+    """A change in °C to 0.1 with its sign, never "-0.0" (a foot 0.03 °C below its baseline is "+0.0")."""
+    return f"{round(value, 1) + 0.0:+.1f}"
+
+
 def systemic_words(blocked_rise_c: float | None, other_rise_c: float | None, min_rise_c: float) -> str | None:
     """The systemic-warming notice when both feet have risen at least ``min_rise_c`` since the
     baseline (the other foot's highest rise of the last 30 min: a loose probe cannot hide it)."""
     if blocked_rise_c is None or other_rise_c is None or min(blocked_rise_c, other_rise_c) < min_rise_c:
         return None
-    return (f"{SYSTEMIC_WORDS} (the other foot has warmed {other_rise_c:+.1f} °C too; Di − Dc subtracts it, "
+    return (f"{SYSTEMIC_WORDS} (the other foot has warmed {signed_c(other_rise_c)} °C too; Di − Dc subtracts it, "
             "a rise-only criterion does not).")
 
 
@@ -169,7 +174,7 @@ def criteria_notes(met_at: dict[str, float | None], other_rise: dict[str, float 
         other = other_rise.get(cid)
         if at is None or other is None:
             continue
-        words = f"the other foot {other:+.1f} °C from its baseline then"
+        words = f"the other foot {signed_c(other)} °C from its baseline then"
         if cid in rise_only and other >= min_rise_c:
             words += "; both feet warming: systemic, not a block sign"
         notes[cid] = words
@@ -186,6 +191,6 @@ def judged_difference(blocked_rise_c: float | None, other_rise_c: float | None, 
     judged = blocked_rise_c - high
     if high - other_rise_c < 0.1:
         return judged, None
-    return judged, (f"Di − Dc counted as {judged:+.1f} °C: the other foot reads {other_rise_c:+.1f} °C, below its "
-                    f"highest rise of the last 30 min ({high:+.1f} °C), and after a block that foot does not cool "
+    return judged, (f"Di − Dc counted as {signed_c(judged)} °C: the other foot reads {signed_c(other_rise_c)} °C, below its "
+                    f"highest rise of the last 30 min ({signed_c(high)} °C), and after a block that foot does not cool "
                     "back so fast (its probe may be loosening).")

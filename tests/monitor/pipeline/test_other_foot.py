@@ -259,3 +259,11 @@ def test_live_equals_batch_with_the_other_foot_rules():
     assert live.criteria_other_rise_c == batch.criteria_other_rise_c
     for limb in Limb:
         np.testing.assert_array_equal(live.series(limb).flags, batch.series(limb).flags)
+
+
+def test_the_core_s_words_never_print_minus_zero():
+    from monitor.pipeline.snapshot import criteria_notes, signed_c
+
+    assert signed_c(-0.03) == "+0.0" and signed_c(-0.06) == "-0.1" and signed_c(0.04) == "+0.0"
+    notes = criteria_notes({"rise-2": 900.0}, {"rise-2": -0.03}, {"rise-2"}, 1.0)
+    assert "-0.0" not in notes["rise-2"] and "+0.0 °C" in notes["rise-2"]
