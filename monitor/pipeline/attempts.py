@@ -68,6 +68,7 @@ class Attempt:
     early_warming_at_s: float | None = None
     judged_enough: bool = False
     late_injection: LateInjection | None = None
+    recording_ended: bool = False  # the recording is over: nothing more can be judged
 
     @property
     def injection_s(self) -> float | None:
@@ -94,7 +95,8 @@ class Attempt:
         if self.confirmed_at_s is not None and self.injection_s is not None:
             return f"confirmed at {format_relative(self.confirmed_at_s - self.injection_s)} after its injection"
         return {"no_injection": "no injection marked", "not_judged": "not judged (too little valid data)",
-                "not_confirmed": "not confirmed" if self.ended_s is not None else "not confirmed so far"}[self.outcome]
+                "not_confirmed": "not confirmed" if self.ended_s is not None or self.recording_ended
+                else "not confirmed so far"}[self.outcome]
 
 
 def attempt_injections(epochs: Sequence[Epoch], k: int, injections: Sequence[float]) -> tuple[float, ...]:

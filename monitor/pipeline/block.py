@@ -343,7 +343,7 @@ class BlockPipeline:
                 criteria_met_at_s=dict(run.judge.met_at), early_warming_at_s=run.judge.early_at,
                 criteria_other_rise_c=dict(run.judge.other_rise_at_met), criteria_notes=self._notes(run.judge),
                 judged_enough=judged_enough(self._ticks, epochs[k:k + 1], self.criteria.hold_s) if ep else False,
-                late_injection=self._late_injection(k)))
+                late_injection=self._late_injection(k), recording_ended=self._finished))
         return out
 
     def _attempt_kinetics(self, k: int) -> Kinetics:

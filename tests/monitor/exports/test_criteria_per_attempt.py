@@ -44,6 +44,8 @@ def test_a_confirmed_first_attempt_is_met_in_the_criteria_rows(repeat):
     row = section[section.index("(in force)"):section.index("In plain words")]
     assert re.search(rf"attempt 1: \d\d:\d\d:\d\d \(\+{mmss}\)", row), row
     assert "attempt 2: not met" in row
+    # The recording is over: attempt 2 is not confirmed, not "so far" (page 1 said so).
+    assert "so far" not in " ".join(pages) and second.outcome_words == "not confirmed"
     in_force = figures.criteria[0]
     assert [(m.attempt, m.met_at_s) for m in in_force.met] == [(1, first.confirmed_at_s), (2, None)]
     assert in_force.met_at_s == figures.confirmed_at_s == first.confirmed_at_s
