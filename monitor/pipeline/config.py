@@ -156,6 +156,9 @@ class PipelineConfig:
     # faster than skin can warm (3 °C/min; skin ≤ ~2.5 °C/min at its steepest).
     touch_slow_window_s: float = 30.0
     touch_slow_step_c: float = 1.5
+    # ... and on the other foot, which warms only with the whole body (≤ ~0.3 °C/min), a rise of
+    # other_touch_slow_step_c over touch_slow_window_s (1 °C/min) is already a hand.
+    other_touch_slow_step_c: float = 0.5
     # The other (contralateral) foot: after a unilateral block it stays flat or cools by at most
     # ~1 °C over 30 min (Irazuzta 1992); it warms only with the whole body (systemic). Its reading
     # is flagged (a loosening probe) when it falls other_fall_c within other_fall_window_s

@@ -153,7 +153,8 @@ class CriteriaJudge:
         """Ticks on which the other foot cannot stand for its skin: from the moment it had warmed at
         least ``other_turnback_rise_c`` since the baseline (with the body: after a unilateral block
         that foot does not warm) and then stayed ``other_turnback_fall_c`` or more below that highest
-        rise for ``other_turnback_hold_s``, until the nurse checks its probe. Skin warmed with the
+        rise for ``other_turnback_hold_s``, until the nurse checks its probe (and, shorter than that,
+        while it lasts). Skin warmed with the
         whole body does not cool back within minutes while it lasts; a probe loosening as it warms
         does, and its reading then hides how far the skin under it warmed. The highest rise counts
         from when that foot was last trusted, so a hand lifted off it (a quick fall the artefact
@@ -167,11 +168,11 @@ class CriteriaJudge:
         done = np.flatnonzero(cand & (T - starts >= cfg.other_turnback_hold_s - 1e-9))
         self._turn_since = float(starts[-1]) if cand.size and cand[-1] else None
         if not done.size:
-            return np.zeros(T.shape, dtype=bool)
+            return cand  # not counted while it lasts, however briefly (a confirmation must not slip in)
         i = int(done[0])
         self.turned_back.append(TurnedBack(float(T[i]), None, turned_back_words(float(high[i]),
                                                                                float(high[i] - rise_c[i]))))
-        return T >= T[i]
+        return cand | (T >= T[i])
 
     def _trusted_highs(self, rise_c: np.ndarray, ok_c: np.ndarray) -> np.ndarray:
         """At each tick the other foot's highest rise over its valid ticks since it was last

@@ -100,6 +100,9 @@ class LimbTrack:
         self._trust_k = 0
         self._climbed = False  # a lift on the other foot: the re-taping climb has been seen
         self._high = RecentHigh(60.0, max(1, round(cfg.other_depth_window_s / 60.0)))
+        # The other foot warms only with the body, far slower than a block warms the blocked one:
+        # a hand on it shows at a smaller rise.
+        self._touch_slow_step_c = cfg.other_touch_slow_step_c if other_foot else cfg.touch_slow_step_c
         # Every reading
         self.t = GrowableArray(np.float64)
         self.raw = GrowableArray(np.float64, fill=np.nan)
@@ -392,7 +395,7 @@ class LimbTrack:
         high, earlier = self._high.one_with_earlier(t, float(fast[k]))
         jt, sct = self._window_start_one(k, t, cfg.touch_slow_window_s)
         rise = float(fast[k] - fast[jt])
-        climb = rise >= cfg.touch_slow_step_c * sct
+        climb = rise >= self._touch_slow_step_c * sct
         if climb and float(fast[k]) > earlier + cfg.recovery_tolerance_c:
             return jt, True, None, touch_words(rise, cfg.touch_slow_window_s)
         if climb or not self.other_foot:
@@ -715,7 +718,7 @@ class LimbTrack:
         fast, vt = self.vfast.view, self.vt.view
         high, earlier = self._high.many_with_earlier(vt[k:vb], fast[k:vb])
         rise, jt, sct = self._change_over(k, vb, cfg.touch_slow_window_s)
-        climb = rise >= cfg.touch_slow_step_c * sct
+        climb = rise >= self._touch_slow_step_c * sct
         # Back no higher than the foot's own level of the earlier minutes: a re-taped probe
         # climbing back onto the skin, not a hand (it cannot show a rise the skin had not).
         touch = climb & (fast[k:vb] > earlier + cfg.recovery_tolerance_c)
