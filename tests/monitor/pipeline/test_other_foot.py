@@ -267,3 +267,14 @@ def test_the_core_s_words_never_print_minus_zero():
     assert signed_c(-0.03) == "+0.0" and signed_c(-0.06) == "-0.1" and signed_c(0.04) == "+0.0"
     notes = criteria_notes({"rise-2": 900.0}, {"rise-2": -0.03}, {"rise-2"}, 1.0)
     assert "-0.0" not in notes["rise-2"] and "+0.0 °C" in notes["rise-2"]
+
+
+def test_a_light_hand_on_the_other_foot_is_touch_and_its_release_no_loosening():
+    """A hand that adds only 0.8 °C (little contact) within half a minute: on the blocked foot that
+    could be skin, on the other foot, which warms only with the body, it is a hand. Flagged as
+    touch, its release is its end, not a lift that never ends (it was one before)."""
+    right = _hand(flat(27.0), start_s=1200.0, end_s=1350.0, hand_c=35.0, tau_s=8.0, share=0.1)
+    pipe = _run(flat(26.0), right)
+    [touch] = _flags(pipe, Limb.RIGHT, ArtefactKind.TOUCH)
+    assert 1195.0 <= touch.start_s <= 1240.0 and touch.end_s is not None and touch.end_s < 1500.0
+    assert not _flags(pipe, Limb.RIGHT, ArtefactKind.PROBE_LIFTED)
