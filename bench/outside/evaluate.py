@@ -99,7 +99,7 @@ def twin(case: Case, confirm_s: float) -> dict[str, Any]:
 def run_one(cls: str, seed: int, rate: float, config: PipelineConfig | None = None) -> dict[str, Any]:
     """One case through the detector (default criteria): its result beside the truths, as a JSON row."""
     case = make_case(cls, seed)
-    limbs = {Limb(limb): case.readings(limb, rate) for limb in ("left", "right")}
+    limbs: dict[Limb, tuple[np.ndarray, ...]] = {Limb(limb): case.readings(limb, rate) for limb in ("left", "right")}
     res = analyze_arrays(limbs, Limb(case.blocked), case.inj_s, config=config)
     tr, margin = truth(case, False)
     trd, _ = truth(case, True)

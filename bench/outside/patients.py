@@ -319,28 +319,28 @@ def make_case(cls: str, seed: int) -> Case:
     feet = {blocked: Foot(b, rng.uniform(20, 90)), other: Foot(c, rng.uniform(20, 90))}
     desc = [f"{kind} feet b={b:.1f} c={c:.1f} room={room:.1f}"]
     if succeeds:
-        feet[blocked].block, course = _block(rng, inj, b)
-        feet[other].cooling = _cooling(rng, inj)
-        desc.append(f"{course} block +{feet[blocked].block.rise_c:.1f}; other cools {feet[other].cooling.kind} "
-                    f"{feet[other].cooling.amount_c:.2f}")
+        rise, course = _block(rng, inj, b)
+        cooling = _cooling(rng, inj)
+        feet[blocked].block, feet[other].cooling = rise, cooling
+        desc.append(f"{course} block +{rise.rise_c:.1f}; other cools {cooling.kind} {cooling.amount_c:.2f}")
     else:
         feet[blocked].small_rise = _failed_rise(rng, inj)
         if rng.random() < 0.5:
-            feet[other].cooling = _cooling(rng, inj)
-            feet[other].cooling.amount_c *= 0.5
+            cooling = _cooling(rng, inj)
+            cooling.amount_c *= 0.5
+            feet[other].cooling = cooling
     case = Case(cls, seed, blocked, succeeds, inj, room, noise, feet, desc="")
     with_sys = cls.startswith("sys") or (cls in ("block", "block-other-lift", "hand-block") and rng.random() < 0.5) \
         or (cls == "hand-failed" and rng.random() < 0.3)
     if with_sys:
-        case.systemic = _systemic(rng, inj)
+        s = case.systemic = _systemic(rng, inj)
         for limb in feet:
             feet[limb].share = float(rng.uniform(0.85, 1.15))
-        s = case.systemic
         desc.append(f"systemic {s.kind} +{s.amp_c:.1f} over {s.dur_s / 60:.0f} min from inj+{(s.onset_s - inj) / 60:.1f} min "
                     f"(shares b {feet[blocked].share:.2f} c {feet[other].share:.2f})")
     if cls in ("sys-loose-steps", "sys-loose-drift"):
-        s = case.systemic
-        start = s.onset_s + rng.uniform(-300, 900)
+        assert case.systemic is not None  # every sys-* class has one
+        start = case.systemic.onset_s + rng.uniform(-300, 900)
         lk = "steps" if cls == "sys-loose-steps" else ("drift" if rng.random() < 0.7 else "partial-steps")
         L = _loosening(rng, lk, max(start, inj + 30), 0.4)
         case.loosen[other] = L
@@ -350,6 +350,7 @@ def make_case(cls: str, seed: int) -> Case:
         case.loosen[other] = L
     elif cls == "block-other-lift":
         blk = feet[blocked].block
+        assert blk is not None  # a succeeding block's class
         # lift while the blocked foot rises (5–80 % of its rise)
         lo = blk.t50_s - math.log(19) / blk.k
         hi = blk.t50_s + math.log(4) / blk.k
@@ -362,6 +363,7 @@ def make_case(cls: str, seed: int) -> Case:
     elif cls == "hand-block":
         on = str(rng.choice([blocked, other]))
         blk = feet[blocked].block
+        assert blk is not None  # a succeeding block's class
         lo = blk.t50_s - math.log(19) / blk.k
         hi = blk.t50_s + math.log(4) / blk.k
         case.hands[on] = _hand(rng, float(rng.uniform(lo, hi)), seed)
