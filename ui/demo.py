@@ -57,7 +57,27 @@ def snapshot(path: Path, window, after_s: float, size: tuple[int, int] = SNAPSHO
     finally:
         window.finish("snapshot taken")
         window.close()
+        dispose(window)
     return path
+
+
+def dispose(window) -> None:
+    """Delete ``window``'s Qt objects now, while the QApplication still exists.
+
+    The window is held in reference cycles (its lambdas and slots refer to it), so Python frees
+    it only at a later garbage collection, after the command has let go of the QApplication.
+    Releasing the QApplication then made PyQt delete the window itself, in its sweep over every
+    live wrapper, and that sweep crashed now and then (SIGSEGV in release_QApplication →
+    cleanup_qobject, seen under load). The cycles are collected too: pyqtgraph's menus of
+    the plots (Qt objects without a parent) go with them."""
+    import gc
+
+    from PyQt6.QtCore import QEvent
+    from PyQt6.QtWidgets import QApplication
+
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 def run_demo(window, difference: bool = False) -> int:
@@ -70,4 +90,6 @@ def run_demo(window, difference: bool = False) -> int:
         window.actions_by_name["difference"].trigger()
     window.resize(1400, 900)
     window.show()
-    return app.exec()
+    code = app.exec()
+    dispose(window)  # before the caller lets go of the QApplication
+    return code

@@ -73,6 +73,7 @@ class SessionPlot(QWidget):
         self.widget = pg.PlotWidget(axisItems={"bottom": self.axis}, background=theme.BACKGROUND)
         _paint_opaque(self.widget)
         self.item = self.widget.getPlotItem()
+        _adopt_menus(self.item, self)
         self.grid = pg.PlotCurveItem(pen=pg.mkPen(theme.GRID, width=1, cosmetic=True))
         self.grid.setZValue(-12)  # over the opaque bands, under the watermark and curves
         _cache_pixels(self.grid)
@@ -186,6 +187,7 @@ class SessionPlot(QWidget):
         self.diff_widget.setMaximumHeight(170)
         self.diff_widget.setXLink(self.widget)
         di = self.diff_widget.getPlotItem()
+        _adopt_menus(di, self)
         di.setMenuEnabled(False)
         di.hideButtons()
         di.getViewBox().disableAutoRange()
@@ -1009,6 +1011,15 @@ def _marker_text(m: Marker, whole: bool = False) -> str:
 
 def _major(levels) -> list[float]:
     return list(levels[0][1]) if levels else []
+
+
+def _adopt_menus(item: pg.PlotItem, owner: QWidget) -> None:
+    """pyqtgraph's PlotItem keeps its options menu and their state group without a Qt parent, so
+    they outlived the window until PyQt's sweep at the QApplication's release, which deleted them
+    (and, through their slots, the plot's wrappers) while walking every wrapper: a crash now and
+    then at exit. Owned by the plot, they go with it."""
+    item.ctrlMenu.setParent(owner, item.ctrlMenu.windowFlags())
+    item.stateGroup.setParent(owner)
 
 
 def _paint_opaque(widget: pg.PlotWidget) -> None:

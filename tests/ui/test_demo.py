@@ -52,6 +52,7 @@ def test_snapshot_subprocess_writes_the_window_png(tmp_path, scale):
     out = tmp_path / "shot.png"
     env = _env_without_display(tmp_path)
     env["QT_SCALE_FACTOR"] = scale  # a high-DPI screen: the same layout, twice the pixels
+    env["PYTHONFAULTHANDLER"] = "1"  # a crash prints where it happened (in proc.stderr below)
     proc = subprocess.run([sys.executable, "-m", "monitor.cli", "demo", "--snapshot", str(out), "--after", "900",
                            "--scenario", "success-fast", "--seed", "2"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=120)
@@ -109,7 +110,7 @@ def test_plain_sympatherm_without_display_says_so_in_one_line(tmp_path):
     assert len(lines) == 1 and "display" in lines[0].lower(), proc.stderr
 
 
-def test_export_dialog_reports_a_missing_folder_in_plain_words(qtbot, tmp_path):
+def test_export_dialog_reports_a_missing_folder_in_plain_words(qtbot, tmp_path, monkeypatch):
     from monitor.commands.demo import build_demo_window
     from ui.export_dialog import ExportDialog
 
@@ -120,12 +121,15 @@ def test_export_dialog_reports_a_missing_folder_in_plain_words(qtbot, tmp_path):
     window.finish()
     dlg = ExportDialog(path, formats=("csv",))
     qtbot.addWidget(dlg)
-    dlg.folder.setText(str(tmp_path / "no" / "such" / "folder"))
+    missing = tmp_path / "no" / "such" / "folder"
+    dlg.folder.setText(str(missing))
+    # The dialog offers to make the folder (a modal question: answered No here, as a user may).
+    monkeypatch.setattr(dlg, "ask_create", lambda folder: False)
     dlg.start_export()
     dlg.wait(60)
     qtbot.waitUntil(lambda: dlg.export_btn.isEnabled(), timeout=10000)
-    assert "csv" in dlg.errors and "does not exist" in dlg.errors["csv"]
-    assert "CSV failed" in dlg.result_label.text()
+    assert "does not exist" in dlg.result_label.text() and str(missing) in dlg.result_label.text()
+    assert not missing.exists()
     assert not list((tmp_path).glob("*.csv"))
 
 
@@ -160,6 +164,42 @@ def test_snapshot_with_the_difference_plot(qtbot, tmp_path):
     # The Di − Dc title and curve (pink) under the main plot.
     found = sum(1 for y in range(700, 1000, 2) for x in range(0, 1150, 2) if img.pixel(x, y) == pink)
     assert found > 100
+
+
+def test_snapshot_deletes_the_window_while_the_application_exists(qtbot, tmp_path):
+    """The window lives in reference cycles: left to the garbage collector, it outlived the
+    command's QApplication, whose release then deleted it from PyQt's sweep over every wrapper
+    (a SIGSEGV now and then, under load). The snapshot deletes it at once."""
+    from PyQt6 import sip
+
+    from monitor.commands.demo import build_demo_window
+    from ui.demo import snapshot
+
+    window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True,
+                               session_path=tmp_path / "s.sympatherm")
+    # pyqtgraph makes these without a Qt parent: they must go with the window, not at that sweep.
+    plots = (window.plot.item, window.plot.diff_widget.getPlotItem())
+    orphans = [obj for item in plots for obj in (item.ctrlMenu, item.stateGroup)]
+    snapshot(tmp_path / "s.png", window, 60.0, size=(1024, 700))
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    assert sip.isdeleted(window)
+    assert all(sip.isdeleted(obj) for obj in orphans)
+
+
+def test_live_demo_deletes_the_window_when_the_event_loop_ends(qtbot, tmp_path):
+    from PyQt6 import sip
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from monitor.commands.demo import build_demo_window
+    from ui.demo import run_demo
+
+    window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True,
+                               session_path=tmp_path / "l.sympatherm")
+    window.finish("test done")
+    QTimer.singleShot(0, QApplication.instance().quit)
+    assert run_demo(window) == 0
+    assert sip.isdeleted(window)
 
 
 def test_demo_help_states_the_default_blocked_side():
