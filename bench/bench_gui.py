@@ -171,22 +171,20 @@ def _live_tick_loop(window, n: int, *, draw_plot: bool) -> dict:
     refresh = type(plot).refresh
     graphics_paint = type(plot.widget).paintEvent
 
-    def timed_refresh(force: bool = False) -> bool:
-        if not draw_plot:
-            return False
+    def timed(call, *args):
+        """``call(*args)``, its thread time added to the plot's."""
         c0 = time.thread_time()
         try:
-            return refresh(plot, force)
+            return call(*args)
         finally:
             plot_ms[0] += (time.thread_time() - c0) * 1000.0
 
+    def timed_refresh(force: bool = False) -> bool:
+        return timed(refresh, plot, force) if draw_plot else False
+
     def timed_paint(event) -> None:
         paints[0] += 1
-        c0 = time.thread_time()
-        try:
-            graphics_paint(plot.widget, event)
-        finally:
-            plot_ms[0] += (time.thread_time() - c0) * 1000.0
+        timed(graphics_paint, plot.widget, event)
 
     window.update_display = numbers_twice_a_second
     plot.refresh = timed_refresh

@@ -13,6 +13,8 @@ becomes one NaN, which still breaks the line (a gap stays a gap).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # A pause between readings longer than this is a gap (no data): draw it as a gap.
@@ -84,25 +86,37 @@ class PlotBuffer:
             return
         self.readings += t.size
         self.version += 1
-        v = np.asarray(value, dtype=float).copy()
+        v = np.array(value, dtype=float)  # a copy: NaN is written into it below
         if valid is not None:
             v[~np.asarray(valid, dtype=bool)] = np.nan
-        prev = self.last_t if self.last_t is not None else t[0]
-        steps = np.diff(t, prepend=prev)
-        gap_at = np.flatnonzero(steps > self.gap_s)
-        if gap_at.size:
-            # One NaN point in the middle of each gap breaks the line there (connect='finite').
-            mid_t = t[gap_at] - steps[gap_at] / 2.0
-            t = np.insert(t, gap_at, mid_t)
-            v = np.insert(v, gap_at, np.nan)
-        self._reserve(self._n + t.size)
-        self._x[self._n: self._n + t.size] = t
-        self._y[self._n: self._n + t.size] = v
-        self._n += t.size
+        prev = self.last_t if self.last_t is not None else float(t[0])
+        if t.size == 1:  # live: one reading a foot per tick (numpy's per-call cost is the whole cost)
+            step = float(t[0]) - prev
+            if step > self.gap_s:
+                t, v = np.array([t[0] - step / 2.0, t[0]]), np.array([np.nan, v[0]])
+        else:
+            steps = np.empty_like(t)
+            steps[0] = t[0] - prev
+            np.subtract(t[1:], t[:-1], out=steps[1:])
+            gap_at = np.flatnonzero(steps > self.gap_s)
+            if gap_at.size:
+                # One NaN point in the middle of each gap breaks the line there (connect='finite').
+                mid_t = t[gap_at] - steps[gap_at] / 2.0
+                t = np.insert(t, gap_at, mid_t)
+                v = np.insert(v, gap_at, np.nan)
+        n, m = self._n, t.size
+        self._reserve(n + m)
+        self._x[n: n + m] = t
+        self._y[n: n + m] = v
+        self._n = n + m
         self.last_t = float(t[-1])
-        finite = v[np.isfinite(v)]
-        if finite.size:
-            self.last_value = float(finite[-1])
+        last = float(v[-1])
+        if math.isfinite(last):
+            self.last_value = last
+        elif m > 1:
+            finite = v[np.isfinite(v)]
+            if finite.size:
+                self.last_value = float(finite[-1])
         self._thin_old()
 
     def visible_range(self, x0: float, x1: float) -> tuple[float, float] | None:
@@ -126,7 +140,13 @@ class PlotBuffer:
         else:
             i0, lo, hi = int(np.searchsorted(self.x, x0, side="left")), np.inf, -np.inf
         seg = self._y[i0: self._n]
-        if seg.size:
+        if 0 < seg.size <= 8:  # the usual live call: a reading or two since the last frame
+            for value in seg.tolist():
+                if value < lo:  # NaN compares False both ways: skipped
+                    lo = value
+                if value > hi:
+                    hi = value
+        elif seg.size:
             with np.errstate(invalid="ignore"):
                 lo, hi = min(lo, float(np.nanmin(seg, initial=np.inf))), max(hi, float(np.nanmax(seg, initial=-np.inf)))
         self._tail_range = (x0, self._thin_passes, self._n, lo, hi)
@@ -140,7 +160,7 @@ class PlotBuffer:
             return
         b = self.bucket_s
         # Whole buckets only, so a bucket is never split between two passes.
-        cut = np.floor((self.last_t - self.full_resolution_s) / b) * b
+        cut = math.floor((self.last_t - self.full_resolution_s) / b) * b
         start = self._x[self._n_thinned] if self._n_thinned < self._n else self.last_t
         if cut - start < max(60.0 * b, 0.1 * self.full_resolution_s):
             return
