@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (
 
 from monitor.central import Communication, Room
 from monitor.model import Limb
+from monitor.pipeline.timefmt import format_relative
 from monitor.publish.messages import posix_of
 from ui import theme
 from ui.banner import _KIND_STYLE as VERDICT_STYLE  # the room's banner colours, one place
@@ -118,7 +119,7 @@ def _verdict(room: Room) -> tuple[str, str, str]:
         title = f"Attempt {st.attempt} · {title}"
     since = room.since_injection_s
     if since is not None and kind not in ("waiting", "ended"):
-        title += f" · {theme.format_mmss(since)} since injection"
+        title += f" · {format_relative(since)} after the injection"
     elif since is None and kind in ("baseline", "monitoring"):
         title += " · no injection marked"
     return kind, title, st.verdict.words

@@ -80,7 +80,7 @@ def test_each_room_is_a_tile_with_its_side_feet_rises_verdict_and_time_since_inj
     assert one.name.text() == "room-1 · bed 2" and one.side.text() == "BLOCKED: L LEFT"
     assert one.feet[Limb.LEFT].temp.text() == "33.4 °C" and one.feet[Limb.LEFT].rise.text() == "rise +3.6 °C"
     assert one.feet[Limb.RIGHT].rise.text() == "rise +0.0 °C"  # never "−0.0"
-    assert one.verdict.text() == "Block CONFIRMED · 12:35 since injection"  # 1055 − 300 s, m:ss
+    assert one.verdict.text() == "Block CONFIRMED · +12:35 after the injection"  # 1055 − 300 s, +m:ss
     assert one.difference.text() == "Di − Dc +3.6 °C"  # the station's value, rounded as the room shows it
     two = window.tiles[RoomKey("clinic", "room-2")]
     assert two.side.text() == "BLOCKED: R RIGHT"
@@ -89,7 +89,7 @@ def test_each_room_is_a_tile_with_its_side_feet_rises_verdict_and_time_since_inj
     assert "probe may have lifted" in two.feet[Limb.RIGHT].rise.toolTip()  # the station's own words
     assert two.difference.text() == "Di − Dc — (withheld)"
     assert "R probe may have lifted" in two.difference.toolTip()
-    assert two.verdict.text() == "Monitoring · 12:35 since injection"
+    assert two.verdict.text() == "Monitoring · +12:35 after the injection"
     # The confirmed room's verdict strip is the room's own information green.
     assert _pixels(one, theme.INFO_COLOUR, 30) > 200
 
