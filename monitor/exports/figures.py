@@ -27,7 +27,7 @@ from monitor.model import Limb
 from monitor.pipeline import CRITERIA_PRESETS, BlockPipeline
 from monitor.pipeline.attempts import Attempt
 from monitor.pipeline.glossary import criterion_in_plain_words
-from monitor.pipeline.timefmt import format_session_time
+from monitor.pipeline.timefmt import format_relative, format_session_time
 from monitor.procedure.minutes import MinuteRow, counted, minute_table, peak_after, round_c, rows_at
 from monitor.procedure.replay import replay_session
 
@@ -187,7 +187,7 @@ class Outcome:
 
 
 def _min_s(seconds: float) -> str:
-    """m:ss, as the live banner says it ("BLOCK CONFIRMED at 9:17 after injection")."""
+    """A duration as m:ss ("the 32:26 (m:ss) recorded after the injection")."""
     return format_session_time(0.0 if round(seconds) == 0 else seconds)
 
 
@@ -200,8 +200,8 @@ def session_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
         return _attempts_outcome(data, figures)
     if figures.confirmed_at_s is not None:
         confirmation = figures.confirmation
-        # Minutes and seconds as m:ss, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
-        when = f" at {_min_s(confirmation.after_injection_s)} after injection" if confirmation else ""
+        # +m:ss after the injection, as the live banner says it ("9.3 min" reads as 9 min 30 s to some).
+        when = f" at {format_relative(confirmation.after_injection_s)} after the injection" if confirmation else ""
         return Outcome("confirmed", f"Block CONFIRMED{when}", figures.verdict_message)
     if data.status != "closed":
         return Outcome("in_progress", f"Verdict so far: {words or 'none yet'}",
@@ -235,7 +235,7 @@ def _attempts_outcome(data: SessionData, figures: ReportFigures) -> Outcome:
     message = f"{len(figures.attempts)} attempts (a new baseline was taken for a repeat injection) — {each}."
     confirmation = figures.confirmation
     if confirmation is not None:
-        after = _min_s(confirmation.after_injection_s)
+        after = format_relative(confirmation.after_injection_s)
         return Outcome("confirmed", f"Block CONFIRMED in attempt {confirmation.attempt} at {after} after its "
                        "injection", message)
     if data.status != "closed":

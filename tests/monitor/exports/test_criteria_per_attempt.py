@@ -39,7 +39,7 @@ def test_a_confirmed_first_attempt_is_met_in_the_criteria_rows(repeat):
     assert (first.outcome, second.outcome) == ("confirmed", "not_confirmed")
     after = round(first.confirmed_at_s - first.injection_s)
     mmss = f"{after // 60}:{after % 60:02d}"
-    assert f"Block CONFIRMED in attempt 1 at {mmss} after its injection" in pages[0]
+    assert f"Block CONFIRMED in attempt 1 at +{mmss} after its injection" in pages[0]
     section = _criteria_section(pages)
     row = section[section.index("(in force)"):section.index("In plain words")]
     assert re.search(rf"attempt 1: \d\d:\d\d:\d\d \(\+{mmss}\)", row), row

@@ -38,7 +38,7 @@ def test_the_pdf_report_holds_the_chart_fields_and_renders(success_session, tmp_
         assert needle in text, needle
     assert all("SIMULATED" in page for page in pages)
     # The outcome's time as m:ss, as the live banner gives it (never "9.3 min").
-    assert re.search(r"Block CONFIRMED at \d+:\d\d after injection", " ".join(text.split())), text[:400]
+    assert re.search(r"Block CONFIRMED at \+\d+:\d\d after the injection", " ".join(text.split())), text[:400]
     # The note was typed with markup characters: shown literally, never interpreted.
     assert '=HYPERLINK("http://x") <b>not bold</b> & co' in text
     document = pypdfium2.PdfDocument(str(out))

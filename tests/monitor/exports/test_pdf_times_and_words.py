@@ -55,7 +55,7 @@ def test_times_after_the_injection_are_m_ss_with_the_clock_beside_them(report):
     text = " ".join(pages)
     after = figures.confirmed_at_s - figures.injection_s
     mmss = f"{int(round(after)) // 60}:{int(round(after)) % 60:02d}"
-    assert f"Block CONFIRMED at {mmss} after injection" in pages[0]
+    assert f"Block CONFIRMED at +{mmss} after the injection" in pages[0]
     assert re.search(rf"Confirmed at {CLOCK} clock time, {mmss} \(m:ss\) after the injection at {CLOCK}", pages[0])
     assert re.search(rf"{CLOCK} \(\+{mmss}\)", text), "the criteria's Met column: clock time and +m:ss"
     assert "Time after injection (m:ss)" in pages[0] and "0:00 5:00 10:00 20:00 30:00" in pages[0]

@@ -29,7 +29,7 @@ def _fhir_minutes(data, figures) -> float:
 
 
 def _headline_s(headline: str) -> int:
-    minutes, seconds = re.search(r"at (\d+):(\d\d) after", headline).groups()
+    minutes, seconds = re.search(r"at \+(\d+):(\d\d) after", headline).groups()
     return int(minutes) * 60 + int(seconds)
 
 
