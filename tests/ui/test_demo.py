@@ -186,9 +186,8 @@ def test_snapshot_deletes_the_window_while_the_application_exists(qtbot, tmp_pat
     assert all(sip.isdeleted(obj) for obj in orphans)
 
 
-def test_live_demo_deletes_the_window_when_the_event_loop_ends(qtbot, tmp_path):
+def test_live_demo_deletes_the_window_when_the_event_loop_ends(qtbot, tmp_path, monkeypatch):
     from PyQt6 import sip
-    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
     from monitor.commands.demo import build_demo_window
@@ -197,7 +196,9 @@ def test_live_demo_deletes_the_window_when_the_event_loop_ends(qtbot, tmp_path):
     window = build_demo_window("success-fast", 1, 1.0, Limb.LEFT, manual=True,
                                session_path=tmp_path / "l.sympatherm")
     window.finish("test done")
-    QTimer.singleShot(0, QApplication.instance().quit)
+    # The event loop "ends" at once: running and quitting the tests' shared QApplication would
+    # leave it closing down for every later test (their export threads never came back).
+    monkeypatch.setattr(QApplication.instance(), "exec", lambda: 0)
     assert run_demo(window) == 0
     assert sip.isdeleted(window)
 
