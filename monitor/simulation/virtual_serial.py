@@ -155,7 +155,14 @@ class VirtualSerialProbe:
         with self._lock:
             if self._master is not None:
                 return self._path
+            old = self._path
             self._open_pty()
+            if self._path == old:  # the kernel gave the freed number back: hold it, take another
+                spare = self._master
+                self._master = None
+                self._open_pty()
+                if spare is not None:
+                    os.close(spare)
             return self._path
 
     def inject(self, data: bytes) -> None:

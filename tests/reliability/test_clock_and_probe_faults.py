@@ -42,7 +42,9 @@ def test_wall_clock_jumping_forward_and_back_changes_nothing_recorded(make_probe
     assert_monotonic(stored)
     # The chart's wall clock is derived from session time: it moved on steadily through both jumps.
     drift = [r.wall_time - r.session_s for r in stored]
-    assert max(drift) - min(drift) < 1e-3
+    # Against jumps of an hour: a reading's wall and session times are two reads of the clock, a
+    # few microseconds apart, or milliseconds on a loaded machine (1.6 ms seen in CI).
+    assert max(drift) - min(drift) < 0.05
     assert abs(drift[0] - real_time()) < 60.0, "the chart's clock is the real one, neither jump in it"
     with SessionStore.open_read_only(rec.path) as reader:
         markers = reader.markers()
