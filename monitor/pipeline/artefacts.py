@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from monitor.model import Limb
 
@@ -89,3 +92,11 @@ class OpenSegment:
 
     def freeze(self, limb: Limb) -> ArtefactSegment:
         return ArtefactSegment(limb, self.kind, self.start_s, self.end_s, self.reason, self.ended_by_check)
+
+
+def within_spans(t: np.ndarray, spans: Sequence[tuple[float, float]]) -> np.ndarray:
+    """True where ``t`` lies in one of the [start, end) ``spans`` (end may be inf: still going on)."""
+    inside = np.zeros(t.shape, dtype=bool)
+    for start, end in spans:
+        inside |= (t >= start) & (t < end)
+    return inside

@@ -22,7 +22,14 @@ from dataclasses import replace
 import numpy as np
 
 from monitor.model import Limb, Marker, MarkerKind, Reading
-from monitor.pipeline.artefacts import FLAG_LIFT, FLAG_SETTLING, ArtefactKind, ArtefactSegment, OpenSegment
+from monitor.pipeline.artefacts import (
+    FLAG_LIFT,
+    FLAG_SETTLING,
+    ArtefactKind,
+    ArtefactSegment,
+    OpenSegment,
+    within_spans,
+)
 from monitor.pipeline.attempts import Attempt, LateInjection, attempt_injections, late_injection
 from monitor.pipeline.baseline import BaselineInfo, Baselines, injection_times, settled_at, usable
 from monitor.pipeline.buffers import GrowableArray
@@ -350,9 +357,8 @@ class BlockPipeline:
         run = self._runs[k]
         if not run.injections or not self._bases.epochs or not usable(self._bases.taken[k]):
             return Kinetics()
-        left_out = [(tb.from_s, math.inf if tb.until_s is None else tb.until_s) for tb in run.judge.turned_back]
         return run.kinetics.update(self._ticks, run.injections[0], self._bases, self._bases.epochs[k].judge_until_s,
-                                   left_out)
+                                   self._turned_back_spans([run]))
 
     def _late_injection(self, k: int) -> LateInjection | None:
         """Attempt k's injection marked after the blocked foot had begun to warm, or None."""
@@ -399,11 +405,13 @@ class BlockPipeline:
         spans = self._turned_back_spans() if limb is self.blocked.other else []
         if not spans:
             return series
-        return replace(series, flags=series.flags | np.where(_within(series.t_s, spans), FLAG_LIFT, 0).astype(
+        return replace(series, flags=series.flags | np.where(within_spans(series.t_s, spans), FLAG_LIFT, 0).astype(
             series.flags.dtype))
 
-    def _turned_back_spans(self) -> list[tuple[float, float]]:
-        return [(seg.start_s, math.inf if seg.end_s is None else seg.end_s) for seg in self._turned_back_segments()]
+    def _turned_back_spans(self, runs: Sequence[_AttemptRun] | None = None) -> list[tuple[float, float]]:
+        """[from, until) of every stretch the criteria left the other foot out (of ``runs``: all)."""
+        return [(tb.from_s, math.inf if tb.until_s is None else tb.until_s)
+                for run in (self._runs if runs is None else runs) for tb in run.judge.turned_back]
 
     def difference_series(self) -> DifferenceSeries:
         """Di − Dc over the whole session on a common time base (both feet's reading times), for
@@ -414,7 +422,7 @@ class BlockPipeline:
         spans = self._turned_back_spans()
         if not spans:
             return series
-        return replace(series, di_minus_dc_c=np.where(_within(series.t_s, spans), np.nan, series.di_minus_dc_c))
+        return replace(series, di_minus_dc_c=np.where(within_spans(series.t_s, spans), np.nan, series.di_minus_dc_c))
 
     def _baseline_offsets(self) -> BaselineOffsets | None:
         """Blocked minus contralateral baseline per epoch, from when each is in force (None: no
@@ -552,14 +560,6 @@ class _AttemptRun:
         self.kinetics = kinetics
         self.injections = injections
         self.not_confirmed_at: float | None = None
-
-
-def _within(t: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
-    """True where ``t`` lies in one of the [start, end) ``spans``."""
-    inside = np.zeros(t.shape, dtype=bool)
-    for start, end in spans:
-        inside |= (t >= start) & (t < end)
-    return inside
 
 
 def _minus(a: float | None, b: float | None) -> float | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.model import Limb
+from monitor.pipeline.artefacts import within_spans
 from monitor.pipeline.baseline import Baselines, usable
 from monitor.pipeline.buffers import GrowableArray
 from monitor.pipeline.ticks import Ticks
@@ -116,9 +117,7 @@ class KineticsTracker:
         b, c = self.blocked, self.blocked.other
         base_b, base_c = self._baseline_per_tick(T, baselines)
         okb = ticks.ok[b].view[a:n] & np.isfinite(base_b)
-        okc = ticks.ok[c].view[a:n] & np.isfinite(base_c)
-        for start, end in other_left_out:
-            okc &= (T < start) | (T >= end)
+        okc = ticks.ok[c].view[a:n] & np.isfinite(base_c) & ~within_spans(T, other_left_out)
         rise_b = ticks.val[b].view[a:n] - base_b
         rise_c = ticks.val[c].view[a:n] - base_c
         rb = np.where(okb, rise_b, -np.inf)
