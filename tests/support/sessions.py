@@ -16,13 +16,13 @@ from monitor.store import SessionStore
 def record_simulated(path: Path | None, scenario: str = "success-fast", *, seed: int = 2,
                      blocked: Limb = Limb.RIGHT, until_s: float = 2700.0, step_s: float = 5.0,
                      patient_id: str = "PT-0042", notes: tuple[tuple[float, str], ...] = (),
-                     checks: tuple[tuple[float, Limb], ...] = ()) -> Path:
+                     checks: tuple[tuple[float, Limb], ...] = (), criteria: str = "default") -> Path:
     """A whole simulated procedure on a manual clock (fast and deterministic); returns the file."""
     source = SimulatedSource(scenario, seed=seed, blocked=blocked, clock=SimulatedClock(manual=True))
     info = SessionInfo(patient_id=patient_id, blocked=blocked, operator="Dr Operator", nurse="N. Nurse",
                        levels="L2-L3", drug="7 mL ropivacaine 0.5 %", simulated=True, room_c=23.0)
     store = SessionStore.create(info, path)
-    recorder = Procedure(source, info, store, commit_interval_s=0.0)
+    recorder = Procedure(source, info, store, criteria=criteria, commit_interval_s=0.0)
     recorder.schedule_injection(source.suggested_injection_s, automatic=False)
     pending_notes = sorted(notes)
     pending_checks = sorted(checks)

@@ -103,9 +103,8 @@ def test_a_new_file_is_written_without_a_question(qtbot, session, tmp_path, monk
     assert names == sorted([f"{stem}.csv", f"{stem}.events.csv", f"{stem}.minutes.csv"])
 
 
-def test_the_question_is_a_message_box_naming_the_file_and_no_keeps_it(qtbot, session, tmp_path):
-    dlg = _dialog(qtbot, session, formats=("pdf",))
-    target = tmp_path / "old.pdf"
+def _answer_no_to_the_next_message_box() -> list[str]:
+    """Press No on the next modal message box once it is up; returns the list its text goes into."""
     seen: list[str] = []
 
     def answer_no() -> None:
@@ -117,6 +116,13 @@ def test_the_question_is_a_message_box_naming_the_file_and_no_keeps_it(qtbot, se
         box.button(QMessageBox.StandardButton.No).click()
 
     QTimer.singleShot(20, answer_no)
+    return seen
+
+
+def test_the_question_is_a_message_box_naming_the_file_and_no_keeps_it(qtbot, session, tmp_path):
+    dlg = _dialog(qtbot, session, formats=("pdf",))
+    target = tmp_path / "old.pdf"
+    seen = _answer_no_to_the_next_message_box()
     assert dlg.ask_overwrite([target]) is False
     assert seen and str(target) in seen[0] and "Replace" in seen[0]
 
@@ -184,17 +190,7 @@ def test_a_missing_folder_is_made_when_the_user_says_yes(qtbot, session, tmp_pat
 def test_the_create_question_is_a_message_box_naming_the_folder(qtbot, session, tmp_path):
     dlg = _dialog(qtbot, session, formats=("pdf",))
     folder = tmp_path / "exports"
-    seen: list[str] = []
-
-    def answer_no() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, answer_no)
-            return
-        seen.append(box.text())
-        box.button(QMessageBox.StandardButton.No).click()
-
-    QTimer.singleShot(20, answer_no)
+    seen = _answer_no_to_the_next_message_box()
     assert dlg.ask_create(folder) is False
     assert seen and str(folder) in seen[0] and "does not exist" in seen[0]
 

@@ -10,36 +10,20 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from monitor.clock import SimulatedClock
 from monitor.exports import export_session
 from monitor.exports.fhir import build_bundle
 from monitor.exports.figures import compute_figures
 from monitor.exports.session_data import load_session
-from monitor.model import Limb, SessionInfo
-from monitor.procedure import Procedure
 from monitor.procedure.replay import replay_session
-from monitor.simulation.source import SimulatedSource
-from monitor.store import SessionStore
 from tests.support.sessions import record_simulated
 
 SYSTEMIC_NOTE = "both feet warming: systemic, not a block sign"
 RISE_ONLY = ("rise-1.5", "rise-2", "rise-3")
 
 
-def _record(path: Path, scenario: str, criteria: str, seed: int = 2, until_s: float = 2700.0) -> Path:
-    """A simulated session judged under ``criteria`` (record_simulated's loop, another preset)."""
-    source = SimulatedSource(scenario, seed=seed, blocked=Limb.RIGHT, clock=SimulatedClock(manual=True))
-    info = SessionInfo(patient_id="PT-SYS", blocked=Limb.RIGHT, simulated=True, room_c=23.0)
-    procedure = Procedure(source, info, SessionStore.create(info, path), criteria=criteria, commit_interval_s=0.0)
-    procedure.schedule_injection(source.suggested_injection_s, automatic=False)
-    source.start()
-    t = 0.0
-    while t < until_s:
-        t += 5.0
-        source.step_to(t)
-        procedure.pump()
-    procedure.finish()
-    return procedure.store.path
+def _record(path: Path, scenario: str, criteria: str) -> Path:
+    """A simulated session judged under ``criteria``."""
+    return record_simulated(path, scenario, patient_id="PT-SYS", criteria=criteria)
 
 
 def _pdf_text(path: Path, out: Path) -> str:
